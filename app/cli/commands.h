@@ -1,0 +1,13 @@
+#pragma once
+// The spyglass-cli subcommands (DESIGN.md §4). Each returns the process exit code and throws
+// UsageError or core::Error on failure (main() turns them into one-line messages).
+#include <string>
+#include <vector>
+
+namespace spyglass::cli {
+
+int runTokenize(const std::vector<std::string>& args);
+int runGenerate(const std::vector<std::string>& args);
+int runTrace(const std::vector<std::string>& args);
+
+}  // namespace spyglass::cli

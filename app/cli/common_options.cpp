@@ -1,0 +1,59 @@
+#include "cli/common_options.h"
+
+#include "spyglass/runtime.h"
+
+#include <chrono>
+#include <iostream>
+
+namespace spyglass::cli {
+
+void addModelOptions(ArgParser& parser)
+{
+    parser.addOption("model", "PATH", "Hugging Face model folder");
+    parser.addOption("device", "cpu|cuda", "where the model runs (default cpu)");
+    parser.addOption("threads", "N", "CPU threads for libtorch and BLAS (default " +
+                                         std::to_string(core::kDefaultThreadCount) + ")");
+}
+
+std::string applyRuntimeOptions(const ArgParser& parser)
+{
+    const int threads = parser.intValue("threads", core::kDefaultThreadCount);
+    if (threads < 1) throw UsageError("--threads must be at least 1");
+    core::setThreadCount(threads);
+    const std::string device = parser.value("device").value_or("cpu");
+    core::checkDevice(device);
+    return device;
+}
+
+std::vector<int> parseIds(const std::string& text, const std::string& option)
+{
+    std::vector<int> ids;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t end = text.find(',', pos);
+        if (end == std::string::npos) end = text.size();
+        const std::string item = text.substr(pos, end - pos);
+        try {
+            size_t used = 0;
+            const long value = std::stol(item, &used);
+            if (used != item.size() || value < 0 || value > 0x7fffffff) throw std::invalid_argument(item);
+            ids.push_back(static_cast<int>(value));
+        } catch (const std::exception&) {
+            throw UsageError("--" + option + " expects comma-separated token ids, got '" + item + "'");
+        }
+        pos = end + 1;
+    }
+    return ids;
+}
+
+void logProgress(const std::string& line, bool force)
+{
+    using Clock = std::chrono::steady_clock;
+    static Clock::time_point last;
+    const auto now = Clock::now();
+    if (!force && now - last < std::chrono::milliseconds(100)) return;
+    last = now;
+    std::cerr << "spyglass-cli: " << line << '\n';
+}
+
+}  // namespace spyglass::cli

@@ -1,0 +1,18 @@
+#pragma once
+// Options every model subcommand shares (--model, --device, --threads) and small helpers.
+#include "cli/arg_parser.h"
+
+#include <string>
+#include <vector>
+
+namespace spyglass::cli {
+
+void addModelOptions(ArgParser& parser);
+// Applies --threads (default kDefaultThreadCount) and checks --device; returns the device.
+std::string applyRuntimeOptions(const ArgParser& parser);
+// "1,2,3" → {1, 2, 3}; throws UsageError naming the option on bad input.
+std::vector<int> parseIds(const std::string& text, const std::string& option);
+// Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.
+void logProgress(const std::string& line, bool force = false);
+
+}  // namespace spyglass::cli

@@ -1,0 +1,71 @@
+// spyglass-cli — the headless face of Spyglass (DESIGN.md §4). stdout holds only the result;
+// messages and progress go to stderr.
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+#include "spyglass/version.h"
+
+#include <iostream>
+#include <map>
+
+namespace {
+
+const char* const kUsage =
+    "usage: spyglass-cli <command> [options]   (spyglass-cli <command> --help for details)\n"
+    "\n"
+    "commands:\n"
+    "  tokenize   text → ids, tokens and byte offsets\n"
+    "  generate   generate text (greedy unless --temperature > 0)\n"
+    "  trace      run one forward pass and save every activation as safetensors\n"
+    "\n"
+    "  --version  print the version\n"
+    "  --help     print this help\n";
+
+// Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
+const std::map<std::string, std::string> kPlanned = {
+    {"analyze", "the analysis engine"}, {"render", "the desktop app's views"}, {"train", "the default-model trainer"},
+    {"eval", "the default-model trainer"}, {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    spyglass::core::reexecWithTunedBlas(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    const std::string command = args.front();
+    args.erase(args.begin());
+    try {
+        if (command == "--version" || command == "version") {
+            std::cout << "spyglass-cli " << spyglass::kVersion << '\n';
+            return 0;
+        }
+        if (command == "--help" || command == "-h" || command == "help") {
+            std::cout << kUsage;
+            return 0;
+        }
+        if (command == "tokenize") return spyglass::cli::runTokenize(args);
+        if (command == "generate") return spyglass::cli::runGenerate(args);
+        if (command == "trace") return spyglass::cli::runTrace(args);
+        if (const auto it = kPlanned.find(command); it != kPlanned.end()) {
+            std::cerr << "spyglass-cli: error: '" << command << "' is not in this version yet (it comes with " << it->second << ")\n";
+            return 2;
+        }
+        std::cerr << "spyglass-cli: error: unknown command '" << command << "'\n" << kUsage;
+        return 2;
+    } catch (const spyglass::cli::UsageError& e) {
+        std::cerr << "spyglass-cli: error: " << e.what() << '\n';
+        return 2;
+    } catch (const spyglass::core::Cancelled&) {
+        std::cerr << "spyglass-cli: cancelled\n";
+        return 130;
+    } catch (const std::exception& e) {
+        std::cerr << "spyglass-cli: error: " << e.what() << '\n';
+        return 1;
+    }
+}

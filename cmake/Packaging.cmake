@@ -1,0 +1,8 @@
+# CPack: a .deb of the app and the CLI (cpack -G DEB in the build folder).
+set(CPACK_PACKAGE_NAME "spyglass")
+set(CPACK_PACKAGE_VENDOR "Spyglass")
+set(CPACK_PACKAGE_CONTACT "Spyglass developers <spyglass@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+include(CPack)

@@ -1,0 +1,32 @@
+#pragma once
+// spyglass::core::Error — the one exception type the core throws.
+//
+//   try { auto model = LanguageModel::load("models/gpt2"); }
+//   catch (const spyglass::core::Error& e) { std::cerr << e.what(); }
+//
+// Each layer adds context in front ("loading model 'DIR': model.safetensors: tensor 'x': reason"),
+// so a message names the input, the reason and, where useful, what to do next.
+// Thread safety: a value type; safe to copy across threads.
+#include <stdexcept>
+#include <string>
+
+namespace spyglass::core {
+
+class Error : public std::runtime_error {
+public:
+    explicit Error(const std::string& message) : std::runtime_error(message) {}
+
+    // A new error whose message is `context + ": " + what()`.
+    [[nodiscard]] Error withContext(const std::string& context) const
+    {
+        return Error(context + ": " + what());
+    }
+};
+
+// Raised when a progress callback returned false.
+class Cancelled : public Error {
+public:
+    Cancelled() : Error("cancelled") {}
+};
+
+}  // namespace spyglass::core

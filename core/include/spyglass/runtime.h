@@ -1,0 +1,33 @@
+#pragma once
+// Process-wide runtime settings: libtorch/BLAS threads, devices, the BLAS core type.
+//
+//   int main(int argc, char** argv) {
+//       spyglass::core::reexecWithTunedBlas(argc, argv);   // first thing in main
+//       spyglass::core::setThreadCount(threads);
+//
+// Thread safety: call these from main() before starting worker threads.
+#include <string>
+
+namespace spyglass::core {
+
+// The default for --threads, measured with tests/bench (see README): 2 threads were no faster
+// than 1 on the 2-core machines this project is built on.
+inline constexpr int kDefaultThreadCount = 1;
+
+// On AVX-512 CPUs, Debian's OpenBLAS 0.3.21 picks a slow kernel unless OPENBLAS_CORETYPE is set
+// before the library loads, so this sets OPENBLAS_CORETYPE=SKYLAKEX and re-executes the program
+// once. Does nothing when the variable is already set, on other CPUs, or when
+// SPYGLASS_NO_REEXEC is set. Returns only if it did not re-execute.
+void reexecWithTunedBlas(int argc, char** argv);
+
+// Sets libtorch's intra-op threads and OpenBLAS's threads (n ≥ 1).
+void setThreadCount(int n);
+[[nodiscard]] int threadCount();
+
+[[nodiscard]] bool cudaAvailable();
+// Throws Error when `device` is not "cpu", "cuda" or "cuda:N", or CUDA is requested but absent.
+void checkDevice(const std::string& device);
+// e.g. "libtorch 1.13.1, CPU, OpenBLAS core SKYLAKEX, 1 thread"
+[[nodiscard]] std::string runtimeDescription();
+
+}  // namespace spyglass::core

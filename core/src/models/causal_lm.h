@@ -1,0 +1,58 @@
+#pragma once
+// CausalLm — the torch-side interface every language-model family implements. The analysis
+// engine (saliency, lens, factors) works only through it, so each family is written once.
+// Shapes: word embeddings [B, T, D]; logits [B, T, V]. Thread safety: forward passes are const
+// but share the model's weights; run them from one thread at a time.
+#include "spyglass/language_model.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace spyglass::core {
+
+// Per-layer keys and values of earlier positions, for incremental decoding.
+struct KvCache {
+    std::vector<torch::Tensor> keys;    // per layer [B, H, S, hd]
+    std::vector<torch::Tensor> values;
+    int64_t length = 0;                 // positions already cached
+};
+
+// Activations captured during a forward pass, by trace name ("resid_pre.0", …), batch kept.
+struct ActivationCapture {
+    uint32_t kinds = 0;
+    std::map<std::string, torch::Tensor> tensors;
+
+    [[nodiscard]] bool wants(CaptureKind kind) const { return (kinds & kind) != 0; }
+    void put(const std::string& name, const torch::Tensor& t) { tensors[name] = t; }
+};
+
+struct ForwardOptions {
+    int64_t startPosition = 0;            // absolute position of the first input (with a cache)
+    KvCache* cache = nullptr;             // read and extended when given
+    ActivationCapture* capture = nullptr; // filled when given
+    bool lastLogitsOnly = false;          // compute logits only for the last position
+};
+
+class CausalLm {
+public:
+    virtual ~CausalLm() = default;
+    [[nodiscard]] virtual const ModelInfo& info() const = 0;
+    [[nodiscard]] virtual torch::Device device() const = 0;
+    // Word (token) embeddings only; positions are added inside forwardEmbeddings.
+    [[nodiscard]] virtual torch::Tensor embedTokens(const torch::Tensor& ids) const = 0;
+    [[nodiscard]] virtual torch::Tensor forwardEmbeddings(const torch::Tensor& wordEmbeddings,
+                                                          const ForwardOptions& options) const = 0;
+    // The model's final norm and unembedding, for lens read-outs of intermediate residuals.
+    [[nodiscard]] virtual torch::Tensor finalNorm(const torch::Tensor& residual) const = 0;
+    [[nodiscard]] virtual torch::Tensor unembed(const torch::Tensor& normed) const = 0;
+
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, const ForwardOptions& options) const
+    {
+        return forwardEmbeddings(embedTokens(ids), options);
+    }
+};
+
+}  // namespace spyglass::core

@@ -1,0 +1,89 @@
+#include "io/json_file.h"
+#include "io/weight_store.h"
+#include "models/gpt2_model.h"
+#include "models/language_model_impl.h"
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+
+namespace spyglass::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kSupportedArchitectures = "gpt2 (GPT2LMHeadModel)";
+
+std::string architectureOf(const nlohmann::json& config)
+{
+    if (config.contains("model_type") && config["model_type"].is_string()) return config["model_type"].get<std::string>();
+    if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty()) {
+        const std::string a = config["architectures"][0].get<std::string>();
+        if (a == "GPT2LMHeadModel") return "gpt2";
+        return a;
+    }
+    return "";
+}
+
+std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOptions& options)
+{
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) throw Error("does not exist");
+    if (!fs::is_directory(dir, ec)) {
+        if (isPickleFileName(dir))
+            throw Error("is a pickle checkpoint; Spyglass never unpickles (it can execute code). Save the weights as "
+                        "model.safetensors in a Hugging Face folder");
+        throw Error("is not a folder (expected a Hugging Face model folder with config.json)");
+    }
+    const fs::path configPath = dir / "config.json";
+    if (!fs::exists(configPath, ec)) {
+        if (fs::is_empty(dir, ec)) throw Error("the folder is empty (expected config.json, model.safetensors and tokenizer files)");
+        throw Error("no config.json (not a Hugging Face model folder)");
+    }
+    const auto config = readJsonFile(configPath);
+    if (!config.is_object()) throw Error(configPath.string() + ": not a JSON object");
+    const std::string architecture = architectureOf(config);
+    checkDevice(options.device);
+    const torch::Device device(options.device);
+    auto impl = std::make_unique<LanguageModelImpl>();
+    if (architecture == "gpt2") {
+        const Gpt2Config gpt2 = Gpt2Config::fromJson(config, configPath);
+        const WeightStore weights = WeightStore::openFolder(dir);
+        impl->info.architecture = "gpt2";
+        impl->info.layerCount = gpt2.layerCount;
+        impl->info.headCount = gpt2.headCount;
+        impl->info.modelWidth = gpt2.width;
+        impl->info.mlpWidth = gpt2.innerWidth;
+        impl->info.vocabSize = gpt2.vocabSize;
+        impl->info.contextLength = gpt2.contextLength;
+        impl->info.eosId = gpt2.eosId;
+        impl->info.bosId = gpt2.bosId;
+        impl->info.path = dir;
+        impl->info.device = options.device;
+        impl->model = std::make_unique<Gpt2Model>(gpt2, weights, device, impl->info);
+    } else {
+        throw Error(configPath.string() + ": architecture '" + (architecture.empty() ? std::string("(none)") : architecture) +
+                    "' is not supported (supported: " + kSupportedArchitectures + ")");
+    }
+    impl->tokenizer = Tokenizer::loadFromFolder(dir);
+    if (impl->tokenizer && impl->tokenizer->vocabSize() > impl->info.vocabSize)
+        throw Error(impl->tokenizer->source() + ": the tokenizer has " + std::to_string(impl->tokenizer->vocabSize()) +
+                    " tokens but the model's vocabulary has only " + std::to_string(impl->info.vocabSize));
+    return impl;
+}
+
+}  // namespace
+
+std::unique_ptr<LanguageModelImpl> loadLanguageModel(const fs::path& path, const LoadOptions& options)
+{
+    try {
+        return loadFolder(path, options);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        throw e.withContext("loading model '" + path.string() + "'");
+    } catch (const std::exception& e) {
+        throw Error("loading model '" + path.string() + "': " + e.what());
+    }
+}
+
+}  // namespace spyglass::core

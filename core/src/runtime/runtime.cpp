@@ -1,0 +1,57 @@
+#include "spyglass/runtime.h"
+
+#include "spyglass/error.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <regex>
+#include <unistd.h>
+
+// Present when the process's BLAS is OpenBLAS (Debian's libblas.so.3 alternative); weak so that
+// other BLAS builds link too.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" char* openblas_get_corename() __attribute__((weak));
+
+namespace spyglass::core {
+
+void reexecWithTunedBlas(int argc, char** argv)
+{
+    (void)argc;
+    if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("SPYGLASS_NO_REEXEC")) return;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f")) return;
+    ::setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
+    ::execv("/proc/self/exe", argv);
+    // exec failed: carry on with the untuned BLAS.
+}
+
+void setThreadCount(int n)
+{
+    if (n < 1) throw Error("--threads must be at least 1 (got " + std::to_string(n) + ")");
+    at::set_num_threads(n);
+    if (openblas_set_num_threads) openblas_set_num_threads(n);
+}
+
+int threadCount() { return at::get_num_threads(); }
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+void checkDevice(const std::string& device)
+{
+    static const std::regex pattern("cpu|cuda(:[0-9]+)?");
+    if (!std::regex_match(device, pattern))
+        throw Error("device '" + device + "' is not recognised (use cpu, cuda or cuda:N)");
+    if (device != "cpu" && !cudaAvailable())
+        throw Error("device '" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use --device cpu");
+}
+
+std::string runtimeDescription()
+{
+    std::string text = "libtorch " + std::string(TORCH_VERSION) + (cudaAvailable() ? ", CUDA available" : ", CPU only");
+    if (openblas_get_corename) text += std::string(", OpenBLAS core ") + openblas_get_corename();
+    text += ", " + std::to_string(threadCount()) + (threadCount() == 1 ? " thread" : " threads");
+    return text;
+}
+
+}  // namespace spyglass::core

@@ -1,0 +1,240 @@
+// Building a TokenizerImpl from tokenizer.json or from vocab.json + merges.txt.
+#include "io/json_file.h"
+#include "spyglass/error.h"
+#include "spyglass/tokenizer.h"
+#include "tokenize/tokenizer_impl.h"
+
+namespace spyglass::core {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* const kSupportedPreTokenizers = "ByteLevel, Split, Digits, Sequence";
+
+std::string typeOf(const json& j) { return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : ""; }
+
+SplitBehavior parseBehavior(const std::string& name, const std::string& where)
+{
+    if (name == "Removed") return SplitBehavior::Removed;
+    if (name == "Isolated") return SplitBehavior::Isolated;
+    if (name == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+    if (name == "MergedWithNext") return SplitBehavior::MergedWithNext;
+    if (name == "Contiguous") return SplitBehavior::Contiguous;
+    throw Error(where + ": unknown Split behavior '" + name + "'");
+}
+
+std::unique_ptr<PreTokenizer> parsePreTokenizer(const json& j, TokenizerImpl& impl, const std::string& where)
+{
+    const std::string type = typeOf(j);
+    if (type == "ByteLevel") {
+        impl.addPrefixSpace = j.value("add_prefix_space", false);
+        if (!j.value("use_regex", true)) return nullptr;
+        return std::make_unique<RegexPreTokenizer>(gpt2SplitPattern(), SplitBehavior::Isolated, false);
+    }
+    if (type == "Split") {
+        const json& pattern = j.at("pattern");
+        std::string regex;
+        if (pattern.contains("Regex")) regex = pattern["Regex"].get<std::string>();
+        else if (pattern.contains("String")) regex = RegexSplitter::quote(pattern["String"].get<std::string>());
+        else throw Error(where + ": Split pattern must hold \"Regex\" or \"String\"");
+        return std::make_unique<RegexPreTokenizer>(regex, parseBehavior(j.value("behavior", "Isolated"), where),
+                                                   j.value("invert", false));
+    }
+    if (type == "Digits") {
+        return std::make_unique<RegexPreTokenizer>(j.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)",
+                                                   SplitBehavior::Isolated, false);
+    }
+    if (type == "Sequence") {
+        std::vector<std::unique_ptr<PreTokenizer>> steps;
+        for (const auto& step : j.at("pretokenizers"))
+            if (auto p = parsePreTokenizer(step, impl, where)) steps.push_back(std::move(p));
+        return std::make_unique<SequencePreTokenizer>(std::move(steps));
+    }
+    throw Error(where + ": pre-tokenizer '" + type + "' is not supported (supported: " + kSupportedPreTokenizers + ")");
+}
+
+std::optional<int> idOf(const TokenizerImpl& impl, const std::string& token)
+{
+    for (const auto& t : impl.addedTokens)
+        if (t.content == token) return t.id;
+    return impl.model->find(token);
+}
+
+// tokenizer_config.json's bos_token / eos_token: a string or {"content": …}.
+std::optional<std::string> configToken(const json& config, const char* key)
+{
+    if (!config.contains(key)) return std::nullopt;
+    const json& v = config[key];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+    return std::nullopt;
+}
+
+void applyTokenizerConfig(TokenizerImpl& impl, const fs::path& dir)
+{
+    const fs::path file = dir / "tokenizer_config.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return;
+    const json config = readJsonFile(file);
+    if (!config.is_object()) throw Error(file.string() + ": not a JSON object");
+    if (auto bos = configToken(config, "bos_token")) impl.bos = idOf(impl, *bos);
+    if (auto eos = configToken(config, "eos_token")) impl.eos = idOf(impl, *eos);
+    if (config.contains("add_bos_token") && config["add_bos_token"].is_boolean()) {
+        const bool add = config["add_bos_token"].get<bool>();
+        if (add && impl.prefixIds.empty()) {
+            if (!impl.bos) throw Error(file.string() + ": add_bos_token is true but bos_token is not in the vocabulary");
+            impl.prefixIds = {*impl.bos};
+        } else if (!add && impl.bos && impl.prefixIds == std::vector<int>{*impl.bos}) {
+            impl.prefixIds.clear();
+        }
+    }
+}
+
+// TemplateProcessing "single": special tokens before and after the sequence "A".
+void parsePostProcessor(const json& j, TokenizerImpl& impl, const std::string& where)
+{
+    const std::string type = typeOf(j);
+    if (type.empty() || type == "ByteLevel") return;
+    if (type == "Sequence") {
+        for (const auto& p : j.at("processors")) parsePostProcessor(p, impl, where);
+        return;
+    }
+    if (type != "TemplateProcessing")
+        throw Error(where + ": post-processor '" + type + "' is not supported (supported: ByteLevel, TemplateProcessing)");
+    const json& specials = j.value("special_tokens", json::object());
+    bool afterSequence = false;
+    for (const auto& piece : j.at("single")) {
+        if (piece.contains("Sequence")) {
+            afterSequence = true;
+            continue;
+        }
+        const std::string name = piece.at("SpecialToken").at("id").get<std::string>();
+        if (!specials.contains(name)) throw Error(where + ": template token '" + name + "' is not in special_tokens");
+        for (const auto& id : specials[name].at("ids")) (afterSequence ? impl.suffixIds : impl.prefixIds).push_back(id.get<int>());
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> parseMerges(const json& merges, const std::string& where)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(merges.size());
+    for (const auto& m : merges) {
+        if (m.is_string()) {
+            const std::string s = m.get<std::string>();
+            const size_t space = s.find(' ', 1);
+            if (space == std::string::npos) throw Error(where + ": merge '" + s + "' is not two tokens separated by a space");
+            out.emplace_back(s.substr(0, space), s.substr(space + 1));
+        } else if (m.is_array() && m.size() == 2) {
+            out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+        } else {
+            throw Error(where + ": a merge is neither \"a b\" nor [\"a\", \"b\"]");
+        }
+    }
+    return out;
+}
+
+std::unordered_map<std::string, int> parseVocab(const json& vocab, const std::string& where)
+{
+    if (!vocab.is_object()) throw Error(where + ": vocab is not a JSON object of token → id");
+    std::unordered_map<std::string, int> out;
+    out.reserve(vocab.size());
+    for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+        if (!it->is_number_integer()) throw Error(where + ": vocab entry '" + it.key() + "' is not an integer id");
+        out.emplace(it.key(), it->get<int>());
+    }
+    return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
+{
+    const std::string where = file.string();
+    const json root = readJsonFile(file);
+    auto impl = std::make_unique<TokenizerImpl>();
+    impl->source = where;
+    try {
+        if (!root.is_object()) throw Error("not a JSON object");
+        if (root.contains("normalizer") && !root["normalizer"].is_null())
+            throw Error("normalizer '" + typeOf(root["normalizer"]) +
+                        "' is not supported yet (byte-level BPE tokenizers without a normalizer are)");
+        const json& model = root.at("model");
+        const std::string modelType = model.value("type", "BPE");
+        if (modelType != "BPE") throw Error("model type '" + modelType + "' is not supported (supported: BPE)");
+        if (model.value("byte_fallback", false))
+            throw Error("BPE with byte_fallback (SentencePiece style) is not supported yet");
+        for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+            if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
+                throw Error(std::string("BPE ") + key + " is not supported");
+        impl->ignoreMerges = model.value("ignore_merges", false);
+        impl->model = std::make_unique<BpeModel>(parseVocab(model.at("vocab"), where), parseMerges(model.at("merges"), where), where);
+        for (const auto& t : root.value("added_tokens", json::array())) {
+            AddedToken added;
+            added.id = t.at("id").get<int>();
+            added.content = t.at("content").get<std::string>();
+            added.special = t.value("special", false);
+            added.lstrip = t.value("lstrip", false);
+            added.rstrip = t.value("rstrip", false);
+            impl->addedTokens.push_back(std::move(added));
+        }
+        if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null())
+            impl->preTokenizer = parsePreTokenizer(root["pre_tokenizer"], *impl, where);
+        if (root.contains("post_processor") && !root["post_processor"].is_null())
+            parsePostProcessor(root["post_processor"], *impl, where);
+        if (!impl->prefixIds.empty()) impl->bos = impl->prefixIds.front();
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(where + ": unexpected structure: " + e.what());
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        if (msg.rfind(where, 0) == 0) throw;
+        throw e.withContext(where);
+    }
+    applyTokenizerConfig(*impl, file.parent_path());
+    return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromVocabMerges(const fs::path& vocabJson, const fs::path& mergesTxt)
+{
+    auto impl = std::make_unique<TokenizerImpl>();
+    impl->source = vocabJson.string();
+    const json vocab = readJsonFile(vocabJson);
+    const std::string text = readTextFile(mergesTxt);
+    std::vector<std::pair<std::string, std::string>> merges;
+    size_t pos = 0;
+    int lineNumber = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++lineNumber;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line.rfind("#version", 0) == 0) continue;
+        const size_t space = line.find(' ', 1);
+        if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos)
+            throw Error(mergesTxt.string() + ": line " + std::to_string(lineNumber) + " is not two tokens separated by a space");
+        merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    }
+    impl->model = std::make_unique<BpeModel>(parseVocab(vocab, vocabJson.string()), merges, mergesTxt.string());
+    impl->preTokenizer = std::make_unique<RegexPreTokenizer>(gpt2SplitPattern(), SplitBehavior::Isolated, false);
+    if (auto eot = impl->model->find("<|endoftext|>")) impl->bos = impl->eos = *eot;
+    applyTokenizerConfig(*impl, vocabJson.parent_path());
+    return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::loadFromFolder(const fs::path& dir)
+{
+    std::error_code ec;
+    if (fs::exists(dir / "tokenizer.json", ec)) return fromTokenizerJson(dir / "tokenizer.json");
+    const bool hasVocab = fs::exists(dir / "vocab.json", ec);
+    const bool hasMerges = fs::exists(dir / "merges.txt", ec);
+    if (hasVocab && hasMerges) return fromVocabMerges(dir / "vocab.json", dir / "merges.txt");
+    if (hasVocab != hasMerges)
+        throw Error(dir.string() + ": has " + (hasVocab ? "vocab.json but no merges.txt" : "merges.txt but no vocab.json") +
+                    "; a GPT-2 tokenizer needs both (or a tokenizer.json)");
+    return nullptr;
+}
+
+}  // namespace spyglass::core
