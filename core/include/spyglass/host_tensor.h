@@ -5,6 +5,7 @@
 //   float x = t.at({1, 2});
 //
 // Thread safety: a value type.
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>

@@ -75,13 +75,18 @@ private:
     std::map<std::string, std::string> m_metadata;
 };
 
+// Float32 → IEEE half / bfloat16 bits, rounding to nearest even (NaN stays NaN).
+[[nodiscard]] uint16_t floatToHalf(float value);
+[[nodiscard]] uint16_t floatToBFloat16(float value);
+
 // Converts `count` elements of `dtype` at `src` to float32 (F64/F32/F16/BF16/I64/I32/I16/I8/U8/Bool).
 void convertToFloat(DType dtype, const std::byte* src, size_t count, float* dst);
 
 class SafetensorsWriter {
 public:
     void add(const std::string& name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes);
-    void addFloat(const std::string& name, const HostTensor& tensor);
+    // Stores `tensor` as F32, or converted to F16/BF16 (round to nearest even) when asked.
+    void addFloat(const std::string& name, const HostTensor& tensor, DType storeAs = DType::F32);
     void addInt64(const std::string& name, const std::vector<int64_t>& values);
     void setMetadata(const std::string& key, const std::string& value) { m_metadata[key] = value; }
     // Writes to `path` + ".tmp" and renames, so a reader never sees a half-written file.

@@ -1,0 +1,133 @@
+// spyglass-cli on the fixture model: every subcommand, its JSON contract, and one-line errors
+// naming the input (DESIGN.md §4, issue #2).
+#include "test_support.h"
+
+#include "spyglass/language_model.h"
+#include "spyglass/runtime.h"
+#include "spyglass/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <sys/wait.h>
+
+using namespace spyglass::test;
+
+namespace {
+
+struct CliRun {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string quote(const std::string& s)
+{
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+CliRun cli(const std::vector<std::string>& args)
+{
+    TempDir dir;
+    std::string command = quote(SPYGLASS_CLI_PATH);
+    for (const auto& a : args) command += " " + quote(a);
+    command += " 2>" + quote((dir / "err").string());
+    CliRun run;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::array<char, 4096> buffer{};
+    size_t n;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
+    const int status = ::pclose(pipe);
+    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(dir / "err");
+    run.err.assign(std::istreambuf_iterator<char>(err), {});
+    return run;
+}
+
+const std::string kModel = fixture("gpt2-tiny-random").string();
+
+}  // namespace
+
+TEST(Cli, VersionAndHelp)
+{
+    EXPECT_EQ(cli({"--version"}).out, "spyglass-cli 0.1.0\n");
+    for (const char* sub : {"tokenize", "generate", "trace"}) {
+        const CliRun r = cli({sub, "--help"});
+        EXPECT_EQ(r.code, 0) << sub;
+        EXPECT_NE(r.out.find("--model"), std::string::npos) << sub;
+    }
+    EXPECT_NE(cli({"--help"}).out.find("tokenize"), std::string::npos);
+}
+
+TEST(Cli, TokenizeGivesIdsTokensAndByteOffsets)
+{
+    const CliRun r = cli({"tokenize", "--model", kModel, "--text", "héllo wörld"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const auto ids = j["ids"].get<std::vector<int>>();
+    EXPECT_EQ(j["tokens"].size(), ids.size());
+    EXPECT_EQ(j["offsets"].front()[0], 0);
+    EXPECT_EQ(j["offsets"].back()[1], std::string("héllo wörld").size());
+}
+
+TEST(Cli, TokenizeTextFileIsByteExact)
+{
+    TempDir dir;
+    writeFile(dir / "t.txt", "line\n");
+    const CliRun r = cli({"tokenize", "--model", kModel, "--text-file", (dir / "t.txt").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["ids"], nlohmann::json({1370, 198}));
+}
+
+TEST(Cli, GenerateGreedyJsonMatchesTheReference)
+{
+    const CliRun r = cli({"generate", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "4", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["prompt_ids"], nlohmann::json({16, 11, 362, 11, 513, 11, 604, 11}));
+    EXPECT_EQ(j["generated_ids"], nlohmann::json({25804, 42946, 11849, 48609}));
+    EXPECT_TRUE(j["text"].is_string());
+    const CliRun ids = cli({"generate", "--model", kModel, "--ids", "16,11,362,11,513,11,604,11", "--max-new-tokens", "4", "--json"});
+    EXPECT_EQ(nlohmann::json::parse(ids.out)["generated_ids"], j["generated_ids"]);
+    const CliRun text = cli({"generate", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "4"});
+    EXPECT_EQ(text.out, j["text"].get<std::string>() + "\n");
+}
+
+TEST(Cli, TraceWritesTheDocumentedTensors)
+{
+    TempDir dir;
+    const auto out = (dir / "trace.safetensors").string();
+    const CliRun r = cli({"trace", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--out", out});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    auto file = spyglass::core::SafetensorsFile::open(out);
+    EXPECT_EQ(file->get("input_ids").dtype, spyglass::core::DType::I64);
+    for (const char* name : {"logits", "resid_pre.0", "attn_out.1", "mlp_out.0", "resid_post.1", "mlp_act.0", "attn_pattern.1",
+                             "final_norm_out", "ln_f_out"})
+        EXPECT_NE(file->find(name), nullptr) << name;
+    auto reference = spyglass::core::SafetensorsFile::open(fixture("gpt2-tiny-random/reference.safetensors"));
+    EXPECT_TRUE(allClose(file->readFloat("ln_f_out"), reference->readFloat("ln_f_out")));
+}
+
+TEST(Cli, ErrorsAreOneLineAndNameTheInput)
+{
+    const CliRun missing = cli({"generate", "--model", "/nonexistent/model", "--prompt", "x"});
+    EXPECT_EQ(missing.code, 1);
+    EXPECT_EQ(missing.err, "spyglass-cli: error: loading model '/nonexistent/model': does not exist\n");
+    EXPECT_TRUE(missing.out.empty());
+    const CliRun usage = cli({"generate", "--model", kModel});
+    EXPECT_EQ(usage.code, 2);
+    EXPECT_NE(usage.err.find("exactly one of --prompt and --ids"), std::string::npos);
+    const CliRun unknown = cli({"tokenize", "--bogus"});
+    EXPECT_NE(unknown.err.find("unknown option --bogus"), std::string::npos);
+    const CliRun cuda = cli({"generate", "--model", kModel, "--prompt", "x", "--device", "cuda"});
+    if (!spyglass::core::cudaAvailable())
+        EXPECT_NE(cuda.err.find("device 'cuda' is not available"), std::string::npos) << cuda.err;
+    const CliRun badIds = cli({"generate", "--model", kModel, "--ids", "1,x"});
+    EXPECT_NE(badIds.err.find("--ids expects comma-separated token ids, got 'x'"), std::string::npos);
+    const CliRun threads = cli({"generate", "--model", kModel, "--prompt", "x", "--threads", "0"});
+    EXPECT_EQ(threads.code, 2);
+}
