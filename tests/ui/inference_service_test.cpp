@@ -1,0 +1,89 @@
+// The GUI's inference thread: results arrive, the newest request wins, cancel works, and errors
+// become a banner instead of a crash (DESIGN.md §3, issue #2's minimal window).
+#include "main_window.h"
+#include "views/error_banner.h"
+#include "worker/inference_service.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace spyglass::ui;
+
+namespace {
+
+GenerationRequest tinyRequest(int tokens)
+{
+    GenerationRequest r;
+    r.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random");
+    r.prompt = QStringLiteral("1, 2, 3, 4,");
+    r.sampling.maxNewTokens = tokens;
+    r.sampling.stopAtEos = false;
+    return r;
+}
+
+}  // namespace
+
+class InferenceServiceTest : public QObject {
+    Q_OBJECT
+private slots:
+    void generatesTheReferenceTokens()
+    {
+        InferenceService service;
+        QSignalSpy finished(&service, &InferenceService::generationFinished);
+        QSignalSpy tokens(&service, &InferenceService::tokenGenerated);
+        service.submit(tinyRequest(4));
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(finished.first().at(1).value<QVector<int>>(), (QVector<int>{25804, 42946, 11849, 48609}));
+        QCOMPARE(tokens.count(), 4);
+    }
+
+    void newestRequestWins()
+    {
+        InferenceService service;
+        QSignalSpy finished(&service, &InferenceService::generationFinished);
+        service.submit(tinyRequest(100));
+        service.submit(tinyRequest(2));
+        QVERIFY(finished.wait(30000));
+        QTest::qWait(200);
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.first().at(1).value<QVector<int>>().size(), 2);
+    }
+
+    void cancelStopsARun()
+    {
+        InferenceService service;
+        QSignalSpy cancelled(&service, &InferenceService::generationCancelled);
+        QSignalSpy finished(&service, &InferenceService::generationFinished);
+        connect(&service, &InferenceService::tokenGenerated, &service, &InferenceService::cancel);
+        service.submit(tinyRequest(120));
+        QVERIFY(cancelled.wait(30000));
+        QCOMPARE(finished.count(), 0);
+    }
+
+    void badFolderShowsABanner()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral("/nonexistent/model"));
+        window.setPrompt(QStringLiteral("hello"));
+        QSignalSpy failed(window.service(), &InferenceService::generationFailed);
+        window.run();
+        QVERIFY(failed.wait(30000));
+        QVERIFY(window.errorBanner()->isVisibleTo(&window));
+        QVERIFY(window.errorBanner()->message().contains(QStringLiteral("/nonexistent/model': does not exist")));
+    }
+
+    void windowRunsAPrompt()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        QSignalSpy finished(window.service(), &InferenceService::generationFinished);
+        window.run();
+        QVERIFY(finished.wait(30000));
+        QVERIFY(!window.outputText().isEmpty());
+        QCOMPARE(window.outputText(), finished.first().at(0).toString());
+    }
+};
+
+QTEST_MAIN(InferenceServiceTest)
+#include "inference_service_test.moc"

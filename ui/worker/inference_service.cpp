@@ -1,0 +1,49 @@
+#include "worker/inference_service.h"
+
+#include "worker/inference_worker.h"
+
+namespace spyglass::ui {
+
+InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(new InferenceWorker)
+{
+    m_thread.setObjectName(QStringLiteral("spyglass-inference"));
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    // Drop whatever a superseded request still emits.
+    connect(m_worker, &InferenceWorker::progressed, this, [this](quint64 id, const QString& s, int d, int t) {
+        if (id == m_latest) emit progressed(s, d, t);
+    });
+    connect(m_worker, &InferenceWorker::tokenGenerated, this, [this](quint64 id, int token, const QString& text) {
+        if (id == m_latest) emit tokenGenerated(token, text);
+    });
+    connect(m_worker, &InferenceWorker::generationFinished, this, [this](quint64 id, const QString& text, const QVector<int>& ids) {
+        if (id == m_latest) emit generationFinished(text, ids);
+    });
+    connect(m_worker, &InferenceWorker::generationFailed, this, [this](quint64 id, const QString& message) {
+        if (id == m_latest) emit generationFailed(message);
+    });
+    connect(m_worker, &InferenceWorker::generationCancelled, this, [this](quint64 id) {
+        if (id == m_latest) emit generationCancelled();
+    });
+    m_thread.start();
+}
+
+InferenceService::~InferenceService()
+{
+    m_worker->requestCancel();
+    m_thread.quit();
+    m_thread.wait();
+}
+
+quint64 InferenceService::submit(GenerationRequest request)
+{
+    request.id = ++m_latest;
+    m_worker->setLatest(request.id);
+    InferenceWorker* worker = m_worker;
+    QMetaObject::invokeMethod(worker, [worker, request] { worker->run(request); }, Qt::QueuedConnection);
+    return request.id;
+}
+
+void InferenceService::cancel() { m_worker->requestCancel(); }
+
+}  // namespace spyglass::ui

@@ -1,0 +1,38 @@
+#pragma once
+// InferenceService — the GUI's handle on the inference thread: submit() gives a request the next
+// id and makes it the newest (older runs stop); only the newest request's signals come out.
+// Thread safety: use from the GUI thread.
+#include "worker/generation_request.h"
+
+#include <QObject>
+#include <QThread>
+#include <QVector>
+
+namespace spyglass::ui {
+
+class InferenceWorker;
+
+class InferenceService : public QObject {
+    Q_OBJECT
+public:
+    explicit InferenceService(QObject* parent = nullptr);
+    ~InferenceService() override;
+
+    quint64 submit(GenerationRequest request);
+    void cancel();
+    [[nodiscard]] quint64 latest() const { return m_latest; }
+
+signals:
+    void progressed(const QString& stage, int done, int total);
+    void tokenGenerated(int tokenId, const QString& text);
+    void generationFinished(const QString& text, const QVector<int>& generatedIds);
+    void generationFailed(const QString& message);
+    void generationCancelled();
+
+private:
+    QThread m_thread;
+    InferenceWorker* m_worker = nullptr;
+    quint64 m_latest = 0;
+};
+
+}  // namespace spyglass::ui
