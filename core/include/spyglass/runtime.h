@@ -14,9 +14,10 @@ namespace spyglass::core {
 // than 1 on the 2-core machines this project is built on.
 inline constexpr int kDefaultThreadCount = 1;
 
-// On AVX-512 CPUs, Debian's OpenBLAS 0.3.21 picks a slow kernel unless OPENBLAS_CORETYPE is set
-// before the library loads, so this sets OPENBLAS_CORETYPE=SKYLAKEX and re-executes the program
-// once. Does nothing when the variable is already set, on other CPUs, or when
+// On AVX-512 CPUs that Debian's OpenBLAS 0.3.21 does not recognise it falls back to a slow
+// kernel unless OPENBLAS_CORETYPE is set before the library loads, so this sets
+// OPENBLAS_CORETYPE=SKYLAKEX and re-executes the program once. Does nothing when OpenBLAS already
+// chose an AVX-512 kernel, when the variable is already set, on CPUs without AVX-512, or when
 // SPYGLASS_NO_REEXEC is set. Returns only if it did not re-execute.
 void reexecWithTunedBlas(int argc, char** argv);
 

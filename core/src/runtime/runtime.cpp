@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <regex>
 #include <unistd.h>
@@ -21,6 +22,13 @@ void reexecWithTunedBlas(int argc, char** argv)
     if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("SPYGLASS_NO_REEXEC")) return;
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f")) return;
+    if (openblas_get_corename) {
+        // Already an AVX-512 kernel (OpenBLAS recognised this CPU): nothing to gain.
+        std::string core = openblas_get_corename();
+        for (auto& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (const char* good : {"skylakex", "cooperlake", "sapphirerapids"})
+            if (core == good) return;
+    }
     ::setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
     ::execv("/proc/self/exe", argv);
     // exec failed: carry on with the untuned BLAS.
