@@ -18,6 +18,8 @@ int runTokenize(const std::vector<std::string>& args)
     parser.addOption("model", "PATH", "model or tokenizer folder (tokenizer.json or vocab.json + merges.txt)");
     parser.addOption("text", "T", "text to tokenize");
     parser.addOption("text-file", "F", "file to tokenize, read byte-exact");
+    parser.addOption("device", "cpu|cuda", "accepted for symmetry (tokenizing runs on the CPU)");
+    parser.addOption("threads", "N", "accepted for symmetry");
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
@@ -25,6 +27,7 @@ int runTokenize(const std::vector<std::string>& args)
         return 0;
     }
     const std::string model = parser.required("model");
+    (void)applyRuntimeOptions(parser);
     if (parser.has("text") == parser.has("text-file")) throw UsageError("'tokenize' needs exactly one of --text and --text-file");
     std::string text;
     if (auto t = parser.value("text")) {

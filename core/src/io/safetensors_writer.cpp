@@ -89,7 +89,7 @@ void SafetensorsWriter::write(const std::filesystem::path& path) const
                           {"data_offsets", {offset, offset + e.bytes.size()}}};
         offset += e.bytes.size();
     }
-    std::string headerText = header.dump();
+    std::string headerText = header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     // Pad with spaces so the data section starts 8-byte aligned (as the reference writer does).
     while ((headerText.size() + 8) % 8 != 0) headerText.push_back(' ');
     AtomicFile out(path);

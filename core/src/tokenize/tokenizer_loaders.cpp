@@ -181,6 +181,11 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
         }
         if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null())
             impl->preTokenizer = parsePreTokenizer(root["pre_tokenizer"], *impl, where);
+        if (root.contains("decoder") && !root["decoder"].is_null()) {
+            const std::string decoder = typeOf(root["decoder"]);
+            if (decoder != "ByteLevel")
+                throw Error("decoder '" + decoder + "' is not supported (supported: ByteLevel)");
+        }
         if (root.contains("post_processor") && !root["post_processor"].is_null())
             parsePostProcessor(root["post_processor"], *impl, where);
         if (!impl->prefixIds.empty()) impl->bos = impl->prefixIds.front();
