@@ -9,5 +9,6 @@ namespace spyglass::cli {
 int runTokenize(const std::vector<std::string>& args);
 int runGenerate(const std::vector<std::string>& args);
 int runTrace(const std::vector<std::string>& args);
+int runAnalyze(const std::vector<std::string>& args);
 
 }  // namespace spyglass::cli

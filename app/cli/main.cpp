@@ -19,13 +19,14 @@ const char* const kUsage =
     "  tokenize   text → ids, tokens and byte offsets\n"
     "  generate   generate text (greedy unless --temperature > 0)\n"
     "  trace      run one forward pass and save every activation as safetensors\n"
+    "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
 
 // Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
 const std::map<std::string, std::string> kPlanned = {
-    {"analyze", "the analysis engine"}, {"render", "the desktop app's views"}, {"train", "the default-model trainer"},
+    {"render", "the desktop app's views"}, {"train", "the default-model trainer"},
     {"eval", "the default-model trainer"}, {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
 
 }  // namespace
@@ -52,6 +53,7 @@ int main(int argc, char** argv)
         if (command == "tokenize") return spyglass::cli::runTokenize(args);
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
+        if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (const auto it = kPlanned.find(command); it != kPlanned.end()) {
             std::cerr << "spyglass-cli: error: '" << command << "' is not in this version yet (it comes with " << it->second << ")\n";
             return 2;

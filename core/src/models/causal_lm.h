@@ -48,6 +48,9 @@ public:
     // The model's final norm and unembedding, for lens read-outs of intermediate residuals.
     [[nodiscard]] virtual torch::Tensor finalNorm(const torch::Tensor& residual) const = 0;
     [[nodiscard]] virtual torch::Tensor unembed(const torch::Tensor& normed) const = 0;
+    // The MLP down-projection of `layer` as an [F, D] matrix (mlp_act · W = the MLP's output
+    // before its bias), for reading what a neuron direction writes into the residual stream.
+    [[nodiscard]] virtual torch::Tensor mlpDownProjection(int layer) const = 0;
 
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, const ForwardOptions& options) const
     {

@@ -173,4 +173,9 @@ torch::Tensor Gpt2Model::unembed(const torch::Tensor& normed) const
     return torch::matmul(normed, m_lmHead.t());
 }
 
+torch::Tensor Gpt2Model::mlpDownProjection(int layer) const
+{
+    return m_blocks.at(static_cast<size_t>(layer)).mlpProjWeight;
+}
+
 }  // namespace spyglass::core

@@ -23,6 +23,7 @@ public:
                                                   const ForwardOptions& options) const override;
     [[nodiscard]] torch::Tensor finalNorm(const torch::Tensor& residual) const override;
     [[nodiscard]] torch::Tensor unembed(const torch::Tensor& normed) const override;
+    [[nodiscard]] torch::Tensor mlpDownProjection(int layer) const override;
 
 private:
     struct Block {

@@ -1,0 +1,106 @@
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "spyglass/analysis.h"
+#include "spyglass/error.h"
+#include "spyglass/language_model.h"
+#include "spyglass/report_json.h"
+
+#include <iostream>
+
+namespace spyglass::cli {
+
+namespace {
+
+std::vector<std::string> splitList(const std::string& text)
+{
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t end = text.find(',', pos);
+        if (end == std::string::npos) end = text.size();
+        if (end > pos) out.push_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+int runAnalyze(const std::vector<std::string>& args)
+{
+    ArgParser parser("analyze", "--model PATH --prompt T [options] --out report.json");
+    addModelOptions(parser);
+    parser.addOption("prompt", "T", "prompt text");
+    parser.addOption("max-new-tokens", "N", "tokens to generate greedily and explain (default 8)");
+    parser.addOption("saliency", "M,M", "methods: grad_x_input (default), gradient, integrated_gradients, occlusion");
+    parser.addOption("saliency-target", "prob|logit", "differentiate the token's probability (default) or logit");
+    parser.addOption("ig-steps", "N", "integrated-gradients steps (default 50)");
+    parser.addOption("occlusion", "remove|replace", "occlusion removes the token (default) or replaces it with EOS");
+    parser.addOption("lens", "MODE", "logit lens: normed (default), raw (Ecco-compatible) or sublayer");
+    parser.addOption("top-k", "K", "lens top-k (default 10)");
+    parser.addOption("factors", "K", "NMF factors (default min(10, positions))");
+    parser.addOption("factor-layers", "A:B", "layers A … B−1 to factorise (default all)");
+    parser.addOption("projection", "pca|umap", "2-D projection method (default pca)");
+    parser.addOption("projection-layer", "L", "layer of the 2-D map (default the last)");
+    parser.addOption("projection-source", "mlp_act|resid", "vectors of the 2-D map (default mlp_act)");
+    parser.addOption("clusters", "K", "k-means clusters of the 2-D map (default: chosen by silhouette)");
+    parser.addOption("seed", "S", "seed for NMF and k-means (default 0)");
+    parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
+    parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
+    parser.parse(args);
+    if (parser.helpRequested()) {
+        std::cout << parser.helpText()
+                  << "\nGenerates greedily and writes every section of the report: saliency rows for each generated\n"
+                     "token, the logit lens, activation factors and the 2-D map. Progress goes to stderr.\n";
+        return 0;
+    }
+    const std::string modelPath = parser.required("model");
+    const std::string prompt = parser.required("prompt");
+    const std::string outPath = parser.required("out");
+    core::AnalysisOptions o;
+    o.maxNewTokens = parser.intValue("max-new-tokens", 8);
+    if (auto s = parser.value("saliency")) o.saliencyMethods = splitList(*s);
+    o.saliencyTarget = parser.value("saliency-target").value_or("prob");
+    o.integratedGradientSteps = parser.intValue("ig-steps", 50);
+    if (auto occ = parser.value("occlusion")) {
+        if (*occ != "remove" && *occ != "replace") throw UsageError("--occlusion must be remove or replace");
+        o.occlusionReplace = *occ == "replace";
+    }
+    o.lensMode = parser.value("lens").value_or("normed");
+    o.lensTopK = parser.intValue("top-k", 10);
+    if (parser.has("factors")) o.factorCount = parser.intValue("factors", 10);
+    if (auto layers = parser.value("factor-layers")) {
+        const size_t colon = layers->find(':');
+        if (colon == std::string::npos) throw UsageError("--factor-layers expects A:B, got '" + *layers + "'");
+        try {
+            o.factorLayerBegin = std::stoi(layers->substr(0, colon));
+            o.factorLayerEnd = std::stoi(layers->substr(colon + 1));
+        } catch (const std::exception&) {
+            throw UsageError("--factor-layers expects A:B with integers, got '" + *layers + "'");
+        }
+    }
+    o.projectionMethod = parser.value("projection").value_or("pca");
+    o.projectionLayer = parser.intValue("projection-layer", -1);
+    o.projectionSource = parser.value("projection-source").value_or("mlp_act");
+    if (parser.has("clusters")) o.clusterCount = parser.intValue("clusters", 0);
+    o.seed = static_cast<uint64_t>(parser.intValue("seed", 0));
+    const std::string device = applyRuntimeOptions(parser);
+
+    auto model = core::LanguageModel::load(modelPath, {device});
+    core::validateAnalysisOptions(o, model->info());
+    core::Report report = core::analyze(*model, prompt, o, [](const core::Progress& p) {
+        logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));
+        return true;
+    });
+    if (parser.has("save-loadings") && report.factors) {
+        const std::string loadings = outPath + ".loadings.safetensors";
+        core::writeFactorLoadings(report, loadings);
+        report.factors->loadingsFile = std::filesystem::path(loadings).filename().string();
+    }
+    core::writeReport(report, outPath);
+    logProgress("wrote " + outPath, true);
+    return 0;
+}
+
+}  // namespace spyglass::cli

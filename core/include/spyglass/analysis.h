@@ -1,0 +1,59 @@
+#pragma once
+// The analysis engine: generation with per-token input saliency, the logit lens, activation
+// factors (NMF) and a 2-D activation map, as one Report (DESIGN.md §1, §5).
+//
+//   AnalysisOptions o;                       // every section, Ecco-compatible defaults
+//   Report r = analyze(*model, "1, 2, 3,", o, progress, [](const SaliencyRow& row) { paint(row); });
+//
+// Thread safety: runs on the calling thread and uses the model exclusively for its duration.
+#include "spyglass/language_model.h"
+#include "spyglass/progress.h"
+#include "spyglass/report.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spyglass::core {
+
+struct AnalysisOptions {
+    int maxNewTokens = 8;
+    // Saliency: any of grad_x_input, gradient, integrated_gradients, occlusion (empty: none).
+    std::vector<std::string> saliencyMethods{"grad_x_input"};
+    std::string saliencyTarget = "prob";  // prob | logit
+    int integratedGradientSteps = 50;
+    bool occlusionReplace = false;  // replace the token with occlusionToken instead of removing it
+    std::optional<int> occlusionToken;  // default: the EOS/BOS id, else 0
+    // Lens
+    bool lens = true;
+    std::string lensMode = "normed";  // normed | raw | sublayer
+    int lensTopK = 10;
+    // Factors
+    bool factors = true;
+    std::optional<int> factorCount;  // default min(10, positions)
+    int factorLayerBegin = 0;        // inclusive
+    int factorLayerEnd = -1;         // exclusive; −1: all layers
+    int factorMaxIterations = 500;
+    int factorStabilitySeeds = 3;    // extra seeds used to measure stability (0: skip)
+    // Projection
+    bool projection = true;
+    std::string projectionMethod = "pca";    // pca (umap: not available yet)
+    std::string projectionSource = "mlp_act";  // mlp_act | resid
+    int projectionLayer = -1;                // −1: the last layer
+    std::optional<int> clusterCount;         // default: chosen by silhouette
+    uint64_t seed = 0;
+};
+
+// Throws Error for bad options (unknown method, k larger than the positions, empty prompt,
+// prompt past the context window), Cancelled when `progress` returns false. `onSaliencyRow`
+// sees each saliency row as soon as its token is generated.
+// The prompt is tokenized with the model's tokenizer (BOS as it says).
+[[nodiscard]] Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& options,
+                             const ProgressCallback& progress = {},
+                             const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
+
+// Validates options against a model before any work; throws Error naming the option.
+void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
+
+}  // namespace spyglass::core

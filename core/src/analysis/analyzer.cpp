@@ -1,0 +1,263 @@
+#include "spyglass/analysis.h"
+
+#include "analysis/logit_lens.h"
+#include "analysis/nmf.h"
+#include "analysis/projection.h"
+#include "analysis/saliency.h"
+#include "io/sha256.h"
+#include "models/language_model_impl.h"
+#include "models/torch_weights.h"
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+#include "spyglass/version.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace spyglass::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kMethods{"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
+
+int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info) { return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd; }
+
+std::string modelSha256(const fs::path& dir)
+{
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return sha256Files(files);
+}
+
+std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
+{
+    nlohmann::json s;
+    s["prompt"] = sanitizeUtf8(prompt);
+    s["max_new_tokens"] = o.maxNewTokens;
+    s["decoding"] = "greedy";
+    s["saliency"] = {{"methods", o.saliencyMethods},
+                     {"target", o.saliencyTarget},
+                     {"integrated_gradients_steps", o.integratedGradientSteps},
+                     {"integrated_gradients_baseline", "zero"},
+                     {"occlusion", o.occlusionReplace ? "replace" : "remove"}};
+    if (o.lens) s["lens"] = {{"mode", o.lensMode}, {"top_k", o.lensTopK}};
+    if (o.factors)
+        s["factors"] = {{"k", factorK},
+                        {"layers", {o.factorLayerBegin, factorLayerEnd(o, info)}},
+                        {"solver", "coordinate descent (HALS), Frobenius"},
+                        {"init", "random |N(0,1)|·sqrt(mean(X)/k)"},
+                        {"max_iterations", o.factorMaxIterations},
+                        {"stability_seeds", o.factorStabilitySeeds}};
+    if (o.projection)
+        s["projection"] = {{"method", o.projectionMethod},
+                           {"source", o.projectionSource},
+                           {"layer", o.projectionLayer < 0 ? info.layerCount - 1 : o.projectionLayer},
+                           {"clusters", o.clusterCount ? nlohmann::json(*o.clusterCount) : nlohmann::json("auto")}};
+    s["seed"] = o.seed;
+    s["device"] = info.device;
+    s["threads"] = threadCount();
+    s["spyglass_version"] = kVersion;
+    return s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+FactorSection computeFactors(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o, int positions,
+                             const std::function<void()>& checkCancel)
+{
+    const ModelInfo& info = model.info();
+    FactorSection f;
+    const int end = factorLayerEnd(o, info);
+    std::vector<torch::Tensor> blocks;
+    for (int l = o.factorLayerBegin; l < end; ++l) {
+        f.layers.push_back(l);
+        blocks.push_back(capture.tensors.at("mlp_act." + std::to_string(l)).select(0, 0).clamp_min(0));
+    }
+    const torch::Tensor x = torch::cat(blocks, 1).to(torch::kCPU, torch::kFloat64);
+    f.k = o.factorCount.value_or(std::min(10, positions));
+    if (f.k > positions)
+        throw Error("--factors " + std::to_string(f.k) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+    for (int p = 0; p < positions; ++p) f.positions.push_back(p);
+    NmfOptions nmf;
+    nmf.k = f.k;
+    nmf.maxIterations = o.factorMaxIterations;
+    nmf.seed = o.seed;
+    const NmfResult result = factorise(x, nmf, checkCancel);
+    f.reconstructionError = result.error;
+    f.inputNorm = x.norm().item<double>();
+    f.iterations = result.iterations;
+    const torch::Tensor strengths = result.w.t().contiguous();
+    for (int j = 0; j < f.k; ++j) {
+        const torch::Tensor row = strengths[j].to(torch::kFloat32).contiguous();
+        f.strengths.emplace_back(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+    }
+    f.loadings = toHost(result.h);
+    double stability = 0;
+    for (int s = 1; s <= o.factorStabilitySeeds; ++s) {
+        nmf.seed = o.seed + static_cast<uint64_t>(s);
+        stability += meanBestMatchCosine(result.h, factorise(x, nmf, checkCancel).h);
+    }
+    f.stability = o.factorStabilitySeeds > 0 ? stability / o.factorStabilitySeeds : 1.0;
+    // What each factor writes through each layer's down-projection, read by the unembedding.
+    c10::InferenceMode guard;
+    const int64_t neurons = info.mlpWidth;
+    const torch::Tensor h = result.h.to(model.device(), torch::kFloat32);
+    for (int j = 0; j < f.k; ++j) {
+        std::vector<std::vector<int>> perLayer;
+        for (size_t li = 0; li < f.layers.size(); ++li) {
+            const torch::Tensor direction = h[j].narrow(0, static_cast<int64_t>(li) * neurons, neurons);
+            const torch::Tensor written = torch::matmul(direction, model.mlpDownProjection(f.layers[li]));
+            const torch::Tensor top = std::get<1>(model.unembed(written).topk(10)).to(torch::kCPU);
+            std::vector<int> ids;
+            for (int64_t t = 0; t < top.numel(); ++t) ids.push_back(static_cast<int>(top[t].item<int64_t>()));
+            perLayer.push_back(std::move(ids));
+        }
+        f.topTokens.push_back(std::move(perLayer));
+    }
+    return f;
+}
+
+ProjectionSection computeProjection(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o)
+{
+    ProjectionSection p;
+    p.layer = o.projectionLayer < 0 ? model.info().layerCount - 1 : o.projectionLayer;
+    p.source = o.projectionSource;
+    p.method = o.projectionMethod;
+    const std::string name = (o.projectionSource == "resid" ? "resid_post." : "mlp_act.") + std::to_string(p.layer);
+    const torch::Tensor x = capture.tensors.at(name).select(0, 0);
+    const PcaResult pca = pca2d(x);
+    p.points = pca.points;
+    p.explainedVariance = pca.explainedVariance;
+    p.clusters = kMeans(x, o.clusterCount, o.seed);
+    return p;
+}
+
+}  // namespace
+
+void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
+{
+    for (const auto& m : o.saliencyMethods)
+        if (std::find(kMethods.begin(), kMethods.end(), m) == kMethods.end())
+            throw Error("--saliency: unknown method '" + m + "' (grad_x_input, gradient, integrated_gradients, occlusion)");
+    if (o.saliencyTarget != "prob" && o.saliencyTarget != "logit")
+        throw Error("--saliency-target: '" + o.saliencyTarget + "' is not prob or logit");
+    if (o.integratedGradientSteps < 1) throw Error("integrated gradients need at least 1 step");
+    if (o.maxNewTokens < 0) throw Error("--max-new-tokens must be ≥ 0");
+    if (o.lensMode != "normed" && o.lensMode != "raw" && o.lensMode != "sublayer")
+        throw Error("--lens: unknown mode '" + o.lensMode + "' (normed, raw or sublayer)");
+    if (o.lensTopK < 1 || o.lensTopK > info.vocabSize)
+        throw Error("--top-k must be between 1 and the vocabulary size (" + std::to_string(info.vocabSize) + ")");
+    if (o.factorCount && *o.factorCount < 1) throw Error("--factors must be at least 1");
+    const int end = factorLayerEnd(o, info);
+    if (o.factorLayerBegin < 0 || o.factorLayerBegin >= end || end > info.layerCount)
+        throw Error("--factor-layers " + std::to_string(o.factorLayerBegin) + ":" + std::to_string(end) +
+                    " is not a non-empty range within 0:" + std::to_string(info.layerCount));
+    if (o.projectionMethod == "umap")
+        throw Error("--projection umap is not available in this version (use pca)");
+    if (o.projectionMethod != "pca") throw Error("--projection: unknown method '" + o.projectionMethod + "' (pca)");
+    if (o.projectionSource != "mlp_act" && o.projectionSource != "resid")
+        throw Error("projection source must be mlp_act or resid");
+    if (o.projectionLayer < -1 || o.projectionLayer >= info.layerCount)
+        throw Error("projection layer " + std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
+}
+
+Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o, const ProgressCallback& progress,
+               const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow)
+{
+    const ModelInfo& info = model.info();
+    validateAnalysisOptions(o, info);
+    if (prompt.empty()) throw Error("the prompt is empty");
+    const Tokenizer* tokenizer = model.tokenizer();
+    if (!tokenizer) throw Error("model '" + info.path.string() + "' has no tokenizer files; analyze needs a text prompt");
+    const Encoding encoding = tokenizer->encode(prompt);
+    if (encoding.ids.empty()) throw Error("the prompt has no tokens");
+    if (static_cast<int>(encoding.ids.size()) > info.contextLength)
+        throw Error("the prompt has " + std::to_string(encoding.ids.size()) + " tokens but the model's context window is " +
+                    std::to_string(info.contextLength) + " tokens; shorten the prompt");
+    const int maxPositions = std::min<int>(info.contextLength, static_cast<int>(encoding.ids.size()) + o.maxNewTokens);
+    if (o.factors && o.factorCount && *o.factorCount > maxPositions)
+        throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" +
+                    std::to_string(maxPositions) + ")");
+
+    Progress current;
+    auto report = [&](const std::string& stage, int done, int total) {
+        current = {stage, done, total};
+        if (progress && !progress(current)) throw Cancelled();
+    };
+    auto checkCancel = [&] {
+        if (progress && !progress(current)) throw Cancelled();
+    };
+    const CausalLm& lm = *model.impl().model;
+
+    Report r;
+    r.model = {info.path.string(), info.architecture, modelSha256(info.path), info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
+    for (const auto& m : o.saliencyMethods) r.saliency.push_back({m, o.saliencyTarget, {}});
+
+    // Generation, explaining each token with the pass that produced it.
+    std::vector<int> ids = encoding.ids;
+    const SaliencyEngine saliency(lm, o, checkCancel);
+    for (int step = 0; step < o.maxNewTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
+        report("generating", step, o.maxNewTokens);
+        int next = 0;
+        if (!o.saliencyMethods.empty()) {
+            SaliencyEngine::Step s = saliency.step(ids);
+            next = s.next;
+            for (size_t m = 0; m < s.rows.size(); ++m) {
+                r.saliency[m].rows.push_back(std::move(s.rows[m]));
+                if (onSaliencyRow) onSaliencyRow(r.saliency[m], r.saliency[m].rows.back());
+            }
+        } else {
+            c10::InferenceMode guard;
+            ForwardOptions f;
+            f.lastLogitsOnly = true;
+            const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
+            next = static_cast<int>(lm.forward(ids64, f)[0][0].argmax().item<int64_t>());
+        }
+        ids.push_back(next);
+        if (info.eosId && next == *info.eosId) break;
+    }
+    report("generating", o.maxNewTokens, o.maxNewTokens);
+    const int positions = static_cast<int>(ids.size());
+    for (int p = 0; p < positions; ++p) {
+        ReportToken t;
+        t.id = ids[static_cast<size_t>(p)];
+        t.text = tokenizer->tokenText(t.id);
+        t.generated = p >= static_cast<int>(encoding.ids.size());
+        if (!t.generated) t.offset = encoding.offsets[static_cast<size_t>(p)];
+        r.tokens.push_back(std::move(t));
+    }
+
+    // One more forward over everything, capturing what the remaining sections read.
+    ActivationCapture capture;
+    capture.kinds = kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut | kCaptureMlpAct;
+    torch::Tensor logits;
+    {
+        c10::InferenceMode guard;
+        ForwardOptions f;
+        f.capture = &capture;
+        const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
+        logits = lm.forward(ids64, f).select(0, 0);
+    }
+    if (o.lens) {
+        report("lens", 0, 1);
+        r.lens = computeLogitLens(lm, capture, logits, ids, o.lensMode, o.lensTopK);
+    }
+    const int factorK = o.factorCount.value_or(std::min(10, positions));
+    if (o.factors) {
+        report("factors", 0, 1);
+        r.factors = computeFactors(lm, capture, o, positions, checkCancel);
+    }
+    if (o.projection) {
+        report("projection", 0, 1);
+        r.projection = computeProjection(lm, capture, o);
+    }
+    r.settingsJson = settingsJson(o, info, prompt, factorK);
+    report("done", 1, 1);
+    return r;
+}
+
+}  // namespace spyglass::core

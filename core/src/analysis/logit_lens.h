@@ -1,0 +1,19 @@
+#pragma once
+// The logit lens: every layer's residual stream read out through the final norm (normed) or not
+// (raw) and the unembedding; sublayer mode reads after attention and after the MLP of each block.
+#include "models/causal_lm.h"
+
+#include "spyglass/report.h"
+
+#include <string>
+#include <vector>
+
+namespace spyglass::core {
+
+// `capture` must hold resid_pre.0, resid_post.i (and attn_out.i for sublayer mode) over `ids`;
+// `logits` are the model's own logits [T, V] for the self-check.
+[[nodiscard]] LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture,
+                                           const torch::Tensor& logits, const std::vector<int>& ids,
+                                           const std::string& mode, int topK);
+
+}  // namespace spyglass::core

@@ -1,0 +1,152 @@
+#include "analysis/saliency.h"
+
+#include "spyglass/error.h"
+
+#include <cmath>
+
+namespace spyglass::core {
+
+namespace {
+
+torch::Tensor idsTensor(const std::vector<int>& ids, const torch::Device& device)
+{
+    return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).view({1, -1}).to(device);
+}
+
+bool has(const std::vector<std::string>& methods, const char* name)
+{
+    return std::find(methods.begin(), methods.end(), name) != methods.end();
+}
+
+}  // namespace
+
+std::vector<float> normalisedShares(const torch::Tensor& v)
+{
+    const torch::Tensor c = v.detach().to(torch::kCPU, torch::kFloat64);
+    const double sum = c.sum().item<double>();
+    const int64_t n = c.numel();
+    std::vector<float> out(static_cast<size_t>(n));
+    const double* data = c.data_ptr<double>();
+    for (int64_t i = 0; i < n; ++i)
+        out[static_cast<size_t>(i)] = sum > 0 && std::isfinite(sum) ? static_cast<float>(data[i] / sum) : 1.0F / static_cast<float>(n);
+    return out;
+}
+
+SaliencyEngine::SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel)
+    : m_model(model), m_options(options), m_checkCancel(std::move(checkCancel))
+{
+    m_needsGradient = has(options.saliencyMethods, "grad_x_input") || has(options.saliencyMethods, "gradient");
+}
+
+torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) const
+{
+    // lastLogits [B, V] → [B]
+    if (m_options.saliencyTarget == "logit") return lastLogits.select(-1, next);
+    return torch::softmax(lastLogits, -1).select(-1, next);
+}
+
+SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context) const
+{
+    Step result;
+    const torch::Device device = m_model.device();
+    const torch::Tensor ids = idsTensor(context, device);
+    torch::Tensor embeddings;  // [T, D], detached
+    torch::Tensor gradient;    // [T, D] when computed
+    double fullLogProb = 0;
+    {
+        torch::AutoGradMode grad(m_needsGradient);
+        torch::Tensor e = m_model.embedTokens(ids).detach();
+        if (m_needsGradient) e.requires_grad_(true);
+        ForwardOptions forward;
+        forward.lastLogitsOnly = true;
+        const torch::Tensor last = m_model.forwardEmbeddings(e, forward).select(1, 0);  // [1, V]
+        result.next = static_cast<int>(last[0].argmax().item<int64_t>());
+        fullLogProb = torch::log_softmax(last[0].detach(), -1)[result.next].item<double>();
+        if (m_needsGradient) {
+            target(last, result.next).sum().backward();
+            gradient = e.grad()[0];
+        }
+        embeddings = e.detach()[0];
+    }
+    const int position = static_cast<int>(context.size());
+    for (const auto& method : m_options.saliencyMethods) {
+        SaliencyRow row;
+        row.position = position;
+        row.tokenId = result.next;
+        if (method == "grad_x_input") {
+            row.scores = normalisedShares((gradient * embeddings).norm(2, -1));
+        } else if (method == "gradient") {
+            row.scores = normalisedShares(gradient.norm(2, -1));
+        } else if (method == "integrated_gradients") {
+            integratedGradients(embeddings, result.next, row);
+        } else if (method == "occlusion") {
+            occlusion(context, result.next, fullLogProb, row);
+        } else {
+            throw Error("unknown saliency method '" + method + "'");
+        }
+        result.rows.push_back(std::move(row));
+    }
+    return result;
+}
+
+void SaliencyEngine::integratedGradients(const torch::Tensor& embeddings, int next, SaliencyRow& row) const
+{
+    // Zero baseline, midpoint Riemann sum over `steps` points on the straight path.
+    const int steps = m_options.integratedGradientSteps;
+    torch::AutoGradMode grad(true);
+    ForwardOptions forward;
+    forward.lastLogitsOnly = true;
+    torch::Tensor gradientSum = torch::zeros_like(embeddings);
+    for (int begin = 0; begin < steps; begin += kIntegratedGradientBatch) {
+        m_checkCancel();
+        const int count = std::min(kIntegratedGradientBatch, steps - begin);
+        const torch::Tensor alphas =
+            (torch::arange(begin, begin + count, torch::TensorOptions().dtype(torch::kFloat32).device(embeddings.device())) + 0.5) / steps;
+        torch::Tensor scaled = (alphas.view({-1, 1, 1}) * embeddings.unsqueeze(0)).detach().requires_grad_(true);
+        const torch::Tensor last = m_model.forwardEmbeddings(scaled, forward).select(1, 0);  // [count, V]
+        target(last, next).sum().backward();
+        gradientSum += scaled.grad().sum(0);
+    }
+    const torch::Tensor attribution = embeddings * gradientSum / steps;
+    row.scores = normalisedShares(attribution.norm(2, -1));
+    torch::NoGradGuard noGrad;
+    const torch::Tensor endpoints = torch::stack({embeddings, torch::zeros_like(embeddings)});
+    const torch::Tensor values = target(m_model.forwardEmbeddings(endpoints, forward).select(1, 0), next);
+    row.completenessGap = attribution.sum().item<double>() - (values[0] - values[1]).item<double>();
+}
+
+void SaliencyEngine::occlusion(const std::vector<int>& context, int next, double fullLogProb, SaliencyRow& row) const
+{
+    const int64_t length = static_cast<int64_t>(context.size());
+    if (length == 1 && !m_options.occlusionReplace) {
+        row.scores = {1.0F};
+        row.raw = {0.0F};
+        return;
+    }
+    const int neutral = m_options.occlusionToken.value_or(m_model.info().eosId.value_or(m_model.info().bosId.value_or(0)));
+    std::vector<int64_t> batch;
+    const int64_t width = m_options.occlusionReplace ? length : length - 1;
+    for (int64_t i = 0; i < length; ++i)
+        for (int64_t j = 0; j < length; ++j) {
+            if (j == i && !m_options.occlusionReplace) continue;
+            batch.push_back(j == i ? neutral : context[static_cast<size_t>(j)]);
+        }
+    c10::InferenceMode guard;
+    ForwardOptions forward;
+    forward.lastLogitsOnly = true;
+    const torch::Tensor ids = torch::tensor(batch, torch::kInt64).view({length, width}).to(m_model.device());
+    torch::Tensor logProbs = torch::empty({length});
+    constexpr int64_t kChunk = 32;
+    for (int64_t begin = 0; begin < length; begin += kChunk) {
+        m_checkCancel();
+        const int64_t count = std::min(kChunk, length - begin);
+        const torch::Tensor last = m_model.forward(ids.narrow(0, begin, count), forward).select(1, 0);
+        logProbs.narrow(0, begin, count).copy_(torch::log_softmax(last, -1).select(-1, next).to(torch::kCPU));
+    }
+    const torch::Tensor delta = fullLogProb - logProbs.to(torch::kFloat64);
+    row.raw.resize(static_cast<size_t>(length));
+    for (int64_t i = 0; i < length; ++i) row.raw[static_cast<size_t>(i)] = static_cast<float>(delta[i].item<double>());
+    row.scores = normalisedShares(delta.abs());
+}
+
+}  // namespace spyglass::core

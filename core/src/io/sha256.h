@@ -1,0 +1,29 @@
+#pragma once
+// SHA-256 (FIPS 180-4) of byte streams and files, for recording which weights a report used.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spyglass::core {
+
+class Sha256 {
+public:
+    Sha256();
+    void update(const void* data, size_t size);
+    [[nodiscard]] std::string hexDigest();  // finishes the hash
+
+private:
+    void block(const uint8_t* chunk);
+    std::array<uint32_t, 8> m_state;
+    std::array<uint8_t, 64> m_buffer{};
+    size_t m_buffered = 0;
+    uint64_t m_length = 0;
+};
+
+// Hash of the files' contents concatenated in the given order; throws Error naming a file it cannot read.
+[[nodiscard]] std::string sha256Files(const std::vector<std::filesystem::path>& files);
+
+}  // namespace spyglass::core

@@ -1,0 +1,221 @@
+#include "spyglass/report_json.h"
+
+#include "io/atomic_file.h"
+#include "io/json_file.h"
+#include "spyglass/error.h"
+#include "spyglass/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+namespace spyglass::core {
+
+using nlohmann::json;
+
+namespace {
+
+json optionalJson(const auto& v) { return v ? json(*v) : json(nullptr); }
+
+json lensJson(const LensSection& lens)
+{
+    json cells = json::array();
+    for (const auto& layer : lens.cells) {
+        json row = json::array();
+        for (const auto& c : layer)
+            row.push_back({{"top_ids", c.topIds},
+                           {"top_probs", c.topProbs},
+                           {"next_rank", optionalJson(c.nextRank)},
+                           {"next_prob", optionalJson(c.nextProb)},
+                           {"entropy", c.entropy}});
+        cells.push_back(std::move(row));
+    }
+    return {{"mode", lens.mode}, {"layers", lens.layers}, {"top_k", lens.topK}, {"cells", std::move(cells)},
+            {"self_check_max_abs_diff", lens.selfCheckMaxAbsDiff}};
+}
+
+json factorsJson(const FactorSection& f)
+{
+    json j = {{"source", f.source},
+              {"layers", f.layers},
+              {"k", f.k},
+              {"positions", f.positions},
+              {"strengths", f.strengths},
+              {"reconstruction_error", f.reconstructionError},
+              {"input_norm", f.inputNorm},
+              {"stability", f.stability},
+              {"iterations", f.iterations},
+              {"top_tokens", f.topTokens}};
+    if (f.loadingsFile) j["loadings_file"] = *f.loadingsFile;
+    return j;
+}
+
+template <typename T>
+T field(const json& j, const char* key, const std::string& where)
+{
+    if (!j.contains(key)) throw Error(where + ": missing field \"" + key + "\"");
+    try {
+        return j.at(key).get<T>();
+    } catch (const json::exception& e) {
+        throw Error(where + ": field \"" + key + "\" has the wrong type");
+    }
+}
+
+}  // namespace
+
+std::string reportToJson(const Report& r)
+{
+    json j;
+    j["schema"] = kReportSchema;
+    j["model"] = {{"path", r.model.path},         {"architecture", r.model.architecture}, {"n_layer", r.model.layerCount},
+                  {"n_head", r.model.headCount},  {"d_model", r.model.modelWidth},        {"vocab_size", r.model.vocabSize},
+                  {"sha256", r.model.sha256}};
+    j["settings"] = json::parse(r.settingsJson);
+    j["tokens"] = json::array();
+    for (const auto& t : r.tokens) {
+        json offset = t.offset ? json({t.offset->first, t.offset->second}) : json(nullptr);
+        j["tokens"].push_back({{"id", t.id}, {"text", optionalJson(t.text)}, {"offset", offset}, {"generated", t.generated}});
+    }
+    j["saliency"] = json::array();
+    for (const auto& s : r.saliency) {
+        json rows = json::array();
+        for (const auto& row : s.rows) {
+            json jr = {{"position", row.position}, {"token_id", row.tokenId}, {"scores", row.scores}};
+            if (!row.raw.empty()) jr["raw"] = row.raw;
+            if (row.completenessGap) jr["completeness_gap"] = *row.completenessGap;
+            rows.push_back(std::move(jr));
+        }
+        j["saliency"].push_back({{"method", s.method}, {"target", s.target}, {"rows", std::move(rows)}});
+    }
+    if (r.lens) j["lens"] = lensJson(*r.lens);
+    if (r.factors) j["factors"] = factorsJson(*r.factors);
+    if (r.projection) {
+        const auto& p = *r.projection;
+        json points = json::array();
+        for (const auto& pt : p.points) points.push_back({pt[0], pt[1]});
+        j["projection"] = {{"layer", p.layer},   {"source", p.source},     {"method", p.method},
+                           {"points", points},   {"clusters", p.clusters}, {"cluster_method", p.clusterMethod},
+                           {"explained_variance", {p.explainedVariance[0], p.explainedVariance[1]}}};
+    }
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Report reportFromJson(const std::string& text, const std::string& source)
+{
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(source + ": not valid JSON: " + e.what());
+    }
+    if (!j.is_object()) throw Error(source + ": not a JSON object");
+    const std::string schema = field<std::string>(j, "schema", source);
+    if (schema != kReportSchema) throw Error(source + ": schema '" + schema + "' is not " + kReportSchema);
+    Report r;
+    const json& m = j.at("model");
+    r.model = {field<std::string>(m, "path", source + ": model"),     field<std::string>(m, "architecture", source + ": model"),
+               field<std::string>(m, "sha256", source + ": model"),   field<int>(m, "n_layer", source + ": model"),
+               field<int>(m, "n_head", source + ": model"),           field<int>(m, "d_model", source + ": model"),
+               field<int>(m, "vocab_size", source + ": model")};
+    r.settingsJson = j.value("settings", json::object()).dump();
+    for (const auto& t : field<json>(j, "tokens", source)) {
+        ReportToken token;
+        token.id = field<int>(t, "id", source + ": tokens");
+        if (t.contains("text") && t["text"].is_string()) token.text = t["text"].get<std::string>();
+        if (t.contains("offset") && t["offset"].is_array()) token.offset = std::make_pair(t["offset"][0].get<size_t>(), t["offset"][1].get<size_t>());
+        token.generated = field<bool>(t, "generated", source + ": tokens");
+        r.tokens.push_back(std::move(token));
+    }
+    for (const auto& s : j.value("saliency", json::array())) {
+        SaliencySection section{field<std::string>(s, "method", source + ": saliency"), field<std::string>(s, "target", source + ": saliency"), {}};
+        for (const auto& row : field<json>(s, "rows", source + ": saliency")) {
+            SaliencyRow out;
+            out.position = field<int>(row, "position", source + ": saliency row");
+            out.tokenId = field<int>(row, "token_id", source + ": saliency row");
+            out.scores = field<std::vector<float>>(row, "scores", source + ": saliency row");
+            if (row.contains("raw")) out.raw = row["raw"].get<std::vector<float>>();
+            if (row.contains("completeness_gap")) out.completenessGap = row["completeness_gap"].get<double>();
+            section.rows.push_back(std::move(out));
+        }
+        r.saliency.push_back(std::move(section));
+    }
+    if (j.contains("lens") && j["lens"].is_object()) {
+        const json& l = j["lens"];
+        LensSection lens;
+        lens.mode = field<std::string>(l, "mode", source + ": lens");
+        lens.layers = field<std::vector<std::string>>(l, "layers", source + ": lens");
+        lens.topK = field<int>(l, "top_k", source + ": lens");
+        lens.selfCheckMaxAbsDiff = l.value("self_check_max_abs_diff", 0.0);
+        for (const auto& layer : field<json>(l, "cells", source + ": lens")) {
+            std::vector<LensCell> row;
+            for (const auto& c : layer) {
+                LensCell cell;
+                cell.topIds = field<std::vector<int>>(c, "top_ids", source + ": lens cell");
+                cell.topProbs = field<std::vector<float>>(c, "top_probs", source + ": lens cell");
+                if (c.contains("next_rank") && !c["next_rank"].is_null()) cell.nextRank = c["next_rank"].get<int>();
+                if (c.contains("next_prob") && !c["next_prob"].is_null()) cell.nextProb = c["next_prob"].get<float>();
+                cell.entropy = c.value("entropy", 0.0F);
+                row.push_back(std::move(cell));
+            }
+            lens.cells.push_back(std::move(row));
+        }
+        r.lens = std::move(lens);
+    }
+    if (j.contains("factors") && j["factors"].is_object()) {
+        const json& f = j["factors"];
+        FactorSection factors;
+        factors.source = f.value("source", "mlp_act");
+        factors.layers = field<std::vector<int>>(f, "layers", source + ": factors");
+        factors.k = field<int>(f, "k", source + ": factors");
+        factors.positions = field<std::vector<int>>(f, "positions", source + ": factors");
+        factors.strengths = field<std::vector<std::vector<float>>>(f, "strengths", source + ": factors");
+        factors.reconstructionError = field<double>(f, "reconstruction_error", source + ": factors");
+        factors.inputNorm = f.value("input_norm", 0.0);
+        factors.stability = f.value("stability", 0.0);
+        factors.iterations = f.value("iterations", 0);
+        if (f.contains("top_tokens")) factors.topTokens = f["top_tokens"].get<std::vector<std::vector<std::vector<int>>>>();
+        if (f.contains("loadings_file") && f["loadings_file"].is_string()) factors.loadingsFile = f["loadings_file"].get<std::string>();
+        r.factors = std::move(factors);
+    }
+    if (j.contains("projection") && j["projection"].is_object()) {
+        const json& p = j["projection"];
+        ProjectionSection projection;
+        projection.layer = field<int>(p, "layer", source + ": projection");
+        projection.source = p.value("source", "mlp_act");
+        projection.method = field<std::string>(p, "method", source + ": projection");
+        for (const auto& pt : field<json>(p, "points", source + ": projection"))
+            projection.points.push_back({pt.at(0).get<float>(), pt.at(1).get<float>()});
+        projection.clusters = field<std::vector<int>>(p, "clusters", source + ": projection");
+        projection.clusterMethod = p.value("cluster_method", "kmeans");
+        r.projection = std::move(projection);
+    }
+    return r;
+}
+
+void writeReport(const Report& report, const std::filesystem::path& path)
+{
+    const std::string text = reportToJson(report);
+    AtomicFile out(path);
+    out.write(text.data(), text.size());
+    out.write("\n", 1);
+    out.commit();
+}
+
+Report readReport(const std::filesystem::path& path)
+{
+    try {
+        return reportFromJson(readTextFile(path), path.string());
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": unexpected structure: " + e.what());
+    }
+}
+
+void writeFactorLoadings(const Report& report, const std::filesystem::path& path)
+{
+    if (!report.factors) throw Error("the report has no factors to write");
+    SafetensorsWriter w;
+    w.addFloat("loadings", report.factors->loadings);
+    std::vector<int64_t> layers(report.factors->layers.begin(), report.factors->layers.end());
+    w.addInt64("layers", layers);
+    w.write(path);
+}
+
+}  // namespace spyglass::core
