@@ -131,3 +131,38 @@ TEST(Cli, ErrorsAreOneLineAndNameTheInput)
     const CliRun threads = cli({"generate", "--model", kModel, "--prompt", "x", "--threads", "0"});
     EXPECT_EQ(threads.code, 2);
 }
+
+TEST(Cli, AnalyzeWritesAReportWithEverySection)
+{
+    TempDir dir;
+    const auto out = (dir / "report.json").string();
+    const CliRun r = cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3", "--save-loadings", "--out", out});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    std::ifstream in(out);
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j["schema"], "spyglass.report/1");
+    EXPECT_EQ(j["saliency"][0]["method"], "grad_x_input");
+    EXPECT_EQ(j["saliency"][0]["target"], "prob");
+    EXPECT_EQ(j["lens"]["mode"], "normed");
+    EXPECT_EQ(j["lens"]["top_k"], 10);
+    EXPECT_EQ(j["factors"]["k"], 10);
+    EXPECT_EQ(j["factors"]["layers"], nlohmann::json({0, 1}));
+    EXPECT_EQ(j["projection"]["method"], "pca");
+    EXPECT_EQ(j["factors"]["loadings_file"], "report.json.loadings.safetensors");
+    EXPECT_TRUE(std::filesystem::exists(dir / "report.json.loadings.safetensors"));
+}
+
+TEST(Cli, AnalyzeErrorsNameTheOption)
+{
+    TempDir dir;
+    const auto out = (dir / "report.json").string();
+    const CliRun big = cli({"analyze", "--model", kModel, "--prompt", "1, 2,", "--max-new-tokens", "2", "--factors", "9", "--out", out});
+    EXPECT_EQ(big.code, 1);
+    EXPECT_NE(big.err.find("--factors 9 is larger than the number of positions (6)"), std::string::npos) << big.err;
+    const CliRun method = cli({"analyze", "--model", kModel, "--prompt", "x", "--saliency", "shap", "--out", out});
+    EXPECT_NE(method.err.find("--saliency: unknown method 'shap'"), std::string::npos) << method.err;
+    const CliRun empty = cli({"analyze", "--model", kModel, "--prompt", "", "--out", out});
+    EXPECT_NE(empty.err.find("the prompt is empty"), std::string::npos) << empty.err;
+    EXPECT_FALSE(std::filesystem::exists(out));
+}

@@ -1,0 +1,245 @@
+// The analysis engine against Ecco and the reference lens (gpt2-tiny-random/ecco.json): saliency
+// rows within 1e-4, lens top-k exact, probabilities rtol 1e-4, ranks within the reference's
+// 1e-4 band; the report's documented fields; one test per error case (#3).
+#include "test_support.h"
+
+#include "spyglass/analysis.h"
+#include "spyglass/error.h"
+#include "spyglass/report_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+using namespace spyglass::core;
+using spyglass::test::fixture;
+using nlohmann::json;
+
+namespace {
+
+json ecco()
+{
+    std::ifstream in(fixture("gpt2-tiny-random/ecco.json"));
+    return json::parse(in);
+}
+
+std::unique_ptr<LanguageModel> tinyModel() { return LanguageModel::load(fixture("gpt2-tiny-random")); }
+
+AnalysisOptions quick()
+{
+    AnalysisOptions o;
+    o.maxNewTokens = 4;
+    o.factorStabilitySeeds = 1;
+    return o;
+}
+
+void expectRankInBand(int rank, const json& band, const std::string& where)
+{
+    EXPECT_GE(rank, band[0].get<int>()) << where;
+    EXPECT_LE(rank, band[1].get<int>()) << where;
+}
+
+std::string errorOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST(AnalysisParity, SaliencyRowsEqualEcco)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.saliencyMethods = {"grad_x_input", "gradient"};
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    const json e = ecco();
+    ASSERT_EQ(r.tokens.size(), 12u);
+    for (size_t j = 0; j < 4; ++j) {
+        EXPECT_EQ(r.tokens[8 + j].id, e["generated_ids"][j].get<int>());
+        for (size_t m = 0; m < 2; ++m) {
+            const SaliencyRow& row = r.saliency[m].rows[j];
+            EXPECT_EQ(row.position, static_cast<int>(8 + j));
+            const auto expected = e["attribution"][m == 0 ? "grad_x_input" : "saliency"][j].get<std::vector<double>>();
+            ASSERT_EQ(row.scores.size(), expected.size());
+            for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(row.scores[i], expected[i], 1e-4) << r.saliency[m].method << " row " << j;
+        }
+    }
+}
+
+TEST(AnalysisParity, NormedLensEqualsReference)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.lensTopK = 5;
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    const json e = ecco();
+    ASSERT_TRUE(r.lens);
+    EXPECT_EQ(r.lens->layers, (std::vector<std::string>{"embed", "block.0", "block.1"}));
+    EXPECT_LT(r.lens->selfCheckMaxAbsDiff, 1e-4);
+    for (size_t j = 0; j < 4; ++j) {
+        const size_t position = 8 + j - 1;
+        for (size_t l = 0; l < 2; ++l) {
+            const json& ref = e["normed_lens"][j]["layers"][l];
+            const LensCell& cell = r.lens->cells[l + 1][position];
+            const std::string where = "token " + std::to_string(j) + " layer " + std::to_string(l);
+            EXPECT_EQ(cell.topIds, ref["top_ids"].get<std::vector<int>>()) << where;
+            for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(cell.topProbs[k], ref["top_probs"][k].get<double>(), 1e-4 * ref["top_probs"][k].get<double>()) << where;
+            expectRankInBand(*cell.nextRank, ref["rank_band_1e-4"], where);
+            EXPECT_NEAR(*cell.nextProb, ref["prob_of_generated"].get<double>(), 1e-4 * ref["prob_of_generated"].get<double>()) << where;
+        }
+    }
+    EXPECT_FALSE(r.lens->cells[0].back().nextRank.has_value());
+}
+
+TEST(AnalysisParity, RawLensEqualsEccoBelowTheLastBlock)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.lensMode = "raw";
+    o.lensTopK = 5;
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    const json e = ecco();
+    for (size_t j = 0; j < 4; ++j) {
+        const LensCell& cell = r.lens->cells[1][8 + j - 1];  // block.0 = Ecco layer 0 (L−2 for L = 2)
+        const json& pred = e["layer_predictions"][j]["layers"][0];
+        EXPECT_EQ(cell.topIds, pred["top_ids"].get<std::vector<int>>()) << j;
+        for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(cell.topProbs[k], pred["top_probs"][k].get<double>(), 1e-4 * pred["top_probs"][k].get<double>());
+        expectRankInBand(*cell.nextRank, e["rankings"]["rank_band_1e-4"][0][j], "ranking " + std::to_string(j));
+    }
+}
+
+TEST(AnalysisParity, SublayerLensNamesAttentionAndMlpReadouts)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.lensMode = "sublayer";
+    o.saliencyMethods.clear();
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    EXPECT_EQ(r.lens->layers, (std::vector<std::string>{"embed", "block.0.attn", "block.0.mlp", "block.1.attn", "block.1.mlp"}));
+    // The MLP read-out of the last block is the model's output: rank 1 for every generated token.
+    for (size_t j = 0; j < 4; ++j) EXPECT_EQ(r.lens->cells[4][8 + j - 1].nextRank, 1);
+}
+
+TEST(Analysis, IntegratedGradientsAndOcclusion)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.maxNewTokens = 2;
+    o.saliencyMethods = {"integrated_gradients", "occlusion"};
+    o.saliencyTarget = "logit";
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    for (const auto& section : r.saliency) {
+        for (const auto& row : section.rows) {
+            double sum = 0;
+            for (float s : row.scores) sum += s;
+            EXPECT_NEAR(sum, 1.0, 1e-5) << section.method;
+            EXPECT_EQ(row.scores.size(), static_cast<size_t>(row.position));
+        }
+    }
+    // Completeness: Σ attributions ≈ f(x) − f(0), up to the Riemann error of 50 steps.
+    ASSERT_TRUE(r.saliency[0].rows[0].completenessGap);
+    EXPECT_LT(std::abs(*r.saliency[0].rows[0].completenessGap), 0.05);
+    EXPECT_EQ(r.saliency[1].rows[0].raw.size(), 8u);
+    o.occlusionReplace = true;
+    o.saliencyMethods = {"occlusion"};
+    const Report replaced = analyze(*model, "1, 2, 3, 4,", o);
+    EXPECT_NE(replaced.saliency[0].rows[0].raw, r.saliency[1].rows[0].raw);
+}
+
+TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
+{
+    auto model = tinyModel();
+    const Report r = analyze(*model, "1, 2, 3, 4,", quick());
+    ASSERT_TRUE(r.factors && r.projection);
+    EXPECT_EQ(r.factors->k, 10);
+    EXPECT_EQ(r.factors->positions.size(), 12u);
+    EXPECT_EQ(r.factors->strengths.size(), 10u);
+    EXPECT_EQ(r.factors->strengths[0].size(), 12u);
+    EXPECT_EQ(r.factors->loadings.shape, (std::vector<int64_t>{10, 512}));
+    EXPECT_LT(r.factors->reconstructionError, r.factors->inputNorm);
+    EXPECT_GT(r.factors->stability, 0.5);
+    EXPECT_EQ(r.factors->topTokens.size(), 10u);
+    EXPECT_EQ(r.factors->topTokens[0].size(), 2u);
+    EXPECT_EQ(r.projection->points.size(), 12u);
+    EXPECT_EQ(r.projection->clusters.size(), 12u);
+    const Report again = analyze(*model, "1, 2, 3, 4,", quick());
+    EXPECT_EQ(again.projection->points, r.projection->points);
+    EXPECT_EQ(again.factors->strengths, r.factors->strengths);
+}
+
+TEST(Analysis, RowsStreamAndCancelStops)
+{
+    auto model = tinyModel();
+    int rows = 0;
+    (void)analyze(*model, "1, 2, 3, 4,", quick(), {}, [&](const SaliencySection&, const SaliencyRow&) { ++rows; });
+    EXPECT_EQ(rows, 4);
+    EXPECT_THROW((void)analyze(*model, "1, 2, 3, 4,", quick(), [](const Progress& p) { return p.stage != "factors"; }), Cancelled);
+}
+
+TEST(AnalysisErrors, OneMessagePerCase)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "", o); }).find("the prompt is empty"), std::string::npos);
+    std::string longPrompt;
+    for (int i = 0; i < 130; ++i) longPrompt += " a";
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, longPrompt, o); }).find("context window is 128 tokens"), std::string::npos);
+    o.factorCount = 13;
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--factors 13 is larger than the number of positions (12)"),
+              std::string::npos);
+    o = quick();
+    o.saliencyMethods = {"lime"};
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--saliency: unknown method 'lime'"), std::string::npos);
+    o = quick();
+    o.lensMode = "tuned";
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--lens: unknown mode 'tuned'"), std::string::npos);
+    o = quick();
+    o.factorLayerBegin = 1;
+    o.factorLayerEnd = 5;
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--factor-layers 1:5"), std::string::npos);
+    o = quick();
+    o.projectionMethod = "umap";
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("umap is not available"), std::string::npos);
+}
+
+TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.saliencyMethods = {"grad_x_input", "occlusion"};
+    const Report r = analyze(*model, "1, 2, 3, 4,", o);
+    const json j = json::parse(reportToJson(r));
+    EXPECT_EQ(j["schema"], "spyglass.report/1");
+    for (const char* key : {"path", "architecture", "n_layer", "n_head", "d_model", "vocab_size", "sha256"}) EXPECT_TRUE(j["model"].contains(key)) << key;
+    EXPECT_EQ(j["model"]["sha256"].get<std::string>().size(), 64u);
+    for (const char* key : {"prompt", "max_new_tokens", "saliency", "lens", "factors", "projection", "seed"}) EXPECT_TRUE(j["settings"].contains(key)) << key;
+    EXPECT_EQ(j["tokens"][0], json({{"id", 16}, {"text", "1"}, {"offset", {0, 1}}, {"generated", false}}));
+    EXPECT_TRUE(j["tokens"][8]["offset"].is_null());
+    EXPECT_TRUE(j["tokens"][8]["generated"].get<bool>());
+    const json& row = j["saliency"][0]["rows"][0];
+    EXPECT_EQ(row["position"], 8);
+    EXPECT_EQ(row["scores"].size(), 8u);
+    EXPECT_TRUE(j["saliency"][1]["rows"][0].contains("raw"));
+    for (const char* key : {"mode", "layers", "top_k", "cells"}) EXPECT_TRUE(j["lens"].contains(key)) << key;
+    for (const char* key : {"top_ids", "top_probs", "next_rank", "next_prob", "entropy"}) EXPECT_TRUE(j["lens"]["cells"][1][0].contains(key)) << key;
+    EXPECT_TRUE(j["lens"]["cells"][1][11]["next_rank"].is_null());
+    for (const char* key : {"source", "layers", "k", "positions", "strengths", "reconstruction_error"}) EXPECT_TRUE(j["factors"].contains(key)) << key;
+    for (const char* key : {"layer", "method", "points", "clusters"}) EXPECT_TRUE(j["projection"].contains(key)) << key;
+
+    spyglass::test::TempDir dir;
+    writeReport(r, dir / "r.json");
+    const Report back = readReport(dir / "r.json");
+    EXPECT_EQ(reportToJson(back).size() > 0, true);
+    EXPECT_EQ(back.tokens.size(), r.tokens.size());
+    EXPECT_EQ(back.saliency[0].rows[3].scores, r.saliency[0].rows[3].scores);
+    EXPECT_EQ(back.lens->cells[2][5].topIds, r.lens->cells[2][5].topIds);
+    EXPECT_EQ(back.factors->strengths, r.factors->strengths);
+    EXPECT_EQ(back.projection->clusters, r.projection->clusters);
+    spyglass::test::writeFile(dir / "bad.json", R"({"schema":"other/1"})");
+    EXPECT_NE(errorOf([&] { (void)readReport(dir / "bad.json"); }).find("schema 'other/1' is not spyglass.report/1"), std::string::npos);
+}
