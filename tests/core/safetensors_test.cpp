@@ -205,3 +205,23 @@ TEST(SafetensorsMalformed, MissingTensorIsNamed)
         EXPECT_NE(std::string(e.what()).find("has no tensor 'nope'"), std::string::npos);
     }
 }
+
+#include "io/sha256.h"
+
+TEST(Sha256, KnownVectorsAndCache)
+{
+    Sha256 empty;
+    EXPECT_EQ(empty.hexDigest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    Sha256 abc;
+    abc.update("abc", 3);
+    EXPECT_EQ(abc.hexDigest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    TempDir dir;
+    std::string million(1000000, 'a');
+    writeFile(dir / "a.bin", million);
+    EXPECT_EQ(sha256Files({dir / "a.bin"}), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    ::setenv("XDG_CACHE_HOME", (dir / "cache").c_str(), 1);
+    EXPECT_EQ(sha256FilesCached({dir / "a.bin"}), sha256Files({dir / "a.bin"}));
+    EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "spyglass" / "sha256-cache.json"));
+    EXPECT_EQ(sha256FilesCached({dir / "a.bin"}), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    ::unsetenv("XDG_CACHE_HOME");
+}

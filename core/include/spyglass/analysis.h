@@ -35,7 +35,7 @@ struct AnalysisOptions {
     int factorLayerBegin = 0;        // inclusive
     int factorLayerEnd = -1;         // exclusive; −1: all layers
     int factorMaxIterations = 500;
-    int factorStabilitySeeds = 3;    // extra seeds used to measure stability (0: skip)
+    int factorStabilitySeeds = 2;    // extra seeds used to measure stability (0: skip)
     // Projection
     bool projection = true;
     std::string projectionMethod = "pca";    // pca (umap: not available yet)

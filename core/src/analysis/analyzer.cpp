@@ -32,7 +32,7 @@ std::string modelSha256(const fs::path& dir)
     for (const auto& entry : fs::directory_iterator(dir, ec))
         if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
-    return sha256Files(files);
+    return sha256FilesCached(files);
 }
 
 std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
@@ -102,22 +102,21 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
         stability += meanBestMatchCosine(result.h, factorise(x, nmf, checkCancel).h);
     }
     f.stability = o.factorStabilitySeeds > 0 ? stability / o.factorStabilitySeeds : 1.0;
-    // What each factor writes through each layer's down-projection, read by the unembedding.
+    // What each factor writes through each layer's down-projection, read by the unembedding: all
+    // factors × layers in one matmul, so the unembedding matrix is read once.
     c10::InferenceMode guard;
     const int64_t neurons = info.mlpWidth;
-    const torch::Tensor h = result.h.to(model.device(), torch::kFloat32);
-    for (int j = 0; j < f.k; ++j) {
-        std::vector<std::vector<int>> perLayer;
-        for (size_t li = 0; li < f.layers.size(); ++li) {
-            const torch::Tensor direction = h[j].narrow(0, static_cast<int64_t>(li) * neurons, neurons);
-            const torch::Tensor written = torch::matmul(direction, model.mlpDownProjection(f.layers[li]));
-            const torch::Tensor top = std::get<1>(model.unembed(written).topk(10)).to(torch::kCPU);
-            std::vector<int> ids;
-            for (int64_t t = 0; t < top.numel(); ++t) ids.push_back(static_cast<int>(top[t].item<int64_t>()));
-            perLayer.push_back(std::move(ids));
-        }
-        f.topTokens.push_back(std::move(perLayer));
-    }
+    const int64_t layerCount = static_cast<int64_t>(f.layers.size());
+    const torch::Tensor h = result.h.to(model.device(), torch::kFloat32).view({f.k, layerCount, neurons});
+    std::vector<torch::Tensor> written;  // per layer [k, D]
+    for (int64_t li = 0; li < layerCount; ++li)
+        written.push_back(torch::matmul(h.select(1, li), model.mlpDownProjection(f.layers[static_cast<size_t>(li)])));
+    const torch::Tensor top = std::get<1>(model.unembed(torch::stack(written, 1)).topk(10, -1)).to(torch::kCPU).contiguous();  // [k, L, 10]
+    const auto acc = top.accessor<int64_t, 3>();
+    f.topTokens.assign(static_cast<size_t>(f.k), std::vector<std::vector<int>>(static_cast<size_t>(layerCount)));
+    for (int j = 0; j < f.k; ++j)
+        for (int64_t li = 0; li < layerCount; ++li)
+            for (int64_t t = 0; t < 10; ++t) f.topTokens[static_cast<size_t>(j)][static_cast<size_t>(li)].push_back(static_cast<int>(acc[j][li][t]));
     return f;
 }
 

@@ -9,26 +9,27 @@ namespace spyglass::core {
 
 namespace {
 
-// One sweep of HALS over the columns of `w` for X ≈ W Hᵀ-form: w [n,k], gram = HHᵀ [k,k],
-// xh = X Hᵀ [n,k]. Updates w in place.
-void sweep(torch::Tensor& w, const torch::Tensor& gram, const torch::Tensor& xh)
+// One HALS sweep over the rows of `h` for X ≈ W H: gram = WᵀW [k,k], wx = WᵀX [k,m]. Each row is
+// updated with the rows before it already updated (Gauss–Seidel), as scikit-learn's 'cd' solver.
+void sweepRows(torch::Tensor& h, const torch::Tensor& gram, const torch::Tensor& wx)
 {
-    const int64_t k = w.size(1);
-    auto g = gram.accessor<double, 2>();
+    const int64_t k = h.size(0);
+    const torch::Tensor g = gram.to(torch::kFloat64).contiguous();
+    const auto acc = g.accessor<double, 2>();
     for (int64_t j = 0; j < k; ++j) {
-        const double diag = g[j][j];
+        const double diag = acc[j][j];
         if (diag <= 0) continue;
-        torch::Tensor column = w.select(1, j);
-        const torch::Tensor update = (xh.select(1, j) - torch::mv(w, gram.select(1, j))) / diag;
-        column.add_(update).clamp_min_(0.0);
+        torch::Tensor row = h[j];
+        const torch::Tensor update = (wx[j] - torch::mv(h.t(), gram[j])) / diag;
+        row.add_(update).clamp_min_(0.0);
     }
 }
 
 double squaredError(double xNormSq, const torch::Tensor& w, const torch::Tensor& h, const torch::Tensor& xht)
 {
     // ‖X − WH‖² = ‖X‖² − 2·tr(Wᵀ X Hᵀ) + tr(WᵀW · HHᵀ)
-    const double cross = (w * xht).sum().item<double>();
-    const double quad = (torch::mm(w.t(), w) * torch::mm(h, h.t())).sum().item<double>();
+    const double cross = (w.to(torch::kFloat64) * xht.to(torch::kFloat64)).sum().item<double>();
+    const double quad = (torch::mm(w.t(), w).to(torch::kFloat64) * torch::mm(h, h.t()).to(torch::kFloat64)).sum().item<double>();
     return std::max(0.0, xNormSq - 2 * cross + quad);
 }
 
@@ -38,21 +39,22 @@ NmfResult factoriseFrom(const torch::Tensor& xIn, torch::Tensor w, torch::Tensor
                         const std::function<void()>& checkCancel)
 {
     torch::NoGradGuard noGrad;
-    const torch::Tensor x = xIn.to(torch::kCPU, torch::kFloat64).contiguous();
-    w = w.to(torch::kCPU, torch::kFloat64).contiguous().clone();
-    h = h.to(torch::kCPU, torch::kFloat64).contiguous().clone();
-    const double xNormSq = x.pow(2).sum().item<double>();
+    // float32 for speed (the matrices are large and wide); error sums are taken in float64.
+    const torch::Tensor x = xIn.to(torch::kCPU, torch::kFloat32).contiguous();
+    w = w.to(torch::kCPU, torch::kFloat32).contiguous().clone();
+    h = h.to(torch::kCPU, torch::kFloat32).contiguous().clone();
+    const double xNormSq = x.to(torch::kFloat64).pow(2).sum().item<double>();
     NmfResult result;
     double previous = -1;
     double initial = -1;
     int iteration = 0;
     while (iteration < options.maxIterations) {
         ++iteration;
-        // W step (rows = positions), then H step on the transposed problem.
-        sweep(w, torch::mm(h, h.t()), torch::mm(x, h.t()));
-        torch::Tensor ht = h.t().contiguous();
-        sweep(ht, torch::mm(w.t(), w), torch::mm(x.t(), w));
-        h = ht.t().contiguous();
+        // W step as the H step of the transposed problem Xᵀ ≈ Hᵀ Wᵀ, then the H step.
+        torch::Tensor wt = w.t().contiguous();
+        sweepRows(wt, torch::mm(h, h.t()), torch::mm(h, x.t()));
+        w = wt.t().contiguous();
+        sweepRows(h, torch::mm(w.t(), w), torch::mm(w.t(), x));
         if (iteration % 10 == 0 || iteration == options.maxIterations) {
             if (checkCancel) checkCancel();
             const double error = std::sqrt(squaredError(xNormSq, w, h, torch::mm(x, h.t())));
@@ -61,9 +63,9 @@ NmfResult factoriseFrom(const torch::Tensor& xIn, torch::Tensor w, torch::Tensor
             previous = error;
         }
     }
-    result.w = w;
-    result.h = h;
-    result.error = (x - torch::mm(w, h)).norm().item<double>();
+    result.w = w.to(torch::kFloat64);
+    result.h = h.to(torch::kFloat64);
+    result.error = (x.to(torch::kFloat64) - torch::mm(result.w, result.h)).norm().item<double>();
     result.iterations = iteration;
     return result;
 }
@@ -77,9 +79,9 @@ NmfResult factorise(const torch::Tensor& x, const NmfOptions& options, const std
     std::mt19937_64 rng(options.seed);
     std::normal_distribution<double> normal;
     auto randomFactor = [&](int64_t rows, int64_t cols) {
-        torch::Tensor t = torch::empty({rows, cols}, torch::kFloat64);
-        double* data = t.data_ptr<double>();
-        for (int64_t i = 0; i < rows * cols; ++i) data[i] = average * std::abs(normal(rng));
+        torch::Tensor t = torch::empty({rows, cols}, torch::kFloat32);
+        float* data = t.data_ptr<float>();
+        for (int64_t i = 0; i < rows * cols; ++i) data[i] = static_cast<float>(average * std::abs(normal(rng)));
         return t;
     };
     torch::Tensor h = randomFactor(options.k, m);

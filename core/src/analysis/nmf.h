@@ -1,7 +1,7 @@
 #pragma once
 // Non-negative matrix factorisation X ≈ W H (Frobenius loss) by coordinate descent over columns
 // (HALS, the update scikit-learn's 'cd' solver makes), seeded random init as sklearn's
-// init='random' (|N(0,1)|·sqrt(mean(X)/k)), in float64 with libtorch.
+// init='random' (|N(0,1)|·sqrt(mean(X)/k)), in float32 with libtorch (errors summed in float64).
 #include <torch/torch.h>
 
 #include <cstdint>

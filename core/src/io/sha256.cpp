@@ -1,8 +1,12 @@
 #include "io/sha256.h"
 
+#include "io/atomic_file.h"
 #include "spyglass/error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstring>
+#include <cstdlib>
 #include <fstream>
 
 namespace spyglass::core {
@@ -97,6 +101,52 @@ std::string sha256Files(const std::vector<std::filesystem::path>& files)
         }
     }
     return hash.hexDigest();
+}
+
+namespace {
+
+std::filesystem::path cacheFile()
+{
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::filesystem::path(xdg) / "spyglass" / "sha256-cache.json";
+    if (const char* home = std::getenv("HOME"); home && *home) return std::filesystem::path(home) / ".cache" / "spyglass" / "sha256-cache.json";
+    return {};
+}
+
+}  // namespace
+
+std::string sha256FilesCached(const std::vector<std::filesystem::path>& files)
+{
+    std::string key;
+    std::error_code ec;
+    for (const auto& f : files) {
+        const auto absolute = std::filesystem::absolute(f, ec).string();
+        const auto size = std::filesystem::file_size(f, ec);
+        const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
+        key += absolute + "|" + std::to_string(size) + "|" + std::to_string(time) + ";";
+    }
+    const std::filesystem::path cache = cacheFile();
+    nlohmann::json entries = nlohmann::json::object();
+    if (!cache.empty()) {
+        std::ifstream in(cache);
+        if (in) entries = nlohmann::json::parse(in, nullptr, false);
+        if (!entries.is_object()) entries = nlohmann::json::object();
+        if (entries.contains(key) && entries[key].is_string()) return entries[key].get<std::string>();
+    }
+    const std::string hash = sha256Files(files);
+    if (!cache.empty()) {
+        try {
+            std::filesystem::create_directories(cache.parent_path(), ec);
+            if (entries.size() > 1000) entries = nlohmann::json::object();
+            entries[key] = hash;
+            const std::string text = entries.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            AtomicFile out(cache);
+            out.write(text.data(), text.size());
+            out.commit();
+        } catch (const std::exception&) {
+            // A read-only or full cache folder only costs the next run a re-hash.
+        }
+    }
+    return hash;
 }
 
 }  // namespace spyglass::core

@@ -26,4 +26,9 @@ private:
 // Hash of the files' contents concatenated in the given order; throws Error naming a file it cannot read.
 [[nodiscard]] std::string sha256Files(const std::vector<std::filesystem::path>& files);
 
+// As sha256Files, remembering results in $XDG_CACHE_HOME/spyglass/sha256-cache.json (default
+// ~/.cache) keyed by absolute path, size and modification time, so a large checkpoint is hashed
+// once. Cache problems are ignored (the hash is then computed).
+[[nodiscard]] std::string sha256FilesCached(const std::vector<std::filesystem::path>& files);
+
 }  // namespace spyglass::core

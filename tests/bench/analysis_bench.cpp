@@ -1,0 +1,148 @@
+// Analysis speed on the GPT-2-small-shaped random model (bench_model.h), CPU:
+//   - full analysis: 8 greedy tokens after a 32-token prompt, grad×input for every generated
+//     token, normed lens top-10, NMF k=10 over all layers (+3 stability seeds), PCA — total, per
+//     stage, and the ratio to the FLOP-bound minimum at the sgemm rate measured in the same run;
+//   - saliency targets one by one (the analysis' way) vs batched into one forward/backward;
+//   - NMF alone on 40 positions × 12·3072 neurons.
+// Plain timing (best of 2 runs), printed as a table; not a test.
+#include "analysis/nmf.h"
+#include "bench_model.h"
+#include "models/causal_lm.h"
+#include "models/language_model_impl.h"
+
+#include "spyglass/analysis.h"
+#include "spyglass/runtime.h"
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+using namespace spyglass::core;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+template <typename F>
+double bestOf(int runs, F&& f)
+{
+    double best = 1e300;
+    for (int i = 0; i < runs; ++i) {
+        const auto t0 = Clock::now();
+        f();
+        best = std::min(best, seconds(t0, Clock::now()));
+    }
+    return best;
+}
+
+// Forward FLOPs over t tokens; `logitPositions` positions go through the unembedding.
+double forwardFlops(double t, double logitPositions)
+{
+    const double d = kWidth;
+    return kLayers * (2.0 * t * 12 * d * d + 4.0 * t * t * d) + 2.0 * logitPositions * d * kVocab;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    reexecWithTunedBlas(argc, argv);
+    setThreadCount(1);
+    const auto dir = makeBenchModel();
+    for (const char* f : {"vocab.json", "merges.txt"})
+        if (!std::filesystem::exists(dir / f)) std::filesystem::copy_file(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "gpt2-tiny-random" / f, dir / f);
+    auto model = LanguageModel::load(dir);
+    std::cout << "runtime: " << runtimeDescription() << "\n";
+
+    const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+    const double gemm = bestOf(5, [&] { (void)torch::mm(a, b); });
+    const double rate = 2.0 * 1024 * 1024 * 1024 / gemm;
+    std::cout << "sgemm 1024³: " << rate / 1e9 << " GFLOP/s\n";
+
+    const std::string prompt =
+        "The quick brown fox jumps over the lazy dog while the five boxing wizards jump quickly and the farmer counts one, two, three, four, five sheep in the field";
+    const int promptTokens = static_cast<int>(model->encode(prompt).size());
+    AnalysisOptions o;
+    o.maxNewTokens = 8;
+    std::map<std::string, double> stageTime;
+    std::string stage;
+    Clock::time_point stageStart;
+    Report report;
+    const double total = bestOf(2, [&] {
+        stageTime.clear();
+        stage.clear();
+        report = analyze(*model, prompt, o, [&](const Progress& p) {
+            if (p.stage != stage) {
+                const auto now = Clock::now();
+                if (!stage.empty()) stageTime[stage] += seconds(stageStart, now);
+                stage = p.stage;
+                stageStart = now;
+            }
+            return true;
+        });
+    });
+    const int positions = static_cast<int>(report.tokens.size());
+    // Strictly needed: per generated token one forward over its context (last logits only) and the
+    // input-gradient backward (≈ one more forward: weights need no gradients); one forward over all
+    // positions; the lens read-out of (L+1) layers × positions through the unembedding.
+    double bound = 0;
+    for (int t = promptTokens; t < positions; ++t) bound += 2 * forwardFlops(t, 1);
+    bound += forwardFlops(positions, positions) + (kLayers + 1) * 2.0 * positions * kWidth * kVocab;
+    std::cout << std::fixed << std::setprecision(3) << "\nfull analysis: prompt " << promptTokens << " tokens + 8 generated, "
+              << positions << " positions\n  total " << total << " s; FLOP bound " << bound / 1e9 << " GFLOP = " << bound / rate
+              << " s at the measured rate; ratio " << total / (bound / rate) << "x\n";
+    for (const auto& [name, t] : stageTime) std::cout << "  stage " << std::setw(11) << name << ": " << t << " s\n";
+
+    // Saliency targets one by one (as the analysis does, one pass per generated token) vs batched:
+    // one forward over G copies of the final sequence and one backward for all G targets.
+    const CausalLm& lm = *model->impl().model;
+    std::vector<int64_t> ids;
+    for (const auto& t : report.tokens) ids.push_back(t.id);
+    const int generated = positions - promptTokens;
+    const double sequential = bestOf(2, [&] {
+        for (int j = 0; j < generated; ++j) {
+            const torch::Tensor context = torch::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + promptTokens + j)).view({1, -1});
+            torch::Tensor e = lm.embedTokens(context).detach().requires_grad_(true);
+            ForwardOptions f;
+            f.lastLogitsOnly = true;
+            torch::softmax(lm.forwardEmbeddings(e, f)[0][0], -1)[ids[static_cast<size_t>(promptTokens + j)]].backward();
+        }
+    });
+    const double batched = bestOf(2, [&] {
+        const torch::Tensor all = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end() - 1)).view({1, -1});
+        torch::Tensor e = lm.embedTokens(all).detach().expand({generated, -1, -1}).contiguous().requires_grad_(true);
+        ActivationCapture capture;
+        capture.kinds = kCaptureResidPost;
+        ForwardOptions f;
+        f.capture = &capture;
+        (void)lm.forwardEmbeddings(e, f);
+        // Each copy j reads its own position (its target's context ends there).
+        const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(kLayers - 1));
+        std::vector<torch::Tensor> targets;
+        for (int j = 0; j < generated; ++j) {
+            const torch::Tensor z = lm.unembed(lm.finalNorm(last[j][promptTokens + j - 1]));
+            targets.push_back(torch::softmax(z, -1)[ids[static_cast<size_t>(promptTokens + j)]]);
+        }
+        torch::stack(targets).sum().backward();
+    });
+    std::cout << "\nsaliency for " << generated << " targets: one pass per token " << sequential << " s; batched into one pass "
+              << batched << " s (" << sequential / batched << "x)\n";
+
+    // NMF alone: 40 positions × 12 layers × 3072 neurons, k = 10.
+    std::vector<int> fortyIds;
+    for (int i = 0; i < 40; ++i) fortyIds.push_back(static_cast<int>(ids[static_cast<size_t>(i % ids.size())]));
+    const auto trace = model->trace(fortyIds, kCaptureMlpAct);
+    std::vector<torch::Tensor> blocks;
+    for (int l = 0; l < kLayers; ++l) {
+        const HostTensor& h = trace.at("mlp_act." + std::to_string(l));
+        blocks.push_back(torch::tensor(h.values).view(h.shape).clamp_min(0));
+    }
+    const torch::Tensor x = torch::cat(blocks, 1);
+    NmfResult nmf;
+    const double nmfTime = bestOf(2, [&] { nmf = factorise(x, {10, 500, 1e-4, 0}); });
+    std::cout << "\nNMF 40 × " << x.size(1) << ", k = 10: " << nmfTime << " s, " << nmf.iterations << " iterations, error "
+              << nmf.error << " (‖X‖ " << x.norm().item<double>() << ")\n";
+    return 0;
+}
