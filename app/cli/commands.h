@@ -10,5 +10,7 @@ int runTokenize(const std::vector<std::string>& args);
 int runGenerate(const std::vector<std::string>& args);
 int runTrace(const std::vector<std::string>& args);
 int runAnalyze(const std::vector<std::string>& args);
+int runTrain(const std::vector<std::string>& args);
+int runEval(const std::vector<std::string>& args);
 
 }  // namespace spyglass::cli

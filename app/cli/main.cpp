@@ -20,14 +20,15 @@ const char* const kUsage =
     "  generate   generate text (greedy unless --temperature > 0)\n"
     "  trace      run one forward pass and save every activation as safetensors\n"
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
+    "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
+    "  eval       measure counting, addition, recall and prose perplexity\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
 
 // Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
 const std::map<std::string, std::string> kPlanned = {
-    {"render", "the desktop app's views"}, {"train", "the default-model trainer"},
-    {"eval", "the default-model trainer"}, {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
+    {"render", "the desktop app's views"}, {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
 
 }  // namespace
 
@@ -54,6 +55,8 @@ int main(int argc, char** argv)
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
+        if (command == "train") return spyglass::cli::runTrain(args);
+        if (command == "eval") return spyglass::cli::runEval(args);
         if (const auto it = kPlanned.find(command); it != kPlanned.end()) {
             std::cerr << "spyglass-cli: error: '" << command << "' is not in this version yet (it comes with " << it->second << ")\n";
             return 2;

@@ -28,49 +28,101 @@ bool isIgnoredBuffer(const std::string& name)
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::vector<int64_t>>> Gpt2Model::parameterShapes(const Gpt2Config& config)
+{
+    const int64_t d = config.width, f = config.innerWidth, v = config.vocabSize;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes{{"wte.weight", {v, d}}, {"wpe.weight", {config.contextLength, d}}};
+    for (int i = 0; i < config.layerCount; ++i) {
+        const std::string p = "h." + std::to_string(i) + ".";
+        shapes.push_back({p + "ln_1.weight", {d}});
+        shapes.push_back({p + "ln_1.bias", {d}});
+        shapes.push_back({p + "attn.c_attn.weight", {d, 3 * d}});
+        shapes.push_back({p + "attn.c_attn.bias", {3 * d}});
+        shapes.push_back({p + "attn.c_proj.weight", {d, d}});
+        shapes.push_back({p + "attn.c_proj.bias", {d}});
+        shapes.push_back({p + "ln_2.weight", {d}});
+        shapes.push_back({p + "ln_2.bias", {d}});
+        shapes.push_back({p + "mlp.c_fc.weight", {d, f}});
+        shapes.push_back({p + "mlp.c_fc.bias", {f}});
+        shapes.push_back({p + "mlp.c_proj.weight", {f, d}});
+        shapes.push_back({p + "mlp.c_proj.bias", {d}});
+    }
+    shapes.push_back({"ln_f.weight", {d}});
+    shapes.push_back({"ln_f.bias", {d}});
+    if (!config.tiedEmbeddings) shapes.push_back({"lm_head.weight", {v, d}});
+    return shapes;
+}
+
+void Gpt2Model::build(const TensorSource& source, const std::string& prefix)
+{
+    std::map<std::string, torch::Tensor> loaded;
+    for (const auto& [name, shape] : parameterShapes(m_config))
+        loaded[name] = source(name == "lm_head.weight" ? name : prefix + name, shape);
+    m_wte = loaded.at("wte.weight");
+    m_wpe = loaded.at("wpe.weight");
+    for (int i = 0; i < m_config.layerCount; ++i) {
+        const std::string p = "h." + std::to_string(i) + ".";
+        Block b;
+        b.ln1Weight = loaded.at(p + "ln_1.weight");
+        b.ln1Bias = loaded.at(p + "ln_1.bias");
+        b.qkvWeight = loaded.at(p + "attn.c_attn.weight");
+        b.qkvBias = loaded.at(p + "attn.c_attn.bias");
+        b.attnProjWeight = loaded.at(p + "attn.c_proj.weight");
+        b.attnProjBias = loaded.at(p + "attn.c_proj.bias");
+        b.ln2Weight = loaded.at(p + "ln_2.weight");
+        b.ln2Bias = loaded.at(p + "ln_2.bias");
+        b.fcWeight = loaded.at(p + "mlp.c_fc.weight");
+        b.fcBias = loaded.at(p + "mlp.c_fc.bias");
+        b.mlpProjWeight = loaded.at(p + "mlp.c_proj.weight");
+        b.mlpProjBias = loaded.at(p + "mlp.c_proj.bias");
+        m_blocks.push_back(std::move(b));
+    }
+    m_lnfWeight = loaded.at("ln_f.weight");
+    m_lnfBias = loaded.at("ln_f.bias");
+    m_lmHead = m_config.tiedEmbeddings ? m_wte : loaded.at("lm_head.weight");
+}
+
+Gpt2Model::Gpt2Model(const Gpt2Config& config, const TensorSource& source, const torch::Device& device, ModelInfo info)
+    : m_config(config), m_device(device), m_info(std::move(info))
+{
+    build(source, "");
+}
+
 Gpt2Model::Gpt2Model(const Gpt2Config& config, const WeightStore& weights, const torch::Device& device, ModelInfo info)
     : m_config(config), m_device(device), m_info(std::move(info))
 {
     const std::string prefix = weights.find("transformer.wte.weight") ? "transformer." : "";
     std::set<std::string> used;
-    const int64_t d = config.width, f = config.innerWidth, v = config.vocabSize;
-    auto load = [&](const std::string& name, const std::vector<int64_t>& shape) {
-        used.insert(name);
-        return loadWeight(weights, name, shape, device);
-    };
-    m_wte = load(prefix + "wte.weight", {v, d});
-    m_wpe = load(prefix + "wpe.weight", {config.contextLength, d});
-    for (int i = 0; i < config.layerCount; ++i) {
-        const std::string p = prefix + "h." + std::to_string(i) + ".";
-        Block b;
-        b.ln1Weight = load(p + "ln_1.weight", {d});
-        b.ln1Bias = load(p + "ln_1.bias", {d});
-        b.qkvWeight = load(p + "attn.c_attn.weight", {d, 3 * d});
-        b.qkvBias = load(p + "attn.c_attn.bias", {3 * d});
-        b.attnProjWeight = load(p + "attn.c_proj.weight", {d, d});
-        b.attnProjBias = load(p + "attn.c_proj.bias", {d});
-        b.ln2Weight = load(p + "ln_2.weight", {d});
-        b.ln2Bias = load(p + "ln_2.bias", {d});
-        b.fcWeight = load(p + "mlp.c_fc.weight", {d, f});
-        b.fcBias = load(p + "mlp.c_fc.bias", {f});
-        b.mlpProjWeight = load(p + "mlp.c_proj.weight", {f, d});
-        b.mlpProjBias = load(p + "mlp.c_proj.bias", {d});
-        m_blocks.push_back(std::move(b));
-    }
-    m_lnfWeight = load(prefix + "ln_f.weight", {d});
-    m_lnfBias = load(prefix + "ln_f.bias", {d});
-    if (weights.find("lm_head.weight") && !config.tiedEmbeddings) {
-        m_lmHead = load("lm_head.weight", {v, d});
-    } else {
-        if (!config.tiedEmbeddings) throw Error("missing tensor 'lm_head.weight' (config.json says tie_word_embeddings: false)");
-        used.insert("lm_head.weight");  // a tied copy some exporters write
-        m_lmHead = m_wte;
-    }
+    build(
+        [&](const std::string& name, const std::vector<int64_t>& shape) {
+            used.insert(name);
+            return loadWeight(weights, name, shape, device);
+        },
+        prefix);
+    if (config.tiedEmbeddings) used.insert("lm_head.weight");  // a tied copy some exporters write
     for (const auto& name : weights.names()) {
         if (used.count(name) || isIgnoredBuffer(name)) continue;
         throw Error(weights.fileOf(name) + ": unexpected tensor '" + name + "' for a GPT-2 with " +
                     std::to_string(config.layerCount) + " layers (wrong architecture or config.json?)");
     }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> Gpt2Model::namedParameters() const
+{
+    std::vector<std::pair<std::string, torch::Tensor>> out{{"wte.weight", m_wte}, {"wpe.weight", m_wpe}};
+    for (size_t i = 0; i < m_blocks.size(); ++i) {
+        const std::string p = "h." + std::to_string(i) + ".";
+        const Block& b = m_blocks[i];
+        out.insert(out.end(), {{p + "ln_1.weight", b.ln1Weight}, {p + "ln_1.bias", b.ln1Bias}, {p + "attn.c_attn.weight", b.qkvWeight},
+                               {p + "attn.c_attn.bias", b.qkvBias}, {p + "attn.c_proj.weight", b.attnProjWeight},
+                               {p + "attn.c_proj.bias", b.attnProjBias}, {p + "ln_2.weight", b.ln2Weight}, {p + "ln_2.bias", b.ln2Bias},
+                               {p + "mlp.c_fc.weight", b.fcWeight}, {p + "mlp.c_fc.bias", b.fcBias},
+                               {p + "mlp.c_proj.weight", b.mlpProjWeight}, {p + "mlp.c_proj.bias", b.mlpProjBias}});
+    }
+    out.push_back({"ln_f.weight", m_lnfWeight});
+    out.push_back({"ln_f.bias", m_lnfBias});
+    if (!m_config.tiedEmbeddings) out.push_back({"lm_head.weight", m_lmHead});
+    return out;
 }
 
 torch::Tensor Gpt2Model::embedTokens(const torch::Tensor& ids) const
