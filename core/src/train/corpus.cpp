@@ -172,7 +172,8 @@ ProseSplit readProse(const std::string& path, double heldOutFraction)
     }
     if (lines.empty()) throw Error(path + ": no prose lines");
     ProseSplit split;
-    const size_t held = static_cast<size_t>(static_cast<double>(lines.size()) * heldOutFraction);
+    size_t held = static_cast<size_t>(static_cast<double>(lines.size()) * heldOutFraction);
+    if (held == 0 && heldOutFraction > 0 && lines.size() >= 2) held = 1;  // tiny files still hold one line out
     split.train.assign(lines.begin(), lines.end() - static_cast<long>(held));
     split.heldOut.assign(lines.end() - static_cast<long>(held), lines.end());
     return split;
