@@ -1,26 +1,39 @@
 #include "main_window.h"
 
+#include "example_prompts.h"
 #include "views/error_banner.h"
+#include "views/factors_view.h"
+#include "views/figure_export.h"
+#include "views/lens_view.h"
+#include "views/projection_view.h"
+#include "views/saliency_view.h"
+#include "views/token_selection.h"
 #include "worker/inference_service.h"
+#include "models/lens_table_model.h"
 
+#include "spyglass/report_json.h"
 #include "spyglass/runtime.h"
 #include "spyglass/version.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QStatusBar>
-#include <QTextEdit>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace spyglass::ui {
@@ -28,25 +41,34 @@ namespace spyglass::ui {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       m_service(new InferenceService(this)),
+      m_selection(new TokenSelection(this)),
       m_banner(new ErrorBanner),
       m_modelPath(new QLineEdit),
       m_prompt(new QPlainTextEdit),
       m_device(new QComboBox),
       m_threads(new QSpinBox),
       m_maxTokens(new QSpinBox),
-      m_temperature(new QDoubleSpinBox),
+      m_saliencyMethod(new QComboBox),
+      m_saliencyTarget(new QComboBox),
+      m_lensMode(new QComboBox),
       m_topK(new QSpinBox),
-      m_topP(new QDoubleSpinBox),
-      m_seed(new QSpinBox),
+      m_factorCount(new QSpinBox),
+      m_projectionLayer(new QSpinBox),
       m_runButton(new QPushButton(tr("Run"))),
       m_cancelButton(new QPushButton(tr("Cancel"))),
       m_progress(new QProgressBar),
-      m_output(new QTextEdit)
+      m_output(new QLabel),
+      m_tabs(new QTabWidget),
+      m_saliency(new SaliencyView(m_selection)),
+      m_lens(new LensView(m_selection)),
+      m_factors(new FactorsView(m_selection)),
+      m_projection(new ProjectionView(m_selection))
 {
     setWindowTitle(QStringLiteral("Spyglass %1").arg(QString::fromLatin1(kVersion)));
     m_prompt->setPlaceholderText(tr("Type a prompt, then press Run (Ctrl+Return)"));
-    m_output->setReadOnly(true);
-    m_output->setPlaceholderText(tr("Generated text appears here, token by token."));
+    m_prompt->setMaximumHeight(90);
+    m_output->setWordWrap(true);
+    m_output->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     auto* modelRow = new QHBoxLayout;
     m_modelPath->setPlaceholderText(tr("Hugging Face model folder (config.json, model.safetensors, tokenizer)"));
@@ -56,24 +78,27 @@ MainWindow::MainWindow(QWidget* parent)
     modelRow->addWidget(browse);
 
     auto* buttons = new QHBoxLayout;
-    m_runButton->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
     buttons->addWidget(m_runButton);
     buttons->addWidget(m_cancelButton);
     buttons->addWidget(m_progress, 1);
 
+    m_tabs->addTab(m_saliency, tr("Saliency"));
+    m_tabs->addTab(m_lens, tr("Logit lens"));
+    m_tabs->addTab(m_factors, tr("Factors"));
+    m_tabs->addTab(m_projection, tr("Activation map"));
+
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
-    leftLayout->addWidget(new QLabel(tr("Prompt")));
-    leftLayout->addWidget(m_prompt, 1);
+    leftLayout->addWidget(m_prompt);
     leftLayout->addLayout(buttons);
-    leftLayout->addWidget(new QLabel(tr("Output")));
-    leftLayout->addWidget(m_output, 2);
+    leftLayout->addWidget(m_output);
+    leftLayout->addWidget(m_tabs, 1);
 
     auto* splitter = new QSplitter;
     splitter->addWidget(left);
     splitter->addWidget(buildSettings());
-    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(0, 4);
 
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -82,26 +107,30 @@ MainWindow::MainWindow(QWidget* parent)
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
     statusBar()->showMessage(QString::fromStdString(core::runtimeDescription()));
-    resize(1000, 640);
+    resize(1280, 860);
+    buildMenus();
     setRunning(false);
 
     connect(browse, &QPushButton::clicked, this, &MainWindow::chooseModel);
     connect(m_runButton, &QPushButton::clicked, this, &MainWindow::run);
     connect(m_cancelButton, &QPushButton::clicked, m_service, &InferenceService::cancel);
+    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, [this] { if (m_runButton->isEnabled()) run(); });
+    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this, [this] { if (m_runButton->isEnabled()) run(); });
+    new QShortcut(QKeySequence(Qt::Key_Escape), this, [this] { m_service->cancel(); });
     connect(m_service, &InferenceService::progressed, this, [this](const QString& stage, int done, int total) {
-        m_progress->setRange(0, total);
+        m_progress->setRange(0, std::max(total, 0));
         m_progress->setValue(done);
-        m_progress->setFormat(total > 0 ? QStringLiteral("%1 %2/%3").arg(stage).arg(done).arg(total) : stage);
+        m_progress->setFormat(total > 1 ? QStringLiteral("%1 %2/%3").arg(stage).arg(done).arg(total) : stage);
     });
-    connect(m_service, &InferenceService::tokenGenerated, this, [this](int, const QString& text) {
-        m_output->moveCursor(QTextCursor::End);
-        m_output->insertPlainText(text);
+    connect(m_service, &InferenceService::promptTokensReady, this, [this](const QStringList& tokens) {
+        m_saliency->startLive(m_methods, tokens);
+        m_output->setText(tokens.join(QString()).toHtmlEscaped());
     });
-    connect(m_service, &InferenceService::generationFinished, this, [this](const QString& text, const QVector<int>&) {
-        m_output->setPlainText(text);
-        setRunning(false);
-        m_progress->setFormat(tr("done"));
+    connect(m_service, &InferenceService::saliencyRowReady, this, [this](int method, const QString& text, const core::SaliencyRow& row) {
+        m_saliency->addLiveRow(method, text, row);
+        if (method == 0) m_output->setText(m_output->text() + QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()));
     });
+    connect(m_service, &InferenceService::reportReady, this, &MainWindow::onReport);
     connect(m_service, &InferenceService::generationFailed, this, [this](const QString& message) {
         m_banner->showMessage(message);
         setRunning(false);
@@ -111,6 +140,44 @@ MainWindow::MainWindow(QWidget* parent)
         setRunning(false);
         m_progress->setFormat(tr("cancelled"));
     });
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open model folder…"), QKeySequence::Open, this, &MainWindow::chooseModel);
+    file->addAction(tr("Export view as figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QString(), tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
+        if (path.isEmpty()) return;
+        if (const QString error = exportCurrentView(path); !error.isEmpty()) m_banner->showMessage(error);
+    });
+    file->addAction(tr("Export view data as CSV…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export CSV"), QString(), tr("CSV (*.csv)"));
+        if (path.isEmpty()) return;
+        if (const QString error = exportCurrentView(path); !error.isEmpty()) m_banner->showMessage(error);
+    });
+    file->addAction(tr("Export report JSON…"), this, [this] {
+        if (!m_report) return m_banner->showMessage(tr("Run an analysis first."));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export report"), QStringLiteral("report.json"), tr("JSON (*.json)"));
+        if (path.isEmpty()) return;
+        try {
+            core::writeReport(*m_report, path.toStdString());
+        } catch (const std::exception& e) {
+            m_banner->showMessage(QString::fromStdString(e.what()));
+        }
+    });
+    file->addSeparator();
+    file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* examples = menuBar()->addMenu(tr("&Examples"));
+    for (const ExamplePrompt& example : examplePrompts()) {
+        QAction* action = examples->addAction(example.title, this, [this, example] {
+            setPrompt(example.prompt);
+            m_maxTokens->setValue(example.maxNewTokens);
+            statusBar()->showMessage(example.lookAt, 15000);
+        });
+        action->setToolTip(example.lookAt);
+    }
+    examples->setToolTipsVisible(true);
 }
 
 QWidget* MainWindow::buildSettings()
@@ -124,33 +191,37 @@ QWidget* MainWindow::buildSettings()
     }
     m_threads->setRange(1, 256);
     m_threads->setValue(core::kDefaultThreadCount);
-    m_maxTokens->setRange(1, 4096);
-    m_maxTokens->setValue(20);
-    m_temperature->setRange(0.0, 5.0);
-    m_temperature->setSingleStep(0.1);
-    m_temperature->setSpecialValueText(tr("greedy"));
-    m_topK->setRange(0, 100000);
-    m_topK->setSpecialValueText(tr("off"));
-    m_topP->setRange(0.01, 1.0);
-    m_topP->setSingleStep(0.05);
-    m_topP->setValue(1.0);
-    m_seed->setRange(0, 1 << 30);
+    m_maxTokens->setRange(1, 512);
+    m_maxTokens->setValue(8);
+    for (const char* m : {"grad_x_input", "gradient", "integrated_gradients", "occlusion"}) m_saliencyMethod->addItem(QString::fromLatin1(m));
+    m_saliencyMethod->addItem(tr("all four"));
+    m_saliencyTarget->addItems({QStringLiteral("prob"), QStringLiteral("logit")});
+    m_lensMode->addItems({QStringLiteral("normed"), QStringLiteral("raw"), QStringLiteral("sublayer")});
+    m_topK->setRange(1, 100);
+    m_topK->setValue(10);
+    m_factorCount->setRange(0, 50);
+    m_factorCount->setSpecialValueText(tr("auto (min(10, positions))"));
+    m_projectionLayer->setRange(-1, 1000);
+    m_projectionLayer->setSpecialValueText(tr("last"));
+    m_projectionLayer->setValue(-1);
 
     auto* box = new QWidget;
     auto* form = new QFormLayout(box);
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Threads"), m_threads);
-    form->addRow(tr("Max new tokens"), m_maxTokens);
-    form->addRow(tr("Temperature"), m_temperature);
-    form->addRow(tr("Top-k"), m_topK);
-    form->addRow(tr("Top-p"), m_topP);
-    form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("New tokens (greedy)"), m_maxTokens);
+    form->addRow(tr("Saliency"), m_saliencyMethod);
+    form->addRow(tr("Saliency target"), m_saliencyTarget);
+    form->addRow(tr("Lens mode"), m_lensMode);
+    form->addRow(tr("Lens top-k"), m_topK);
+    form->addRow(tr("Factors"), m_factorCount);
+    form->addRow(tr("Map layer"), m_projectionLayer);
     return box;
 }
 
 void MainWindow::setModelPath(const QString& path) { m_modelPath->setText(path); }
 void MainWindow::setPrompt(const QString& prompt) { m_prompt->setPlainText(prompt); }
-QString MainWindow::outputText() const { return m_output->toPlainText(); }
+QString MainWindow::outputText() const { return m_output->text(); }
 
 void MainWindow::chooseModel()
 {
@@ -167,23 +238,65 @@ void MainWindow::setRunning(bool running)
 void MainWindow::run()
 {
     m_banner->hide();
-    m_output->clear();
-    GenerationRequest request;
+    AnalysisRequest request;
     request.modelPath = m_modelPath->text().trimmed();
     request.device = m_device->currentData().toString();
     request.threads = m_threads->value();
     request.prompt = m_prompt->toPlainText();
-    request.sampling.maxNewTokens = m_maxTokens->value();
-    request.sampling.temperature = static_cast<float>(m_temperature->value());
-    request.sampling.topK = m_topK->value();
-    request.sampling.topP = static_cast<float>(m_topP->value());
-    request.sampling.seed = static_cast<uint64_t>(m_seed->value());
+    core::AnalysisOptions& o = request.options;
+    o.maxNewTokens = m_maxTokens->value();
+    o.saliencyMethods = m_saliencyMethod->currentIndex() == 4
+                            ? std::vector<std::string>{"grad_x_input", "gradient", "integrated_gradients", "occlusion"}
+                            : std::vector<std::string>{m_saliencyMethod->currentText().toStdString()};
+    o.saliencyTarget = m_saliencyTarget->currentText().toStdString();
+    o.lensMode = m_lensMode->currentText().toStdString();
+    o.lensTopK = m_topK->value();
+    if (m_factorCount->value() > 0) o.factorCount = m_factorCount->value();
+    o.projectionLayer = m_projectionLayer->value();
     if (request.modelPath.isEmpty()) {
         m_banner->showMessage(tr("Choose a model folder first (Open…)."));
         return;
     }
+    m_methods.clear();
+    for (const auto& m : o.saliencyMethods) m_methods << QString::fromStdString(m + " (" + o.saliencyTarget + ")");
     setRunning(true);
-    m_service->submit(request);
+    m_service->submitAnalysis(request);
+}
+
+void MainWindow::onReport(const ReportPtr& report)
+{
+    m_report = report;
+    m_saliency->setReport(report);
+    m_lens->setReport(report);
+    m_factors->setReport(report);
+    m_projection->setReport(report);
+    QString text;
+    for (const auto& t : report->tokens) {
+        const auto it = report->tokenTexts.find(t.id);
+        const QString piece = (it == report->tokenTexts.end() ? QString::number(t.id) : QString::fromStdString(it->second)).toHtmlEscaped();
+        text += t.generated ? QStringLiteral("<b>%1</b>").arg(piece) : piece;
+    }
+    m_output->setText(text);
+    setRunning(false);
+    m_progress->setRange(0, 1);
+    m_progress->setValue(1);
+    m_progress->setFormat(tr("done"));
+    if (m_selection->position() < 0 && !report->saliency.empty() && !report->saliency.front().rows.empty())
+        m_selection->select(report->saliency.front().rows.front().position);
+}
+
+QString MainWindow::exportCurrentView(const QString& path)
+{
+    QWidget* view = m_tabs->currentWidget();
+    if (QFileInfo(path).suffix().toLower() == QLatin1String("csv")) {
+        QString csv;
+        if (view == m_saliency) csv = m_saliency->toCsv();
+        else if (view == m_lens) csv = m_lens->model()->toCsv();
+        else if (view == m_factors) csv = m_factors->toCsv();
+        else csv = m_projection->toCsv();
+        return exportText(csv, path);
+    }
+    return exportFigure(view, path);
 }
 
 }  // namespace spyglass::ui

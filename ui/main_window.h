@@ -1,21 +1,30 @@
 #pragma once
-// MainWindow — composes the prompt, model and generation settings, the output view and the
-// error banner over an InferenceService. It wires widgets together and does nothing else.
+// MainWindow — composes the prompt, model and settings panel, the four linked views (saliency,
+// logit lens, factors, activation map) and the error banner over an InferenceService. It wires
+// widgets together and does nothing else.
+#include "worker/analysis_request.h"
+
 #include <QMainWindow>
 
 class QComboBox;
 class QDoubleSpinBox;
+class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
-class QTextEdit;
+class QTabWidget;
 
 namespace spyglass::ui {
 
 class ErrorBanner;
+class FactorsView;
 class InferenceService;
+class LensView;
+class ProjectionView;
+class SaliencyView;
+class TokenSelection;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -28,27 +37,48 @@ public:
     [[nodiscard]] QString outputText() const;
     [[nodiscard]] ErrorBanner* errorBanner() const { return m_banner; }
     [[nodiscard]] InferenceService* service() const { return m_service; }
+    [[nodiscard]] SaliencyView* saliencyView() const { return m_saliency; }
+    [[nodiscard]] LensView* lensView() const { return m_lens; }
+    [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
+    [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
+    [[nodiscard]] QTabWidget* tabs() const { return m_tabs; }
+    [[nodiscard]] TokenSelection* selection() const { return m_selection; }
+    [[nodiscard]] const ReportPtr& report() const { return m_report; }
+    // Figure of the current view (png/svg/pdf by suffix) or its data (csv); "" or the reason.
+    QString exportCurrentView(const QString& path);
 
 private:
+    void buildMenus();
+    QWidget* buildSettings();
     void chooseModel();
     void setRunning(bool running);
-    QWidget* buildSettings();
+    void onReport(const ReportPtr& report);
 
     InferenceService* m_service;
+    TokenSelection* m_selection;
     ErrorBanner* m_banner;
     QLineEdit* m_modelPath;
     QPlainTextEdit* m_prompt;
     QComboBox* m_device;
     QSpinBox* m_threads;
     QSpinBox* m_maxTokens;
-    QDoubleSpinBox* m_temperature;
+    QComboBox* m_saliencyMethod;
+    QComboBox* m_saliencyTarget;
+    QComboBox* m_lensMode;
     QSpinBox* m_topK;
-    QDoubleSpinBox* m_topP;
-    QSpinBox* m_seed;
+    QSpinBox* m_factorCount;
+    QSpinBox* m_projectionLayer;
     QPushButton* m_runButton;
     QPushButton* m_cancelButton;
     QProgressBar* m_progress;
-    QTextEdit* m_output;
+    QLabel* m_output;
+    QTabWidget* m_tabs;
+    SaliencyView* m_saliency;
+    LensView* m_lens;
+    FactorsView* m_factors;
+    ProjectionView* m_projection;
+    ReportPtr m_report;
+    QStringList m_methods;
 };
 
 }  // namespace spyglass::ui

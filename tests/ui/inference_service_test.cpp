@@ -77,11 +77,10 @@ private slots:
         MainWindow window;
         window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
         window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
-        QSignalSpy finished(window.service(), &InferenceService::generationFinished);
+        QSignalSpy report(window.service(), &InferenceService::reportReady);
         window.run();
-        QVERIFY(finished.wait(30000));
-        QVERIFY(!window.outputText().isEmpty());
-        QCOMPARE(window.outputText(), finished.first().at(0).toString());
+        QVERIFY(report.wait(30000));
+        QVERIFY(window.outputText().contains(QStringLiteral("1, 2, 3, 4,")));
     }
 };
 

@@ -6,6 +6,8 @@ namespace spyglass::ui {
 
 InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(new InferenceWorker)
 {
+    qRegisterMetaType<ReportPtr>();
+    qRegisterMetaType<core::SaliencyRow>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -25,6 +27,16 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::generationCancelled, this, [this](quint64 id) {
         if (id == m_latest) emit generationCancelled();
     });
+    connect(m_worker, &InferenceWorker::saliencyRowReady, this,
+            [this](quint64 id, int method, const QString& text, const core::SaliencyRow& row) {
+                if (id == m_latest) emit saliencyRowReady(method, text, row);
+            });
+    connect(m_worker, &InferenceWorker::promptTokensReady, this, [this](quint64 id, const QStringList& tokens) {
+        if (id == m_latest) emit promptTokensReady(tokens);
+    });
+    connect(m_worker, &InferenceWorker::reportReady, this, [this](quint64 id, const ReportPtr& report) {
+        if (id == m_latest) emit reportReady(report);
+    });
     m_thread.start();
 }
 
@@ -41,6 +53,15 @@ quint64 InferenceService::submit(GenerationRequest request)
     m_worker->setLatest(request.id);
     InferenceWorker* worker = m_worker;
     QMetaObject::invokeMethod(worker, [worker, request] { worker->run(request); }, Qt::QueuedConnection);
+    return request.id;
+}
+
+quint64 InferenceService::submitAnalysis(AnalysisRequest request)
+{
+    request.id = ++m_latest;
+    m_worker->setLatest(request.id);
+    InferenceWorker* worker = m_worker;
+    QMetaObject::invokeMethod(worker, [worker, request] { worker->runAnalysis(request); }, Qt::QueuedConnection);
     return request.id;
 }
 

@@ -2,10 +2,12 @@
 // InferenceService — the GUI's handle on the inference thread: submit() gives a request the next
 // id and makes it the newest (older runs stop); only the newest request's signals come out.
 // Thread safety: use from the GUI thread.
+#include "worker/analysis_request.h"
 #include "worker/generation_request.h"
 
 #include <QObject>
 #include <QThread>
+#include <QStringList>
 #include <QVector>
 
 namespace spyglass::ui {
@@ -19,6 +21,7 @@ public:
     ~InferenceService() override;
 
     quint64 submit(GenerationRequest request);
+    quint64 submitAnalysis(AnalysisRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 
@@ -28,6 +31,9 @@ signals:
     void generationFinished(const QString& text, const QVector<int>& generatedIds);
     void generationFailed(const QString& message);
     void generationCancelled();
+    void saliencyRowReady(int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
+    void reportReady(const spyglass::ui::ReportPtr& report);
+    void promptTokensReady(const QStringList& tokens);
 
 private:
     QThread m_thread;

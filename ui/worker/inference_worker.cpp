@@ -10,25 +10,73 @@ namespace spyglass::ui {
 InferenceWorker::InferenceWorker() = default;
 InferenceWorker::~InferenceWorker() = default;
 
-core::LanguageModel& InferenceWorker::model(const GenerationRequest& request)
+core::LanguageModel& InferenceWorker::model(const QString& path, const QString& device)
 {
-    const QString key = request.modelPath + QLatin1Char('|') + request.device;
+    const QString key = path + QLatin1Char('|') + device;
     if (!m_model || key != m_modelKey) {
         m_model.reset();
-        m_model = core::LanguageModel::load(request.modelPath.toStdString(), {request.device.toStdString()});
+        m_model = core::LanguageModel::load(path.toStdString(), {device.toStdString()});
         m_modelKey = key;
     }
     return *m_model;
 }
 
+template <typename Body>
+void InferenceWorker::guarded(quint64 id, int threads, Body&& body)
+{
+    if (id != m_latest) return;  // superseded before it started
+    try {
+        core::setThreadCount(threads);  // per thread (OpenMP): set on the worker itself
+        body();
+    } catch (const core::Cancelled&) {
+        emit generationCancelled(id);
+    } catch (const std::exception& e) {
+        emit generationFailed(id, QString::fromStdString(e.what()));
+    } catch (...) {
+        emit generationFailed(id, tr("unknown error in the inference thread"));
+    }
+}
+
+void InferenceWorker::runAnalysis(const AnalysisRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        emit progressed(id, tr("loading model"), 0, 0);
+        core::LanguageModel& lm = model(request.modelPath, request.device);
+        const core::Tokenizer* tokenizer = lm.tokenizer();
+        if (tokenizer) {
+            QStringList promptTokens;
+            for (int token : tokenizer->encode(request.prompt.toStdString()).ids) promptTokens << QString::fromStdString(tokenizer->tokenText(token));
+            emit promptTokensReady(id, promptTokens);
+        }
+        QElapsedTimer throttle;
+        throttle.start();
+        auto progress = [&](const core::Progress& p) {
+            if (m_cancelled || id != m_latest) return false;
+            if (throttle.elapsed() >= 100 || p.done == p.total) {
+                emit progressed(id, QString::fromStdString(p.stage), p.done, p.total);
+                throttle.restart();
+            }
+            return true;
+        };
+        auto onRow = [&](const core::SaliencySection& section, const core::SaliencyRow& row) {
+            int method = 0;
+            for (size_t i = 0; i < request.options.saliencyMethods.size(); ++i)
+                if (request.options.saliencyMethods[i] == section.method) method = static_cast<int>(i);
+            const QString text = tokenizer ? QString::fromStdString(tokenizer->tokenText(row.tokenId)) : QString::number(row.tokenId);
+            emit saliencyRowReady(id, method, text, row);
+        };
+        auto report = std::make_shared<const core::Report>(core::analyze(lm, request.prompt.toStdString(), request.options, progress, onRow));
+        emit reportReady(id, report);
+    });
+}
+
 void InferenceWorker::run(const GenerationRequest& request)
 {
     const quint64 id = request.id;
-    if (id != m_latest) return;  // superseded before it started
-    try {
-        core::setThreadCount(request.threads);  // per thread (OpenMP): set on the worker itself
+    guarded(id, request.threads, [&] {
         emit progressed(id, tr("loading model"), 0, 0);
-        core::LanguageModel& lm = model(request);
+        core::LanguageModel& lm = model(request.modelPath, request.device);
         const std::vector<int> prompt = lm.encode(request.prompt.toStdString());
         QElapsedTimer throttle;
         throttle.start();
@@ -47,13 +95,7 @@ void InferenceWorker::run(const GenerationRequest& request)
         const core::GenerationResult result = lm.generate(prompt, request.sampling, progress, onToken);
         const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decode(result.generatedIds))) : QString();
         emit generationFinished(id, text, QVector<int>(result.generatedIds.begin(), result.generatedIds.end()));
-    } catch (const core::Cancelled&) {
-        emit generationCancelled(id);
-    } catch (const std::exception& e) {
-        emit generationFailed(id, QString::fromStdString(e.what()));
-    } catch (...) {
-        emit generationFailed(id, tr("unknown error in the inference thread"));
-    }
+    });
 }
 
 }  // namespace spyglass::ui

@@ -4,9 +4,11 @@
 // cancelled, stops at the next token. Every exception is caught here and becomes
 // generationFailed: nothing reaches the event loop.
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
+#include "worker/analysis_request.h"
 #include "worker/generation_request.h"
 
 #include <QObject>
+#include <QStringList>
 #include <QVector>
 
 #include <atomic>
@@ -27,6 +29,7 @@ public:
         m_cancelled = false;
     }
     void run(const GenerationRequest& request);
+    void runAnalysis(const AnalysisRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -34,9 +37,15 @@ signals:
     void generationFinished(quint64 id, const QString& text, const QVector<int>& generatedIds);
     void generationFailed(quint64 id, const QString& message);
     void generationCancelled(quint64 id);
+    // Analysis: each saliency row as its token is generated (method index into options), then the report.
+    void saliencyRowReady(quint64 id, int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
+    void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
+    void promptTokensReady(quint64 id, const QStringList& tokens);
 
 private:
-    core::LanguageModel& model(const GenerationRequest& request);
+    core::LanguageModel& model(const QString& path, const QString& device);
+    template <typename Body>
+    void guarded(quint64 id, int threads, Body&& body);
 
     std::atomic<quint64> m_latest{0};
     std::atomic<bool> m_cancelled{false};

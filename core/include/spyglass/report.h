@@ -9,6 +9,7 @@
 #include "spyglass/host_tensor.h"
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -91,6 +92,9 @@ struct Report {
     std::optional<LensSection> lens;
     std::optional<FactorSection> factors;
     std::optional<ProjectionSection> projection;
+    // Display text of every token id the report mentions (lens top-k, factor top tokens), so a
+    // reader without the tokenizer can label them. JSON: "token_texts": {"id": "text"}.
+    std::map<int, std::string> tokenTexts;
 };
 
 }  // namespace spyglass::core

@@ -254,6 +254,16 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
         report("projection", 0, 1);
         r.projection = computeProjection(lm, capture, o);
     }
+    auto label = [&](int id) { r.tokenTexts.try_emplace(id, tokenizer->tokenText(id)); };
+    for (const auto& t : r.tokens) label(t.id);
+    if (r.lens)
+        for (const auto& layer : r.lens->cells)
+            for (const auto& cell : layer)
+                for (int id : cell.topIds) label(id);
+    if (r.factors)
+        for (const auto& factor : r.factors->topTokens)
+            for (const auto& layer : factor)
+                for (int id : layer) label(id);
     r.settingsJson = settingsJson(o, info, prompt, factorK);
     report("done", 1, 1);
     return r;

@@ -95,6 +95,8 @@ std::string reportToJson(const Report& r)
                            {"points", points},   {"clusters", p.clusters}, {"cluster_method", p.clusterMethod},
                            {"explained_variance", {p.explainedVariance[0], p.explainedVariance[1]}}};
     }
+    j["token_texts"] = json::object();
+    for (const auto& [id, text] : r.tokenTexts) j["token_texts"][std::to_string(id)] = text;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -187,6 +189,9 @@ Report reportFromJson(const std::string& text, const std::string& source)
         projection.clusterMethod = p.value("cluster_method", "kmeans");
         r.projection = std::move(projection);
     }
+    if (j.contains("token_texts") && j["token_texts"].is_object())
+        for (auto it = j["token_texts"].begin(); it != j["token_texts"].end(); ++it)
+            if (it->is_string()) r.tokenTexts[std::stoi(it.key())] = it->get<std::string>();
     return r;
 }
 

@@ -1,0 +1,154 @@
+#include "views/factors_view.h"
+
+#include "views/token_selection.h"
+#include "views/token_strip.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+namespace spyglass::ui {
+
+namespace {
+
+QString textOf(const core::Report& r, int id)
+{
+    const auto it = r.tokenTexts.find(id);
+    QString s = it == r.tokenTexts.end() ? QStringLiteral("#%1").arg(id) : QString::fromStdString(it->second);
+    return s.replace(QLatin1Char('\n'), QStringLiteral("↵"));
+}
+
+}  // namespace
+
+QColor FactorsView::factorColour(int factor, int count) { return QColor::fromHsvF(std::fmod(0.61803 * factor, 1.0), 0.7, 0.9 - 0.2 * (factor % 2)); }
+
+FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
+    : QWidget(parent), m_selection(selection), m_factor(new QComboBox), m_strip(new TokenStrip), m_plot(new QCustomPlot), m_promoted(new QLabel)
+{
+    setWindowTitle(tr("Activation factors"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Colour by:")));
+    top->addWidget(m_factor);
+    top->addStretch(1);
+    m_promoted->setWordWrap(true);
+    m_promoted->setTextFormat(Qt::RichText);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_strip);
+    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_promoted);
+    m_plot->setMinimumHeight(200);
+    m_plot->xAxis->setLabel(tr("position"));
+    m_plot->yAxis->setLabel(tr("factor strength"));
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFont(QFont(font().family(), 7));
+    connect(m_factor, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+    connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
+    connect(m_selection, &TokenSelection::positionChanged, m_strip, &TokenStrip::setSelected);
+}
+
+void FactorsView::setReport(const ReportPtr& report)
+{
+    m_report = report;
+    m_factor->blockSignals(true);
+    m_factor->clear();
+    m_factor->addItem(tr("strongest factor per token"));
+    if (report->factors)
+        for (int j = 0; j < report->factors->k; ++j) m_factor->addItem(tr("factor %1").arg(j));
+    m_factor->blockSignals(false);
+    refresh();
+}
+
+void FactorsView::refresh()
+{
+    m_plot->clearGraphs();
+    if (!m_report || !m_report->factors) {
+        m_strip->setTokens({});
+        m_promoted->clear();
+        m_plot->replot();
+        return;
+    }
+    const core::FactorSection& f = *m_report->factors;
+    const int chosen = m_factor->currentIndex() - 1;  // −1: argmax
+    std::vector<double> maxOf(static_cast<size_t>(f.k), 0.0);
+    for (int j = 0; j < f.k; ++j)
+        for (float v : f.strengths[static_cast<size_t>(j)]) maxOf[static_cast<size_t>(j)] = std::max<double>(maxOf[static_cast<size_t>(j)], v);
+    QVector<TokenStrip::Token> tokens;
+    for (size_t p = 0; p < f.positions.size(); ++p) {
+        const auto& reportToken = m_report->tokens[static_cast<size_t>(f.positions[p])];
+        TokenStrip::Token t;
+        t.text = textOf(*m_report, reportToken.id);
+        t.generated = reportToken.generated;
+        int factor = chosen;
+        if (factor < 0) {
+            double best = -1;
+            for (int j = 0; j < f.k; ++j) {
+                const double v = f.strengths[static_cast<size_t>(j)][p] / std::max(1e-12, maxOf[static_cast<size_t>(j)]);
+                if (v > best) {
+                    best = v;
+                    factor = j;
+                }
+            }
+        }
+        const double strength = f.strengths[static_cast<size_t>(factor)][p] / std::max(1e-12, maxOf[static_cast<size_t>(factor)]);
+        QColor c = factorColour(factor, f.k);
+        c.setAlphaF(0.1 + 0.85 * std::clamp(strength, 0.0, 1.0));
+        t.background = c;
+        QString tip = tr("%1 — factor strengths:").arg(t.text.toHtmlEscaped());
+        for (int j = 0; j < f.k; ++j) tip += QStringLiteral("<br>%1: %2").arg(j).arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 4);
+        t.toolTip = tip;
+        tokens.append(t);
+    }
+    m_strip->setTokens(tokens);
+    m_strip->setSelected(m_selection->position());
+
+    for (int j = 0; j < f.k; ++j) {
+        if (chosen >= 0 && j != chosen) continue;
+        QCPGraph* g = m_plot->addGraph();
+        g->setName(tr("factor %1").arg(j));
+        g->setPen(QPen(factorColour(j, f.k), 1.6));
+        QVector<double> x, y;
+        for (size_t p = 0; p < f.positions.size(); ++p) {
+            x << f.positions[p];
+            y << f.strengths[static_cast<size_t>(j)][p];
+        }
+        g->setData(x, y);
+    }
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    for (size_t p = 0; p < f.positions.size(); ++p) ticks->addTick(f.positions[p], tokens[static_cast<int>(p)].text);
+    m_plot->xAxis->setTicker(ticks);
+    m_plot->xAxis->setTickLabelRotation(60);
+    m_plot->rescaleAxes();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+
+    QString promoted = tr("<b>Tokens each factor promotes</b> (last factorised layer, through the down-projection and the unembedding):");
+    for (int j = 0; j < f.k; ++j) {
+        if (chosen >= 0 && j != chosen) continue;
+        if (f.topTokens.empty()) break;
+        QStringList words;
+        for (int id : f.topTokens[static_cast<size_t>(j)].back()) words << textOf(*m_report, id).toHtmlEscaped();
+        promoted += QStringLiteral("<br><span style='color:%1'>■</span> %2: %3").arg(factorColour(j, f.k).name()).arg(j).arg(words.join(QStringLiteral(" · ")));
+    }
+    promoted += tr("<br>reconstruction error %1 of ‖X‖ %2; stability %3").arg(f.reconstructionError, 0, 'g', 4).arg(f.inputNorm, 0, 'g', 4).arg(f.stability, 0, 'f', 3);
+    m_promoted->setText(promoted);
+}
+
+QString FactorsView::toCsv() const
+{
+    if (!m_report || !m_report->factors) return {};
+    const core::FactorSection& f = *m_report->factors;
+    QString csv = QStringLiteral("position,token");
+    for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",factor_%1").arg(j);
+    csv += QLatin1Char('\n');
+    for (size_t p = 0; p < f.positions.size(); ++p) {
+        QString token = textOf(*m_report, m_report->tokens[static_cast<size_t>(f.positions[p])].id);
+        csv += QStringLiteral("%1,\"%2\"").arg(f.positions[p]).arg(token.replace(QLatin1Char('"'), QStringLiteral("\"\"")));
+        for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",%1").arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 8);
+        csv += QLatin1Char('\n');
+    }
+    return csv;
+}
+
+}  // namespace spyglass::ui

@@ -1,0 +1,39 @@
+#pragma once
+// FactorsView — NMF factors of the MLP activations: every token coloured by its strongest factor
+// (one hue per factor, intensity = strength, Ecco's explorable) or by one chosen factor; the
+// strength of each factor over positions as lines; the tokens each factor promotes.
+#include "worker/analysis_request.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+
+namespace spyglass::ui {
+
+class TokenSelection;
+class TokenStrip;
+
+class FactorsView : public QWidget {
+    Q_OBJECT
+public:
+    FactorsView(TokenSelection* selection, QWidget* parent = nullptr);
+    void setReport(const ReportPtr& report);
+    [[nodiscard]] TokenStrip* strip() const { return m_strip; }
+    [[nodiscard]] QCustomPlot* plot() const { return m_plot; }
+    [[nodiscard]] QString toCsv() const;
+    [[nodiscard]] static QColor factorColour(int factor, int count);
+
+private:
+    void refresh();
+
+    TokenSelection* m_selection;
+    QComboBox* m_factor;
+    TokenStrip* m_strip;
+    QCustomPlot* m_plot;
+    QLabel* m_promoted;
+    ReportPtr m_report;
+};
+
+}  // namespace spyglass::ui

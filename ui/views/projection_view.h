@@ -1,0 +1,36 @@
+#pragma once
+// ProjectionView — tokens as points of the 2-D PCA map of one layer's activations, coloured by
+// cluster; hover shows the token, clicking selects it in every view.
+#include "worker/analysis_request.h"
+
+#include <QWidget>
+
+class QCustomPlot;
+class QCPGraph;
+class QLabel;
+
+namespace spyglass::ui {
+
+class TokenSelection;
+
+class ProjectionView : public QWidget {
+    Q_OBJECT
+public:
+    ProjectionView(TokenSelection* selection, QWidget* parent = nullptr);
+    void setReport(const ReportPtr& report);
+    [[nodiscard]] QCustomPlot* plot() const { return m_plot; }
+    [[nodiscard]] int pointCount() const;
+    [[nodiscard]] QString toCsv() const;
+
+private:
+    [[nodiscard]] int nearest(const QPointF& pixel) const;
+    void showSelection();
+
+    TokenSelection* m_selection;
+    QCustomPlot* m_plot;
+    QLabel* m_caption;
+    QCPGraph* m_selected = nullptr;
+    ReportPtr m_report;
+};
+
+}  // namespace spyglass::ui
