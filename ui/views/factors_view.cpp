@@ -43,6 +43,13 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     m_plot->xAxis->setLabel(tr("position"));
     m_plot->yAxis->setLabel(tr("factor strength"));
     m_plot->legend->setVisible(true);
+    // The legend in its own column, right of the axes, so it never hides data.
+    auto* legendColumn = new QCPLayoutGrid;
+    m_plot->plotLayout()->addElement(0, 1, legendColumn);
+    legendColumn->addElement(0, 0, m_plot->legend);
+    legendColumn->addElement(1, 0, new QCPLayoutElement(m_plot));
+    legendColumn->setRowStretchFactor(1, 1.0);
+    m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
     m_plot->legend->setFont(QFont(font().family(), 7));
     connect(m_factor, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);

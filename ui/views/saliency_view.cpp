@@ -45,6 +45,14 @@ SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     gradient.setLevelCount(256);
     m_map->setGradient(gradient.inverted());
     m_map->setInterpolate(false);
+    auto* scale = new QCPColorScale(m_plot);
+    m_plot->plotLayout()->addElement(0, 1, scale);
+    scale->setLabel(tr("% of the attribution"));
+    m_map->setColorScale(scale);
+    auto* margins = new QCPMarginGroup(m_plot);
+    m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+    m_method->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
     connect(m_selection, &TokenSelection::positionChanged, this, [this](int p) {

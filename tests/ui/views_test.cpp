@@ -1,0 +1,119 @@
+// The four views on a full run of the fixture model: populated with the report's tokens and
+// numbers, linked selection, item-model checks, exports (PNG/SVG/PDF/CSV) that are real figures.
+#include "main_window.h"
+#include "models/lens_table_model.h"
+#include "views/factors_view.h"
+#include "views/lens_view.h"
+#include "views/projection_view.h"
+#include "views/saliency_view.h"
+#include "views/token_selection.h"
+#include "views/token_strip.h"
+#include "worker/inference_service.h"
+
+#include <QAbstractItemModelTester>
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <qcustomplot.h>
+
+using namespace spyglass::ui;
+
+class ViewsTest : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        m_window = new MainWindow;
+        m_window->resize(1200, 800);
+        m_window->show();
+        m_window->setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        m_window->setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        QSignalSpy rows(m_window->service(), &InferenceService::saliencyRowReady);
+        QSignalSpy report(m_window->service(), &InferenceService::reportReady);
+        m_window->run();
+        QVERIFY(report.wait(60000));
+        QCOMPARE(rows.count(), 8);  // rows streamed live, one per generated token
+    }
+    void cleanupTestCase() { delete m_window; }
+
+    void saliencyShowsEccosFirstRow()
+    {
+        SaliencyView* view = m_window->saliencyView();
+        QCOMPARE(view->rowCount(0), 8);
+        m_window->selection()->select(8);  // the first generated token
+        const auto& tokens = view->strip()->tokens();
+        QCOMPARE(tokens.size(), 16);
+        QCOMPARE(tokens[0].text, QStringLiteral("1"));
+        QVERIFY(tokens[0].toolTip.contains(QStringLiteral("15.93%")));  // Ecco: 0.1593
+        QVERIFY(tokens[7].toolTip.contains(QStringLiteral("23.35%")));  // Ecco: 0.2335, the row maximum
+        QVERIFY(tokens[7].background.alphaF() > tokens[5].background.alphaF());
+        QVERIFY(view->toCsv().count(QLatin1Char('\n')) == 1 + 8 + 9 + 10 + 11 + 12 + 13 + 14 + 15);
+    }
+
+    void lensTableMatchesTheReport()
+    {
+        LensTableModel* model = m_window->lensView()->model();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model->rowCount(), 3);
+        QCOMPARE(model->columnCount(), 16);
+        QCOMPARE(model->headerData(0, Qt::Vertical, Qt::DisplayRole).toString(), QStringLiteral("embed"));
+        const auto& cell = m_window->report()->lens->cells[2][7];
+        QCOMPARE(model->data(model->index(2, 7), LensTableModel::NextRankRole).toInt(), *cell.nextRank);
+        QCOMPARE(*cell.nextRank, 1);  // the last normed block is the model's own greedy choice
+        QCOMPARE(model->firstTopLayer(7), 2);
+        QVERIFY(model->data(model->index(2, 7), Qt::FontRole).value<QFont>().bold());
+        model->setMode(LensTableModel::Mode::Rank);
+        QCOMPARE(model->data(model->index(2, 7), Qt::DisplayRole).toInt(), 1);
+        model->setMode(LensTableModel::Mode::Probability);
+        QVERIFY(model->data(model->index(1, 3), Qt::ToolTipRole).toString().contains(QStringLiteral("1.")));
+    }
+
+    void factorsAndMapCoverEveryToken()
+    {
+        QCOMPARE(m_window->factorsView()->strip()->tokens().size(), 16);
+        QCOMPARE(m_window->factorsView()->plot()->graphCount(), 10);
+        QCOMPARE(m_window->projectionView()->pointCount(), 16);
+    }
+
+    void selectionIsLinked()
+    {
+        m_window->selection()->select(3);
+        QCOMPARE(m_window->factorsView()->strip()->selected(), 3);
+        QCOMPARE(m_window->saliencyView()->strip()->selected(), 3);
+        emit m_window->factorsView()->strip()->tokenClicked(5);
+        QCOMPARE(m_window->selection()->position(), 5);
+    }
+
+    void exportsRealFigures()
+    {
+        QTemporaryDir dir;
+        for (int tab = 0; tab < 4; ++tab) {
+            m_window->tabs()->setCurrentIndex(tab);
+            QTest::qWait(50);
+            for (const char* suffix : {"png", "svg", "pdf", "csv"}) {
+                const QString path = dir.filePath(QStringLiteral("view%1.%2").arg(tab).arg(QLatin1String(suffix)));
+                QCOMPARE(m_window->exportCurrentView(path), QString());
+                QVERIFY2(QFile(path).size() > 200, qPrintable(path));
+            }
+            const QImage image(dir.filePath(QStringLiteral("view%1.png").arg(tab)));
+            QVERIFY(!image.isNull());
+            QVERIFY(image.width() >= m_window->tabs()->currentWidget()->width());
+            QSet<QRgb> colours;
+            for (int y = 0; y < image.height(); y += 7)
+                for (int x = 0; x < image.width(); x += 7) colours.insert(image.pixel(x, y));
+            QVERIFY(colours.size() > 20);  // not uniform
+            if (qEnvironmentVariableIsSet("SPYGLASS_KEEP_RENDERS"))
+                QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)), QStringLiteral("/tmp/view%1.png").arg(tab));
+        }
+        QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif"))).contains(QStringLiteral("unknown figure format")));
+    }
+
+private:
+    MainWindow* m_window = nullptr;
+};
+
+QTEST_MAIN(ViewsTest)
+#include "views_test.moc"
