@@ -6,6 +6,27 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+
+namespace {
+
+// The embedded default model: $SPYGLASS_DEFAULT_MODEL, else installed beside the program
+// (<prefix>/share/spyglass/models/spyglass-tiny), else the source tree's resources/ (a build
+// that was not installed).
+QString defaultModelPath()
+{
+    const QString fromEnvironment = qEnvironmentVariable("SPYGLASS_DEFAULT_MODEL");
+    if (!fromEnvironment.isEmpty()) return fromEnvironment;
+    const QStringList candidates{
+        QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/spyglass/models/spyglass-tiny")),
+        QStringLiteral(SPYGLASS_SOURCE_MODELS_DIR "/spyglass-tiny")};
+    for (const QString& candidate : candidates)
+        if (QFileInfo::exists(candidate + QStringLiteral("/config.json"))) return QDir::cleanPath(candidate);
+    return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -17,7 +38,8 @@ int main(int argc, char** argv)
     parser.setApplicationDescription(QStringLiteral("Spyglass — a desktop debugger for transformer models"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("model folder to open"), QStringLiteral("[MODEL_DIR]"));
+    parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("model folder to open (default: the embedded spyglass-tiny)"),
+                                 QStringLiteral("[MODEL_DIR]"));
     const QCommandLineOption promptOption(QStringLiteral("prompt"), QStringLiteral("prompt to put in the editor"), QStringLiteral("T"));
     const QCommandLineOption runOption(QStringLiteral("run"), QStringLiteral("run the prompt right away"));
     parser.addOption(promptOption);
@@ -25,7 +47,7 @@ int main(int argc, char** argv)
     parser.process(app);
 
     spyglass::ui::MainWindow window;
-    if (!parser.positionalArguments().isEmpty()) window.setModelPath(parser.positionalArguments().constFirst());
+    window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
     window.show();
     if (parser.isSet(runOption)) window.run();

@@ -6,6 +6,10 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 include(CPack)
+# The embedded default model (never the training prose or checkpoints).
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/resources/models/spyglass-tiny" DESTINATION share/spyglass/models
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.safetensors" PATTERN "*.md" PATTERN "*.tsv"
+        PATTERN "checkpoint" EXCLUDE)
 if(SPYGLASS_BUILD_GUI)
   install(FILES "${PROJECT_SOURCE_DIR}/packaging/spyglass.desktop" DESTINATION share/applications)
 endif()
