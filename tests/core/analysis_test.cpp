@@ -172,6 +172,32 @@ TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
     EXPECT_EQ(again.factors->strengths, r.factors->strengths);
 }
 
+TEST(Analysis, SubwordScoresSumToWords)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.maxNewTokens = 2;
+    const Report r = analyze(*model, "Shakespeare wrote 1604 plays, really.", o);
+    std::vector<std::string> words;
+    for (const auto& w : r.words) words.push_back(w.text);
+    // "Shakespeare" is several GPT-2 tokens; "1604" is "16" + "04"; punctuation stands alone.
+    ASSERT_GE(words.size(), 7u);
+    EXPECT_EQ(words[0], "Shakespeare");
+    EXPECT_EQ(words[1], " wrote");
+    EXPECT_EQ(words[2], " 1604");
+    EXPECT_EQ(words[3], " plays");
+    EXPECT_EQ(words[4], ",");
+    const SaliencyRow& row = r.saliency[0].rows[0];
+    double tokens = 0, grouped = 0;
+    for (float s : row.scores) tokens += s;
+    for (float s : row.wordScores) grouped += s;
+    EXPECT_NEAR(grouped, tokens, 1e-5);
+    EXPECT_GE(r.words[0].endToken, 2);  // more than one token
+    float first = 0;
+    for (int t = r.words[0].firstToken; t < r.words[0].endToken; ++t) first += row.scores[static_cast<size_t>(t)];
+    EXPECT_NEAR(row.wordScores[0], first, 1e-6);
+}
+
 TEST(Analysis, RowsStreamAndCancelStops)
 {
     auto model = tinyModel();

@@ -35,6 +35,15 @@ struct SaliencyRow {
     std::vector<float> scores;              // positions 0 … position−1, sum 1
     std::vector<float> raw;                 // occlusion: Δ log p per position (unnormalised)
     std::optional<double> completenessGap;  // integrated gradients: Σ attributions − (f(x) − f(baseline))
+    std::vector<float> wordScores;          // scores summed over the tokens of each word (Report::words)
+};
+
+// A word: consecutive tokens [firstToken, endToken) that belong together (a token starting with
+// white space, or switching between letters, digits and punctuation, starts a new word).
+struct ReportWord {
+    int firstToken = 0;
+    int endToken = 0;
+    std::string text;
 };
 
 struct SaliencySection {
@@ -89,6 +98,7 @@ struct Report {
     std::string settingsJson = "{}";  // every option that shaped the numbers (a JSON object)
     std::vector<ReportToken> tokens;
     std::vector<SaliencySection> saliency;
+    std::vector<ReportWord> words;
     std::optional<LensSection> lens;
     std::optional<FactorSection> factors;
     std::optional<ProjectionSection> projection;

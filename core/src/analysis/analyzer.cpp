@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace spyglass::core {
 
@@ -135,6 +136,32 @@ ProjectionSection computeProjection(const CausalLm& model, const ActivationCaptu
     return p;
 }
 
+// Character class of a UTF-8 code unit sequence's first/last character: 0 space, 1 letter or
+// other, 2 digit, 3 ASCII punctuation.
+int charClass(unsigned char c)
+{
+    if (std::isspace(c)) return 0;
+    if (std::isdigit(c)) return 2;
+    if (c < 0x80 && std::ispunct(c)) return 3;
+    return 1;
+}
+
+std::vector<ReportWord> groupWords(const std::vector<ReportToken>& tokens)
+{
+    std::vector<ReportWord> words;
+    int previousLast = -1;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::string text = tokens[i].text.value_or("");
+        const int first = text.empty() ? 1 : charClass(static_cast<unsigned char>(text.front()));
+        const bool starts = words.empty() || first == 0 || first != previousLast || first == 3;
+        if (starts) words.push_back({static_cast<int>(i), static_cast<int>(i), ""});
+        words.back().endToken = static_cast<int>(i) + 1;
+        words.back().text += text;
+        previousLast = text.empty() ? 1 : charClass(static_cast<unsigned char>(text.back()));
+    }
+    return words;
+}
+
 }  // namespace
 
 void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
@@ -229,6 +256,16 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
         if (!t.generated) t.offset = encoding.offsets[static_cast<size_t>(p)];
         r.tokens.push_back(std::move(t));
     }
+
+    r.words = groupWords(r.tokens);
+    for (auto& section : r.saliency)
+        for (auto& row : section.rows)
+            for (const auto& word : r.words) {
+                if (word.firstToken >= row.position) break;
+                float sum = 0;
+                for (int t = word.firstToken; t < std::min(word.endToken, row.position); ++t) sum += row.scores[static_cast<size_t>(t)];
+                row.wordScores.push_back(sum);
+            }
 
     // One more forward over everything, capturing what the remaining sections read.
     ActivationCapture capture;

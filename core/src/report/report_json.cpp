@@ -81,10 +81,13 @@ std::string reportToJson(const Report& r)
             json jr = {{"position", row.position}, {"token_id", row.tokenId}, {"scores", row.scores}};
             if (!row.raw.empty()) jr["raw"] = row.raw;
             if (row.completenessGap) jr["completeness_gap"] = *row.completenessGap;
+            if (!row.wordScores.empty()) jr["word_scores"] = row.wordScores;
             rows.push_back(std::move(jr));
         }
         j["saliency"].push_back({{"method", s.method}, {"target", s.target}, {"rows", std::move(rows)}});
     }
+    j["words"] = json::array();
+    for (const auto& w : r.words) j["words"].push_back({{"tokens", {w.firstToken, w.endToken}}, {"text", w.text}});
     if (r.lens) j["lens"] = lensJson(*r.lens);
     if (r.factors) j["factors"] = factorsJson(*r.factors);
     if (r.projection) {
@@ -135,10 +138,13 @@ Report reportFromJson(const std::string& text, const std::string& source)
             out.scores = field<std::vector<float>>(row, "scores", source + ": saliency row");
             if (row.contains("raw")) out.raw = row["raw"].get<std::vector<float>>();
             if (row.contains("completeness_gap")) out.completenessGap = row["completeness_gap"].get<double>();
+            if (row.contains("word_scores")) out.wordScores = row["word_scores"].get<std::vector<float>>();
             section.rows.push_back(std::move(out));
         }
         r.saliency.push_back(std::move(section));
     }
+    for (const auto& w : j.value("words", json::array()))
+        r.words.push_back({w.at("tokens").at(0).get<int>(), w.at("tokens").at(1).get<int>(), w.value("text", "")});
     if (j.contains("lens") && j["lens"].is_object()) {
         const json& l = j["lens"];
         LensSection lens;
