@@ -1,5 +1,7 @@
 #include "models/lens_table_model.h"
 
+#include "views/figure_export.h"
+
 #include <QColor>
 #include <QFont>
 #include <cmath>
@@ -101,7 +103,6 @@ QVariant LensTableModel::headerData(int section, Qt::Orientation orientation, in
 
 QString LensTableModel::toCsv() const
 {
-    auto quote = [](QString s) { return QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); };
     QString csv = QStringLiteral("layer,position,token,top1,top1_prob,next_rank,next_prob,entropy\n");
     for (int row = 0; row < rowCount(); ++row)
         for (int col = 0; col < columnCount(); ++col) {
@@ -109,8 +110,8 @@ QString LensTableModel::toCsv() const
             csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
                        .arg(QString::fromStdString(m_report->lens->layers[static_cast<size_t>(row)]))
                        .arg(col)
-                       .arg(quote(tokenText(m_report->tokens[static_cast<size_t>(col)].id)))
-                       .arg(quote(tokenText(cell.topIds.front())))
+                       .arg(csvField(tokenText(m_report->tokens[static_cast<size_t>(col)].id)))
+                       .arg(csvField(tokenText(cell.topIds.front())))
                        .arg(cell.topProbs.front(), 0, 'g', 8)
                        .arg(cell.nextRank ? QString::number(*cell.nextRank) : QString())
                        .arg(cell.nextProb ? QString::number(*cell.nextProb, 'g', 8) : QString())

@@ -1,5 +1,7 @@
 #include "views/factors_view.h"
 
+#include "views/figure_export.h"
+#include "views/plot_helpers.h"
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
@@ -42,14 +44,7 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     m_plot->setMinimumHeight(200);
     m_plot->xAxis->setLabel(tr("position"));
     m_plot->yAxis->setLabel(tr("factor strength"));
-    m_plot->legend->setVisible(true);
-    // The legend in its own column, right of the axes, so it never hides data.
-    auto* legendColumn = new QCPLayoutGrid;
-    m_plot->plotLayout()->addElement(0, 1, legendColumn);
-    legendColumn->addElement(0, 0, m_plot->legend);
-    legendColumn->addElement(1, 0, new QCPLayoutElement(m_plot));
-    legendColumn->setRowStretchFactor(1, 1.0);
-    m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+    placeLegendBeside(m_plot);
     m_plot->legend->setFont(QFont(font().family(), 7));
     connect(m_factor, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
@@ -150,8 +145,7 @@ QString FactorsView::toCsv() const
     for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",factor_%1").arg(j);
     csv += QLatin1Char('\n');
     for (size_t p = 0; p < f.positions.size(); ++p) {
-        QString token = textOf(*m_report, m_report->tokens[static_cast<size_t>(f.positions[p])].id);
-        csv += QStringLiteral("%1,\"%2\"").arg(f.positions[p]).arg(token.replace(QLatin1Char('"'), QStringLiteral("\"\"")));
+        csv += QStringLiteral("%1,%2").arg(f.positions[p]).arg(csvField(textOf(*m_report, m_report->tokens[static_cast<size_t>(f.positions[p])].id)));
         for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",%1").arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 8);
         csv += QLatin1Char('\n');
     }

@@ -67,4 +67,6 @@ QString exportFigure(QWidget* widget, const QString& path, int dpi)
 
 QString exportText(const QString& text, const QString& path) { return saveBytes(text.toUtf8(), path); }
 
+QString csvField(QString text) { return QLatin1Char('"') + text.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); }
+
 }  // namespace spyglass::ui

@@ -11,5 +11,7 @@ namespace spyglass::ui {
 // Returns an empty string on success, else the reason (naming the file).
 QString exportFigure(QWidget* widget, const QString& path, int dpi = 150);
 QString exportText(const QString& text, const QString& path);
+// A CSV field: quoted, inner quotes doubled.
+QString csvField(QString text);
 
 }  // namespace spyglass::ui

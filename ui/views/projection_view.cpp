@@ -1,6 +1,7 @@
 #include "views/projection_view.h"
 
 #include "views/factors_view.h"
+#include "views/plot_helpers.h"
 #include "views/token_selection.h"
 
 #include <QLabel>
@@ -19,14 +20,7 @@ ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_caption);
     layout->addWidget(m_plot, 1);
-    m_plot->legend->setVisible(true);
-    // The legend in its own column, right of the axes, so it never hides data.
-    auto* legendColumn = new QCPLayoutGrid;
-    m_plot->plotLayout()->addElement(0, 1, legendColumn);
-    legendColumn->addElement(0, 0, m_plot->legend);
-    legendColumn->addElement(1, 0, new QCPLayoutElement(m_plot));
-    legendColumn->setRowStretchFactor(1, 1.0);
-    m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+    placeLegendBeside(m_plot);
     m_plot->xAxis->setLabel(tr("PC 1"));
     m_plot->yAxis->setLabel(tr("PC 2"));
     connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {

@@ -1,5 +1,7 @@
 #include "views/saliency_view.h"
 
+#include "views/figure_export.h"
+
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
@@ -189,16 +191,15 @@ void SaliencyView::refresh()
 QString SaliencyView::toCsv() const
 {
     QString csv = QStringLiteral("method,generated_position,generated_token,context_position,context_token,share\n");
-    auto quote = [](QString s) { return QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); };
     for (int m = 0; m < static_cast<int>(m_rows.size()); ++m)
         for (const auto& row : m_rows[static_cast<size_t>(m)])
             for (size_t i = 0; i < row.scores.size(); ++i)
                 csv += QStringLiteral("%1,%2,%3,%4,%5,%6\n")
-                           .arg(quote(m_method->itemText(m)))
+                           .arg(csvField(m_method->itemText(m)))
                            .arg(row.position)
-                           .arg(quote(m_tokens.value(row.position)))
+                           .arg(csvField(m_tokens.value(row.position)))
                            .arg(i)
-                           .arg(quote(m_tokens.value(static_cast<int>(i))))
+                           .arg(csvField(m_tokens.value(static_cast<int>(i))))
                            .arg(row.scores[i], 0, 'g', 8);
     return csv;
 }

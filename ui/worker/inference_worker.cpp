@@ -21,6 +21,21 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
     return *m_model;
 }
 
+core::ProgressCallback InferenceWorker::progressFor(quint64 id)
+{
+    // Cancels when asked or superseded; signals at most ~10 times a second (and at each stage end).
+    auto throttle = std::make_shared<QElapsedTimer>();
+    throttle->start();
+    return [this, id, throttle](const core::Progress& p) {
+        if (m_cancelled || id != m_latest) return false;
+        if (throttle->elapsed() >= 100 || p.done == p.total) {
+            emit progressed(id, QString::fromStdString(p.stage), p.done, p.total);
+            throttle->restart();
+        }
+        return true;
+    };
+}
+
 template <typename Body>
 void InferenceWorker::guarded(quint64 id, int threads, Body&& body)
 {
@@ -49,16 +64,7 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
             for (int token : tokenizer->encode(request.prompt.toStdString()).ids) promptTokens << QString::fromStdString(tokenizer->tokenText(token));
             emit promptTokensReady(id, promptTokens);
         }
-        QElapsedTimer throttle;
-        throttle.start();
-        auto progress = [&](const core::Progress& p) {
-            if (m_cancelled || id != m_latest) return false;
-            if (throttle.elapsed() >= 100 || p.done == p.total) {
-                emit progressed(id, QString::fromStdString(p.stage), p.done, p.total);
-                throttle.restart();
-            }
-            return true;
-        };
+        const core::ProgressCallback progress = progressFor(id);
         auto onRow = [&](const core::SaliencySection& section, const core::SaliencyRow& row) {
             int method = 0;
             for (size_t i = 0; i < request.options.saliencyMethods.size(); ++i)
@@ -78,16 +84,7 @@ void InferenceWorker::run(const GenerationRequest& request)
         emit progressed(id, tr("loading model"), 0, 0);
         core::LanguageModel& lm = model(request.modelPath, request.device);
         const std::vector<int> prompt = lm.encode(request.prompt.toStdString());
-        QElapsedTimer throttle;
-        throttle.start();
-        auto progress = [&](const core::Progress& p) {
-            if (m_cancelled || id != m_latest) return false;
-            if (throttle.elapsed() >= 100 || p.done == p.total) {
-                emit progressed(id, QString::fromStdString(p.stage), p.done, p.total);
-                throttle.restart();
-            }
-            return true;
-        };
+        const core::ProgressCallback progress = progressFor(id);
         const core::Tokenizer* tokenizer = lm.tokenizer();
         auto onToken = [&](int token) {
             emit tokenGenerated(id, token, tokenizer ? QString::fromStdString(tokenizer->tokenText(token)) : QString::number(token));

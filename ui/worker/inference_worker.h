@@ -44,6 +44,7 @@ signals:
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);
+    core::ProgressCallback progressFor(quint64 id);
     template <typename Body>
     void guarded(quint64 id, int threads, Body&& body);
 

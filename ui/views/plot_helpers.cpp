@@ -1,0 +1,18 @@
+#include "views/plot_helpers.h"
+
+#include <qcustomplot.h>
+
+namespace spyglass::ui {
+
+void placeLegendBeside(QCustomPlot* plot)
+{
+    plot->legend->setVisible(true);
+    auto* column = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(0, 1, column);
+    column->addElement(0, 0, plot->legend);
+    column->addElement(1, 0, new QCPLayoutElement(plot));
+    column->setRowStretchFactor(1, 1.0);
+    plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+}
+
+}  // namespace spyglass::ui
