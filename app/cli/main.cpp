@@ -22,13 +22,14 @@ const char* const kUsage =
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
     "  eval       measure counting, addition, recall and prose perplexity\n"
+    "  render     draw a view of a report as PNG, SVG or PDF (headless)\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
 
 // Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
 const std::map<std::string, std::string> kPlanned = {
-    {"render", "the desktop app's views"}, {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
+    {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
 
 }  // namespace
 
@@ -57,6 +58,14 @@ int main(int argc, char** argv)
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (command == "train") return spyglass::cli::runTrain(args);
         if (command == "eval") return spyglass::cli::runEval(args);
+#ifdef SPYGLASS_HAVE_RENDER
+        if (command == "render") return spyglass::cli::runRender(args);
+#else
+        if (command == "render") {
+            std::cerr << "spyglass-cli: error: 'render' needs a build with the GUI (-DSPYGLASS_BUILD_GUI=ON)\n";
+            return 2;
+        }
+#endif
         if (const auto it = kPlanned.find(command); it != kPlanned.end()) {
             std::cerr << "spyglass-cli: error: '" << command << "' is not in this version yet (it comes with " << it->second << ")\n";
             return 2;

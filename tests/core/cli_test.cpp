@@ -166,3 +166,23 @@ TEST(Cli, AnalyzeErrorsNameTheOption)
     EXPECT_NE(empty.err.find("the prompt is empty"), std::string::npos) << empty.err;
     EXPECT_FALSE(std::filesystem::exists(out));
 }
+
+TEST(Cli, RenderDrawsEveryViewOfAReport)
+{
+    TempDir dir;
+    const auto report = (dir / "report.json").string();
+    ASSERT_EQ(cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3", "--out", report}).code, 0);
+    for (const char* view : {"saliency", "lens", "factors", "projection"}) {
+        for (const char* suffix : {"png", "svg", "pdf"}) {
+            const auto out = (dir / (std::string(view) + "." + suffix)).string();
+            const CliRun r = cli({"render", report, "--view", view, "--out", out});
+            if (r.code == 2 && r.err.find("needs a build with the GUI") != std::string::npos) GTEST_SKIP() << "built without the GUI";
+            ASSERT_EQ(r.code, 0) << r.err;
+            EXPECT_GT(std::filesystem::file_size(out), 1000u) << out;
+        }
+    }
+    const CliRun bad = cli({"render", report, "--view", "pie", "--out", (dir / "x.png").string()});
+    EXPECT_EQ(bad.code, 2);
+    const CliRun token = cli({"render", report, "--view", "saliency", "--token", "99", "--out", (dir / "x.png").string()});
+    EXPECT_NE(token.err.find("--token 99 is past the report's 11 tokens"), std::string::npos) << token.err;
+}

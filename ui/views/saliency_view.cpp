@@ -43,14 +43,16 @@ SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     m_plot->yAxis->setLabel(tr("generated token"));
     m_plot->yAxis->setRangeReversed(true);
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
-    QCPColorGradient gradient(QCPColorGradient::gpHot);
-    gradient.setLevelCount(256);
-    m_map->setGradient(gradient.inverted());
     m_map->setInterpolate(false);
     auto* scale = new QCPColorScale(m_plot);
     m_plot->plotLayout()->addElement(0, 1, scale);
     scale->setLabel(tr("% of the attribution"));
     m_map->setColorScale(scale);
+    QCPColorGradient gradient(QCPColorGradient::gpHot);
+    gradient.setLevelCount(256);
+    gradient = gradient.inverted();               // white (0) … dark red (max)
+    gradient.setNanHandling(QCPColorGradient::nhTransparent);  // cells after the row's token stay empty
+    m_map->setGradient(gradient);
     auto* margins = new QCPMarginGroup(m_plot);
     m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
