@@ -42,6 +42,8 @@ int main(int argc, char** argv)
                                  QStringLiteral("[MODEL_DIR]"));
     const QCommandLineOption promptOption(QStringLiteral("prompt"), QStringLiteral("prompt to put in the editor"), QStringLiteral("T"));
     const QCommandLineOption runOption(QStringLiteral("run"), QStringLiteral("run the prompt right away"));
+    const QCommandLineOption sessionOption(QStringLiteral("session"), QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
+    parser.addOption(sessionOption);
     parser.addOption(promptOption);
     parser.addOption(runOption);
     parser.process(app);
@@ -49,6 +51,7 @@ int main(int argc, char** argv)
     spyglass::ui::MainWindow window;
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
+    if (parser.isSet(sessionOption)) window.openSession(parser.value(sessionOption));
     window.show();
     if (parser.isSet(runOption)) window.run();
     return QApplication::exec();

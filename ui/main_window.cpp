@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include "example_prompts.h"
+#include "session_file.h"
 #include "views/error_banner.h"
 #include "views/factors_view.h"
 #include "views/figure_export.h"
@@ -146,6 +147,16 @@ void MainWindow::buildMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open model folder…"), QKeySequence::Open, this, &MainWindow::chooseModel);
+    file->addAction(tr("Open session…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), QString(), tr("Spyglass session (*.spyglass)"));
+        if (!path.isEmpty()) openSession(path);
+    });
+    file->addAction(tr("Open last session"), this, [this] { openSession(autosavePath()); });
+    file->addAction(tr("Save session…"), QKeySequence::Save, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save session"), QStringLiteral("analysis.spyglass"), tr("Spyglass session (*.spyglass)"));
+        if (!path.isEmpty()) saveSessionTo(path);
+    });
+    file->addSeparator();
     file->addAction(tr("Export view as figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QString(), tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
         if (path.isEmpty()) return;
@@ -283,6 +294,73 @@ void MainWindow::onReport(const ReportPtr& report)
     m_progress->setFormat(tr("done"));
     if (m_selection->position() < 0 && !report->saliency.empty() && !report->saliency.front().rows.empty())
         m_selection->select(report->saliency.front().rows.front().position);
+    saveSessionTo(autosavePath());  // the last run survives a crash or a quit
+}
+
+QJsonObject MainWindow::settings() const
+{
+    return {{QStringLiteral("device"), m_device->currentData().toString()},
+            {QStringLiteral("threads"), m_threads->value()},
+            {QStringLiteral("max_new_tokens"), m_maxTokens->value()},
+            {QStringLiteral("saliency"), m_saliencyMethod->currentText()},
+            {QStringLiteral("saliency_target"), m_saliencyTarget->currentText()},
+            {QStringLiteral("lens_mode"), m_lensMode->currentText()},
+            {QStringLiteral("lens_top_k"), m_topK->value()},
+            {QStringLiteral("factors"), m_factorCount->value()},
+            {QStringLiteral("projection_layer"), m_projectionLayer->value()}};
+}
+
+void MainWindow::applySettings(const QJsonObject& s)
+{
+    auto pick = [](QComboBox* box, const QString& text) {
+        const int i = box->findText(text);
+        if (i >= 0) box->setCurrentIndex(i);
+    };
+    if (s.contains(QStringLiteral("device"))) m_device->setCurrentIndex(std::max(0, m_device->findData(s.value(QStringLiteral("device")).toString())));
+    m_threads->setValue(s.value(QStringLiteral("threads")).toInt(m_threads->value()));
+    m_maxTokens->setValue(s.value(QStringLiteral("max_new_tokens")).toInt(m_maxTokens->value()));
+    pick(m_saliencyMethod, s.value(QStringLiteral("saliency")).toString());
+    pick(m_saliencyTarget, s.value(QStringLiteral("saliency_target")).toString());
+    pick(m_lensMode, s.value(QStringLiteral("lens_mode")).toString());
+    m_topK->setValue(s.value(QStringLiteral("lens_top_k")).toInt(m_topK->value()));
+    m_factorCount->setValue(s.value(QStringLiteral("factors")).toInt(m_factorCount->value()));
+    m_projectionLayer->setValue(s.value(QStringLiteral("projection_layer")).toInt(m_projectionLayer->value()));
+}
+
+QString MainWindow::saveSessionTo(const QString& path)
+{
+    Session session;
+    session.prompt = m_prompt->toPlainText();
+    session.modelPath = m_modelPath->text();
+    session.settings = settings();
+    session.view = {{QStringLiteral("tab"), m_tabs->currentIndex()}, {QStringLiteral("selected_position"), m_selection->position()}};
+    session.report = m_report;
+    const QString error = saveSession(session, path);
+    if (!error.isEmpty()) m_banner->showMessage(error);
+    return error;
+}
+
+QString MainWindow::openSession(const QString& path)
+{
+    try {
+        const Session session = loadSession(path);
+        m_prompt->setPlainText(session.prompt);
+        m_modelPath->setText(session.modelPath);
+        applySettings(session.settings);
+        if (session.report) {
+            m_selection->select(-1);
+            onReport(session.report);
+        }
+        m_tabs->setCurrentIndex(session.view.value(QStringLiteral("tab")).toInt(0));
+        const int selected = session.view.value(QStringLiteral("selected_position")).toInt(-1);
+        if (selected >= 0) m_selection->select(selected);
+        statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
+        return {};
+    } catch (const std::exception& e) {
+        const QString message = QString::fromStdString(e.what());
+        m_banner->showMessage(message);
+        return message;
+    }
 }
 
 QString MainWindow::exportCurrentView(const QString& path)

@@ -4,6 +4,7 @@
 // widgets together and does nothing else.
 #include "worker/analysis_request.h"
 
+#include <QJsonObject>
 #include <QMainWindow>
 
 class QComboBox;
@@ -46,6 +47,11 @@ public:
     [[nodiscard]] const ReportPtr& report() const { return m_report; }
     // Figure of the current view (png/svg/pdf by suffix) or its data (csv); "" or the reason.
     QString exportCurrentView(const QString& path);
+    // Sessions: "" or the reason (also shown in the banner).
+    QString saveSessionTo(const QString& path);
+    QString openSession(const QString& path);
+    [[nodiscard]] QJsonObject settings() const;
+    void applySettings(const QJsonObject& settings);
 
 private:
     void buildMenus();

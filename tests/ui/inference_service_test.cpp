@@ -5,6 +5,7 @@
 #include "worker/inference_service.h"
 
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTest>
 
 using namespace spyglass::ui;
@@ -26,6 +27,8 @@ GenerationRequest tinyRequest(int tokens)
 class InferenceServiceTest : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
     void generatesTheReferenceTokens()
     {
         InferenceService service;

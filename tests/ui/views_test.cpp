@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QImage>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,6 +27,7 @@ class ViewsTest : public QObject {
 private slots:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);  // autosave goes to a test folder
         m_window = new MainWindow;
         m_window->resize(1200, 800);
         m_window->show();
@@ -109,6 +111,30 @@ private slots:
                 QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)), QStringLiteral("/tmp/view%1.png").arg(tab));
         }
         QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif"))).contains(QStringLiteral("unknown figure format")));
+    }
+
+    void sessionReopensWithoutRecomputing()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("a.spyglass"));
+        m_window->selection()->select(9);
+        m_window->tabs()->setCurrentIndex(1);
+        QCOMPARE(m_window->saveSessionTo(path), QString());
+        MainWindow other;
+        QSignalSpy progress(other.service(), &InferenceService::progressed);
+        QCOMPARE(other.openSession(path), QString());
+        QCOMPARE(progress.count(), 0);  // nothing ran
+        QCOMPARE(other.tabs()->currentIndex(), 1);
+        QCOMPARE(other.selection()->position(), 9);
+        QCOMPARE(other.lensView()->model()->rowCount(), 3);
+        QCOMPARE(other.report()->tokens.size(), m_window->report()->tokens.size());
+        QCOMPARE(other.report()->saliency[0].rows[2].scores, m_window->report()->saliency[0].rows[2].scores);
+        QCOMPARE(other.settings(), m_window->settings());
+        QFile bad(dir.filePath(QStringLiteral("bad.spyglass")));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"schema\": \"other\"}");
+        bad.close();
+        QVERIFY(other.openSession(bad.fileName()).contains(QStringLiteral("not a Spyglass session")));
     }
 
 private:
