@@ -45,6 +45,7 @@ int runAnalyze(const std::vector<std::string>& args)
     parser.addOption("projection-layer", "L", "layer of the 2-D map (default the last)");
     parser.addOption("projection-source", "mlp_act|resid", "vectors of the 2-D map (default mlp_act)");
     parser.addOption("clusters", "K", "k-means clusters of the 2-D map (default: chosen by silhouette)");
+    parser.addOption("clusters-by", "kmeans|nmf", "clusters of the 2-D map: k-means (default) or each token's strongest factor");
     parser.addOption("seed", "S", "seed for NMF and k-means (default 0)");
     parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
     parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
@@ -84,6 +85,7 @@ int runAnalyze(const std::vector<std::string>& args)
     o.projectionLayer = parser.intValue("projection-layer", -1);
     o.projectionSource = parser.value("projection-source").value_or("mlp_act");
     if (parser.has("clusters")) o.clusterCount = parser.intValue("clusters", 0);
+    o.clusterMethod = parser.value("clusters-by").value_or("kmeans");
     o.seed = static_cast<uint64_t>(parser.intValue("seed", 0));
     const std::string device = applyRuntimeOptions(parser);
 

@@ -167,6 +167,19 @@ TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
     EXPECT_EQ(r.factors->topTokens[0].size(), 2u);
     EXPECT_EQ(r.projection->points.size(), 12u);
     EXPECT_EQ(r.projection->clusters.size(), 12u);
+    AnalysisOptions byFactor = quick();
+    byFactor.clusterMethod = "nmf";
+    const Report nmf = analyze(*model, "1, 2, 3, 4,", byFactor);
+    EXPECT_EQ(nmf.projection->clusterMethod, "nmf");
+    for (size_t p = 0; p < 12; ++p) {
+        const int c = nmf.projection->clusters[p];
+        const auto& row = nmf.factors->strengths[static_cast<size_t>(c)];
+        const float scaled = row[p] / *std::max_element(row.begin(), row.end());
+        for (int j = 0; j < nmf.factors->k; ++j) {
+            const auto& other = nmf.factors->strengths[static_cast<size_t>(j)];
+            EXPECT_LE(other[p] / *std::max_element(other.begin(), other.end()), scaled + 1e-6F);
+        }
+    }
     const Report again = analyze(*model, "1, 2, 3, 4,", quick());
     EXPECT_EQ(again.projection->points, r.projection->points);
     EXPECT_EQ(again.factors->strengths, r.factors->strengths);

@@ -42,6 +42,7 @@ struct AnalysisOptions {
     std::string projectionSource = "mlp_act";  // mlp_act | resid
     int projectionLayer = -1;                // −1: the last layer
     std::optional<int> clusterCount;         // default: chosen by silhouette
+    std::string clusterMethod = "kmeans";    // kmeans | nmf (each token's strongest factor)
     uint64_t seed = 0;
 };
 

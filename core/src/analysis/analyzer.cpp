@@ -59,7 +59,8 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
         s["projection"] = {{"method", o.projectionMethod},
                            {"source", o.projectionSource},
                            {"layer", o.projectionLayer < 0 ? info.layerCount - 1 : o.projectionLayer},
-                           {"clusters", o.clusterCount ? nlohmann::json(*o.clusterCount) : nlohmann::json("auto")}};
+                           {"clusters", o.clusterCount ? nlohmann::json(*o.clusterCount) : nlohmann::json("auto")},
+                           {"clusters_by", o.clusterMethod}};
     s["seed"] = o.seed;
     s["device"] = info.device;
     s["threads"] = threadCount();
@@ -121,7 +122,8 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     return f;
 }
 
-ProjectionSection computeProjection(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o)
+ProjectionSection computeProjection(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o,
+                                    const std::optional<FactorSection>& factors)
 {
     ProjectionSection p;
     p.layer = o.projectionLayer < 0 ? model.info().layerCount - 1 : o.projectionLayer;
@@ -132,7 +134,26 @@ ProjectionSection computeProjection(const CausalLm& model, const ActivationCaptu
     const PcaResult pca = pca2d(x);
     p.points = pca.points;
     p.explainedVariance = pca.explainedVariance;
-    p.clusters = kMeans(x, o.clusterCount, o.seed);
+    p.clusterMethod = o.clusterMethod;
+    if (o.clusterMethod == "nmf" && factors) {
+        // Each token's strongest factor, strengths scaled by each factor's maximum (as the factors view colours them).
+        for (size_t pos = 0; pos < factors->positions.size(); ++pos) {
+            int best = 0;
+            double bestValue = -1;
+            for (int j = 0; j < factors->k; ++j) {
+                const auto& row = factors->strengths[static_cast<size_t>(j)];
+                const double max = *std::max_element(row.begin(), row.end());
+                const double value = max > 0 ? row[pos] / max : 0;
+                if (value > bestValue) {
+                    bestValue = value;
+                    best = j;
+                }
+            }
+            p.clusters.push_back(best);
+        }
+    } else {
+        p.clusters = kMeans(x, o.clusterCount, o.seed);
+    }
     return p;
 }
 
@@ -187,6 +208,10 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
     if (o.projectionMethod != "pca") throw Error("--projection: unknown method '" + o.projectionMethod + "' (pca)");
     if (o.projectionSource != "mlp_act" && o.projectionSource != "resid")
         throw Error("projection source must be mlp_act or resid");
+    if (o.clusterMethod != "kmeans" && o.clusterMethod != "nmf")
+        throw Error("--clusters-by must be kmeans or nmf (got '" + o.clusterMethod + "')");
+    if (o.projection && o.clusterMethod == "nmf" && !o.factors)
+        throw Error("--clusters-by nmf needs the factors section");
     if (o.projectionLayer < -1 || o.projectionLayer >= info.layerCount)
         throw Error("projection layer " + std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
 }
@@ -289,7 +314,7 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
     }
     if (o.projection) {
         report("projection", 0, 1);
-        r.projection = computeProjection(lm, capture, o);
+        r.projection = computeProjection(lm, capture, o, r.factors);
     }
     auto label = [&](int id) { r.tokenTexts.try_emplace(id, tokenizer->tokenText(id)); };
     for (const auto& t : r.tokens) label(t.id);
