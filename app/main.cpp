@@ -33,6 +33,7 @@ int main(int argc, char** argv)
     spyglass::core::reexecWithTunedBlas(argc, argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("spyglass"));
+    QApplication::setOrganizationName(QStringLiteral("spyglass"));
     QApplication::setApplicationVersion(QString::fromLatin1(spyglass::kVersion));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Spyglass — a desktop debugger for transformer models"));

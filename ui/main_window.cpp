@@ -16,7 +16,13 @@
 #include "spyglass/runtime.h"
 #include "spyglass/version.h"
 
+#include <QClipboard>
 #include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QGuiApplication>
+#include <QMimeData>
+#include <QSettings>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -109,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(central);
     statusBar()->showMessage(QString::fromStdString(core::runtimeDescription()));
     resize(1280, 860);
+    setAcceptDrops(true);
     buildMenus();
     setRunning(false);
 
@@ -177,8 +184,16 @@ void MainWindow::buildMenus()
             m_banner->showMessage(QString::fromStdString(e.what()));
         }
     });
+    m_recentModels = file->addMenu(tr("Recent models"));
+    m_recentPrompts = file->addMenu(tr("Recent prompts"));
     file->addSeparator();
     file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("Copy view as image"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
+        QGuiApplication::clipboard()->setPixmap(m_tabs->currentWidget()->grab());
+        statusBar()->showMessage(tr("Copied the %1 view").arg(m_tabs->tabText(m_tabs->currentIndex())), 3000);
+    });
+    rebuildRecentMenus();
     QMenu* examples = menuBar()->addMenu(tr("&Examples"));
     for (const ExamplePrompt& example : examplePrompts()) {
         QAction* action = examples->addAction(example.title, this, [this, example] {
@@ -268,6 +283,8 @@ void MainWindow::run()
         m_banner->showMessage(tr("Choose a model folder first (Open…)."));
         return;
     }
+    remember(QStringLiteral("recentModels"), request.modelPath);
+    remember(QStringLiteral("recentPrompts"), request.prompt);
     m_methods.clear();
     for (const auto& m : o.saliencyMethods) m_methods << QString::fromStdString(m + " (" + o.saliencyTarget + ")");
     setRunning(true);
@@ -295,6 +312,55 @@ void MainWindow::onReport(const ReportPtr& report)
     if (m_selection->position() < 0 && !report->saliency.empty() && !report->saliency.front().rows.empty())
         m_selection->select(report->saliency.front().rows.front().position);
     saveSessionTo(autosavePath());  // the last run survives a crash or a quit
+}
+
+void MainWindow::remember(const QString& key, const QString& value)
+{
+    if (value.trimmed().isEmpty()) return;
+    QSettings store;
+    QStringList list = store.value(key).toStringList();
+    list.removeAll(value);
+    list.prepend(value);
+    while (list.size() > 10) list.removeLast();
+    store.setValue(key, list);
+    rebuildRecentMenus();
+}
+
+void MainWindow::rebuildRecentMenus()
+{
+    const QSettings store;
+    m_recentModels->clear();
+    for (const QString& path : store.value(QStringLiteral("recentModels")).toStringList())
+        m_recentModels->addAction(path, this, [this, path] { setModelPath(path); });
+    m_recentPrompts->clear();
+    for (const QString& prompt : store.value(QStringLiteral("recentPrompts")).toStringList()) {
+        QString label = prompt.simplified();
+        if (label.size() > 60) label = label.left(57) + QStringLiteral("…");
+        m_recentPrompts->addAction(label, this, [this, prompt] { setPrompt(prompt); });
+    }
+    m_recentModels->setEnabled(!m_recentModels->isEmpty());
+    m_recentPrompts->setEnabled(!m_recentPrompts->isEmpty());
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QFileInfo info(url.toLocalFile());
+        if (info.isDir()) {
+            setModelPath(info.absoluteFilePath());
+            statusBar()->showMessage(tr("Model folder: %1").arg(info.absoluteFilePath()), 5000);
+        } else if (info.suffix() == QLatin1String("spyglass")) {
+            openSession(info.absoluteFilePath());
+        } else {
+            m_banner->showMessage(tr("%1: drop a model folder or a .spyglass session").arg(info.absoluteFilePath()));
+        }
+        return;
+    }
 }
 
 QJsonObject MainWindow::settings() const

@@ -8,6 +8,7 @@
 #include <QMainWindow>
 
 class QComboBox;
+class QMenu;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -53,12 +54,18 @@ public:
     [[nodiscard]] QJsonObject settings() const;
     void applySettings(const QJsonObject& settings);
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
 private:
     void buildMenus();
     QWidget* buildSettings();
     void chooseModel();
     void setRunning(bool running);
     void onReport(const ReportPtr& report);
+    void remember(const QString& key, const QString& value);  // recent prompts / models (QSettings)
+    void rebuildRecentMenus();
 
     InferenceService* m_service;
     TokenSelection* m_selection;
@@ -85,6 +92,8 @@ private:
     ProjectionView* m_projection;
     ReportPtr m_report;
     QStringList m_methods;
+    QMenu* m_recentModels = nullptr;
+    QMenu* m_recentPrompts = nullptr;
 };
 
 }  // namespace spyglass::ui

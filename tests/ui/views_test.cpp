@@ -13,6 +13,7 @@
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QImage>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -27,7 +28,9 @@ class ViewsTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true);  // autosave goes to a test folder
+        QStandardPaths::setTestModeEnabled(true);  // autosave and settings go to a test folder
+        QCoreApplication::setOrganizationName(QStringLiteral("spyglass-tests"));
+        QSettings().clear();
         m_window = new MainWindow;
         m_window->resize(1200, 800);
         m_window->show();
@@ -111,6 +114,13 @@ private slots:
                 QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)), QStringLiteral("/tmp/view%1.png").arg(tab));
         }
         QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif"))).contains(QStringLiteral("unknown figure format")));
+    }
+
+    void remembersRecentPromptsAndModels()
+    {
+        const QSettings store;
+        QCOMPARE(store.value(QStringLiteral("recentPrompts")).toStringList().value(0), QStringLiteral("1, 2, 3, 4,"));
+        QVERIFY(store.value(QStringLiteral("recentModels")).toStringList().value(0).endsWith(QStringLiteral("gpt2-tiny-random")));
     }
 
     void sessionReopensWithoutRecomputing()
