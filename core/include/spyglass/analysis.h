@@ -54,6 +54,11 @@ struct AnalysisOptions {
                              const ProgressCallback& progress = {},
                              const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
 
+// The same on token ids (for models without tokenizer files: token texts are then null).
+[[nodiscard]] Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& options,
+                                const ProgressCallback& progress = {},
+                                const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
+
 // Validates options against a model before any work; throws Error naming the option.
 void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
 

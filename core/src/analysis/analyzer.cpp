@@ -216,15 +216,43 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
         throw Error("projection layer " + std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
 }
 
+namespace {
+
+using RowCallback = std::function<void(const SaliencySection&, const SaliencyRow&)>;
+Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
+                      const ProgressCallback& progress, const RowCallback& onSaliencyRow);
+
+}  // namespace
+
 Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o, const ProgressCallback& progress,
-               const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow)
+               const RowCallback& onSaliencyRow)
+{
+    validateAnalysisOptions(o, model.info());
+    if (prompt.empty()) throw Error("the prompt is empty");
+    if (!model.tokenizer()) throw Error("model '" + model.info().path.string() + "' has no tokenizer files; analyze it on token ids");
+    return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow);
+}
+
+Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& o, const ProgressCallback& progress,
+                  const RowCallback& onSaliencyRow)
+{
+    validateAnalysisOptions(o, model.info());
+    Encoding encoding;
+    encoding.ids = promptIds;
+    for (int id : promptIds)
+        if (id < 0 || id >= model.info().vocabSize) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
+    std::string text;
+    for (size_t i = 0; i < promptIds.size(); ++i) text += (i ? "," : "") + std::to_string(promptIds[i]);
+    return analyzeEncoded(model, "ids:" + text, encoding, o, progress, onSaliencyRow);
+}
+
+namespace {
+
+Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
+                      const ProgressCallback& progress, const RowCallback& onSaliencyRow)
 {
     const ModelInfo& info = model.info();
-    validateAnalysisOptions(o, info);
-    if (prompt.empty()) throw Error("the prompt is empty");
     const Tokenizer* tokenizer = model.tokenizer();
-    if (!tokenizer) throw Error("model '" + info.path.string() + "' has no tokenizer files; analyze needs a text prompt");
-    const Encoding encoding = tokenizer->encode(prompt);
     if (encoding.ids.empty()) throw Error("the prompt has no tokens");
     if (static_cast<int>(encoding.ids.size()) > info.contextLength)
         throw Error("the prompt has " + std::to_string(encoding.ids.size()) + " tokens but the model's context window is " +
@@ -276,9 +304,9 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
     for (int p = 0; p < positions; ++p) {
         ReportToken t;
         t.id = ids[static_cast<size_t>(p)];
-        t.text = tokenizer->tokenText(t.id);
+        if (tokenizer) t.text = tokenizer->tokenText(t.id);
         t.generated = p >= static_cast<int>(encoding.ids.size());
-        if (!t.generated) t.offset = encoding.offsets[static_cast<size_t>(p)];
+        if (!t.generated && p < static_cast<int>(encoding.offsets.size())) t.offset = encoding.offsets[static_cast<size_t>(p)];
         r.tokens.push_back(std::move(t));
     }
 
@@ -316,7 +344,7 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
         report("projection", 0, 1);
         r.projection = computeProjection(lm, capture, o, r.factors);
     }
-    auto label = [&](int id) { r.tokenTexts.try_emplace(id, tokenizer->tokenText(id)); };
+    auto label = [&](int id) { r.tokenTexts.try_emplace(id, tokenizer ? tokenizer->tokenText(id) : "#" + std::to_string(id)); };
     for (const auto& t : r.tokens) label(t.id);
     if (r.lens)
         for (const auto& layer : r.lens->cells)
@@ -330,5 +358,7 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
     report("done", 1, 1);
     return r;
 }
+
+}  // namespace
 
 }  // namespace spyglass::core

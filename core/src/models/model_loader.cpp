@@ -2,6 +2,7 @@
 #include "io/weight_store.h"
 #include "models/gpt2_model.h"
 #include "models/language_model_impl.h"
+#include "models/rotary_decoder_model.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
 
@@ -11,7 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kSupportedArchitectures = "gpt2 (GPT2LMHeadModel)";
+const char* const kSupportedArchitectures =
+    "gpt2 (GPT2LMHeadModel), llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), gpt_neox (GPTNeoXForCausalLM)";
 
 std::string architectureOf(const nlohmann::json& config)
 {
@@ -19,6 +21,10 @@ std::string architectureOf(const nlohmann::json& config)
     if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty()) {
         const std::string a = config["architectures"][0].get<std::string>();
         if (a == "GPT2LMHeadModel") return "gpt2";
+        if (a == "LlamaForCausalLM") return "llama";
+        if (a == "MistralForCausalLM") return "mistral";
+        if (a == "Qwen2ForCausalLM") return "qwen2";
+        if (a == "GPTNeoXForCausalLM") return "gpt_neox";
         return a;
     }
     return "";
@@ -60,6 +66,21 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
         impl->info.path = dir;
         impl->info.device = options.device;
         impl->model = std::make_unique<Gpt2Model>(gpt2, weights, device, impl->info);
+    } else if (architecture == "llama" || architecture == "mistral" || architecture == "qwen2" || architecture == "gpt_neox") {
+        const RotaryConfig rotary = RotaryConfig::fromJson(config, configPath, architecture);
+        const WeightStore weights = WeightStore::openFolder(dir);
+        impl->info.architecture = architecture;
+        impl->info.layerCount = rotary.layerCount;
+        impl->info.headCount = rotary.headCount;
+        impl->info.modelWidth = rotary.width;
+        impl->info.mlpWidth = rotary.mlpWidth;
+        impl->info.vocabSize = rotary.vocabSize;
+        impl->info.contextLength = rotary.contextLength;
+        impl->info.eosId = rotary.eosId;
+        impl->info.bosId = rotary.bosId;
+        impl->info.path = dir;
+        impl->info.device = options.device;
+        impl->model = std::make_unique<RotaryDecoderModel>(rotary, weights, device, impl->info);
     } else {
         throw Error(configPath.string() + ": architecture '" + (architecture.empty() ? std::string("(none)") : architecture) +
                     "' is not supported (supported: " + kSupportedArchitectures + ")");

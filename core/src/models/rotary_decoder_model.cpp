@@ -1,0 +1,217 @@
+#include "models/rotary_decoder_model.h"
+
+#include "models/torch_weights.h"
+#include "spyglass/error.h"
+
+#include <cmath>
+#include <set>
+
+namespace spyglass::core {
+
+namespace {
+
+bool endsWith(const std::string& s, const std::string& suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+torch::Tensor activate(const std::string& name, const torch::Tensor& x)
+{
+    if (name == "silu" || name == "swish") return torch::silu(x);
+    if (name == "gelu") return torch::gelu(x);
+    if (name == "relu") return torch::relu(x);
+    return torch::gelu(x, "tanh");
+}
+
+}  // namespace
+
+RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore& weights, const torch::Device& device, ModelInfo info)
+    : m_config(c), m_device(device), m_info(std::move(info))
+{
+    std::set<std::string> used;
+    auto load = [&](const std::string& name, const std::vector<int64_t>& shape) {
+        used.insert(name);
+        return loadWeight(weights, name, shape, device);
+    };
+    const int64_t d = c.width, hd = c.headWidth, h = c.headCount, kv = c.kvHeadCount, f = c.mlpWidth, v = c.vocabSize;
+    const bool neox = c.family == "gpt_neox";
+    const std::string root = neox ? "gpt_neox." : "model.";
+    m_embed = load(root + (neox ? "embed_in.weight" : "embed_tokens.weight"), {v, d});
+    for (int i = 0; i < c.layerCount; ++i) {
+        const std::string p = root + "layers." + std::to_string(i) + ".";
+        Block b;
+        b.norm1Weight = load(p + "input_layernorm.weight", {d});
+        b.norm2Weight = load(p + "post_attention_layernorm.weight", {d});
+        if (neox) {
+            b.norm1Bias = load(p + "input_layernorm.bias", {d});
+            b.norm2Bias = load(p + "post_attention_layernorm.bias", {d});
+            b.qkvWeight = load(p + "attention.query_key_value.weight", {3 * h * hd, d});
+            b.qkvBias = load(p + "attention.query_key_value.bias", {3 * h * hd});
+            b.outWeight = load(p + "attention.dense.weight", {d, h * hd});
+            b.outBias = load(p + "attention.dense.bias", {d});
+            b.upWeight = load(p + "mlp.dense_h_to_4h.weight", {f, d});
+            b.upBias = load(p + "mlp.dense_h_to_4h.bias", {f});
+            b.downWeight = load(p + "mlp.dense_4h_to_h.weight", {d, f});
+            b.downBias = load(p + "mlp.dense_4h_to_h.bias", {d});
+        } else {
+            b.qWeight = load(p + "self_attn.q_proj.weight", {h * hd, d});
+            b.kWeight = load(p + "self_attn.k_proj.weight", {kv * hd, d});
+            b.vWeight = load(p + "self_attn.v_proj.weight", {kv * hd, d});
+            if (c.qkvBias) {
+                b.qBias = load(p + "self_attn.q_proj.bias", {h * hd});
+                b.kBias = load(p + "self_attn.k_proj.bias", {kv * hd});
+                b.vBias = load(p + "self_attn.v_proj.bias", {kv * hd});
+            }
+            b.outWeight = load(p + "self_attn.o_proj.weight", {d, h * hd});
+            if (c.outputBias) b.outBias = load(p + "self_attn.o_proj.bias", {d});
+            b.gateWeight = load(p + "mlp.gate_proj.weight", {f, d});
+            b.upWeight = load(p + "mlp.up_proj.weight", {f, d});
+            b.downWeight = load(p + "mlp.down_proj.weight", {d, f});
+        }
+        m_blocks.push_back(std::move(b));
+    }
+    m_finalWeight = load(root + (neox ? "final_layer_norm.weight" : "norm.weight"), {d});
+    if (neox) m_finalBias = load(root + "final_layer_norm.bias", {d});
+    const std::string headName = neox ? "embed_out.weight" : "lm_head.weight";
+    if (c.tiedEmbeddings) {
+        used.insert(headName);  // some exporters also write the tied copy
+        m_head = m_embed;
+    } else {
+        m_head = load(headName, {v, d});
+    }
+    for (const auto& name : weights.names()) {
+        if (used.count(name) || endsWith(name, "rotary_emb.inv_freq") || endsWith(name, "attention.bias") ||
+            endsWith(name, "attention.masked_bias"))
+            continue;
+        throw Error(weights.fileOf(name) + ": unexpected tensor '" + name + "' for a " + c.family + " model with " +
+                    std::to_string(c.layerCount) + " layers (wrong architecture or config.json?)");
+    }
+    // inv_freq[j] = θ^(−2j / r) over the r rotated dims of a head.
+    m_invFreq = torch::pow(c.ropeTheta, -torch::arange(0, c.rotaryDims, 2, torch::kFloat64) / c.rotaryDims).to(torch::kFloat32).to(device);
+}
+
+torch::Tensor RotaryDecoderModel::embedTokens(const torch::Tensor& ids) const { return torch::embedding(m_embed, ids.to(m_device)); }
+
+torch::Tensor RotaryDecoderModel::norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) const
+{
+    if (!m_config.rmsNorm) return torch::layer_norm(x, {m_config.width}, weight, bias, m_config.normEpsilon);
+    return x * torch::rsqrt(x.pow(2).mean(-1, true) + m_config.normEpsilon) * weight;
+}
+
+torch::Tensor RotaryDecoderModel::rotate(const torch::Tensor& x, int64_t start) const
+{
+    // x [B, heads, T, hd]; HF rotate_half layout over the first r dims of each head.
+    const int64_t length = x.size(2), r = m_config.rotaryDims, half = r / 2;
+    const torch::Tensor positions = torch::arange(start, start + length, torch::TensorOptions().dtype(torch::kFloat32).device(m_device)) /
+                                    static_cast<float>(m_config.ropeScale);
+    const torch::Tensor angles = torch::outer(positions, m_invFreq);           // [T, r/2]
+    const torch::Tensor full = torch::cat({angles, angles}, -1);                // [T, r]
+    const torch::Tensor cos = full.cos(), sin = full.sin();
+    const torch::Tensor rotated = x.narrow(-1, 0, r);
+    const torch::Tensor halfTurn = torch::cat({-rotated.narrow(-1, half, half), rotated.narrow(-1, 0, half)}, -1);
+    const torch::Tensor out = rotated * cos + halfTurn * sin;
+    if (r == x.size(-1)) return out;
+    return torch::cat({out, x.narrow(-1, r, x.size(-1) - r)}, -1);
+}
+
+torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const torch::Tensor& h, const ForwardOptions& options) const
+{
+    const int64_t batch = h.size(0), length = h.size(1), heads = m_config.headCount, kvHeads = m_config.kvHeadCount, hd = m_config.headWidth;
+    torch::Tensor q, k, v;
+    if (b.qkvWeight.defined()) {  // NeoX: per head [q | k | v]
+        const torch::Tensor qkv = torch::linear(h, b.qkvWeight, b.qkvBias).view({batch, length, heads, 3 * hd});
+        q = qkv.narrow(-1, 0, hd).transpose(1, 2);
+        k = qkv.narrow(-1, hd, hd).transpose(1, 2);
+        v = qkv.narrow(-1, 2 * hd, hd).transpose(1, 2);
+    } else {
+        q = torch::linear(h, b.qWeight, b.qBias).view({batch, length, heads, hd}).transpose(1, 2);
+        k = torch::linear(h, b.kWeight, b.kBias).view({batch, length, kvHeads, hd}).transpose(1, 2);
+        v = torch::linear(h, b.vWeight, b.vBias).view({batch, length, kvHeads, hd}).transpose(1, 2);
+    }
+    q = rotate(q, options.startPosition);
+    k = rotate(k, options.startPosition);
+    if (options.cache) {
+        auto& keys = options.cache->keys[static_cast<size_t>(layer)];
+        auto& values = options.cache->values[static_cast<size_t>(layer)];
+        if (keys.defined()) {
+            k = torch::cat({keys, k}, 2);
+            v = torch::cat({values, v}, 2);
+        }
+        keys = k;
+        values = v;
+    }
+    if (kvHeads != heads) {  // GQA: query head i reads key/value head i / (H / KV)
+        k = k.repeat_interleave(heads / kvHeads, 1);
+        v = v.repeat_interleave(heads / kvHeads, 1);
+    }
+    torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)).mul_(1.0 / std::sqrt(static_cast<double>(hd)));
+    const int64_t keyLength = k.size(2);
+    if (length > 1 || m_config.slidingWindow) {
+        const auto options64 = torch::TensorOptions().dtype(torch::kInt64).device(m_device);
+        const torch::Tensor queryPos = torch::arange(keyLength - length, keyLength, options64).view({-1, 1});
+        const torch::Tensor keyPos = torch::arange(0, keyLength, options64).view({1, -1});
+        torch::Tensor blocked = keyPos > queryPos;
+        if (m_config.slidingWindow) blocked = blocked.logical_or(queryPos - keyPos >= *m_config.slidingWindow);
+        scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
+    }
+    const torch::Tensor pattern = torch::softmax(scores, -1);
+    if (options.capture && options.capture->wants(kCaptureAttnPattern)) options.capture->put("attn_pattern." + std::to_string(layer), pattern);
+    const torch::Tensor mixed = torch::matmul(pattern, v).transpose(1, 2).reshape({batch, length, heads * hd});
+    return torch::linear(mixed, b.outWeight, b.outBias);
+}
+
+torch::Tensor RotaryDecoderModel::mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture, int layer) const
+{
+    const torch::Tensor act = m_config.gatedMlp ? activate(m_config.activation, torch::linear(h, b.gateWeight)) * torch::linear(h, b.upWeight)
+                                                : activate(m_config.activation, torch::linear(h, b.upWeight, b.upBias));
+    if (capture && capture->wants(kCaptureMlpAct)) capture->put("mlp_act." + std::to_string(layer), act);
+    return torch::linear(act, b.downWeight, b.downBias);
+}
+
+torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmbeddings, const ForwardOptions& options) const
+{
+    const int64_t length = wordEmbeddings.size(1);
+    if (options.startPosition + length > m_config.contextLength)
+        throw Error("sequence of " + std::to_string(options.startPosition + length) + " tokens exceeds the model's context window of " +
+                    std::to_string(m_config.contextLength));
+    if (options.cache && options.cache->keys.empty()) {
+        options.cache->keys.resize(m_blocks.size());
+        options.cache->values.resize(m_blocks.size());
+    }
+    ActivationCapture* capture = options.capture;
+    auto keep = [&](CaptureKind kind, const std::string& name, const torch::Tensor& t) {
+        if (capture && capture->wants(kind)) capture->put(name, t);
+    };
+    torch::Tensor x = wordEmbeddings;
+    for (size_t i = 0; i < m_blocks.size(); ++i) {
+        const Block& b = m_blocks[i];
+        const int layer = static_cast<int>(i);
+        const std::string index = std::to_string(i);
+        keep(kCaptureResidPre, "resid_pre." + index, x);
+        const torch::Tensor attnOut = attention(b, layer, norm(x, b.norm1Weight, b.norm1Bias), options);
+        keep(kCaptureAttnOut, "attn_out." + index, attnOut);
+        torch::Tensor mlpOut;
+        if (m_config.parallelResidual) {
+            mlpOut = mlp(b, norm(x, b.norm2Weight, b.norm2Bias), capture, layer);
+            x = x + attnOut + mlpOut;
+        } else {
+            const torch::Tensor mid = x + attnOut;
+            mlpOut = mlp(b, norm(mid, b.norm2Weight, b.norm2Bias), capture, layer);
+            x = mid + mlpOut;
+        }
+        keep(kCaptureMlpOut, "mlp_out." + index, mlpOut);
+        keep(kCaptureResidPost, "resid_post." + index, x);
+    }
+    if (options.cache) options.cache->length = options.startPosition + length;
+    const torch::Tensor normed = finalNorm(options.lastLogitsOnly ? x.narrow(1, length - 1, 1) : x);
+    keep(kCaptureFinalNorm, "final_norm_out", normed);
+    torch::Tensor logits = unembed(normed);
+    keep(kCaptureLogits, "logits", logits);
+    return logits;
+}
+
+torch::Tensor RotaryDecoderModel::finalNorm(const torch::Tensor& residual) const { return norm(residual, m_finalWeight, m_finalBias); }
+torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const { return torch::matmul(normed, m_head.t()); }
+torch::Tensor RotaryDecoderModel::mlpDownProjection(int layer) const { return m_blocks.at(static_cast<size_t>(layer)).downWeight.t(); }
+
+}  // namespace spyglass::core

@@ -1,0 +1,48 @@
+#pragma once
+// RotaryDecoderModel — the rotary-embedding decoder families in one class: Llama, Mistral
+// (sliding window), Qwen2 (q/k/v biases) and GPT-NeoX (fused per-head q|k|v, partial rotary,
+// parallel residual, LayerNorm). Differences are data (RotaryConfig + a weight-name table per
+// family), not code paths per family. HF nn.Linear weights are [out, in].
+#include "models/causal_lm.h"
+#include "models/rotary_config.h"
+
+#include "io/weight_store.h"
+
+#include <vector>
+
+namespace spyglass::core {
+
+class RotaryDecoderModel final : public CausalLm {
+public:
+    // Throws Error on missing, unexpected or mis-shaped tensors.
+    RotaryDecoderModel(const RotaryConfig& config, const WeightStore& weights, const torch::Device& device, ModelInfo info);
+
+    [[nodiscard]] const ModelInfo& info() const override { return m_info; }
+    [[nodiscard]] torch::Device device() const override { return m_device; }
+    [[nodiscard]] torch::Tensor embedTokens(const torch::Tensor& ids) const override;
+    [[nodiscard]] torch::Tensor forwardEmbeddings(const torch::Tensor& wordEmbeddings, const ForwardOptions& options) const override;
+    [[nodiscard]] torch::Tensor finalNorm(const torch::Tensor& residual) const override;
+    [[nodiscard]] torch::Tensor unembed(const torch::Tensor& normed) const override;
+    [[nodiscard]] torch::Tensor mlpDownProjection(int layer) const override;
+
+private:
+    struct Block {
+        torch::Tensor norm1Weight, norm1Bias, norm2Weight, norm2Bias;
+        torch::Tensor qkvWeight, qkvBias;  // NeoX fused
+        torch::Tensor qWeight, qBias, kWeight, kBias, vWeight, vBias;
+        torch::Tensor outWeight, outBias;
+        torch::Tensor gateWeight, upWeight, upBias, downWeight, downBias;
+    };
+    [[nodiscard]] torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) const;
+    [[nodiscard]] torch::Tensor rotate(const torch::Tensor& x, int64_t start) const;
+    [[nodiscard]] torch::Tensor attention(const Block& b, int layer, const torch::Tensor& h, const ForwardOptions& options) const;
+    [[nodiscard]] torch::Tensor mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture, int layer) const;
+
+    RotaryConfig m_config;
+    torch::Device m_device;
+    ModelInfo m_info;
+    torch::Tensor m_embed, m_finalWeight, m_finalBias, m_head, m_invFreq;
+    std::vector<Block> m_blocks;
+};
+
+}  // namespace spyglass::core
