@@ -2,6 +2,7 @@
 #include "io/weight_store.h"
 #include "models/gpt2_model.h"
 #include "models/language_model_impl.h"
+#include "models/llama2c_loader.h"
 #include "models/rotary_decoder_model.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
@@ -35,10 +36,14 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw Error("does not exist");
     if (!fs::is_directory(dir, ec)) {
+        if (looksLikeLlama2c(dir)) {
+            const fs::path tokenizer = dir.parent_path() / "tokenizer.bin";
+            return loadLlama2c(dir, fs::exists(tokenizer, ec) ? tokenizer : fs::path(), options);
+        }
         if (isPickleFileName(dir))
             throw Error("is a pickle checkpoint; Spyglass never unpickles (it can execute code). Save the weights as "
                         "model.safetensors in a Hugging Face folder");
-        throw Error("is not a folder (expected a Hugging Face model folder with config.json)");
+        throw Error("is neither a model folder (config.json, model.safetensors) nor a llama2.c checkpoint");
     }
     const fs::path configPath = dir / "config.json";
     if (!fs::exists(configPath, ec)) {

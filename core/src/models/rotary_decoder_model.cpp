@@ -29,10 +29,29 @@ RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore&
     : m_config(c), m_device(device), m_info(std::move(info))
 {
     std::set<std::string> used;
-    auto load = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    build([&](const std::string& name, const std::vector<int64_t>& shape) {
         used.insert(name);
         return loadWeight(weights, name, shape, device);
-    };
+    });
+    used.insert(c.family == "gpt_neox" ? "embed_out.weight" : "lm_head.weight");  // a tied copy some exporters write
+    for (const auto& name : weights.names()) {
+        if (used.count(name) || endsWith(name, "rotary_emb.inv_freq") || endsWith(name, "attention.bias") ||
+            endsWith(name, "attention.masked_bias"))
+            continue;
+        throw Error(weights.fileOf(name) + ": unexpected tensor '" + name + "' for a " + c.family + " model with " +
+                    std::to_string(c.layerCount) + " layers (wrong architecture or config.json?)");
+    }
+}
+
+RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const TensorSource& source, const torch::Device& device, ModelInfo info)
+    : m_config(c), m_device(device), m_info(std::move(info))
+{
+    build(source);
+}
+
+void RotaryDecoderModel::build(const TensorSource& load)
+{
+    const RotaryConfig& c = m_config;
     const int64_t d = c.width, hd = c.headWidth, h = c.headCount, kv = c.kvHeadCount, f = c.mlpWidth, v = c.vocabSize;
     const bool neox = c.family == "gpt_neox";
     const std::string root = neox ? "gpt_neox." : "model.";
@@ -72,22 +91,9 @@ RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore&
     }
     m_finalWeight = load(root + (neox ? "final_layer_norm.weight" : "norm.weight"), {d});
     if (neox) m_finalBias = load(root + "final_layer_norm.bias", {d});
-    const std::string headName = neox ? "embed_out.weight" : "lm_head.weight";
-    if (c.tiedEmbeddings) {
-        used.insert(headName);  // some exporters also write the tied copy
-        m_head = m_embed;
-    } else {
-        m_head = load(headName, {v, d});
-    }
-    for (const auto& name : weights.names()) {
-        if (used.count(name) || endsWith(name, "rotary_emb.inv_freq") || endsWith(name, "attention.bias") ||
-            endsWith(name, "attention.masked_bias"))
-            continue;
-        throw Error(weights.fileOf(name) + ": unexpected tensor '" + name + "' for a " + c.family + " model with " +
-                    std::to_string(c.layerCount) + " layers (wrong architecture or config.json?)");
-    }
+    m_head = c.tiedEmbeddings ? m_embed : load(neox ? "embed_out.weight" : "lm_head.weight", {v, d});
     // inv_freq[j] = θ^(−2j / r) over the r rotated dims of a head.
-    m_invFreq = torch::pow(c.ropeTheta, -torch::arange(0, c.rotaryDims, 2, torch::kFloat64) / c.rotaryDims).to(torch::kFloat32).to(device);
+    m_invFreq = torch::pow(c.ropeTheta, -torch::arange(0, c.rotaryDims, 2, torch::kFloat64) / c.rotaryDims).to(torch::kFloat32).to(m_device);
 }
 
 torch::Tensor RotaryDecoderModel::embedTokens(const torch::Tensor& ids) const { return torch::embedding(m_embed, ids.to(m_device)); }

@@ -8,14 +8,21 @@
 
 #include "io/weight_store.h"
 
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace spyglass::core {
 
 class RotaryDecoderModel final : public CausalLm {
 public:
+    // Gives the tensor called `name` (HF naming) with the shape `shape`, or throws Error.
+    using TensorSource = std::function<torch::Tensor(const std::string& name, const std::vector<int64_t>& shape)>;
+
     // Throws Error on missing, unexpected or mis-shaped tensors.
     RotaryDecoderModel(const RotaryConfig& config, const WeightStore& weights, const torch::Device& device, ModelInfo info);
+    // From tensors in HF naming and layout (e.g. converted from a llama2.c checkpoint).
+    RotaryDecoderModel(const RotaryConfig& config, const TensorSource& source, const torch::Device& device, ModelInfo info);
 
     [[nodiscard]] const ModelInfo& info() const override { return m_info; }
     [[nodiscard]] torch::Device device() const override { return m_device; }
@@ -26,6 +33,8 @@ public:
     [[nodiscard]] torch::Tensor mlpDownProjection(int layer) const override;
 
 private:
+    void build(const TensorSource& source);
+
     struct Block {
         torch::Tensor norm1Weight, norm1Bias, norm2Weight, norm2Bias;
         torch::Tensor qkvWeight, qkvBias;  // NeoX fused

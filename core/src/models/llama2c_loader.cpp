@@ -1,0 +1,145 @@
+#include "models/llama2c_loader.h"
+
+#include "models/rotary_decoder_model.h"
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+
+#include <array>
+#include <fstream>
+#include <map>
+
+namespace spyglass::core {
+
+namespace {
+
+struct Header {
+    int dim, hidden, layers, heads, kvHeads, vocab, seqLen;
+};
+
+bool readHeader(const std::filesystem::path& file, Header& h, uint64_t& fileSize)
+{
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return false;
+    std::array<int32_t, 7> v{};
+    if (!in.read(reinterpret_cast<char*>(v.data()), sizeof v)) return false;
+    h = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+    std::error_code ec;
+    fileSize = std::filesystem::file_size(file, ec);
+    return !ec;
+}
+
+// Float count the header implies (with the unused freq_cis tables and the optional classifier).
+uint64_t expectedFloats(const Header& h)
+{
+    const uint64_t dim = h.dim, hidden = h.hidden, layers = h.layers, kvDim = static_cast<uint64_t>(h.dim) / h.heads * h.kvHeads;
+    const uint64_t vocab = static_cast<uint64_t>(std::abs(h.vocab)), headSize = static_cast<uint64_t>(h.dim / h.heads);
+    uint64_t n = vocab * dim + layers * dim * 2 + layers * dim * dim * 2 + layers * kvDim * dim * 2 + layers * hidden * dim * 3 + dim;
+    n += static_cast<uint64_t>(h.seqLen) * headSize;  // freq_cis_real + freq_cis_imag: seq_len × head_size/2 each
+    if (h.vocab < 0) n += vocab * dim;
+    return n;
+}
+
+bool plausible(const Header& h)
+{
+    return h.dim > 0 && h.hidden > 0 && h.layers > 0 && h.heads > 0 && h.kvHeads > 0 && h.vocab != 0 && h.seqLen > 0 &&
+           h.dim <= 65536 && h.hidden <= 1 << 20 && h.layers <= 1024 && std::abs(h.vocab) <= 1 << 22 && h.seqLen <= 1 << 22 &&
+           h.dim % h.heads == 0 && h.heads % h.kvHeads == 0 && (h.dim / h.heads) % 2 == 0;
+}
+
+}  // namespace
+
+bool looksLikeLlama2c(const std::filesystem::path& file)
+{
+    Header h{};
+    uint64_t size = 0;
+    return readHeader(file, h, size) && plausible(h) && size == 28 + 4 * expectedFloats(h);
+}
+
+std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file, const std::filesystem::path& tokenizerFile,
+                                               const LoadOptions& options)
+{
+    Header h{};
+    uint64_t size = 0;
+    if (!readHeader(file, h, size)) throw Error(file.string() + ": cannot read a llama2.c header (7 int32)");
+    if (!plausible(h))
+        throw Error(file.string() + ": the llama2.c header is inconsistent (dim " + std::to_string(h.dim) + ", heads " +
+                    std::to_string(h.heads) + ", kv heads " + std::to_string(h.kvHeads) + ", vocab " + std::to_string(h.vocab) + ")");
+    if (size != 28 + 4 * expectedFloats(h))
+        throw Error(file.string() + ": " + std::to_string(size) + " bytes, but the llama2.c header implies " +
+                    std::to_string(28 + 4 * expectedFloats(h)) + " (truncated, or not a v0 checkpoint)");
+    checkDevice(options.device);
+    const torch::Device device(options.device);
+    std::vector<float> data(expectedFloats(h));
+    {
+        std::ifstream in(file, std::ios::binary);
+        in.seekg(28);
+        in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
+        if (!in) throw Error(file.string() + ": read failed");
+    }
+    const int64_t dim = h.dim, hidden = h.hidden, layers = h.layers, heads = h.heads, kvHeads = h.kvHeads, vocab = std::abs(h.vocab);
+    const int64_t headSize = dim / heads, kvDim = headSize * kvHeads;
+    size_t offset = 0;
+    auto take = [&](std::vector<int64_t> shape) {
+        int64_t n = 1;
+        for (int64_t d : shape) n *= d;
+        torch::Tensor t = torch::from_blob(data.data() + offset, shape, torch::kFloat32).clone();
+        offset += static_cast<size_t>(n);
+        return t;
+    };
+    // Meta's interleaved rotary pairs (2i, 2i+1) → HF rotate_half halves (transformers' conversion permute).
+    auto permute = [](const torch::Tensor& w, int64_t nHeads) {
+        const int64_t rows = w.size(0), cols = w.size(1);
+        return w.view({nHeads, rows / nHeads / 2, 2, cols}).transpose(1, 2).reshape({rows, cols}).contiguous();
+    };
+    std::map<std::string, torch::Tensor> t;
+    t["model.embed_tokens.weight"] = take({vocab, dim});
+    const torch::Tensor rmsAtt = take({layers, dim}), wq = take({layers, dim, dim}), wk = take({layers, kvDim, dim}),
+                        wv = take({layers, kvDim, dim}), wo = take({layers, dim, dim}), rmsFfn = take({layers, dim}),
+                        w1 = take({layers, hidden, dim}), w2 = take({layers, dim, hidden}), w3 = take({layers, hidden, dim});
+    for (int64_t l = 0; l < layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        t[p + "input_layernorm.weight"] = rmsAtt[l];
+        t[p + "self_attn.q_proj.weight"] = permute(wq[l], heads);
+        t[p + "self_attn.k_proj.weight"] = permute(wk[l], kvHeads);
+        t[p + "self_attn.v_proj.weight"] = wv[l];
+        t[p + "self_attn.o_proj.weight"] = wo[l];
+        t[p + "post_attention_layernorm.weight"] = rmsFfn[l];
+        t[p + "mlp.gate_proj.weight"] = w1[l];
+        t[p + "mlp.down_proj.weight"] = w2[l];
+        t[p + "mlp.up_proj.weight"] = w3[l];
+    }
+    t["model.norm.weight"] = take({dim});
+    offset += static_cast<size_t>(h.seqLen * headSize);  // freq_cis tables: unused (RoPE is computed)
+    if (h.vocab < 0) t["lm_head.weight"] = take({vocab, dim});
+
+    RotaryConfig c;
+    c.family = "llama";
+    c.layerCount = h.layers;
+    c.width = h.dim;
+    c.headCount = h.heads;
+    c.kvHeadCount = h.kvHeads;
+    c.headWidth = static_cast<int>(headSize);
+    c.mlpWidth = h.hidden;
+    c.vocabSize = static_cast<int>(vocab);
+    c.contextLength = h.seqLen;
+    c.normEpsilon = 1e-5;
+    c.rotaryDims = static_cast<int>(headSize);
+    c.tiedEmbeddings = h.vocab > 0;
+    c.bosId = 1;
+    c.eosId = 1;  // run.c ends a sequence when it samples BOS
+    auto impl = std::make_unique<LanguageModelImpl>();
+    impl->info = {file, "llama2c", h.layers, h.heads, h.dim, h.hidden, static_cast<int>(vocab), h.seqLen, c.eosId, c.bosId, options.device};
+    impl->model = std::make_unique<RotaryDecoderModel>(
+        c,
+        [&](const std::string& name, const std::vector<int64_t>& shape) {
+            const auto it = t.find(name);
+            if (it == t.end()) throw Error(file.string() + ": missing tensor '" + name + "'");
+            if (it->second.sizes().vec() != shape) throw Error(file.string() + ": tensor '" + name + "' has the wrong shape");
+            return it->second.to(device);
+        },
+        device, impl->info);
+    (void)tokenizerFile;
+    return impl;
+}
+
+}  // namespace spyglass::core
