@@ -89,7 +89,7 @@ int runAnalyze(const std::vector<std::string>& args)
     o.seed = static_cast<uint64_t>(parser.intValue("seed", 0));
     const std::string device = applyRuntimeOptions(parser);
 
-    auto model = core::LanguageModel::load(modelPath, {device});
+    auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
     core::validateAnalysisOptions(o, model->info());
     core::Report report = core::analyze(*model, prompt, o, [](const core::Progress& p) {
         logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));

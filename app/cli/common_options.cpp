@@ -9,10 +9,19 @@ namespace spyglass::cli {
 
 void addModelOptions(ArgParser& parser)
 {
-    parser.addOption("model", "PATH", "Hugging Face model folder");
+    parser.addOption("model", "PATH", "Hugging Face model folder, or a llama2.c .bin checkpoint");
+    parser.addOption("tokenizer", "FILE", "llama2.c: tokenizer.bin to use (default: one beside the checkpoint)");
     parser.addOption("device", "cpu|cuda", "where the model runs (default cpu)");
     parser.addOption("threads", "N", "CPU threads for libtorch and BLAS (default " +
                                          std::to_string(core::kDefaultThreadCount) + ")");
+}
+
+core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device)
+{
+    core::LoadOptions o;
+    o.device = device;
+    o.tokenizer = parser.value("tokenizer").value_or("");
+    return o;
 }
 
 std::string applyRuntimeOptions(const ArgParser& parser)

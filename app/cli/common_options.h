@@ -2,6 +2,8 @@
 // Options every model subcommand shares (--model, --device, --threads) and small helpers.
 #include "cli/arg_parser.h"
 
+#include "spyglass/language_model.h"
+
 #include <string>
 #include <vector>
 
@@ -10,6 +12,8 @@ namespace spyglass::cli {
 void addModelOptions(ArgParser& parser);
 // Applies --threads (default kDefaultThreadCount) and checks --device; returns the device.
 std::string applyRuntimeOptions(const ArgParser& parser);
+// LoadOptions from --tokenizer and the device.
+core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device);
 // "1,2,3" → {1, 2, 3}; throws UsageError naming the option on bad input.
 std::vector<int> parseIds(const std::string& text, const std::string& option);
 // Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.

@@ -34,7 +34,7 @@ int runEval(const std::vector<std::string>& args)
     o.maxDigits = parser.intValue("max-digits", 5);
     o.seed = static_cast<uint64_t>(parser.intValue("seed", 7));
     if (o.trials < 1) throw UsageError("--trials must be at least 1");
-    auto model = core::LanguageModel::load(modelPath, {device});
+    auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
     const auto metrics = core::evaluate(*model, o, [](const core::Progress& p) {
         logProgress("eval " + std::to_string(p.done));
         return true;

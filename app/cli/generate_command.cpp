@@ -42,7 +42,7 @@ int runGenerate(const std::vector<std::string>& args)
     if (sampling.maxNewTokens < 0) throw UsageError("--max-new-tokens must be ≥ 0");
     const std::string device = applyRuntimeOptions(parser);
 
-    auto model = core::LanguageModel::load(modelPath, {device});
+    auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
     const std::vector<int> prompt = parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto result = model->generate(prompt, sampling, [](const core::Progress& p) {
         logProgress(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total));
@@ -53,12 +53,12 @@ int runGenerate(const std::vector<std::string>& args)
         nlohmann::json out;
         out["prompt_ids"] = result.promptIds;
         out["generated_ids"] = result.generatedIds;
-        out["text"] = tokenizer ? nlohmann::json(core::sanitizeUtf8(tokenizer->decode(result.generatedIds))) : nlohmann::json();
+        out["text"] = tokenizer ? nlohmann::json(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : nlohmann::json();
         out["stopped_at_eos"] = result.stoppedAtEos;
         out["stopped_at_context_limit"] = result.stoppedAtContextLimit;
         std::cout << out.dump() << '\n';
     } else if (tokenizer) {
-        std::cout << tokenizer->decode(result.generatedIds) << '\n';
+        std::cout << tokenizer->decodeAfter(prompt.back(), result.generatedIds) << '\n';
     } else {
         for (size_t i = 0; i < result.generatedIds.size(); ++i) std::cout << (i ? "," : "") << result.generatedIds[i];
         std::cout << '\n';

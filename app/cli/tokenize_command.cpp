@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,7 +16,8 @@ namespace spyglass::cli {
 int runTokenize(const std::vector<std::string>& args)
 {
     ArgParser parser("tokenize", "--model PATH (--text T | --text-file F)");
-    parser.addOption("model", "PATH", "model or tokenizer folder (tokenizer.json or vocab.json + merges.txt)");
+    parser.addOption("model", "PATH", "model or tokenizer folder (tokenizer.json or vocab.json + merges.txt), or a llama2.c checkpoint");
+    parser.addOption("tokenizer", "FILE", "llama2.c tokenizer.bin (default: one beside a .bin checkpoint)");
     parser.addOption("text", "T", "text to tokenize");
     parser.addOption("text-file", "F", "file to tokenize, read byte-exact");
     parser.addOption("device", "cpu|cuda", "accepted for symmetry (tokenizing runs on the CPU)");
@@ -40,7 +42,16 @@ int runTokenize(const std::vector<std::string>& args)
         buffer << in.rdbuf();
         text = buffer.str();
     }
-    auto tokenizer = core::Tokenizer::loadFromFolder(model);
+    std::unique_ptr<core::Tokenizer> tokenizer;
+    if (auto file = parser.value("tokenizer")) {
+        tokenizer = core::Tokenizer::fromLlama2cFile(*file);
+    } else if (std::filesystem::is_regular_file(model)) {
+        const auto beside = std::filesystem::path(model).parent_path() / "tokenizer.bin";
+        if (!std::filesystem::exists(beside)) throw core::Error(model + ": no tokenizer.bin beside the checkpoint (use --tokenizer FILE)");
+        tokenizer = core::Tokenizer::fromLlama2cFile(beside);
+    } else {
+        tokenizer = core::Tokenizer::loadFromFolder(model);
+    }
     if (!tokenizer) throw core::Error(model + ": no tokenizer files (tokenizer.json, or vocab.json + merges.txt)");
     const core::Encoding encoding = tokenizer->encode(text);
     nlohmann::json out;

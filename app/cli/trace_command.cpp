@@ -28,7 +28,7 @@ int runTrace(const std::vector<std::string>& args)
     const std::string outPath = parser.required("out");
     if (parser.has("prompt") == parser.has("ids")) throw UsageError("'trace' needs exactly one of --prompt and --ids");
     const std::string device = applyRuntimeOptions(parser);
-    auto model = core::LanguageModel::load(modelPath, {device});
+    auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
     const std::vector<int> ids = parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto tensors = model->trace(ids, core::kCaptureAll);
     core::SafetensorsWriter writer;

@@ -90,7 +90,7 @@ void InferenceWorker::run(const GenerationRequest& request)
             emit tokenGenerated(id, token, tokenizer ? QString::fromStdString(tokenizer->tokenText(token)) : QString::number(token));
         };
         const core::GenerationResult result = lm.generate(prompt, request.sampling, progress, onToken);
-        const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decode(result.generatedIds))) : QString();
+        const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : QString();
         emit generationFinished(id, text, QVector<int>(result.generatedIds.begin(), result.generatedIds.end()));
     });
 }

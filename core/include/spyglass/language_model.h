@@ -26,6 +26,7 @@ namespace spyglass::core {
 
 struct LoadOptions {
     std::string device = "cpu";  // "cpu", "cuda" or "cuda:N"
+    std::filesystem::path tokenizer;  // llama2.c: tokenizer.bin to use (default: one beside the checkpoint)
 };
 
 struct ModelInfo {

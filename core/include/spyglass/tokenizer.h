@@ -6,9 +6,10 @@
 //   Encoding e = tok->encode("Hello world");                  // ids {15496, 995}, offsets {0,5},{5,11}
 //   std::string text = tok->decode(e.ids);
 //
-// Sources: `tokenizer.json` (model BPE; pre-tokenizers ByteLevel, Split, Digits, Sequence;
+// Sources: `tokenizer.json` (byte-level BPE with pre-tokenizers ByteLevel, Split, Digits, Sequence;
+// or SentencePiece-style BPE with byte fallback and the Prepend/Replace "▁" normalizer of Llama 2;
 // ByteLevel decoder; added and special tokens, which are matched in the text as whole tokens)
-// or `vocab.json` + `merges.txt` (GPT-2 files: plain text only, `<|endoftext|>` in the text is
+// llama2.c's `tokenizer.bin`; or `vocab.json` + `merges.txt` (GPT-2 files: plain text only, `<|endoftext|>` in the text is
 // tokenized as ordinary characters, as OpenAI's encoder does).
 // Invalid UTF-8 input never fails: the bytes are tokenized as they are (byte-level BPE covers
 // every byte) and ill-formed sequences count as U+FFFD for the pre-tokenizer's character classes.
@@ -44,7 +45,13 @@ public:
 
     [[nodiscard]] Encoding encode(std::string_view text) const;
     // Concatenated bytes of the tokens (may be invalid UTF-8 if the ids split a character).
+    // SentencePiece tokenizers drop BOS/EOS and the dummy-prefix space, as HF's decode does.
     [[nodiscard]] std::string decode(const std::vector<int>& ids) const;
+    // The text of `ids` continuing after token `previous` (a continuation keeps its leading space
+    // unless `previous` is BOS, as llama2.c's run.c prints it).
+    [[nodiscard]] std::string decodeAfter(int previous, const std::vector<int>& ids) const;
+    // llama2.c's tokenizer.bin (vocabulary size from the model; -1: until the end of the file).
+    static std::unique_ptr<Tokenizer> fromLlama2cFile(const std::filesystem::path& file, int vocabSize = -1);
     // The raw bytes one token stands for.
     [[nodiscard]] std::string tokenBytes(int id) const;
     // The token as valid UTF-8 for display: bytes that split a character become U+FFFD.

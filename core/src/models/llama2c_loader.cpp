@@ -138,7 +138,16 @@ std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file
             return it->second.to(device);
         },
         device, impl->info);
-    (void)tokenizerFile;
+    if (!tokenizerFile.empty()) {
+        try {
+            impl->tokenizer = Tokenizer::fromLlama2cFile(tokenizerFile, static_cast<int>(vocab));
+        } catch (const Error& e) {
+            throw e.withContext("tokenizer for " + file.filename().string());
+        }
+        if (impl->tokenizer->vocabSize() != vocab)
+            throw Error(tokenizerFile.string() + ": " + std::to_string(impl->tokenizer->vocabSize()) + " tokens, the checkpoint has " +
+                        std::to_string(vocab));
+    }
     return impl;
 }
 

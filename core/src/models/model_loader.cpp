@@ -37,8 +37,9 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     if (!fs::exists(dir, ec)) throw Error("does not exist");
     if (!fs::is_directory(dir, ec)) {
         if (looksLikeLlama2c(dir)) {
-            const fs::path tokenizer = dir.parent_path() / "tokenizer.bin";
-            return loadLlama2c(dir, fs::exists(tokenizer, ec) ? tokenizer : fs::path(), options);
+            const fs::path beside = dir.parent_path() / "tokenizer.bin";
+            const fs::path tokenizer = !options.tokenizer.empty() ? options.tokenizer : fs::exists(beside, ec) ? beside : fs::path();
+            return loadLlama2c(dir, tokenizer, options);
         }
         if (isPickleFileName(dir))
             throw Error("is a pickle checkpoint; Spyglass never unpickles (it can execute code). Save the weights as "

@@ -9,12 +9,8 @@ Tokenizer::~Tokenizer() = default;
 
 Encoding Tokenizer::encode(std::string_view text) const { return m_impl->encode(text); }
 
-std::string Tokenizer::decode(const std::vector<int>& ids) const
-{
-    std::string out;
-    for (int id : ids) out += m_impl->tokenBytes(id);
-    return out;
-}
+std::string Tokenizer::decode(const std::vector<int>& ids) const { return m_impl->decode(ids, std::nullopt); }
+std::string Tokenizer::decodeAfter(int previous, const std::vector<int>& ids) const { return m_impl->decode(ids, previous); }
 
 std::string Tokenizer::tokenBytes(int id) const { return m_impl->tokenBytes(id); }
 std::string Tokenizer::tokenText(int id) const { return sanitizeUtf8(m_impl->tokenBytes(id)); }
@@ -24,11 +20,6 @@ std::optional<int> Tokenizer::bosId() const { return m_impl->bos; }
 std::optional<int> Tokenizer::eosId() const { return m_impl->eos; }
 const std::string& Tokenizer::source() const { return m_impl->source; }
 
-std::optional<int> Tokenizer::tokenToId(std::string_view token) const
-{
-    for (const auto& t : m_impl->addedTokens)
-        if (t.content == token) return t.id;
-    return m_impl->model->find(token);
-}
+std::optional<int> Tokenizer::tokenToId(std::string_view token) const { return m_impl->find(token); }
 
 }  // namespace spyglass::core

@@ -19,9 +19,32 @@ const AddedToken* TokenizerImpl::addedToken(int id) const
     return nullptr;
 }
 
+std::optional<int> TokenizerImpl::find(std::string_view token) const
+{
+    for (const auto& t : addedTokens)
+        if (t.content == token) return t.id;
+    return sentencePiece ? sentencePiece->find(token) : model->find(token);
+}
+
+std::string TokenizerImpl::decode(const std::vector<int>& ids, std::optional<int> previous) const
+{
+    std::string out;
+    if (!sentencePiece) {
+        for (int id : ids) out += tokenBytes(id);
+        return out;
+    }
+    for (int id : ids) {
+        if ((bos && id == *bos) || (eos && id == *eos) || id == 0) continue;  // control tokens
+        out += tokenBytes(id);
+    }
+    const bool startsSequence = !previous || (bos && *previous == *bos);
+    if (startsSequence && !out.empty() && out.front() == ' ') out.erase(0, 1);
+    return out;
+}
+
 int TokenizerImpl::vocabSize() const
 {
-    int size = model->size();
+    int size = sentencePiece ? sentencePiece->size() : model->size();
     for (const auto& t : addedTokens) size = std::max(size, t.id + 1);
     return size;
 }
@@ -29,6 +52,7 @@ int TokenizerImpl::vocabSize() const
 std::string TokenizerImpl::tokenBytes(int id) const
 {
     if (const AddedToken* added = addedToken(id)) return added->content;
+    if (sentencePiece) return sentencePiece->tokenBytes(id);
     const std::string& token = model->token(id);
     if (auto bytes = unicodeToBytes(token)) return *bytes;
     return token;
@@ -77,6 +101,7 @@ Encoding TokenizerImpl::encode(std::string_view text) const
 void TokenizerImpl::encodeSegment(std::string_view text, size_t begin, size_t end, Encoding& out) const
 {
     if (begin >= end) return;
+    if (sentencePiece) return sentencePiece->encode(text, begin, end, out);
     std::string_view segment = text.substr(begin, end - begin);
     std::string prefixed;
     size_t shift = 0;  // bytes added in front of the segment

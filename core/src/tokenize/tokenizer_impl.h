@@ -4,6 +4,7 @@
 // tokenizer_loaders.cpp. Thread safety: immutable after loading.
 #include "tokenize/bpe_model.h"
 #include "tokenize/pre_tokenizer.h"
+#include "tokenize/sentencepiece_bpe.h"
 
 #include "spyglass/tokenizer.h"
 
@@ -25,7 +26,8 @@ struct AddedToken {
 class TokenizerImpl {
 public:
     std::string source;
-    std::unique_ptr<BpeModel> model;
+    std::unique_ptr<BpeModel> model;                   // byte-level BPE (GPT-2 style) …
+    std::unique_ptr<SentencePieceBpe> sentencePiece;   // … or SentencePiece BPE (Llama style)
     std::unique_ptr<PreTokenizer> preTokenizer;  // null: the whole segment is one piece
     bool addPrefixSpace = false;
     bool ignoreMerges = false;  // a piece that is itself in the vocabulary is not split (Llama 3)
@@ -39,6 +41,10 @@ public:
     [[nodiscard]] std::string tokenBytes(int id) const;
     [[nodiscard]] int vocabSize() const;
     [[nodiscard]] const AddedToken* addedToken(int id) const;
+    [[nodiscard]] std::optional<int> find(std::string_view token) const;
+    // Concatenated bytes; SentencePiece drops control tokens and the dummy-prefix space when the
+    // text starts the sequence (no `previous`, or `previous` is BOS).
+    [[nodiscard]] std::string decode(const std::vector<int>& ids, std::optional<int> previous) const;
 
 private:
     void encodeSegment(std::string_view text, size_t begin, size_t end, Encoding& out) const;

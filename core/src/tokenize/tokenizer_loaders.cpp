@@ -55,12 +55,7 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const json& j, TokenizerImpl& im
     throw Error(where + ": pre-tokenizer '" + type + "' is not supported (supported: " + kSupportedPreTokenizers + ")");
 }
 
-std::optional<int> idOf(const TokenizerImpl& impl, const std::string& token)
-{
-    for (const auto& t : impl.addedTokens)
-        if (t.content == token) return t.id;
-    return impl.model->find(token);
-}
+std::optional<int> idOf(const TokenizerImpl& impl, const std::string& token) { return impl.find(token); }
 
 // tokenizer_config.json's bos_token / eos_token: a string or {"content": …}.
 std::optional<std::string> configToken(const json& config, const char* key)
@@ -149,6 +144,40 @@ std::unordered_map<std::string, int> parseVocab(const json& vocab, const std::st
 
 }  // namespace
 
+namespace {
+
+// Llama-2 style SentencePiece BPE in tokenizer.json: byte_fallback with either the
+// Prepend("▁") + Replace(" " → "▁") normalizer or a Metaspace pre-tokenizer.
+bool isSentencePieceShape(const json& root)
+{
+    const json& model = root.at("model");
+    if (!model.value("byte_fallback", false)) return false;
+    const json normalizer = root.value("normalizer", json());
+    const json pre = root.value("pre_tokenizer", json());
+    if (typeOf(normalizer) == "Sequence") {
+        bool prepend = false, replace = false;
+        for (const auto& n : normalizer.at("normalizers")) {
+            prepend = prepend || (typeOf(n) == "Prepend" && n.value("prepend", "") == "\xE2\x96\x81");
+            replace = replace || (typeOf(n) == "Replace" && n.at("pattern").value("String", "") == " " && n.value("content", "") == "\xE2\x96\x81");
+        }
+        return prepend && replace && pre.is_null();
+    }
+    return normalizer.is_null() && typeOf(pre) == "Metaspace" && pre.value("replacement", "") == "\xE2\x96\x81";
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::fromLlama2cFile(const fs::path& file, int vocabSize)
+{
+    auto impl = std::make_unique<TokenizerImpl>();
+    impl->source = file.string();
+    impl->sentencePiece = std::make_unique<SentencePieceBpe>(SentencePieceBpe::fromLlama2cFile(file.string(), vocabSize));
+    impl->bos = 1;
+    impl->eos = 2;
+    impl->prefixIds = {1};  // llama2.c encodes with BOS
+    return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
+}
+
 std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
 {
     const std::string where = file.string();
@@ -157,19 +186,30 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
     impl->source = where;
     try {
         if (!root.is_object()) throw Error("not a JSON object");
-        if (root.contains("normalizer") && !root["normalizer"].is_null())
+        const bool sentencePiece = root.contains("model") && isSentencePieceShape(root);
+        if (!sentencePiece && root.contains("normalizer") && !root["normalizer"].is_null())
             throw Error("normalizer '" + typeOf(root["normalizer"]) +
                         "' is not supported yet (byte-level BPE tokenizers without a normalizer are)");
         const json& model = root.at("model");
         const std::string modelType = model.value("type", "BPE");
         if (modelType != "BPE") throw Error("model type '" + modelType + "' is not supported (supported: BPE)");
-        if (model.value("byte_fallback", false))
-            throw Error("BPE with byte_fallback (SentencePiece style) is not supported yet");
+        if (model.value("byte_fallback", false) && !sentencePiece)
+            throw Error("BPE with byte_fallback is supported with the Llama normalizer (Prepend + Replace \"▁\") or a Metaspace pre-tokenizer");
         for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
             if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
                 throw Error(std::string("BPE ") + key + " is not supported");
         impl->ignoreMerges = model.value("ignore_merges", false);
-        impl->model = std::make_unique<BpeModel>(parseVocab(model.at("vocab"), where), parseMerges(model.at("merges"), where), where);
+        if (sentencePiece) {
+            const auto vocab = parseVocab(model.at("vocab"), where);
+            std::vector<std::string> pieces(vocab.size());
+            for (const auto& [piece, id] : vocab) {
+                if (id >= static_cast<int>(pieces.size())) throw Error("vocab ids are not 0 … " + std::to_string(pieces.size() - 1));
+                pieces[static_cast<size_t>(id)] = piece;
+            }
+            impl->sentencePiece = std::make_unique<SentencePieceBpe>(SentencePieceBpe::fromMerges(std::move(pieces), parseMerges(model.at("merges"), where), where));
+        } else {
+            impl->model = std::make_unique<BpeModel>(parseVocab(model.at("vocab"), where), parseMerges(model.at("merges"), where), where);
+        }
         for (const auto& t : root.value("added_tokens", json::array())) {
             AddedToken added;
             added.id = t.at("id").get<int>();
@@ -179,9 +219,9 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
             added.rstrip = t.value("rstrip", false);
             impl->addedTokens.push_back(std::move(added));
         }
-        if (root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null())
+        if (!sentencePiece && root.contains("pre_tokenizer") && !root["pre_tokenizer"].is_null())
             impl->preTokenizer = parsePreTokenizer(root["pre_tokenizer"], *impl, where);
-        if (root.contains("decoder") && !root["decoder"].is_null()) {
+        if (!sentencePiece && root.contains("decoder") && !root["decoder"].is_null()) {
             const std::string decoder = typeOf(root["decoder"]);
             if (decoder != "ByteLevel")
                 throw Error("decoder '" + decoder + "' is not supported (supported: ByteLevel)");

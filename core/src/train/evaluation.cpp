@@ -26,7 +26,7 @@ public:
         o.maxNewTokens = tokens;
         const auto ids = m_model.encode(prompt);
         if (static_cast<int>(ids.size()) >= m_model.info().contextLength) return {};  // cannot answer: counts as wrong
-        return m_model.tokenizer()->decode(m_model.generate(ids, o).generatedIds);
+        return m_model.tokenizer()->decodeAfter(ids.back(), m_model.generate(ids, o).generatedIds);
     }
 
     double logProbSum(const std::vector<int>& ids, int& predicted)
