@@ -65,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_cancelButton(new QPushButton(tr("Cancel"))),
       m_progress(new QProgressBar),
       m_output(new QLabel),
+      m_modelInfo(new QLabel(tr("(run to load the model)"))),
       m_tabs(new QTabWidget),
       m_saliency(new SaliencyView(m_selection)),
       m_lens(new LensView(m_selection)),
@@ -242,6 +243,9 @@ QWidget* MainWindow::buildSettings()
     form->addRow(tr("Lens top-k"), m_topK);
     form->addRow(tr("Factors"), m_factorCount);
     form->addRow(tr("Map layer"), m_projectionLayer);
+    m_modelInfo->setWordWrap(true);
+    m_modelInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Model"), m_modelInfo);
     return box;
 }
 
@@ -291,9 +295,19 @@ void MainWindow::run()
     m_service->submitAnalysis(request);
 }
 
+QString MainWindow::modelInfoText() const { return m_modelInfo->text(); }
+
 void MainWindow::onReport(const ReportPtr& report)
 {
     m_report = report;
+    const core::ReportModel& m = report->model;
+    m_modelInfo->setText(tr("%1\n%2 layers · %3 heads · d_model %4 · vocabulary %5\nsha256 %6…")
+                             .arg(QString::fromStdString(m.architecture))
+                             .arg(m.layerCount)
+                             .arg(m.headCount)
+                             .arg(m.modelWidth)
+                             .arg(m.vocabSize)
+                             .arg(QString::fromStdString(m.sha256.substr(0, 12))));
     m_saliency->setReport(report);
     m_lens->setReport(report);
     m_factors->setReport(report);

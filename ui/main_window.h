@@ -46,6 +46,7 @@ public:
     [[nodiscard]] QTabWidget* tabs() const { return m_tabs; }
     [[nodiscard]] TokenSelection* selection() const { return m_selection; }
     [[nodiscard]] const ReportPtr& report() const { return m_report; }
+    [[nodiscard]] QString modelInfoText() const;
     // Figure of the current view (png/svg/pdf by suffix) or its data (csv); "" or the reason.
     QString exportCurrentView(const QString& path);
     // Sessions: "" or the reason (also shown in the banner).
@@ -85,6 +86,7 @@ private:
     QPushButton* m_cancelButton;
     QProgressBar* m_progress;
     QLabel* m_output;
+    QLabel* m_modelInfo;
     QTabWidget* m_tabs;
     SaliencyView* m_saliency;
     LensView* m_lens;

@@ -6,6 +6,7 @@
 
 namespace spyglass::cli {
 
+int runInfo(const std::vector<std::string>& args);
 int runTokenize(const std::vector<std::string>& args);
 int runGenerate(const std::vector<std::string>& args);
 int runTrace(const std::vector<std::string>& args);

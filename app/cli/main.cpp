@@ -16,6 +16,7 @@ const char* const kUsage =
     "usage: spyglass-cli <command> [options]   (spyglass-cli <command> --help for details)\n"
     "\n"
     "commands:\n"
+    "  info       the model's family and parameters as JSON\n"
     "  tokenize   text → ids, tokens and byte offsets\n"
     "  generate   generate text (greedy unless --temperature > 0)\n"
     "  trace      run one forward pass and save every activation as safetensors\n"
@@ -53,6 +54,7 @@ int main(int argc, char** argv)
             return 0;
         }
         if (command == "tokenize") return spyglass::cli::runTokenize(args);
+        if (command == "info") return spyglass::cli::runInfo(args);
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);

@@ -186,3 +186,20 @@ TEST(Cli, RenderDrawsEveryViewOfAReport)
     const CliRun token = cli({"render", report, "--view", "saliency", "--token", "99", "--out", (dir / "x.png").string()});
     EXPECT_NE(token.err.find("--token 99 is past the report's 11 tokens"), std::string::npos) << token.err;
 }
+
+TEST(Cli, InfoShowsTheFamily)
+{
+    const CliRun gpt2 = cli({"info", "--model", kModel});
+    ASSERT_EQ(gpt2.code, 0) << gpt2.err;
+    const auto g = nlohmann::json::parse(gpt2.out);
+    EXPECT_EQ(g["architecture"], "gpt2");
+    EXPECT_EQ(g["n_layer"], 2);
+    EXPECT_EQ(g["vocab_size"], 50257);
+    const CliRun neox = cli({"info", "--model", fixture("families/neox-tiny-random").string()});
+    EXPECT_EQ(nlohmann::json::parse(neox.out)["architecture"], "gpt_neox");
+    const CliRun llama2c = cli({"info", "--model", fixture("llama2c/aidreams260K.bin").string(), "--tokenizer", fixture("llama2c/tok512.bin").string()});
+    const auto l = nlohmann::json::parse(llama2c.out);
+    EXPECT_EQ(l["architecture"], "llama2c");
+    EXPECT_EQ(l["context_length"], 128);
+    EXPECT_TRUE(l["tokenizer"].get<std::string>().ends_with("tok512.bin"));
+}

@@ -136,3 +136,12 @@ TEST(PreTokenizer, UnsupportedPiecesAreNamed)
         EXPECT_NE(std::string(e.what()).find("normalizer 'NFKC' is not supported"), std::string::npos) << e.what();
     }
 }
+
+TEST(PreTokenizer, Llama3StyleSplitRegexCompilesAndSplits)
+{
+    // Llama 3 / Qwen2 byte-level tokenizers: case-insensitive contractions, numbers in runs of ≤ 3.
+    const std::string pattern =
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    RegexPreTokenizer p(pattern, SplitBehavior::Isolated, false);
+    EXPECT_EQ(pieces(p, "Hello world 12345!! IT'S"), (Pieces{"Hello", " world", " ", "123", "45", "!!", " IT", "'S"}));
+}

@@ -76,6 +76,11 @@ private slots:
         QVERIFY(model->data(model->index(1, 3), Qt::ToolTipRole).toString().contains(QStringLiteral("1.")));
     }
 
+    void modelInfoShowsTheFamily()
+    {
+        QVERIFY(m_window->modelInfoText().startsWith(QStringLiteral("gpt2\n2 layers · 4 heads · d_model 64 · vocabulary 50257")));
+    }
+
     void factorsAndMapCoverEveryToken()
     {
         QCOMPARE(m_window->factorsView()->strip()->tokens().size(), 16);
