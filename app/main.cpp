@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <string>
+
 namespace {
 
 // The embedded default model: $SPYGLASS_DEFAULT_MODEL, else installed beside the program
@@ -28,9 +30,32 @@ QString defaultModelPath()
 
 }  // namespace
 
+// QGuiApplication takes "-session"/"--session" for X11 session management, so our --session is
+// taken out of argv before Qt sees it. --help and --version need no display.
+QString takeSessionArgument(int& argc, char** argv)
+{
+    QString session;
+    int out = 1;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if ((arg == "--session" || arg == "-session") && i + 1 < argc) {
+            session = QString::fromLocal8Bit(argv[++i]);
+        } else if (arg.rfind("--session=", 0) == 0) {
+            session = QString::fromLocal8Bit(argv[i] + 10);
+        } else {
+            if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "-v") qputenv("QT_QPA_PLATFORM", "offscreen");
+            argv[out++] = argv[i];
+        }
+    }
+    argc = out;
+    argv[argc] = nullptr;
+    return session;
+}
+
 int main(int argc, char** argv)
 {
     spyglass::core::reexecWithTunedBlas(argc, argv);
+    const QString session = takeSessionArgument(argc, argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("spyglass"));
     QApplication::setOrganizationName(QStringLiteral("spyglass"));
@@ -43,6 +68,7 @@ int main(int argc, char** argv)
                                  QStringLiteral("[MODEL_DIR]"));
     const QCommandLineOption promptOption(QStringLiteral("prompt"), QStringLiteral("prompt to put in the editor"), QStringLiteral("T"));
     const QCommandLineOption runOption(QStringLiteral("run"), QStringLiteral("run the prompt right away"));
+    // Listed for --help; the value was taken out of argv above.
     const QCommandLineOption sessionOption(QStringLiteral("session"), QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
     parser.addOption(sessionOption);
     parser.addOption(promptOption);
@@ -52,7 +78,7 @@ int main(int argc, char** argv)
     spyglass::ui::MainWindow window;
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
-    if (parser.isSet(sessionOption)) window.openSession(parser.value(sessionOption));
+    if (!session.isEmpty()) window.openSession(session);
     window.show();
     if (parser.isSet(runOption)) window.run();
     return QApplication::exec();

@@ -1,6 +1,7 @@
 #include "models/lens_table_model.h"
 
 #include "views/figure_export.h"
+#include "views/token_strip.h"
 
 #include <QColor>
 #include <QFont>
@@ -56,7 +57,7 @@ QVariant LensTableModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         if (m_mode == Mode::Rank) return cell.nextRank ? QVariant(*cell.nextRank) : QVariant(QStringLiteral("–"));
-        return cell.topIds.empty() ? QString() : tokenText(cell.topIds.front()).replace(QLatin1Char('\n'), QStringLiteral("↵"));
+        return cell.topIds.empty() ? QString() : TokenStrip::label(tokenText(cell.topIds.front()));
     case Qt::BackgroundRole: {
         if (m_mode == Mode::Rank) {
             if (!cell.nextRank) return {};
@@ -98,7 +99,7 @@ QVariant LensTableModel::headerData(int section, Qt::Orientation orientation, in
     }
     if (section < 0 || section >= columnCount()) return {};
     const auto& t = m_report->tokens[static_cast<size_t>(section)];
-    return tokenText(t.id).replace(QLatin1Char('\n'), QStringLiteral("↵"));
+    return TokenStrip::label(tokenText(t.id));
 }
 
 QString LensTableModel::toCsv() const

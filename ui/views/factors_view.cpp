@@ -18,8 +18,7 @@ namespace {
 QString textOf(const core::Report& r, int id)
 {
     const auto it = r.tokenTexts.find(id);
-    QString s = it == r.tokenTexts.end() ? QStringLiteral("#%1").arg(id) : QString::fromStdString(it->second);
-    return s.replace(QLatin1Char('\n'), QStringLiteral("↵"));
+    return TokenStrip::label(it == r.tokenTexts.end() ? QStringLiteral("#%1").arg(id) : QString::fromStdString(it->second));
 }
 
 }  // namespace

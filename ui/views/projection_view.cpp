@@ -3,6 +3,7 @@
 #include "views/factors_view.h"
 #include "views/plot_helpers.h"
 #include "views/token_selection.h"
+#include "views/token_strip.h"
 
 #include <QLabel>
 #include <QToolTip>
@@ -86,7 +87,7 @@ void ProjectionView::setReport(const ReportPtr& report)
     for (size_t i = 0; i < proj.points.size(); ++i) {
         auto* label = new QCPItemText(m_plot);
         const auto it = report->tokenTexts.find(report->tokens[i].id);
-        label->setText(it == report->tokenTexts.end() ? QString::number(report->tokens[i].id) : QString::fromStdString(it->second).replace(QLatin1Char('\n'), QStringLiteral("↵")));
+        label->setText(it == report->tokenTexts.end() ? QString::number(report->tokens[i].id) : TokenStrip::label(QString::fromStdString(it->second)));
         label->position->setCoords(proj.points[i][0], proj.points[i][1]);
         label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
         label->setPadding(QMargins(4, 0, 0, 2));

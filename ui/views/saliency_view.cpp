@@ -159,7 +159,7 @@ void SaliencyView::refresh()
     m_strip->setTokens(tokens);
     m_strip->setSelected(m_selection->position());
     m_caption->setText(row ? tr("explaining “%1” at position %2 — colour: share of the attribution, 0 … max of the row")
-                                 .arg(m_tokens.value(row->position).toHtmlEscaped())
+                                 .arg(TokenStrip::label(m_tokens.value(row->position)).toHtmlEscaped())
                                  .arg(row->position)
                            : tr("no generated token yet"));
 
@@ -172,12 +172,12 @@ void SaliencyView::refresh()
     m_map->data()->setRange(QCPRange(0, columns - 1), QCPRange(0, height - 1));
     m_map->data()->fill(qQNaN());
     QSharedPointer<QCPAxisTickerText> xTicks(new QCPAxisTickerText), yTicks(new QCPAxisTickerText);
-    for (int c = 0; c < columns && c < m_tokens.size(); ++c) xTicks->addTick(c, m_tokens[c]);
+    for (int c = 0; c < columns && c < m_tokens.size(); ++c) xTicks->addTick(c, TokenStrip::label(m_tokens[c]));
     if (rows) {
         for (int r = 0; r < static_cast<int>(rows->size()); ++r) {
             const auto& scores = (*rows)[static_cast<size_t>(r)].scores;
             for (int c = 0; c < static_cast<int>(scores.size()) && c < columns; ++c) m_map->data()->setCell(c, r, 100.0 * scores[static_cast<size_t>(c)]);
-            yTicks->addTick(r, m_tokens.value((*rows)[static_cast<size_t>(r)].position));
+            yTicks->addTick(r, TokenStrip::label(m_tokens.value((*rows)[static_cast<size_t>(r)].position)));
         }
     }
     m_plot->xAxis->setTicker(xTicks);

@@ -17,10 +17,12 @@ TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent)
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
 }
 
-QString TokenStrip::display(const QString& text)
+QString TokenStrip::label(const QString& text)
 {
     QString s = text;
+    if (s.trimmed().isEmpty()) s.replace(QLatin1Char(' '), QStringLiteral("␣"));
     s.replace(QLatin1Char('\n'), QStringLiteral("↵"));
+    s.replace(QLatin1Char('\r'), QStringLiteral("␍"));
     s.replace(QLatin1Char('\t'), QStringLiteral("→"));
     if (s.isEmpty()) s = QStringLiteral("∅");
     return s;
@@ -46,7 +48,7 @@ QVector<QRect> TokenStrip::layoutFor(int width) const
     const int lineHeight = fm.height() + 2 * kPad;
     int x = kMargin, y = kMargin;
     for (const auto& t : m_tokens) {
-        const int w = fm.horizontalAdvance(display(t.text)) + 2 * kPad;
+        const int w = fm.horizontalAdvance(label(t.text)) + 2 * kPad;
         if (x + w > width - kMargin && x > kMargin) {
             x = kMargin;
             y += lineHeight + kGap;
@@ -85,7 +87,7 @@ void TokenStrip::paintEvent(QPaintEvent*)
         QFont f = font();
         f.setItalic(t.generated);
         painter.setFont(f);
-        painter.drawText(r, Qt::AlignCenter, display(t.text));
+        painter.drawText(r, Qt::AlignCenter, label(t.text));
         if (i == m_selected) {
             painter.setPen(QPen(palette().color(QPalette::Highlight), 2));
             painter.setBrush(Qt::NoBrush);

@@ -23,6 +23,8 @@ public:
     void setSelected(int position);
     [[nodiscard]] const QVector<Token>& tokens() const { return m_tokens; }
     [[nodiscard]] int selected() const { return m_selected; }
+    // A token as a label: white space made visible (␣ ↵ →), line breaks never break the label.
+    [[nodiscard]] static QString label(const QString& text);
 
     [[nodiscard]] bool hasHeightForWidth() const override { return true; }
     [[nodiscard]] int heightForWidth(int width) const override;
@@ -39,7 +41,7 @@ protected:
 private:
     [[nodiscard]] QVector<QRect> layoutFor(int width) const;
     [[nodiscard]] int tokenAt(const QPoint& point) const;
-    [[nodiscard]] static QString display(const QString& text);
+
 
     QVector<Token> m_tokens;
     int m_selected = -1;
