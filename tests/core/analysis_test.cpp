@@ -279,6 +279,9 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     EXPECT_EQ(back.lens->cells[2][5].topIds, r.lens->cells[2][5].topIds);
     EXPECT_EQ(back.factors->strengths, r.factors->strengths);
     EXPECT_EQ(back.projection->clusters, r.projection->clusters);
+    EXPECT_EQ(back.projection->explainedVariance, r.projection->explainedVariance);
+    EXPECT_EQ(back.words.size(), r.words.size());
+    EXPECT_EQ(back.tokenTexts, r.tokenTexts);
     spyglass::test::writeFile(dir / "bad.json", R"({"schema":"other/1"})");
     EXPECT_NE(errorOf([&] { (void)readReport(dir / "bad.json"); }).find("schema 'other/1' is not spyglass.report/1"), std::string::npos);
 }

@@ -193,6 +193,8 @@ Report reportFromJson(const std::string& text, const std::string& source)
             projection.points.push_back({pt.at(0).get<float>(), pt.at(1).get<float>()});
         projection.clusters = field<std::vector<int>>(p, "clusters", source + ": projection");
         projection.clusterMethod = p.value("cluster_method", "kmeans");
+        if (p.contains("explained_variance") && p["explained_variance"].is_array() && p["explained_variance"].size() == 2)
+            projection.explainedVariance = {p["explained_variance"][0].get<float>(), p["explained_variance"][1].get<float>()};
         r.projection = std::move(projection);
     }
     if (j.contains("token_texts") && j["token_texts"].is_object())
