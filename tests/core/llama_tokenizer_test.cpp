@@ -79,3 +79,20 @@ TEST(LlamaTokenizer, Llama2cGoldenTextIsReproduced)
     const std::string golden((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(model->tokenizer()->decodeAfter(1, ids) + "\n", golden);
 }
+
+TEST(LlamaTokenizer, MetaspaceVariantOfTokenizerJsonMatchesToo)
+{
+    // Newer Llama/Mistral tokenizer.json files express the same scheme as a Metaspace
+    // pre-tokenizer (prepend_scheme "first", split false) instead of the Prepend/Replace normalizer.
+    std::ifstream in(fixture("llama-tokenizer/tokenizer.json"));
+    nlohmann::json j = nlohmann::json::parse(in);
+    j["normalizer"] = nullptr;
+    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}, {"split", false}};
+    spyglass::test::TempDir dir;
+    spyglass::test::writeFile(dir / "tokenizer.json", j.dump());
+    auto tok = Tokenizer::loadFromFolder(dir.path());
+    for (const auto& c : cases()) {
+        if (c.contains("special_token_text")) continue;
+        EXPECT_EQ(tok->encode(c["text"].get<std::string>()).ids, c["ids"].get<std::vector<int>>()) << c["text"];
+    }
+}
