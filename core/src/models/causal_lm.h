@@ -18,6 +18,23 @@ struct KvCache {
     std::vector<torch::Tensor> keys;    // per layer [B, H, S, hd]
     std::vector<torch::Tensor> values;
     int64_t length = 0;                 // positions already cached
+
+    // Prepends the cached keys/values of `layer` to k and v ([B, heads, T, hd]) and stores the result.
+    void extend(int layer, torch::Tensor& k, torch::Tensor& v)
+    {
+        if (keys.size() <= static_cast<size_t>(layer)) {
+            keys.resize(static_cast<size_t>(layer) + 1);
+            values.resize(static_cast<size_t>(layer) + 1);
+        }
+        auto& cachedKeys = keys[static_cast<size_t>(layer)];
+        auto& cachedValues = values[static_cast<size_t>(layer)];
+        if (cachedKeys.defined()) {
+            k = torch::cat({cachedKeys, k}, 2);
+            v = torch::cat({cachedValues, v}, 2);
+        }
+        cachedKeys = k;
+        cachedValues = v;
+    }
 };
 
 // Activations captured during a forward pass, by trace name ("resid_pre.0", …), batch kept.

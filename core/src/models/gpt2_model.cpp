@@ -148,16 +148,7 @@ torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::T
         return qkv.narrow(-1, index * d, d).view({batch, length, heads, headWidth}).transpose(1, 2);
     };
     torch::Tensor q = split(0), k = split(1), v = split(2);
-    if (options.cache) {
-        auto& keys = options.cache->keys[static_cast<size_t>(layer)];
-        auto& values = options.cache->values[static_cast<size_t>(layer)];
-        if (keys.defined()) {
-            k = torch::cat({keys, k}, 2);
-            v = torch::cat({values, v}, 2);
-        }
-        keys = k;
-        values = v;
-    }
+    if (options.cache) options.cache->extend(layer, k, v);
     double scale = m_config.scaleAttnWeights ? 1.0 / std::sqrt(static_cast<double>(headWidth)) : 1.0;
     if (m_config.scaleAttnByInverseLayerIdx) scale /= static_cast<double>(layer + 1);
     torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)).mul_(scale);  // [B, H, T, S]
@@ -182,10 +173,6 @@ torch::Tensor Gpt2Model::forwardEmbeddings(const torch::Tensor& wordEmbeddings, 
     if (options.startPosition + length > m_config.contextLength)
         throw Error("sequence of " + std::to_string(options.startPosition + length) +
                     " tokens exceeds the model's context window of " + std::to_string(m_config.contextLength));
-    if (options.cache && options.cache->keys.empty()) {
-        options.cache->keys.resize(m_blocks.size());
-        options.cache->values.resize(m_blocks.size());
-    }
     ActivationCapture* capture = options.capture;
     auto keep = [&](CaptureKind kind, const std::string& name, const torch::Tensor& t) {
         if (capture && capture->wants(kind)) capture->put(name, t);

@@ -136,16 +136,7 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
     }
     q = rotate(q, options.startPosition);
     k = rotate(k, options.startPosition);
-    if (options.cache) {
-        auto& keys = options.cache->keys[static_cast<size_t>(layer)];
-        auto& values = options.cache->values[static_cast<size_t>(layer)];
-        if (keys.defined()) {
-            k = torch::cat({keys, k}, 2);
-            v = torch::cat({values, v}, 2);
-        }
-        keys = k;
-        values = v;
-    }
+    if (options.cache) options.cache->extend(layer, k, v);
     if (kvHeads != heads) {  // GQA: query head i reads key/value head i / (H / KV)
         k = k.repeat_interleave(heads / kvHeads, 1);
         v = v.repeat_interleave(heads / kvHeads, 1);
@@ -180,10 +171,6 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
     if (options.startPosition + length > m_config.contextLength)
         throw Error("sequence of " + std::to_string(options.startPosition + length) + " tokens exceeds the model's context window of " +
                     std::to_string(m_config.contextLength));
-    if (options.cache && options.cache->keys.empty()) {
-        options.cache->keys.resize(m_blocks.size());
-        options.cache->values.resize(m_blocks.size());
-    }
     ActivationCapture* capture = options.capture;
     auto keep = [&](CaptureKind kind, const std::string& name, const torch::Tensor& t) {
         if (capture && capture->wants(kind)) capture->put(name, t);
