@@ -95,6 +95,11 @@ private slots:
         QCOMPARE(m_window->saliencyView()->strip()->selected(), 3);
         emit m_window->factorsView()->strip()->tokenClicked(5);
         QCOMPARE(m_window->selection()->position(), 5);
+        TokenStrip* strip = m_window->saliencyView()->strip();
+        m_window->tabs()->setCurrentIndex(0);
+        QTest::qWait(20);
+        QTest::mouseMove(strip, QPoint(12, 12));  // over the first token
+        QTRY_COMPARE(m_window->selection()->position(), 0);
     }
 
     void exportsRealFigures()

@@ -47,6 +47,7 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     m_plot->legend->setFont(QFont(font().family(), 7));
     connect(m_factor, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
+    connect(m_strip, &TokenStrip::tokenHovered, m_selection, &TokenSelection::select);  // hovering selects too
     connect(m_selection, &TokenSelection::positionChanged, m_strip, &TokenStrip::setSelected);
 }
 

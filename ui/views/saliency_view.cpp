@@ -59,6 +59,7 @@ SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     m_method->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
+    connect(m_strip, &TokenStrip::tokenHovered, m_selection, &TokenSelection::select);  // hovering selects too
     connect(m_selection, &TokenSelection::positionChanged, this, [this](int p) {
         if (p >= 0 && p < static_cast<int>(m_generated.size()) && m_generated[static_cast<size_t>(p)]) m_shownRow = p;
         refresh();

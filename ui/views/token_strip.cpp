@@ -110,6 +110,13 @@ void TokenStrip::mousePressEvent(QMouseEvent* event)
     if (i >= 0) emit tokenClicked(i);
 }
 
+void TokenStrip::mouseMoveEvent(QMouseEvent* event)
+{
+    const int i = tokenAt(event->position().toPoint());
+    if (i >= 0 && i != m_hovered) emit tokenHovered(i);
+    m_hovered = i;
+}
+
 bool TokenStrip::event(QEvent* event)
 {
     if (event->type() == QEvent::ToolTip) {

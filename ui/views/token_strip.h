@@ -32,10 +32,12 @@ public:
 
 signals:
     void tokenClicked(int position);
+    void tokenHovered(int position);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
     bool event(QEvent* event) override;
 
 private:
@@ -45,6 +47,7 @@ private:
 
     QVector<Token> m_tokens;
     int m_selected = -1;
+    int m_hovered = -1;
 };
 
 }  // namespace spyglass::ui
