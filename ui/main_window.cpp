@@ -140,12 +140,28 @@ MainWindow::MainWindow(QWidget* parent)
         if (method == 0) m_output->setText(m_output->text() + QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()));
     });
     connect(m_service, &InferenceService::reportReady, this, &MainWindow::onReport);
+    connect(m_factors, &FactorsView::recomputeRequested, this, [this](int k, int firstLayer, int endLayer) {
+        if (!m_report) return;
+        FactorRequest request;
+        request.modelPath = m_modelPath->text().trimmed();
+        request.device = m_device->currentData().toString();
+        request.threads = m_threads->value();
+        request.base = m_report;
+        request.options.factorCount = k;
+        request.options.factorLayerBegin = firstLayer;
+        request.options.factorLayerEnd = endLayer;
+        m_factors->setRecomputing(true);
+        setRunning(true);
+        m_service->submitRefactor(request);
+    });
     connect(m_service, &InferenceService::generationFailed, this, [this](const QString& message) {
+        m_factors->setRecomputing(false);
         m_banner->showMessage(message);
         setRunning(false);
         m_progress->setFormat(tr("failed"));
     });
     connect(m_service, &InferenceService::generationCancelled, this, [this] {
+        m_factors->setRecomputing(false);
         setRunning(false);
         m_progress->setFormat(tr("cancelled"));
     });

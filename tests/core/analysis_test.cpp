@@ -211,6 +211,25 @@ TEST(Analysis, SubwordScoresSumToWords)
     EXPECT_NEAR(row.wordScores[0], first, 1e-6);
 }
 
+TEST(Analysis, RefactorChangesOnlyTheFactors)
+{
+    auto model = tinyModel();
+    const Report base = analyze(*model, "1, 2, 3, 4,", quick());
+    AnalysisOptions o = quick();
+    o.factorCount = 4;
+    o.factorLayerBegin = 1;
+    const Report r = refactor(*model, base, o);
+    EXPECT_EQ(r.factors->k, 4);
+    EXPECT_EQ(r.factors->layers, std::vector<int>{1});
+    EXPECT_EQ(r.factors->loadings.shape, (std::vector<int64_t>{4, 256}));
+    EXPECT_EQ(r.saliency[0].rows[1].scores, base.saliency[0].rows[1].scores);
+    // The same settings as the full analysis give the same factors.
+    AnalysisOptions same = quick();
+    EXPECT_EQ(refactor(*model, base, same).factors->strengths, base.factors->strengths);
+    o.factorCount = 13;
+    EXPECT_THROW((void)refactor(*model, base, o), Error);
+}
+
 TEST(Analysis, RowsStreamAndCancelStops)
 {
     auto model = tinyModel();

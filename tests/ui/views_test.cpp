@@ -88,6 +88,20 @@ private slots:
         QCOMPARE(m_window->projectionView()->pointCount(), 16);
     }
 
+    void factorsRecomputeInTheBackground()
+    {
+        QSignalSpy report(m_window->service(), &InferenceService::reportReady);
+        const auto before = m_window->report();
+        emit m_window->factorsView()->recomputeRequested(3, 1, 2);
+        QVERIFY(report.wait(30000));
+        const auto after = m_window->report();
+        QCOMPARE(after->factors->k, 3);
+        QCOMPARE(after->factors->layers, std::vector<int>{1});
+        QCOMPARE(after->factors->strengths.size(), size_t(3));
+        QCOMPARE(after->lens->cells.size(), before->lens->cells.size());  // the rest is kept
+        QCOMPARE(m_window->factorsView()->plot()->graphCount(), 3);
+    }
+
     void selectionIsLinked()
     {
         m_window->selection()->select(3);

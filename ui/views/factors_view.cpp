@@ -6,6 +6,8 @@
 #include "views/token_strip.h"
 
 #include <QComboBox>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -26,13 +28,38 @@ QString textOf(const core::Report& r, int id)
 QColor FactorsView::factorColour(int factor, int count) { return QColor::fromHsvF(std::fmod(0.61803 * factor, 1.0), 0.7, 0.9 - 0.2 * (factor % 2)); }
 
 FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
-    : QWidget(parent), m_selection(selection), m_factor(new QComboBox), m_strip(new TokenStrip), m_plot(new QCustomPlot), m_promoted(new QLabel)
+    : QWidget(parent),
+      m_selection(selection),
+      m_factor(new QComboBox),
+      m_k(new QSpinBox),
+      m_firstLayer(new QSpinBox),
+      m_lastLayer(new QSpinBox),
+      m_recompute(new QPushButton(tr("Recompute"))),
+      m_strip(new TokenStrip),
+      m_plot(new QCustomPlot),
+      m_promoted(new QLabel)
 {
     setWindowTitle(tr("Activation factors"));
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Colour by:")));
     top->addWidget(m_factor);
     top->addStretch(1);
+    top->addWidget(new QLabel(tr("k")));
+    top->addWidget(m_k);
+    top->addWidget(new QLabel(tr("layers")));
+    top->addWidget(m_firstLayer);
+    top->addWidget(new QLabel(QStringLiteral("–")));
+    top->addWidget(m_lastLayer);
+    top->addWidget(m_recompute);
+    m_k->setRange(1, 1);
+    m_k->setToolTip(tr("number of factors (at most the number of positions)"));
+    m_firstLayer->setToolTip(tr("first factorised layer"));
+    m_lastLayer->setToolTip(tr("last factorised layer"));
+    m_recompute->setToolTip(tr("recompute the factors in the background (one forward pass and NMF)"));
+    connect(m_recompute, &QPushButton::clicked, this, [this] {
+        emit recomputeRequested(m_k->value(), m_firstLayer->value(), m_lastLayer->value() + 1);
+    });
+    connect(m_firstLayer, &QSpinBox::valueChanged, this, [this](int v) { m_lastLayer->setMinimum(v); });
     m_promoted->setWordWrap(true);
     m_promoted->setTextFormat(Qt::RichText);
     auto* layout = new QVBoxLayout(this);
@@ -51,9 +78,27 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     connect(m_selection, &TokenSelection::positionChanged, m_strip, &TokenStrip::setSelected);
 }
 
+void FactorsView::setRecomputing(bool busy)
+{
+    m_recompute->setEnabled(!busy);
+    m_recompute->setText(busy ? tr("Computing…") : tr("Recompute"));
+}
+
 void FactorsView::setReport(const ReportPtr& report)
 {
     m_report = report;
+    setRecomputing(false);
+    if (report->factors) {
+        const auto& f = *report->factors;
+        m_k->setRange(1, static_cast<int>(report->tokens.size()));
+        m_k->setValue(f.k);
+        m_firstLayer->setRange(0, report->model.layerCount - 1);
+        m_lastLayer->setRange(0, report->model.layerCount - 1);
+        if (!f.layers.empty()) {
+            m_firstLayer->setValue(f.layers.front());
+            m_lastLayer->setValue(f.layers.back());
+        }
+    }
     m_factor->blockSignals(true);
     m_factor->clear();
     m_factor->addItem(tr("strongest factor per token"));

@@ -7,6 +7,8 @@
 #include <QWidget>
 
 class QComboBox;
+class QPushButton;
+class QSpinBox;
 class QCustomPlot;
 class QLabel;
 
@@ -24,12 +26,21 @@ public:
     [[nodiscard]] QCustomPlot* plot() const { return m_plot; }
     [[nodiscard]] QString toCsv() const;
     [[nodiscard]] static QColor factorColour(int factor, int count);
+    void setRecomputing(bool busy);
+
+signals:
+    // k and the layer range [firstLayer, endLayer) chosen in the view.
+    void recomputeRequested(int k, int firstLayer, int endLayer);
 
 private:
     void refresh();
 
     TokenSelection* m_selection;
     QComboBox* m_factor;
+    QSpinBox* m_k;
+    QSpinBox* m_firstLayer;
+    QSpinBox* m_lastLayer;
+    QPushButton* m_recompute;
     TokenStrip* m_strip;
     QCustomPlot* m_plot;
     QLabel* m_promoted;

@@ -21,6 +21,16 @@ struct AnalysisRequest {
 
 using ReportPtr = std::shared_ptr<const core::Report>;
 
+// Recompute only the factors of an existing report (another k or layer range).
+struct FactorRequest {
+    quint64 id = 0;
+    QString modelPath;
+    QString device = QStringLiteral("cpu");
+    int threads = 1;
+    ReportPtr base;
+    core::AnalysisOptions options;
+};
+
 }  // namespace spyglass::ui
 
 Q_DECLARE_METATYPE(spyglass::ui::ReportPtr)

@@ -65,6 +65,15 @@ quint64 InferenceService::submitAnalysis(AnalysisRequest request)
     return request.id;
 }
 
+quint64 InferenceService::submitRefactor(FactorRequest request)
+{
+    request.id = ++m_latest;
+    m_worker->setLatest(request.id);
+    InferenceWorker* worker = m_worker;
+    QMetaObject::invokeMethod(worker, [worker, request] { worker->runRefactor(request); }, Qt::QueuedConnection);
+    return request.id;
+}
+
 void InferenceService::cancel() { m_worker->requestCancel(); }
 
 }  // namespace spyglass::ui

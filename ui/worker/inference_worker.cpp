@@ -77,6 +77,16 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
     });
 }
 
+void InferenceWorker::runRefactor(const FactorRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        core::LanguageModel& lm = model(request.modelPath, request.device);
+        auto report = std::make_shared<const core::Report>(core::refactor(lm, *request.base, request.options, progressFor(id)));
+        emit reportReady(id, report);
+    });
+}
+
 void InferenceWorker::run(const GenerationRequest& request)
 {
     const quint64 id = request.id;

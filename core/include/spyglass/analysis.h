@@ -59,6 +59,10 @@ struct AnalysisOptions {
                                 const ProgressCallback& progress = {},
                                 const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
 
+// Recomputes only the factors of `base` (another k or layer range: options.factorCount,
+// factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept.
+[[nodiscard]] Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
+
 // Validates options against a model before any work; throws Error naming the option.
 void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
 

@@ -233,6 +233,40 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
     return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow);
 }
 
+Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
+{
+    validateAnalysisOptions(o, model.info());
+    const int positions = static_cast<int>(base.tokens.size());
+    if (positions == 0) throw Error("the report has no tokens");
+    if (o.factorCount && *o.factorCount > positions)
+        throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+    Progress current{"factors", 0, 1};
+    auto checkCancel = [&] {
+        if (progress && !progress(current)) throw Cancelled();
+    };
+    checkCancel();
+    const CausalLm& lm = *model.impl().model;
+    ActivationCapture capture;
+    capture.kinds = kCaptureMlpAct;
+    {
+        c10::InferenceMode guard;
+        std::vector<int64_t> ids;
+        for (const auto& t : base.tokens) ids.push_back(t.id);
+        ForwardOptions f;
+        f.capture = &capture;
+        f.lastLogitsOnly = true;
+        (void)lm.forward(torch::tensor(ids).view({1, -1}).to(lm.device()), f);
+    }
+    Report r = base;
+    r.factors = computeFactors(lm, capture, o, positions, checkCancel);
+    for (const auto& factor : r.factors->topTokens)
+        for (const auto& layer : factor)
+            for (int id : layer) r.tokenTexts.try_emplace(id, model.tokenizer() ? model.tokenizer()->tokenText(id) : "#" + std::to_string(id));
+    current.done = 1;
+    checkCancel();
+    return r;
+}
+
 Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& o, const ProgressCallback& progress,
                   const RowCallback& onSaliencyRow)
 {
