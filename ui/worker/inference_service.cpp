@@ -47,32 +47,19 @@ InferenceService::~InferenceService()
     m_thread.wait();
 }
 
-quint64 InferenceService::submit(GenerationRequest request)
+template <typename Request>
+quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)(const Request&))
 {
     request.id = ++m_latest;
-    m_worker->setLatest(request.id);
+    m_worker->setLatest(request.id);  // older runs stop at their next check
     InferenceWorker* worker = m_worker;
-    QMetaObject::invokeMethod(worker, [worker, request] { worker->run(request); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(worker, [worker, run, request] { (worker->*run)(request); }, Qt::QueuedConnection);
     return request.id;
 }
 
-quint64 InferenceService::submitAnalysis(AnalysisRequest request)
-{
-    request.id = ++m_latest;
-    m_worker->setLatest(request.id);
-    InferenceWorker* worker = m_worker;
-    QMetaObject::invokeMethod(worker, [worker, request] { worker->runAnalysis(request); }, Qt::QueuedConnection);
-    return request.id;
-}
-
-quint64 InferenceService::submitRefactor(FactorRequest request)
-{
-    request.id = ++m_latest;
-    m_worker->setLatest(request.id);
-    InferenceWorker* worker = m_worker;
-    QMetaObject::invokeMethod(worker, [worker, request] { worker->runRefactor(request); }, Qt::QueuedConnection);
-    return request.id;
-}
+quint64 InferenceService::submit(GenerationRequest request) { return dispatch(std::move(request), &InferenceWorker::run); }
+quint64 InferenceService::submitAnalysis(AnalysisRequest request) { return dispatch(std::move(request), &InferenceWorker::runAnalysis); }
+quint64 InferenceService::submitRefactor(FactorRequest request) { return dispatch(std::move(request), &InferenceWorker::runRefactor); }
 
 void InferenceService::cancel() { m_worker->requestCancel(); }
 

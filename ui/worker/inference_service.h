@@ -37,6 +37,9 @@ signals:
     void promptTokensReady(const QStringList& tokens);
 
 private:
+    template <typename Request>
+    quint64 dispatch(Request request, void (InferenceWorker::*run)(const Request&));
+
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;
     quint64 m_latest = 0;

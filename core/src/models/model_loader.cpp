@@ -60,32 +60,14 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     if (architecture == "gpt2") {
         const Gpt2Config gpt2 = Gpt2Config::fromJson(config, configPath);
         const WeightStore weights = WeightStore::openFolder(dir);
-        impl->info.architecture = "gpt2";
-        impl->info.layerCount = gpt2.layerCount;
-        impl->info.headCount = gpt2.headCount;
-        impl->info.modelWidth = gpt2.width;
-        impl->info.mlpWidth = gpt2.innerWidth;
-        impl->info.vocabSize = gpt2.vocabSize;
-        impl->info.contextLength = gpt2.contextLength;
-        impl->info.eosId = gpt2.eosId;
-        impl->info.bosId = gpt2.bosId;
-        impl->info.path = dir;
-        impl->info.device = options.device;
+        impl->info = {dir, "gpt2", gpt2.layerCount, gpt2.headCount, gpt2.width, gpt2.innerWidth, gpt2.vocabSize, gpt2.contextLength,
+                      gpt2.eosId, gpt2.bosId, options.device};
         impl->model = std::make_unique<Gpt2Model>(gpt2, weights, device, impl->info);
     } else if (architecture == "llama" || architecture == "mistral" || architecture == "qwen2" || architecture == "gpt_neox") {
         const RotaryConfig rotary = RotaryConfig::fromJson(config, configPath, architecture);
         const WeightStore weights = WeightStore::openFolder(dir);
-        impl->info.architecture = architecture;
-        impl->info.layerCount = rotary.layerCount;
-        impl->info.headCount = rotary.headCount;
-        impl->info.modelWidth = rotary.width;
-        impl->info.mlpWidth = rotary.mlpWidth;
-        impl->info.vocabSize = rotary.vocabSize;
-        impl->info.contextLength = rotary.contextLength;
-        impl->info.eosId = rotary.eosId;
-        impl->info.bosId = rotary.bosId;
-        impl->info.path = dir;
-        impl->info.device = options.device;
+        impl->info = {dir, architecture, rotary.layerCount, rotary.headCount, rotary.width, rotary.mlpWidth, rotary.vocabSize,
+                      rotary.contextLength, rotary.eosId, rotary.bosId, options.device};
         impl->model = std::make_unique<RotaryDecoderModel>(rotary, weights, device, impl->info);
     } else {
         throw Error(configPath.string() + ": architecture '" + (architecture.empty() ? std::string("(none)") : architecture) +
