@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 
 using namespace spyglass::core;
 using spyglass::test::fixture;
@@ -228,6 +229,32 @@ TEST(Analysis, RefactorChangesOnlyTheFactors)
     EXPECT_EQ(refactor(*model, base, same).factors->strengths, base.factors->strengths);
     o.factorCount = 13;
     EXPECT_THROW((void)refactor(*model, base, o), Error);
+}
+
+TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
+{
+    auto model = tinyModel();
+    for (const char* mode : {"normed", "sublayer"}) {
+        AnalysisOptions o = quick();
+        o.lensMode = mode;
+        std::map<int, std::vector<LensCell>> live;
+        std::vector<std::string> names;
+        const Report r = analyze(*model, "1, 2, 3, 4,", o, {}, {}, [&](int position, const std::vector<std::string>& layers, const std::vector<LensCell>& cells) {
+            live[position] = cells;
+            names = layers;
+        });
+        EXPECT_EQ(names, r.lens->layers);
+        ASSERT_EQ(live.size(), 4u);
+        for (const auto& [position, cells] : live) {
+            EXPECT_GE(position, 7);
+            for (size_t l = 0; l < cells.size(); ++l) {
+                const LensCell& final = r.lens->cells[l][static_cast<size_t>(position)];
+                EXPECT_EQ(cells[l].topIds, final.topIds) << mode << " " << position << " " << l;
+                EXPECT_EQ(cells[l].nextRank, final.nextRank);
+                EXPECT_NEAR(*cells[l].nextProb, *final.nextProb, 1e-4 * *final.nextProb);
+            }
+        }
+    }
 }
 
 TEST(Analysis, RowsStreamAndCancelStops)

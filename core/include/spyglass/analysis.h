@@ -49,10 +49,13 @@ struct AnalysisOptions {
 // Throws Error for bad options (unknown method, k larger than the positions, empty prompt,
 // prompt past the context window), Cancelled when `progress` returns false. `onSaliencyRow`
 // sees each saliency row as soon as its token is generated.
-// The prompt is tokenized with the model's tokenizer (BOS as it says).
+// The prompt is tokenized with the model's tokenizer (BOS as it says). `onLensColumn` sees, as
+// each token is generated, the lens column of the position that predicted it (layer names, cells).
+using LensColumnCallback = std::function<void(int position, const std::vector<std::string>& layers, const std::vector<LensCell>& cells)>;
 [[nodiscard]] Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& options,
                              const ProgressCallback& progress = {},
-                             const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
+                             const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {},
+                             const LensColumnCallback& onLensColumn = {});
 
 // The same on token ids (for models without tokenizer files: token texts are then null).
 [[nodiscard]] Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& options,

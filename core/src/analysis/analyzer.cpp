@@ -220,17 +220,17 @@ namespace {
 
 using RowCallback = std::function<void(const SaliencySection&, const SaliencyRow&)>;
 Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const RowCallback& onSaliencyRow);
+                      const ProgressCallback& progress, const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn);
 
 }  // namespace
 
 Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o, const ProgressCallback& progress,
-               const RowCallback& onSaliencyRow)
+               const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn)
 {
     validateAnalysisOptions(o, model.info());
     if (prompt.empty()) throw Error("the prompt is empty");
     if (!model.tokenizer()) throw Error("model '" + model.info().path.string() + "' has no tokenizer files; analyze it on token ids");
-    return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow);
+    return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow, onLensColumn);
 }
 
 Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
@@ -277,13 +277,13 @@ Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const
         if (id < 0 || id >= model.info().vocabSize) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
     std::string text;
     for (size_t i = 0; i < promptIds.size(); ++i) text += (i ? "," : "") + std::to_string(promptIds[i]);
-    return analyzeEncoded(model, "ids:" + text, encoding, o, progress, onSaliencyRow);
+    return analyzeEncoded(model, "ids:" + text, encoding, o, progress, onSaliencyRow, {});
 }
 
 namespace {
 
 Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const RowCallback& onSaliencyRow)
+                      const ProgressCallback& progress, const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn)
 {
     const ModelInfo& info = model.info();
     const Tokenizer* tokenizer = model.tokenizer();
@@ -316,8 +316,10 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     for (int step = 0; step < o.maxNewTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
         report("generating", step, o.maxNewTokens);
         int next = 0;
+        ActivationCapture stepCapture;  // for the live lens column
+        stepCapture.kinds = onLensColumn && o.lens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
         if (!o.saliencyMethods.empty()) {
-            SaliencyEngine::Step s = saliency.step(ids);
+            SaliencyEngine::Step s = saliency.step(ids, &stepCapture);
             next = s.next;
             for (size_t m = 0; m < s.rows.size(); ++m) {
                 r.saliency[m].rows.push_back(std::move(s.rows[m]));
@@ -327,8 +329,14 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             c10::InferenceMode guard;
             ForwardOptions f;
             f.lastLogitsOnly = true;
+            f.capture = &stepCapture;
             const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
             next = static_cast<int>(lm.forward(ids64, f)[0][0].argmax().item<int64_t>());
+        }
+        if (stepCapture.kinds != 0) {
+            std::vector<std::string> layers;
+            const auto column = computeLensColumn(lm, stepCapture, static_cast<int64_t>(ids.size()) - 1, next, o.lensMode, o.lensTopK, layers);
+            onLensColumn(static_cast<int>(ids.size()) - 1, layers, column);
         }
         ids.push_back(next);
         if (info.eosId && next == *info.eosId) break;

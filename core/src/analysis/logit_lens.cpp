@@ -6,7 +6,8 @@ namespace spyglass::core {
 
 namespace {
 
-std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& ids, int topK)
+// nextIds[p]: the token that comes after position p, or −1 when none is known.
+std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& nextIds, int topK)
 {
     // z: [T, V] logits of one layer; everything vectorised over positions.
     const int64_t length = z.size(0);
@@ -15,13 +16,11 @@ std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& id
     const auto [topLogProbs, topIds] = logProbs.topk(topK, -1);
     const torch::Tensor topProbsCpu = topLogProbs.to(torch::kFloat64).exp().to(torch::kCPU).contiguous();
     const torch::Tensor topIdsCpu = topIds.to(torch::kCPU).contiguous();
-    torch::Tensor ranks, nextProbs;
-    if (length > 1) {
-        const torch::Tensor next = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.begin() + length)).to(z.device()).view({-1, 1});
-        const torch::Tensor head = z.narrow(0, 0, length - 1);
-        ranks = (head > head.gather(1, next)).sum(-1).add(1).to(torch::kCPU).contiguous();
-        nextProbs = logProbs.narrow(0, 0, length - 1).gather(1, next).to(torch::kFloat64).exp().view({-1}).to(torch::kCPU).contiguous();
-    }
+    std::vector<int64_t> safeNext;
+    for (int id : nextIds) safeNext.push_back(std::max(id, 0));
+    const torch::Tensor next = torch::tensor(safeNext).to(z.device()).view({-1, 1});
+    const torch::Tensor ranks = (z > z.gather(1, next)).sum(-1).add(1).to(torch::kCPU).contiguous();
+    const torch::Tensor nextProbs = logProbs.gather(1, next).to(torch::kFloat64).exp().view({-1}).to(torch::kCPU).contiguous();
     const auto topP = topProbsCpu.accessor<double, 2>();
     const auto topI = topIdsCpu.accessor<int64_t, 2>();
     const auto ent = entropy.accessor<double, 1>();
@@ -33,7 +32,7 @@ std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& id
             cell.topProbs.push_back(static_cast<float>(topP[p][k]));
         }
         cell.entropy = static_cast<float>(ent[p]);
-        if (p + 1 < length) {
+        if (nextIds[static_cast<size_t>(p)] >= 0) {
             cell.nextRank = static_cast<int>(ranks[p].item<int64_t>());
             cell.nextProb = static_cast<float>(nextProbs[p].item<double>());
         }
@@ -41,27 +40,19 @@ std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& id
     return cells;
 }
 
-}  // namespace
-
-LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture, const torch::Tensor& logits,
-                             const std::vector<int>& ids, const std::string& mode, int topK)
+// The residual streams the lens reads ([T, D] each, detached) and their layer names.
+std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const ActivationCapture& capture, const std::string& mode,
+                                         std::vector<std::string>& names)
 {
     if (mode != "normed" && mode != "raw" && mode != "sublayer")
         throw Error("--lens: unknown mode '" + mode + "' (normed, raw or sublayer)");
-    c10::InferenceMode guard;
-    const int layers = model.info().layerCount;
-    const int vocab = model.info().vocabSize;
-    LensSection lens;
-    lens.mode = mode;
-    lens.topK = std::min(topK, vocab);
-    const bool norm = mode != "raw";
-    std::vector<torch::Tensor> residuals;  // [T, D] per read-out layer
+    std::vector<torch::Tensor> residuals;
     auto add = [&](const std::string& name, const torch::Tensor& residual) {
-        lens.layers.push_back(name);
-        residuals.push_back(residual.select(0, 0));
+        names.push_back(name);
+        residuals.push_back(residual.detach().select(0, 0));
     };
     add("embed", capture.tensors.at("resid_pre.0"));
-    for (int i = 0; i < layers; ++i) {
+    for (int i = 0; i < model.info().layerCount; ++i) {
         const std::string index = std::to_string(i);
         if (mode == "sublayer") {
             add("block." + index + ".attn", capture.tensors.at("resid_pre." + index) + capture.tensors.at("attn_out." + index));
@@ -70,10 +61,43 @@ LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& cap
             add("block." + index, capture.tensors.at("resid_post." + index));
         }
     }
-    // One unembedding matmul for every layer and position.
-    const torch::Tensor stacked = torch::stack(residuals);  // [layers, T, D]
-    const torch::Tensor z = model.unembed(norm ? model.finalNorm(stacked) : stacked);
-    for (int64_t l = 0; l < z.size(0); ++l) lens.cells.push_back(readOut(z[l], ids, lens.topK));
+    return residuals;
+}
+
+// Every layer's read-out in one unembedding matmul: [layers, T, V].
+torch::Tensor readOutLogits(const CausalLm& model, const std::vector<torch::Tensor>& residuals, const std::string& mode)
+{
+    const torch::Tensor stacked = torch::stack(residuals);
+    return model.unembed(mode != "raw" ? model.finalNorm(stacked) : stacked);
+}
+
+}  // namespace
+
+std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position, int nextId,
+                                        const std::string& mode, int topK, std::vector<std::string>& layers)
+{
+    c10::InferenceMode guard;
+    layers.clear();
+    std::vector<torch::Tensor> residuals = lensResiduals(model, capture, mode, layers);
+    for (auto& r : residuals) r = r.narrow(0, position, 1);
+    const torch::Tensor z = readOutLogits(model, residuals, mode);
+    std::vector<LensCell> column;
+    for (int64_t l = 0; l < z.size(0); ++l) column.push_back(readOut(z[l], {nextId}, std::min(topK, model.info().vocabSize)).front());
+    return column;
+}
+
+LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture, const torch::Tensor& logits,
+                             const std::vector<int>& ids, const std::string& mode, int topK)
+{
+    c10::InferenceMode guard;
+    const int layers = model.info().layerCount;
+    LensSection lens;
+    lens.mode = mode;
+    lens.topK = std::min(topK, model.info().vocabSize);
+    const torch::Tensor z = readOutLogits(model, lensResiduals(model, capture, mode, lens.layers), mode);
+    std::vector<int> nextIds(ids.begin() + 1, ids.end());
+    nextIds.push_back(-1);
+    for (int64_t l = 0; l < z.size(0); ++l) lens.cells.push_back(readOut(z[l], nextIds, lens.topK));
     const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(layers - 1)).select(0, 0);
     lens.selfCheckMaxAbsDiff = (model.unembed(model.finalNorm(last)) - logits).abs().max().item<double>();
     return lens;

@@ -45,7 +45,7 @@ torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) 
     return torch::softmax(lastLogits, -1).select(-1, next);
 }
 
-SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context) const
+SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture) const
 {
     Step result;
     const torch::Device device = m_model.device();
@@ -59,6 +59,7 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context) const
         if (m_needsGradient) e.requires_grad_(true);
         ForwardOptions forward;
         forward.lastLogitsOnly = true;
+        forward.capture = capture;
         const torch::Tensor last = m_model.forwardEmbeddings(e, forward).select(1, 0);  // [1, V]
         result.next = static_cast<int>(last[0].argmax().item<int64_t>());
         fullLogProb = torch::log_softmax(last[0].detach(), -1)[result.next].item<double>();

@@ -24,7 +24,8 @@ public:
     };
     // Picks the next token after `context` (greedy) and explains it; rows have `position` =
     // context.size() and token_id = next.
-    [[nodiscard]] Step step(const std::vector<int>& context) const;
+    // `capture`, when given, receives the activations of that forward pass.
+    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr) const;
 
     // How many IG interpolation steps share one forward/backward pass.
     static constexpr int kIntegratedGradientBatch = 16;
