@@ -239,10 +239,14 @@ TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
         o.lensMode = mode;
         std::map<int, std::vector<LensCell>> live;
         std::vector<std::string> names;
-        const Report r = analyze(*model, "1, 2, 3, 4,", o, {}, {}, [&](int position, const std::vector<std::string>& layers, const std::vector<LensCell>& cells) {
-            live[position] = cells;
-            names = layers;
-        });
+        std::vector<int> generated;
+        const Report r = analyze(*model, "1, 2, 3, 4,", o, {}, {},
+                                 [&](int position, int next, const std::vector<std::string>& layers, const std::vector<LensCell>& cells) {
+                                     live[position] = cells;
+                                     names = layers;
+                                     generated.push_back(next);
+                                 });
+        for (size_t j = 0; j < generated.size(); ++j) EXPECT_EQ(generated[j], r.tokens[8 + j].id);
         EXPECT_EQ(names, r.lens->layers);
         ASSERT_EQ(live.size(), 4u);
         for (const auto& [position, cells] : live) {

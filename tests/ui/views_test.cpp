@@ -37,10 +37,16 @@ private slots:
         m_window->setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
         m_window->setPrompt(QStringLiteral("1, 2, 3, 4,"));
         QSignalSpy rows(m_window->service(), &InferenceService::saliencyRowReady);
+        QSignalSpy partial(m_window->service(), &InferenceService::partialReportReady);
         QSignalSpy report(m_window->service(), &InferenceService::reportReady);
         m_window->run();
         QVERIFY(report.wait(60000));
-        QCOMPARE(rows.count(), 8);  // rows streamed live, one per generated token
+        QCOMPARE(rows.count(), 8);     // rows streamed live, one per generated token
+        QCOMPARE(partial.count(), 8);  // and lens columns
+        const auto first = partial.first().at(0).value<ReportPtr>();
+        QCOMPARE(first->tokens.size(), size_t(9));
+        QCOMPARE(first->lens->cells[2][7].nextRank, std::optional<int>(1));
+        QVERIFY(first->lens->cells[2][3].topIds.empty());  // prompt columns come with the final report
     }
     void cleanupTestCase() { delete m_window; }
 

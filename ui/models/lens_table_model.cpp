@@ -54,6 +54,7 @@ QVariant LensTableModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || index.row() >= rowCount() || index.column() >= columnCount()) return {};
     const core::LensCell& cell = m_report->lens->cells[static_cast<size_t>(index.row())][static_cast<size_t>(index.column())];
+    if (cell.topIds.empty()) return role == Qt::ToolTipRole ? QVariant(tr("not computed yet (the lens fills in as tokens are generated)")) : QVariant();
     switch (role) {
     case Qt::DisplayRole:
         if (m_mode == Mode::Rank) return cell.nextRank ? QVariant(*cell.nextRank) : QVariant(QStringLiteral("–"));
@@ -108,6 +109,7 @@ QString LensTableModel::toCsv() const
     for (int row = 0; row < rowCount(); ++row)
         for (int col = 0; col < columnCount(); ++col) {
             const auto& cell = m_report->lens->cells[static_cast<size_t>(row)][static_cast<size_t>(col)];
+            if (cell.topIds.empty()) continue;
             csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7,%8\n")
                        .arg(QString::fromStdString(m_report->lens->layers[static_cast<size_t>(row)]))
                        .arg(col)

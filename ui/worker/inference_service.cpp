@@ -34,6 +34,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::promptTokensReady, this, [this](quint64 id, const QStringList& tokens) {
         if (id == m_latest) emit promptTokensReady(tokens);
     });
+    connect(m_worker, &InferenceWorker::partialReportReady, this, [this](quint64 id, const ReportPtr& report) {
+        if (id == m_latest) emit partialReportReady(report);
+    });
     connect(m_worker, &InferenceWorker::reportReady, this, [this](quint64 id, const ReportPtr& report) {
         if (id == m_latest) emit reportReady(report);
     });

@@ -35,6 +35,7 @@ signals:
     void saliencyRowReady(int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
     void reportReady(const spyglass::ui::ReportPtr& report);
     void promptTokensReady(const QStringList& tokens);
+    void partialReportReady(const spyglass::ui::ReportPtr& report);
 
 private:
     template <typename Request>

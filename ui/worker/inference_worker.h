@@ -42,6 +42,8 @@ signals:
     void saliencyRowReady(quint64 id, int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
     void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
     void promptTokensReady(quint64 id, const QStringList& tokens);
+    // While generating: a report holding the tokens so far and the lens columns computed so far.
+    void partialReportReady(quint64 id, const spyglass::ui::ReportPtr& report);
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);

@@ -50,8 +50,10 @@ struct AnalysisOptions {
 // prompt past the context window), Cancelled when `progress` returns false. `onSaliencyRow`
 // sees each saliency row as soon as its token is generated.
 // The prompt is tokenized with the model's tokenizer (BOS as it says). `onLensColumn` sees, as
-// each token is generated, the lens column of the position that predicted it (layer names, cells).
-using LensColumnCallback = std::function<void(int position, const std::vector<std::string>& layers, const std::vector<LensCell>& cells)>;
+// each token is generated, the lens column of the position that predicted it: the position, the
+// generated token, the layer names and one cell per layer.
+using LensColumnCallback =
+    std::function<void(int position, int nextId, const std::vector<std::string>& layers, const std::vector<LensCell>& cells)>;
 [[nodiscard]] Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& options,
                              const ProgressCallback& progress = {},
                              const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {},

@@ -336,7 +336,7 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         if (stepCapture.kinds != 0) {
             std::vector<std::string> layers;
             const auto column = computeLensColumn(lm, stepCapture, static_cast<int64_t>(ids.size()) - 1, next, o.lensMode, o.lensTopK, layers);
-            onLensColumn(static_cast<int>(ids.size()) - 1, layers, column);
+            onLensColumn(static_cast<int>(ids.size()) - 1, next, layers, column);
         }
         ids.push_back(next);
         if (info.eosId && next == *info.eosId) break;
