@@ -231,6 +231,24 @@ TEST(Analysis, RefactorChangesOnlyTheFactors)
     EXPECT_THROW((void)refactor(*model, base, o), Error);
 }
 
+TEST(Analysis, ReprojectChangesOnlyTheMap)
+{
+    auto model = tinyModel();
+    const Report base = analyze(*model, "1, 2, 3, 4,", quick());
+    AnalysisOptions o = quick();
+    o.projectionLayer = 0;
+    o.projectionSource = "resid";
+    o.clusterCount = 2;
+    const Report r = reproject(*model, base, o);
+    EXPECT_EQ(r.projection->layer, 0);
+    EXPECT_EQ(r.projection->source, "resid");
+    EXPECT_EQ(r.projection->points.size(), 12u);
+    EXPECT_EQ(*std::max_element(r.projection->clusters.begin(), r.projection->clusters.end()), 1);
+    EXPECT_NE(r.projection->points, base.projection->points);
+    EXPECT_EQ(r.factors->strengths, base.factors->strengths);
+    EXPECT_EQ(reproject(*model, base, quick()).projection->points, base.projection->points);
+}
+
 TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
 {
     auto model = tinyModel();

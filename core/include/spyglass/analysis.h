@@ -68,6 +68,10 @@ using LensColumnCallback =
 // factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept.
 [[nodiscard]] Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
 
+// Recomputes only the 2-D map of `base` (options.projectionLayer, projectionSource, clusterCount,
+// clusterMethod, seed) from one forward pass over its tokens; the rest is kept.
+[[nodiscard]] Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
+
 // Validates options against a model before any work; throws Error naming the option.
 void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
 

@@ -233,11 +233,30 @@ Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOp
     return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow, onLensColumn);
 }
 
+namespace {
+
+// One forward pass over a report's tokens, capturing `kinds`.
+ActivationCapture captureOver(const CausalLm& lm, const Report& base, uint32_t kinds)
+{
+    if (base.tokens.empty()) throw Error("the report has no tokens");
+    ActivationCapture capture;
+    capture.kinds = kinds;
+    c10::InferenceMode guard;
+    std::vector<int64_t> ids;
+    for (const auto& t : base.tokens) ids.push_back(t.id);
+    ForwardOptions f;
+    f.capture = &capture;
+    f.lastLogitsOnly = true;
+    (void)lm.forward(torch::tensor(ids).view({1, -1}).to(lm.device()), f);
+    return capture;
+}
+
+}  // namespace
+
 Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
 {
     validateAnalysisOptions(o, model.info());
     const int positions = static_cast<int>(base.tokens.size());
-    if (positions == 0) throw Error("the report has no tokens");
     if (o.factorCount && *o.factorCount > positions)
         throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
     Progress current{"factors", 0, 1};
@@ -246,17 +265,7 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
     };
     checkCancel();
     const CausalLm& lm = *model.impl().model;
-    ActivationCapture capture;
-    capture.kinds = kCaptureMlpAct;
-    {
-        c10::InferenceMode guard;
-        std::vector<int64_t> ids;
-        for (const auto& t : base.tokens) ids.push_back(t.id);
-        ForwardOptions f;
-        f.capture = &capture;
-        f.lastLogitsOnly = true;
-        (void)lm.forward(torch::tensor(ids).view({1, -1}).to(lm.device()), f);
-    }
+    const ActivationCapture capture = captureOver(lm, base, kCaptureMlpAct);
     Report r = base;
     r.factors = computeFactors(lm, capture, o, positions, checkCancel);
     for (const auto& factor : r.factors->topTokens)
@@ -264,6 +273,18 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
             for (int id : layer) r.tokenTexts.try_emplace(id, model.tokenizer() ? model.tokenizer()->tokenText(id) : "#" + std::to_string(id));
     current.done = 1;
     checkCancel();
+    return r;
+}
+
+Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
+{
+    validateAnalysisOptions(o, model.info());
+    if (o.clusterMethod == "nmf" && !base.factors) throw Error("--clusters-by nmf needs the factors section");
+    if (progress && !progress({"projection", 0, 1})) throw Cancelled();
+    const CausalLm& lm = *model.impl().model;
+    Report r = base;
+    r.projection = computeProjection(lm, captureOver(lm, base, kCaptureMlpAct | kCaptureResidPost), o, base.factors);
+    if (progress && !progress({"projection", 1, 1})) throw Cancelled();
     return r;
 }
 
