@@ -143,7 +143,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_service, &InferenceService::partialReportReady, m_lens, &LensView::setReport);  // lens columns fill in live
     connect(m_factors, &FactorsView::recomputeRequested, this, [this](int k, int firstLayer, int endLayer) {
         if (!m_report) return;
-        FactorRequest request;
+        SectionRequest request;
         request.modelPath = m_modelPath->text().trimmed();
         request.device = m_device->currentData().toString();
         request.threads = m_threads->value();
@@ -153,16 +153,32 @@ MainWindow::MainWindow(QWidget* parent)
         request.options.factorLayerEnd = endLayer;
         m_factors->setRecomputing(true);
         setRunning(true);
-        m_service->submitRefactor(request);
+        m_service->submitSection(request);
+    });
+    connect(m_projection, &ProjectionView::reprojectRequested, this, [this](int layer, const QString& source) {
+        if (!m_report) return;
+        SectionRequest request;
+        request.section = SectionRequest::Section::Projection;
+        request.modelPath = m_modelPath->text().trimmed();
+        request.device = m_device->currentData().toString();
+        request.threads = m_threads->value();
+        request.base = m_report;
+        request.options.projectionLayer = layer;
+        request.options.projectionSource = source.toStdString();
+        m_projection->setRecomputing(true);
+        setRunning(true);
+        m_service->submitSection(request);
     });
     connect(m_service, &InferenceService::generationFailed, this, [this](const QString& message) {
         m_factors->setRecomputing(false);
+        m_projection->setRecomputing(false);
         m_banner->showMessage(message);
         setRunning(false);
         m_progress->setFormat(tr("failed"));
     });
     connect(m_service, &InferenceService::generationCancelled, this, [this] {
         m_factors->setRecomputing(false);
+        m_projection->setRecomputing(false);
         setRunning(false);
         m_progress->setFormat(tr("cancelled"));
     });

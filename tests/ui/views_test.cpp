@@ -108,6 +108,16 @@ private slots:
         QCOMPARE(m_window->factorsView()->plot()->graphCount(), 3);
     }
 
+    void mapRecomputesForAnotherLayer()
+    {
+        QSignalSpy report(m_window->service(), &InferenceService::reportReady);
+        emit m_window->projectionView()->reprojectRequested(0, QStringLiteral("resid"));
+        QVERIFY(report.wait(30000));
+        QCOMPARE(m_window->report()->projection->layer, 0);
+        QCOMPARE(m_window->report()->projection->source, std::string("resid"));
+        QCOMPARE(m_window->projectionView()->pointCount(), 16);
+    }
+
     void selectionIsLinked()
     {
         m_window->selection()->select(3);

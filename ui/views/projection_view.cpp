@@ -5,7 +5,11 @@
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
@@ -15,11 +19,26 @@
 namespace spyglass::ui {
 
 ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
-    : QWidget(parent), m_selection(selection), m_plot(new QCustomPlot), m_caption(new QLabel)
+    : QWidget(parent),
+      m_selection(selection),
+      m_plot(new QCustomPlot),
+      m_caption(new QLabel),
+      m_layer(new QSpinBox),
+      m_source(new QComboBox),
+      m_recompute(new QPushButton(tr("Recompute")))
 {
     setWindowTitle(tr("Activation map"));
+    m_source->addItem(tr("MLP activations"), QStringLiteral("mlp_act"));
+    m_source->addItem(tr("residual stream"), QStringLiteral("resid"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_caption, 1);
+    top->addWidget(new QLabel(tr("layer")));
+    top->addWidget(m_layer);
+    top->addWidget(m_source);
+    top->addWidget(m_recompute);
+    connect(m_recompute, &QPushButton::clicked, this, [this] { emit reprojectRequested(m_layer->value(), m_source->currentData().toString()); });
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(m_caption);
+    layout->addLayout(top);
     layout->addWidget(m_plot, 1);
     placeLegendBeside(m_plot);
     m_plot->xAxis->setLabel(tr("PC 1"));
@@ -63,9 +82,21 @@ int ProjectionView::nearest(const QPointF& pixel) const
     return best;
 }
 
+void ProjectionView::setRecomputing(bool busy)
+{
+    m_recompute->setEnabled(!busy);
+    m_recompute->setText(busy ? tr("Computing…") : tr("Recompute"));
+}
+
 void ProjectionView::setReport(const ReportPtr& report)
 {
     m_report = report;
+    setRecomputing(false);
+    m_layer->setRange(0, std::max(0, report->model.layerCount - 1));
+    if (report->projection) {
+        m_layer->setValue(report->projection->layer);
+        m_source->setCurrentIndex(std::max(0, m_source->findData(QString::fromStdString(report->projection->source))));
+    }
     m_plot->clearGraphs();
     m_plot->clearItems();
     m_selected = nullptr;

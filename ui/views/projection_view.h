@@ -7,7 +7,10 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QComboBox;
 class QLabel;
+class QPushButton;
+class QSpinBox;
 
 namespace spyglass::ui {
 
@@ -21,6 +24,10 @@ public:
     [[nodiscard]] QCustomPlot* plot() const { return m_plot; }
     [[nodiscard]] int pointCount() const;
     [[nodiscard]] QString toCsv() const;
+    void setRecomputing(bool busy);
+
+signals:
+    void reprojectRequested(int layer, const QString& source);
 
 private:
     [[nodiscard]] int nearest(const QPointF& pixel) const;
@@ -29,6 +36,9 @@ private:
     TokenSelection* m_selection;
     QCustomPlot* m_plot;
     QLabel* m_caption;
+    QSpinBox* m_layer;
+    QComboBox* m_source;
+    QPushButton* m_recompute;
     QCPGraph* m_selected = nullptr;
     ReportPtr m_report;
 };

@@ -21,9 +21,12 @@ struct AnalysisRequest {
 
 using ReportPtr = std::shared_ptr<const core::Report>;
 
-// Recompute only the factors of an existing report (another k or layer range).
-struct FactorRequest {
+// Recompute one section of an existing report: the factors (another k or layer range) or the
+// 2-D map (another layer or source).
+struct SectionRequest {
+    enum class Section { Factors, Projection };
     quint64 id = 0;
+    Section section = Section::Factors;
     QString modelPath;
     QString device = QStringLiteral("cpu");
     int threads = 1;

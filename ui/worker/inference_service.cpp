@@ -62,7 +62,7 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
 
 quint64 InferenceService::submit(GenerationRequest request) { return dispatch(std::move(request), &InferenceWorker::run); }
 quint64 InferenceService::submitAnalysis(AnalysisRequest request) { return dispatch(std::move(request), &InferenceWorker::runAnalysis); }
-quint64 InferenceService::submitRefactor(FactorRequest request) { return dispatch(std::move(request), &InferenceWorker::runRefactor); }
+quint64 InferenceService::submitSection(SectionRequest request) { return dispatch(std::move(request), &InferenceWorker::runSection); }
 
 void InferenceService::cancel() { m_worker->requestCancel(); }
 

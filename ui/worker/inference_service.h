@@ -22,7 +22,7 @@ public:
 
     quint64 submit(GenerationRequest request);
     quint64 submitAnalysis(AnalysisRequest request);
-    quint64 submitRefactor(FactorRequest request);
+    quint64 submitSection(SectionRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 

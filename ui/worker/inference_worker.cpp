@@ -99,12 +99,14 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
     });
 }
 
-void InferenceWorker::runRefactor(const FactorRequest& request)
+void InferenceWorker::runSection(const SectionRequest& request)
 {
     const quint64 id = request.id;
     guarded(id, request.threads, [&] {
         core::LanguageModel& lm = model(request.modelPath, request.device);
-        auto report = std::make_shared<const core::Report>(core::refactor(lm, *request.base, request.options, progressFor(id)));
+        auto report = std::make_shared<const core::Report>(
+            request.section == SectionRequest::Section::Factors ? core::refactor(lm, *request.base, request.options, progressFor(id))
+                                                                : core::reproject(lm, *request.base, request.options, progressFor(id)));
         emit reportReady(id, report);
     });
 }

@@ -30,7 +30,7 @@ public:
     }
     void run(const GenerationRequest& request);
     void runAnalysis(const AnalysisRequest& request);
-    void runRefactor(const FactorRequest& request);
+    void runSection(const SectionRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
