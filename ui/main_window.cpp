@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "theme.h"
+
 #include "example_prompts.h"
 #include "session_file.h"
 #include "views/error_banner.h"
@@ -28,6 +30,8 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QInputDialog>
+#include <QActionGroup>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -37,6 +41,8 @@
 #include <QSaveFile>
 #include <QShortcut>
 #include <QSpinBox>
+
+#include <limits>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QStatusBar>
@@ -55,6 +61,10 @@ MainWindow::MainWindow(QWidget* parent)
       m_device(new QComboBox),
       m_threads(new QSpinBox),
       m_maxTokens(new QSpinBox),
+      m_temperature(new QDoubleSpinBox),
+      m_sampleTopK(new QSpinBox),
+      m_topP(new QDoubleSpinBox),
+      m_seed(new QSpinBox),
       m_saliencyMethod(new QComboBox),
       m_saliencyTarget(new QComboBox),
       m_lensMode(new QComboBox),
@@ -148,6 +158,7 @@ MainWindow::MainWindow(QWidget* parent)
         request.device = m_device->currentData().toString();
         request.threads = m_threads->value();
         request.base = m_report;
+        request.options.seed = static_cast<uint64_t>(m_seed->value());
         request.options.factorCount = k;
         request.options.factorLayerBegin = firstLayer;
         request.options.factorLayerEnd = endLayer;
@@ -163,6 +174,7 @@ MainWindow::MainWindow(QWidget* parent)
         request.device = m_device->currentData().toString();
         request.threads = m_threads->value();
         request.base = m_report;
+        request.options.seed = static_cast<uint64_t>(m_seed->value());
         request.options.projectionLayer = layer;
         request.options.projectionSource = source.toStdString();
         m_projection->setRecomputing(true);
@@ -201,7 +213,14 @@ void MainWindow::buildMenus()
     file->addAction(tr("Export view as figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QString(), tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
         if (path.isEmpty()) return;
-        if (const QString error = exportCurrentView(path); !error.isEmpty()) m_banner->showMessage(error);
+        int dpi = QSettings().value(QStringLiteral("figureDpi"), 150).toInt();
+        if (QFileInfo(path).suffix().toLower() != QLatin1String("svg")) {
+            bool ok = false;
+            dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (dots per inch):"), dpi, 72, 1200, 50, &ok);
+            if (!ok) return;
+            QSettings().setValue(QStringLiteral("figureDpi"), dpi);
+        }
+        if (const QString error = exportCurrentView(path, dpi); !error.isEmpty()) m_banner->showMessage(error);
     });
     file->addAction(tr("Export view data as CSV…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export CSV"), QString(), tr("CSV (*.csv)"));
@@ -224,10 +243,21 @@ void MainWindow::buildMenus()
     file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(tr("Copy view as image"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
-        QGuiApplication::clipboard()->setPixmap(m_tabs->currentWidget()->grab());
+        QGuiApplication::clipboard()->setImage(renderFigure(m_tabs->currentWidget(), 150, currentCaption()));
         statusBar()->showMessage(tr("Copied the %1 view").arg(m_tabs->tabText(m_tabs->currentIndex())), 3000);
     });
     rebuildRecentMenus();
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    QMenu* themes = viewMenu->addMenu(tr("Theme"));
+    auto* themeGroup = new QActionGroup(this);
+    const Theme saved = themeFromName(QSettings().value(QStringLiteral("theme")).toString());
+    for (const auto& [theme, label] : {std::pair{Theme::System, tr("System")}, std::pair{Theme::Light, tr("Light")}, std::pair{Theme::Dark, tr("Dark")}}) {
+        QAction* action = themes->addAction(label, this, [this, theme = theme] { setTheme(theme); });
+        action->setCheckable(true);
+        action->setChecked(theme == saved);
+        themeGroup->addAction(action);
+    }
+    if (saved != Theme::System) applyTheme(saved);
     QMenu* examples = menuBar()->addMenu(tr("&Examples"));
     for (const ExamplePrompt& example : examplePrompts()) {
         QAction* action = examples->addAction(example.title, this, [this, example] {
@@ -253,6 +283,24 @@ QWidget* MainWindow::buildSettings()
     m_threads->setValue(core::kDefaultThreadCount);
     m_maxTokens->setRange(1, 512);
     m_maxTokens->setValue(8);
+    m_temperature->setRange(0, 5);
+    m_temperature->setSingleStep(0.1);
+    m_temperature->setSpecialValueText(tr("0 (greedy)"));
+    m_temperature->setToolTip(tr("0: greedy, as Ecco. Above 0: sample; every view explains the token actually drawn."));
+    m_sampleTopK->setRange(0, 100000);
+    m_sampleTopK->setSpecialValueText(tr("off"));
+    m_topP->setRange(0.01, 1);
+    m_topP->setSingleStep(0.05);
+    m_topP->setValue(1);
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed->setToolTip(tr("Seed for sampling, NMF and k-means: the same seed gives the same run"));
+    auto updateSampling = [this] {
+        const bool sampling = m_temperature->value() > 0;
+        m_sampleTopK->setEnabled(sampling);
+        m_topP->setEnabled(sampling);
+    };
+    connect(m_temperature, &QDoubleSpinBox::valueChanged, this, updateSampling);
+    updateSampling();
     for (const char* m : {"grad_x_input", "gradient", "integrated_gradients", "occlusion"}) m_saliencyMethod->addItem(QString::fromLatin1(m));
     m_saliencyMethod->addItem(tr("all four"));
     m_saliencyTarget->addItems({QStringLiteral("prob"), QStringLiteral("logit")});
@@ -269,7 +317,11 @@ QWidget* MainWindow::buildSettings()
     auto* form = new QFormLayout(box);
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Threads"), m_threads);
-    form->addRow(tr("New tokens (greedy)"), m_maxTokens);
+    form->addRow(tr("New tokens"), m_maxTokens);
+    form->addRow(tr("Temperature"), m_temperature);
+    form->addRow(tr("Sample top-k"), m_sampleTopK);
+    form->addRow(tr("Sample top-p"), m_topP);
+    form->addRow(tr("Seed"), m_seed);
     form->addRow(tr("Saliency"), m_saliencyMethod);
     form->addRow(tr("Saliency target"), m_saliencyTarget);
     form->addRow(tr("Lens mode"), m_lensMode);
@@ -308,6 +360,10 @@ void MainWindow::run()
     request.prompt = m_prompt->toPlainText();
     core::AnalysisOptions& o = request.options;
     o.maxNewTokens = m_maxTokens->value();
+    o.temperature = static_cast<float>(m_temperature->value());
+    o.sampleTopK = m_sampleTopK->value();
+    o.sampleTopP = static_cast<float>(m_topP->value());
+    o.seed = static_cast<uint64_t>(m_seed->value());
     o.saliencyMethods = m_saliencyMethod->currentIndex() == 4
                             ? std::vector<std::string>{"grad_x_input", "gradient", "integrated_gradients", "occlusion"}
                             : std::vector<std::string>{m_saliencyMethod->currentText().toStdString()};
@@ -415,6 +471,10 @@ QJsonObject MainWindow::settings() const
     return {{QStringLiteral("device"), m_device->currentData().toString()},
             {QStringLiteral("threads"), m_threads->value()},
             {QStringLiteral("max_new_tokens"), m_maxTokens->value()},
+            {QStringLiteral("temperature"), m_temperature->value()},
+            {QStringLiteral("sample_top_k"), m_sampleTopK->value()},
+            {QStringLiteral("top_p"), m_topP->value()},
+            {QStringLiteral("seed"), m_seed->value()},
             {QStringLiteral("saliency"), m_saliencyMethod->currentText()},
             {QStringLiteral("saliency_target"), m_saliencyTarget->currentText()},
             {QStringLiteral("lens_mode"), m_lensMode->currentText()},
@@ -432,6 +492,10 @@ void MainWindow::applySettings(const QJsonObject& s)
     if (s.contains(QStringLiteral("device"))) m_device->setCurrentIndex(std::max(0, m_device->findData(s.value(QStringLiteral("device")).toString())));
     m_threads->setValue(s.value(QStringLiteral("threads")).toInt(m_threads->value()));
     m_maxTokens->setValue(s.value(QStringLiteral("max_new_tokens")).toInt(m_maxTokens->value()));
+    m_temperature->setValue(s.value(QStringLiteral("temperature")).toDouble(m_temperature->value()));
+    m_sampleTopK->setValue(s.value(QStringLiteral("sample_top_k")).toInt(m_sampleTopK->value()));
+    m_topP->setValue(s.value(QStringLiteral("top_p")).toDouble(m_topP->value()));
+    m_seed->setValue(s.value(QStringLiteral("seed")).toInt(m_seed->value()));
     pick(m_saliencyMethod, s.value(QStringLiteral("saliency")).toString());
     pick(m_saliencyTarget, s.value(QStringLiteral("saliency_target")).toString());
     pick(m_lensMode, s.value(QStringLiteral("lens_mode")).toString());
@@ -476,7 +540,20 @@ QString MainWindow::openSession(const QString& path)
     }
 }
 
-QString MainWindow::exportCurrentView(const QString& path)
+void MainWindow::setTheme(Theme theme)
+{
+    applyTheme(theme);
+    QSettings().setValue(QStringLiteral("theme"), themeName(theme));
+}
+
+FigureCaption MainWindow::currentCaption() const
+{
+    if (!m_report) return {};
+    static const QStringList names{QStringLiteral("saliency"), QStringLiteral("lens"), QStringLiteral("factors"), QStringLiteral("projection")};
+    return figureCaption(*m_report, names.value(m_tabs->currentIndex()));
+}
+
+QString MainWindow::exportCurrentView(const QString& path, int dpi)
 {
     QWidget* view = m_tabs->currentWidget();
     if (QFileInfo(path).suffix().toLower() == QLatin1String("csv")) {
@@ -487,7 +564,7 @@ QString MainWindow::exportCurrentView(const QString& path)
         else csv = m_projection->toCsv();
         return exportText(csv, path);
     }
-    return exportFigure(view, path);
+    return exportFigure(view, path, dpi, currentCaption());
 }
 
 }  // namespace spyglass::ui

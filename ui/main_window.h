@@ -2,6 +2,8 @@
 // MainWindow — composes the prompt, model and settings panel, the four linked views (saliency,
 // logit lens, factors, activation map) and the error banner over an InferenceService. It wires
 // widgets together and does nothing else.
+#include "theme.h"
+#include "views/figure_caption.h"
 #include "worker/analysis_request.h"
 
 #include <QJsonObject>
@@ -48,7 +50,8 @@ public:
     [[nodiscard]] const ReportPtr& report() const { return m_report; }
     [[nodiscard]] QString modelInfoText() const;
     // Figure of the current view (png/svg/pdf by suffix) or its data (csv); "" or the reason.
-    QString exportCurrentView(const QString& path);
+    QString exportCurrentView(const QString& path, int dpi = 150);
+    void setTheme(Theme theme);
     // Sessions: "" or the reason (also shown in the banner).
     QString saveSessionTo(const QString& path);
     QString openSession(const QString& path);
@@ -63,6 +66,7 @@ private:
     void buildMenus();
     QWidget* buildSettings();
     void chooseModel();
+    [[nodiscard]] FigureCaption currentCaption() const;
     void setRunning(bool running);
     void onReport(const ReportPtr& report);
     void remember(const QString& key, const QString& value);  // recent prompts / models (QSettings)
@@ -76,6 +80,10 @@ private:
     QComboBox* m_device;
     QSpinBox* m_threads;
     QSpinBox* m_maxTokens;
+    QDoubleSpinBox* m_temperature;
+    QSpinBox* m_sampleTopK;
+    QDoubleSpinBox* m_topP;
+    QSpinBox* m_seed;
     QComboBox* m_saliencyMethod;
     QComboBox* m_saliencyTarget;
     QComboBox* m_lensMode;

@@ -32,7 +32,10 @@ int runAnalyze(const std::vector<std::string>& args)
     ArgParser parser("analyze", "--model PATH --prompt T [options] --out report.json");
     addModelOptions(parser);
     parser.addOption("prompt", "T", "prompt text");
-    parser.addOption("max-new-tokens", "N", "tokens to generate greedily and explain (default 8)");
+    parser.addOption("max-new-tokens", "N", "tokens to generate and explain (default 8)");
+    parser.addOption("temperature", "X", "sample at this temperature (default 0: greedy, as Ecco)");
+    parser.addOption("sample-top-k", "K", "sample from the K most likely tokens (default 0: off)");
+    parser.addOption("top-p", "P", "sample from the smallest set with probability ≥ P (default 1: off)");
     parser.addOption("saliency", "M,M", "methods: grad_x_input (default), gradient, integrated_gradients, occlusion");
     parser.addOption("saliency-target", "prob|logit", "differentiate the token's probability (default) or logit");
     parser.addOption("ig-steps", "N", "integrated-gradients steps (default 50)");
@@ -46,14 +49,14 @@ int runAnalyze(const std::vector<std::string>& args)
     parser.addOption("projection-source", "mlp_act|resid", "vectors of the 2-D map (default mlp_act)");
     parser.addOption("clusters", "K", "k-means clusters of the 2-D map (default: chosen by silhouette)");
     parser.addOption("clusters-by", "kmeans|nmf", "clusters of the 2-D map: k-means (default) or each token's strongest factor");
-    parser.addOption("seed", "S", "seed for NMF and k-means (default 0)");
+    parser.addOption("seed", "S", "seed for sampling, NMF and k-means (default 0)");
     parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
     parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
-                  << "\nGenerates greedily and writes every section of the report: saliency rows for each generated\n"
-                     "token, the logit lens, activation factors and the 2-D map. Progress goes to stderr.\n";
+                  << "\nGenerates (greedily unless --temperature is given) and writes every section of the report:\n"
+                     "saliency rows for each generated token, the logit lens, activation factors and\nthe 2-D map. Progress goes to stderr.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -61,6 +64,9 @@ int runAnalyze(const std::vector<std::string>& args)
     const std::string outPath = parser.required("out");
     core::AnalysisOptions o;
     o.maxNewTokens = parser.intValue("max-new-tokens", 8);
+    o.temperature = static_cast<float>(parser.doubleValue("temperature", 0.0));
+    o.sampleTopK = parser.intValue("sample-top-k", 0);
+    o.sampleTopP = static_cast<float>(parser.doubleValue("top-p", 1.0));
     if (auto s = parser.value("saliency")) o.saliencyMethods = splitList(*s);
     o.saliencyTarget = parser.value("saliency-target").value_or("prob");
     o.integratedGradientSteps = parser.intValue("ig-steps", 50);

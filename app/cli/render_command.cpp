@@ -28,6 +28,7 @@ int runRender(const std::vector<std::string>& args)
     parser.addOption("width", "PX", "figure width in pixels at 96 dpi (default 1200)");
     parser.addOption("height", "PX", "figure height (default 700)");
     parser.addOption("dpi", "N", "PNG/PDF resolution (default 150)");
+    parser.addFlag("no-title", "leave out the title block (view, model, prompt, decoding)");
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText() << "\nDraws one view of a report written by `analyze`, exactly as the app shows it.\n";
@@ -80,7 +81,8 @@ int runRender(const std::vector<std::string>& args)
     widget->resize(parser.intValue("width", 1200), parser.intValue("height", 700));
     widget->show();
     QApplication::processEvents();
-    const QString error = ui::exportFigure(widget.get(), QString::fromStdString(out), parser.intValue("dpi", 150));
+    const ui::FigureCaption caption = parser.has("no-title") ? ui::FigureCaption{} : ui::figureCaption(*report, QString::fromStdString(view));
+    const QString error = ui::exportFigure(widget.get(), QString::fromStdString(out), parser.intValue("dpi", 150), caption);
     if (!error.isEmpty()) throw core::Error(error.toStdString());
     logProgress("wrote " + out, true);
     return 0;

@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 using namespace spyglass::core;
 using spyglass::test::fixture;
@@ -286,6 +287,39 @@ TEST(Analysis, RowsStreamAndCancelStops)
     (void)analyze(*model, "1, 2, 3, 4,", quick(), {}, [&](const SaliencySection&, const SaliencyRow&) { ++rows; });
     EXPECT_EQ(rows, 4);
     EXPECT_THROW((void)analyze(*model, "1, 2, 3, 4,", quick(), [](const Progress& p) { return p.stage != "factors"; }), Cancelled);
+}
+
+TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
+{
+    auto model = tinyModel();
+    AnalysisOptions o = quick();
+    o.maxNewTokens = 6;
+    o.temperature = 1.5F;
+    o.sampleTopK = 40;
+    o.sampleTopP = 0.95F;
+    o.factors = false;
+    o.projection = false;
+    const std::vector<int> prompt = model->encode("1, 2, 3, 4,");
+    SamplingOptions s{.maxNewTokens = 6, .temperature = 1.5F, .topK = 40, .topP = 0.95F, .seed = 0, .stopAtEos = true, .useKvCache = false};
+    std::set<std::vector<int>> distinct;
+    for (uint64_t seed : {1u, 2u, 3u}) {
+        o.seed = s.seed = seed;
+        const Report r = analyze(*model, "1, 2, 3, 4,", o);
+        std::vector<int> generated;
+        for (const auto& t : r.tokens)
+            if (t.generated) generated.push_back(t.id);
+        EXPECT_EQ(generated, model->generate(prompt, s).generatedIds) << "seed " << seed;
+        ASSERT_EQ(r.saliency.front().rows.size(), generated.size());
+        for (size_t i = 0; i < generated.size(); ++i) EXPECT_EQ(r.saliency.front().rows[i].tokenId, generated[i]);
+        EXPECT_NE(r.settingsJson.find("\"temperature\":1.5"), std::string::npos) << r.settingsJson;
+        distinct.insert(generated);
+    }
+    EXPECT_GT(distinct.size(), 1U) << "sampling ignored the seed";
+    o.temperature = -1;
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("--temperature must be ≥ 0"), std::string::npos);
+    o.temperature = 1;
+    o.sampleTopP = 0;
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("--top-p must be in (0, 1]"), std::string::npos);
 }
 
 TEST(AnalysisErrors, OneMessagePerCase)

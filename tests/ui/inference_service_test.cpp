@@ -4,6 +4,7 @@
 #include "views/error_banner.h"
 #include "worker/inference_service.h"
 
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -84,6 +85,34 @@ private slots:
         window.run();
         QVERIFY(report.wait(30000));
         QVERIFY(window.outputText().contains(QStringLiteral("1, 2, 3, 4,")));
+    }
+
+    void windowSamplesWithTheChosenSettings()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        auto generated = [&](int seed) {
+            QJsonObject settings = window.settings();
+            settings[QStringLiteral("temperature")] = 1.5;
+            settings[QStringLiteral("sample_top_k")] = 50;
+            settings[QStringLiteral("seed")] = seed;
+            window.applySettings(settings);
+            QSignalSpy report(window.service(), &InferenceService::reportReady);
+            window.run();
+            if (!report.wait(30000)) return std::vector<int>{-1};
+            const auto r = report.first().at(0).value<ReportPtr>();
+            if (r->settingsJson.find("\"sample\"") == std::string::npos) return std::vector<int>{-2};
+            std::vector<int> ids;
+            for (const auto& t : r->tokens)
+                if (t.generated) ids.push_back(t.id);
+            return ids;
+        };
+        const auto a = generated(1);
+        QCOMPARE(a.size(), size_t(8));
+        QCOMPARE(generated(1), a);  // the seed fixes the draw
+        QVERIFY(generated(2) != a || generated(3) != a);
+        QCOMPARE(window.settings().value(QStringLiteral("temperature")).toDouble(), 1.5);
     }
 };
 

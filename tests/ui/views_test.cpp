@@ -2,6 +2,8 @@
 // numbers, linked selection, item-model checks, exports (PNG/SVG/PDF/CSV) that are real figures.
 #include "main_window.h"
 #include "models/lens_table_model.h"
+#include "theme.h"
+#include "views/contrast.h"
 #include "views/factors_view.h"
 #include "views/lens_view.h"
 #include "views/projection_view.h"
@@ -154,6 +156,61 @@ private slots:
                 QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)), QStringLiteral("/tmp/view%1.png").arg(tab));
         }
         QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif"))).contains(QStringLiteral("unknown figure format")));
+    }
+
+    void exportsCarryATitleBlock()
+    {
+        QTemporaryDir dir;
+        m_window->tabs()->setCurrentIndex(0);
+        const QString png = dir.filePath(QStringLiteral("saliency.png"));
+        QCOMPARE(m_window->exportCurrentView(png, 96), QString());
+        const QImage image(png);
+        QWidget* view = m_window->tabs()->currentWidget();
+        QVERIFY(image.height() > view->height() + 20);  // the title block sits above the view
+        int dark = 0;
+        for (int y = 0; y < image.height() - view->height(); ++y)
+            for (int x = 0; x < image.width(); ++x) dark += qGray(image.pixel(x, y)) < 100 ? 1 : 0;
+        QVERIFY(dark > 200);  // it holds text
+        const QString svg = dir.filePath(QStringLiteral("lens.svg"));
+        m_window->tabs()->setCurrentIndex(1);
+        QCOMPARE(m_window->exportCurrentView(svg), QString());
+        QFile file(svg);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(file.readAll());
+        QVERIFY(text.contains(QStringLiteral("Logit lens — normed mode")));
+        QVERIFY(text.contains(QStringLiteral("gpt2-tiny-random")));
+        QVERIFY(text.contains(QStringLiteral("greedy")));
+    }
+
+    void darkThemeKeepsTextReadable()
+    {
+        m_window->setTheme(Theme::Dark);
+        QTRY_VERIFY(m_window->palette().color(QPalette::Window).lightnessF() < 0.3);
+        LensTableModel* model = m_window->lensView()->model();
+        for (const auto mode : {LensTableModel::Mode::Probability, LensTableModel::Mode::Rank}) {
+            model->setMode(mode);
+            for (int r = 0; r < model->rowCount(); ++r)
+                for (int c = 0; c < model->columnCount(); ++c) {
+                    const QVariant background = model->index(r, c).data(Qt::BackgroundRole);
+                    if (!background.isValid()) continue;
+                    const QVariant text = model->index(r, c).data(Qt::ForegroundRole);
+                    QVERIFY2(text.isValid(), "a coloured cell without its own text colour takes the palette's (white in dark)");
+                    QVERIFY(contrastRatio(text.value<QColor>(), background.value<QColor>()) >= 4.5);
+                }
+        }
+        model->setMode(LensTableModel::Mode::Probability);
+        QVERIFY(contrastRatio(readableTextOn(QColor(255, 200, 200)), QColor(255, 200, 200)) >= 4.5);
+        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(0x2b, 0x2d, 0x31)), QColor(Qt::white));  // faint over dark
+        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(Qt::white)), QColor(Qt::black));         // faint over light
+        // Figures exported from the dark theme still print on white.
+        QTemporaryDir dir;
+        m_window->tabs()->setCurrentIndex(2);
+        const QString png = dir.filePath(QStringLiteral("factors.png"));
+        QCOMPARE(m_window->exportCurrentView(png, 96), QString());
+        QCOMPARE(QImage(png).pixelColor(2, 2), QColor(Qt::white));
+        if (qEnvironmentVariableIsSet("SPYGLASS_KEEP_RENDERS")) m_window->grab().save(QStringLiteral("/tmp/dark.png"));
+        QVERIFY(m_window->palette().color(QPalette::Window).lightnessF() < 0.3);  // the export left the theme alone
+        m_window->setTheme(Theme::System);
     }
 
     void remembersRecentPromptsAndModels()

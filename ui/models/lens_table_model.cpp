@@ -1,5 +1,6 @@
 #include "models/lens_table_model.h"
 
+#include "views/contrast.h"
 #include "views/figure_export.h"
 #include "views/token_strip.h"
 
@@ -41,6 +42,18 @@ QString LensTableModel::tokenText(int id) const
     return QStringLiteral("#%1").arg(id);
 }
 
+QColor LensTableModel::cellColour(const core::LensCell& cell) const
+{
+    if (m_mode == Mode::Rank) {
+        if (!cell.nextRank) return {};
+        // Rank 1 dark, fading with log(rank) (Ecco's rankings colouring).
+        const double t = std::min(1.0, std::log10(static_cast<double>(*cell.nextRank)) / 4.0);
+        return QColor::fromHsvF(0.58F, static_cast<float>(0.75 * (1 - t) + 0.05), static_cast<float>(1.0 - 0.45 * (1 - t)));
+    }
+    const double p = cell.topProbs.empty() ? 0 : cell.topProbs.front();
+    return QColor::fromHsvF(0.33F, static_cast<float>(std::clamp(p, 0.03, 1.0)), static_cast<float>(1.0 - 0.35 * p));
+}
+
 int LensTableModel::firstTopLayer(int position) const
 {
     for (int row = 0; row < rowCount(); ++row) {
@@ -60,14 +73,12 @@ QVariant LensTableModel::data(const QModelIndex& index, int role) const
         if (m_mode == Mode::Rank) return cell.nextRank ? QVariant(*cell.nextRank) : QVariant(QStringLiteral("–"));
         return cell.topIds.empty() ? QString() : TokenStrip::label(tokenText(cell.topIds.front()));
     case Qt::BackgroundRole: {
-        if (m_mode == Mode::Rank) {
-            if (!cell.nextRank) return {};
-            // Rank 1 dark, fading with log(rank) (Ecco's rankings colouring).
-            const double t = std::min(1.0, std::log10(static_cast<double>(*cell.nextRank)) / 4.0);
-            return QColor::fromHsvF(0.58, 0.75 * (1 - t) + 0.05, 1.0 - 0.45 * (1 - t));
-        }
-        const double p = cell.topProbs.empty() ? 0 : cell.topProbs.front();
-        return QColor::fromHsvF(0.33, std::clamp(p, 0.03, 1.0), 1.0 - 0.35 * p);
+        const QColor c = cellColour(cell);
+        return c.isValid() ? QVariant(c) : QVariant();
+    }
+    case Qt::ForegroundRole: {
+        const QColor c = cellColour(cell);
+        return c.isValid() ? QVariant(readableTextOn(c)) : QVariant();
     }
     case Qt::ToolTipRole: {
         QString tip = QStringLiteral("<b>%1</b>, position %2<br>").arg(QString::fromStdString(m_report->lens->layers[static_cast<size_t>(index.row())])).arg(index.column());

@@ -5,6 +5,7 @@
 #include "worker/analysis_request.h"
 
 #include <QAbstractTableModel>
+#include <QColor>
 
 namespace spyglass::ui {
 
@@ -31,6 +32,9 @@ public:
     [[nodiscard]] QString toCsv() const;
 
 private:
+    // The cell's background in the current mode (invalid: none).
+    [[nodiscard]] QColor cellColour(const core::LensCell& cell) const;
+
     ReportPtr m_report;
     Mode m_mode = Mode::Probability;
 };

@@ -1,5 +1,7 @@
 #include "views/token_strip.h"
 
+#include "views/contrast.h"
+
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -82,8 +84,7 @@ void TokenStrip::paintEvent(QPaintEvent*)
         painter.setPen(Qt::NoPen);
         painter.setBrush(t.background);
         painter.drawRoundedRect(r, 3, 3);
-        const bool dark = t.background.alpha() > 100 && t.background.lightnessF() < 0.5;
-        painter.setPen(dark ? Qt::white : palette().color(QPalette::Text));
+        painter.setPen(t.background.alpha() == 0 ? palette().color(QPalette::Text) : readableTextOn(t.background, palette().color(QPalette::Window)));
         QFont f = font();
         f.setItalic(t.generated);
         painter.setFont(f);

@@ -15,7 +15,7 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
     const QString key = path + QLatin1Char('|') + device;
     if (!m_model || key != m_modelKey) {
         m_model.reset();
-        m_model = core::LanguageModel::load(path.toStdString(), {device.toStdString()});
+        m_model = core::LanguageModel::load(path.toStdString(), {.device = device.toStdString(), .tokenizer = {}});
         m_modelKey = key;
     }
     return *m_model;

@@ -19,6 +19,11 @@ namespace spyglass::core {
 
 struct AnalysisOptions {
     int maxNewTokens = 8;
+    // Decoding: greedy when temperature is 0 (Ecco's default), else temperature → top-k → top-p
+    // sampling seeded by `seed`; every section explains the token actually chosen.
+    float temperature = 0.0F;
+    int sampleTopK = 0;    // 0: off
+    float sampleTopP = 1.0F;  // 1: off
     // Saliency: any of grad_x_input, gradient, integrated_gradients, occlusion (empty: none).
     std::vector<std::string> saliencyMethods{"grad_x_input"};
     std::string saliencyTarget = "prob";  // prob | logit
@@ -43,7 +48,7 @@ struct AnalysisOptions {
     int projectionLayer = -1;                // −1: the last layer
     std::optional<int> clusterCount;         // default: chosen by silhouette
     std::string clusterMethod = "kmeans";    // kmeans | nmf (each token's strongest factor)
-    uint64_t seed = 0;
+    uint64_t seed = 0;  // sampling, NMF init and k-means
 };
 
 // Throws Error for bad options (unknown method, k larger than the positions, empty prompt,

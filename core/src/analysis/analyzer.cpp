@@ -6,6 +6,7 @@
 #include "analysis/saliency.h"
 #include "io/sha256.h"
 #include "models/language_model_impl.h"
+#include "models/sampler.h"
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
@@ -41,7 +42,10 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
     nlohmann::json s;
     s["prompt"] = sanitizeUtf8(prompt);
     s["max_new_tokens"] = o.maxNewTokens;
-    s["decoding"] = "greedy";
+    if (o.temperature > 0)
+        s["decoding"] = {{"method", "sample"}, {"temperature", o.temperature}, {"top_k", o.sampleTopK}, {"top_p", o.sampleTopP}};
+    else
+        s["decoding"] = "greedy";
     s["saliency"] = {{"methods", o.saliencyMethods},
                      {"target", o.saliencyTarget},
                      {"integrated_gradients_steps", o.integratedGradientSteps},
@@ -194,6 +198,9 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
         throw Error("--saliency-target: '" + o.saliencyTarget + "' is not prob or logit");
     if (o.integratedGradientSteps < 1) throw Error("integrated gradients need at least 1 step");
     if (o.maxNewTokens < 0) throw Error("--max-new-tokens must be ≥ 0");
+    if (!(o.temperature >= 0)) throw Error("--temperature must be ≥ 0 (0 means greedy)");
+    if (o.sampleTopK < 0) throw Error("--sample-top-k must be ≥ 0 (0 means off)");
+    if (!(o.sampleTopP > 0 && o.sampleTopP <= 1)) throw Error("--top-p must be in (0, 1]");
     if (o.lensMode != "normed" && o.lensMode != "raw" && o.lensMode != "sublayer")
         throw Error("--lens: unknown mode '" + o.lensMode + "' (normed, raw or sublayer)");
     if (o.lensTopK < 1 || o.lensTopK > info.vocabSize)
@@ -334,13 +341,19 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     // Generation, explaining each token with the pass that produced it.
     std::vector<int> ids = encoding.ids;
     const SaliencyEngine saliency(lm, o, checkCancel);
+    Sampler sampler({.temperature = o.temperature, .topK = o.sampleTopK, .topP = o.sampleTopP, .seed = o.seed});
+    const SaliencyEngine::Picker pick = [&](const torch::Tensor& last) {
+        if (o.temperature <= 0) return static_cast<int>(last.argmax().item<int64_t>());
+        const torch::Tensor cpu = last.to(torch::kCPU, torch::kFloat32).contiguous();
+        return sampler.next(std::vector<float>(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel()));
+    };
     for (int step = 0; step < o.maxNewTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
         report("generating", step, o.maxNewTokens);
         int next = 0;
         ActivationCapture stepCapture;  // for the live lens column
         stepCapture.kinds = onLensColumn && o.lens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
         if (!o.saliencyMethods.empty()) {
-            SaliencyEngine::Step s = saliency.step(ids, &stepCapture);
+            SaliencyEngine::Step s = saliency.step(ids, &stepCapture, pick);
             next = s.next;
             for (size_t m = 0; m < s.rows.size(); ++m) {
                 r.saliency[m].rows.push_back(std::move(s.rows[m]));
@@ -352,7 +365,7 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             f.lastLogitsOnly = true;
             f.capture = &stepCapture;
             const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
-            next = static_cast<int>(lm.forward(ids64, f)[0][0].argmax().item<int64_t>());
+            next = pick(lm.forward(ids64, f)[0][0]);
         }
         if (stepCapture.kinds != 0) {
             std::vector<std::string> layers;

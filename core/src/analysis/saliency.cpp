@@ -45,7 +45,7 @@ torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) 
     return torch::softmax(lastLogits, -1).select(-1, next);
 }
 
-SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture) const
+SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture, const Picker& pick) const
 {
     Step result;
     const torch::Device device = m_model.device();
@@ -61,7 +61,7 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, Activ
         forward.lastLogitsOnly = true;
         forward.capture = capture;
         const torch::Tensor last = m_model.forwardEmbeddings(e, forward).select(1, 0);  // [1, V]
-        result.next = static_cast<int>(last[0].argmax().item<int64_t>());
+        result.next = pick ? pick(last[0].detach()) : static_cast<int>(last[0].argmax().item<int64_t>());
         fullLogProb = torch::log_softmax(last[0].detach(), -1)[result.next].item<double>();
         if (m_needsGradient) {
             target(last, result.next).sum().backward();

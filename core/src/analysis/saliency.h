@@ -1,5 +1,5 @@
 #pragma once
-// SaliencyEngine — one greedy generation step with input attributions for the chosen token:
+// SaliencyEngine — one generation step with input attributions for the chosen token:
 // grad×input and gradient norms from the very forward pass that picks the token (no second
 // forward), integrated gradients (batched over the interpolation steps) and occlusion (batched
 // over the removed positions). Shares are L2 norms over d_model divided by their sum (Ecco).
@@ -19,13 +19,14 @@ public:
     SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel);
 
     struct Step {
-        int next = 0;                     // the greedy token
+        int next = 0;                     // the chosen token
         std::vector<SaliencyRow> rows;    // one per method, in options order
     };
-    // Picks the next token after `context` (greedy) and explains it; rows have `position` =
-    // context.size() and token_id = next.
+    // Picks the next token after `context` and explains it; rows have `position` =
+    // context.size() and token_id = next. `pick` chooses from the last logits [V] (default argmax).
     // `capture`, when given, receives the activations of that forward pass.
-    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr) const;
+    using Picker = std::function<int(const torch::Tensor& lastLogits)>;
+    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr, const Picker& pick = {}) const;
 
     // How many IG interpolation steps share one forward/backward pass.
     static constexpr int kIntegratedGradientBatch = 16;
