@@ -70,6 +70,15 @@ void BpeModel::encodeBytes(std::string_view bytes, std::vector<int>& ids, std::v
                         " (not a complete byte-level vocabulary)");
         symbols.push_back(id);
     }
+    mergeSymbols(symbols);
+    for (int id : symbols) {
+        ids.push_back(id);
+        if (tokenLengths) tokenLengths->push_back(m_tokenBytes[static_cast<size_t>(id)]);
+    }
+}
+
+void BpeModel::mergeSymbols(std::vector<int>& symbols) const
+{
     while (symbols.size() > 1) {
         int bestRank = std::numeric_limits<int>::max();
         int bestA = -1, bestB = -1, bestResult = -1;
@@ -94,10 +103,6 @@ void BpeModel::encodeBytes(std::string_view bytes, std::vector<int>& ids, std::v
             }
         }
         symbols.resize(write);
-    }
-    for (int id : symbols) {
-        ids.push_back(id);
-        if (tokenLengths) tokenLengths->push_back(m_tokenBytes[static_cast<size_t>(id)]);
     }
 }
 

@@ -23,6 +23,10 @@ public:
     // to `tokenLengths` when given.
     void encodeBytes(std::string_view bytes, std::vector<int>& ids, std::vector<size_t>* tokenLengths) const;
 
+    // The merge loop alone, on symbols that are already ids (CLIP starts from byte symbols with
+    // "</w>" on the last one).
+    void mergeSymbols(std::vector<int>& symbols) const;
+
     [[nodiscard]] int size() const { return static_cast<int>(m_idToToken.size()); }
     [[nodiscard]] std::optional<int> find(std::string_view token) const;
     // The byte-level mapped string of an id ("" for ids not in the vocabulary).

@@ -1,0 +1,47 @@
+#pragma once
+// ClipTextEncoder — transformers' CLIPTextModel (text_encoder/ of a diffusers folder): token +
+// position embeddings, pre-norm causal transformer layers (quick_gelu or gelu MLP), final
+// LayerNorm. forward() returns last_hidden_state; the hidden states before it on request.
+// Thread safety: immutable after load; forward() is reentrant.
+#include "image/nn_layers.h"
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+namespace spyglass::core {
+
+struct ClipTextConfig {
+    int64_t width = 768;
+    int64_t heads = 12;
+    int64_t layers = 12;
+    int64_t intermediate = 3072;
+    int64_t positions = 77;
+    int64_t vocab = 49408;
+    double eps = 1e-5;
+    bool quickGelu = true;
+};
+
+class ClipTextEncoder {
+public:
+    // Reads dir/config.json and the folder's safetensors. Throws Error naming the file.
+    static std::unique_ptr<ClipTextEncoder> load(const std::filesystem::path& dir, torch::Device device);
+
+    // ids [B, T] (T ≤ positions) → [B, T, width]. `hidden`, when given, receives the embeddings
+    // and the output of every layer (HF hidden_states).
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden = nullptr) const;
+    [[nodiscard]] const ClipTextConfig& config() const { return m_config; }
+
+private:
+    struct Layer {
+        LayerNorm norm1, norm2;
+        Linear q, k, v, out, fc1, fc2;
+    };
+    ClipTextConfig m_config;
+    WeightStore m_store;
+    torch::Tensor m_tokenEmbedding, m_positionEmbedding;
+    std::vector<Layer> m_layers;
+    LayerNorm m_finalNorm;
+};
+
+}  // namespace spyglass::core

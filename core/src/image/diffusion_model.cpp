@@ -1,0 +1,258 @@
+#include "spyglass/diffusion.h"
+
+#include "image/clip_text_encoder.h"
+#include "image/clip_tokenizer.h"
+#include "image/heatmap_recorder.h"
+#include "image/scheduler.h"
+#include "image/unet_model.h"
+#include "image/vae_decoder.h"
+#include "io/json_file.h"
+#include "models/torch_weights.h"
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+#include "tokenize/regex_splitter.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace spyglass::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kWindow = 77;           // CLIP positions per window
+constexpr int64_t kWindowTokens = kWindow - 2;
+
+// Each window: SOT, up to 75 tokens, EOT, padding to 77.
+std::vector<int64_t> windowIds(const std::vector<int>& ids, int64_t windows, const ClipTokenizer& t)
+{
+    std::vector<int64_t> out;
+    for (int64_t w = 0; w < windows; ++w) {
+        std::vector<int64_t> one{t.startId()};
+        for (int64_t i = w * kWindowTokens; i < std::min<int64_t>(static_cast<int64_t>(ids.size()), (w + 1) * kWindowTokens); ++i)
+            one.push_back(ids[static_cast<size_t>(i)]);
+        one.push_back(t.endId());
+        one.resize(kWindow, t.padId());
+        out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
+}
+
+std::vector<uint8_t> toRgb(const torch::Tensor& image)
+{
+    // round(clamp(x/2 + 0.5, 0, 1)·255), HWC
+    const torch::Tensor u8 = (image[0] / 2 + 0.5).clamp(0, 1).mul(255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous().to(torch::kCPU);
+    return {u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel()};
+}
+
+}  // namespace
+
+class DiffusionModelImpl {
+public:
+    DiffusionInfo info;
+    torch::Device device = torch::kCPU;
+    std::unique_ptr<ClipTokenizer> tokenizer;
+    std::unique_ptr<ClipTextEncoder> text;
+    std::unique_ptr<UNetModel> unet;
+    std::unique_ptr<VaeDecoder> vae;
+    std::unique_ptr<ConfigReader> schedulerConfig;
+};
+
+DiffusionModel::DiffusionModel(std::unique_ptr<DiffusionModelImpl> impl) : m_impl(std::move(impl)) {}
+DiffusionModel::~DiffusionModel() = default;
+const DiffusionInfo& DiffusionModel::info() const { return m_impl->info; }
+
+std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const std::string& device)
+{
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) throw Error("'" + dir.string() + "': does not exist");
+    if (!fs::is_directory(dir, ec)) throw Error("'" + dir.string() + "': is not a folder (a diffusers pipeline is a folder with model_index.json)");
+    const fs::path index = dir / "model_index.json";
+    if (!fs::is_regular_file(index, ec)) {
+        if (fs::is_empty(dir, ec)) throw Error("'" + dir.string() + "': the folder is empty (expected a diffusers pipeline: model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)");
+        throw Error("'" + dir.string() + "': no model_index.json (not a diffusers pipeline folder)");
+    }
+    const ConfigReader pipeline(index);
+    const std::string cls = pipeline.string("_class_name", "");
+    if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline")
+        pipeline.fail("_class_name '" + cls + "' is not a Stable Diffusion 1.x/2.x pipeline (StableDiffusionPipeline)");
+    for (const char* part : {"text_encoder", "tokenizer", "unet", "vae", "scheduler"})
+        if (!fs::is_directory(dir / part, ec)) throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
+    checkDevice(device);
+    auto impl = std::make_unique<DiffusionModelImpl>();
+    impl->device = torch::Device(device);
+    impl->tokenizer = ClipTokenizer::load(dir / "tokenizer");
+    impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device);
+    impl->unet = UNetModel::load(dir / "unet", impl->device);
+    impl->vae = VaeDecoder::load(dir / "vae", impl->device);
+    const fs::path schedulerPath = dir / "scheduler" / "scheduler_config.json";
+    if (!fs::is_regular_file(schedulerPath, ec)) throw Error(schedulerPath.string() + ": missing");
+    impl->schedulerConfig = std::make_unique<ConfigReader>(schedulerPath);
+    (void)Scheduler::fromConfig(*impl->schedulerConfig);  // fail at load, not at Run
+    if (impl->unet->contextWidth() != impl->text->config().width)
+        throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" + std::to_string(impl->unet->contextWidth()) +
+                    ") differs from the text encoder's hidden_size (" + std::to_string(impl->text->config().width) + ")");
+    if (impl->unet->inChannels() != impl->vae->latentChannels())
+        throw Error("'" + dir.string() + "': the UNet's in_channels (" + std::to_string(impl->unet->inChannels()) +
+                    ") differs from the VAE's latent_channels (" + std::to_string(impl->vae->latentChannels()) + ")");
+    DiffusionInfo& i = impl->info;
+    i.path = dir;
+    i.scheduler = impl->schedulerConfig->string("_class_name", "");
+    i.textWidth = static_cast<int>(impl->text->config().width);
+    i.textLayers = static_cast<int>(impl->text->config().layers);
+    i.latentChannels = static_cast<int>(impl->unet->inChannels());
+    i.sampleSize = static_cast<int>(impl->unet->sampleSize());
+    i.vaeScaleFactor = static_cast<int>(impl->vae->scaleFactor());
+    i.crossAttentionLayers = static_cast<int>(impl->unet->crossAttentionLayers().size());
+    i.device = device;
+    return std::unique_ptr<DiffusionModel>(new DiffusionModel(std::move(impl)));
+}
+
+std::vector<int> DiffusionModel::tokenize(const std::string& text) const { return m_impl->tokenizer->encode(text).ids; }
+
+DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const ProgressCallback& progress, const PreviewCallback& preview)
+{
+    DiffusionModelImpl& m = *m_impl;
+    const int scale = m.info.vaeScaleFactor;
+    const int width = o.width > 0 ? o.width : m.info.sampleSize * scale;
+    const int height = o.height > 0 ? o.height : m.info.sampleSize * scale;
+    if (width % 8 != 0 || height % 8 != 0 || width % scale != 0 || height % scale != 0 || width < 8 || height < 8)
+        throw Error("--size " + std::to_string(width) + "x" + std::to_string(height) + ": width and height must be positive multiples of 8");
+    if (width > 4096 || height > 4096) throw Error("--size: at most 4096 pixels a side");
+    if (o.steps < 1 || o.steps > 1000) throw Error("--steps must be between 1 and 1000");
+    if (!std::isfinite(o.guidance) || o.guidance < 0) throw Error("--guidance must be a number ≥ 0");
+    const int64_t lh = height / scale, lw = width / scale;
+    const int64_t channels = m.info.latentChannels;
+
+    std::unique_ptr<Scheduler> scheduler;
+    if (!o.schedulerConfig.empty()) {
+        scheduler = Scheduler::fromConfig(ConfigReader(o.schedulerConfig));
+    } else if (!o.scheduler.empty()) {
+        scheduler = Scheduler::create(o.scheduler, *m.schedulerConfig);
+    } else {
+        scheduler = Scheduler::fromConfig(*m.schedulerConfig);
+    }
+    scheduler->setTimesteps(o.steps);
+
+    c10::InferenceMode guard;
+    at::Generator generator = at::detail::createCPUGenerator(o.seed);
+    torch::Tensor noise;
+    if (o.initLatents) {
+        const HostTensor& t = *o.initLatents;
+        if (t.shape != std::vector<int64_t>{1, channels, lh, lw})
+            throw Error("--init-latents: shape " + shapeText(t.shape) + " does not match " + shapeText({1, channels, lh, lw}) + " for " +
+                        std::to_string(width) + "x" + std::to_string(height));
+        noise = torch::tensor(t.values, torch::kFloat32).view(t.shape);
+    } else {
+        noise = at::randn({1, channels, lh, lw}, generator, torch::TensorOptions().dtype(torch::kFloat32));
+    }
+
+    // Prompt and negative prompt in 75-token windows, the same number of each.
+    const ClipTokenizer& tok = *m.tokenizer;
+    const ClipEncoding prompt = tok.encode(o.prompt);
+    const ClipEncoding negative = tok.encode(o.negativePrompt);
+    auto windowsFor = [](size_t n) { return std::max<int64_t>(1, (static_cast<int64_t>(n) + kWindowTokens - 1) / kWindowTokens); };
+    const int64_t windows = std::max(windowsFor(prompt.ids.size()), windowsFor(negative.ids.size()));
+    const std::vector<int64_t> condIds = windowIds(prompt.ids, windows, tok);
+    const std::vector<int64_t> uncondIds = windowIds(negative.ids, windows, tok);
+    auto encode = [&](const std::vector<int64_t>& ids) {
+        const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
+        return m.text->forward(t).reshape({1, windows * kWindow, -1});
+    };
+    const torch::Tensor condEmbeds = encode(condIds);
+    const bool guided = o.guidance > 1.0;
+    const torch::Tensor context = guided ? torch::cat({encode(uncondIds), condEmbeds}, 0) : condEmbeds;
+
+    DiffusionResult r;
+    r.width = width;
+    r.height = height;
+    r.tokenIds = condIds;
+    r.promptEmbeds = toHost(condEmbeds);
+    r.scheduler = scheduler->className();
+    r.timesteps = scheduler->timesteps();
+
+    // Heatmap rows: per window SOT, its tokens, EOT.
+    std::vector<int64_t> keys;
+    std::vector<int> tokenRow(prompt.ids.size());
+    Heatmaps& hm = r.heatmaps;
+    for (int64_t w = 0; w < windows; ++w) {
+        const int64_t first = w * kWindowTokens;
+        const int64_t last = std::min<int64_t>(static_cast<int64_t>(prompt.ids.size()), first + kWindowTokens);
+        keys.push_back(w * kWindow);
+        hm.rowTokens.push_back(tok.tokenText(tok.startId()));
+        hm.rowIds.push_back(tok.startId());
+        for (int64_t i = first; i < last; ++i) {
+            tokenRow[static_cast<size_t>(i)] = static_cast<int>(keys.size());
+            keys.push_back(w * kWindow + 1 + (i - first));
+            hm.rowTokens.push_back(tok.tokenText(prompt.ids[static_cast<size_t>(i)]));
+            hm.rowIds.push_back(prompt.ids[static_cast<size_t>(i)]);
+        }
+        keys.push_back(w * kWindow + 1 + (last - first));
+        hm.rowTokens.push_back(tok.tokenText(tok.endId()));
+        hm.rowIds.push_back(tok.endId());
+    }
+    std::optional<HeatmapRecorder> recorder;
+    if (o.heatmaps) recorder.emplace(m.unet->crossAttentionLayers(), keys, guided);
+    const CrossAttentionSink sink = recorder ? recorder->sink() : CrossAttentionSink{};
+
+    const auto& timesteps = scheduler->timesteps();
+    const int calls = static_cast<int>(timesteps.size());
+    std::vector<torch::Tensor> trajectory;
+    torch::Tensor x = (noise * scheduler->initNoiseSigma()).to(m.device);
+    trajectory.push_back(x.to(torch::kCPU));
+    if (progress && !progress({"denoising", 0, calls})) throw Cancelled();
+    for (int k = 0; k < calls; ++k) {
+        const auto call = static_cast<size_t>(k);
+        const torch::Tensor input = scheduler->scaleModelInput(guided ? torch::cat({x, x}, 0) : x, call);
+        const torch::Tensor out = m.unet->forward(input, timesteps[call], context, sink);
+        if (recorder) recorder->endCall();
+        torch::Tensor eps;
+        if (guided) {
+            const auto halves = out.chunk(2, 0);
+            eps = halves[0] + o.guidance * (halves[1] - halves[0]);
+        } else {
+            eps = out;
+        }
+        x = scheduler->step(eps, call, x, generator);
+        trajectory.push_back(x.to(torch::kCPU));
+        if (preview && o.previewEvery > 0 && (k + 1) % o.previewEvery == 0 && k + 1 < calls)
+            preview(k + 1, calls, width, height, toRgb(m.vae->decode(x / m.vae->scalingFactor())));
+        if (progress && !progress({"denoising", k + 1, calls})) throw Cancelled();
+    }
+    if (progress && !progress({"decoding", 0, 1})) throw Cancelled();
+    const torch::Tensor image = m.vae->decode(x / m.vae->scalingFactor());
+    r.image = toHost(image);
+    r.rgb = toRgb(image);
+    r.latents = toHost(torch::cat(trajectory, 0));
+
+    if (recorder) {
+        if (progress && !progress({"heatmaps", 0, 1})) throw Cancelled();
+        recorder->finish(hm);
+        hm.gridHeight = static_cast<int>(lh);
+        hm.gridWidth = static_cast<int>(lw);
+        hm.tokenMaps = aggregateHeatmaps(hm, {});
+        // Words: the cleaned prompt split on white space, punctuation its own word, letters and
+        // digits together; each distinct word once, its rows the tokens overlapping any occurrence.
+        static const RegexSplitter words(R"([\p{L}\p{N}]+|[^\s\p{L}\p{N}])");
+        std::vector<std::string> order;
+        std::map<std::string, std::set<int>> rows;
+        for (const auto& [begin, end] : words.match(prompt.text)) {
+            const std::string word = prompt.text.substr(begin, end - begin);
+            if (!rows.count(word)) order.push_back(word);
+            auto& set = rows[word];
+            for (size_t i = 0; i < prompt.ids.size(); ++i)
+                if (prompt.offsets[i].first < end && prompt.offsets[i].second > begin) set.insert(tokenRow[i]);
+        }
+        for (const auto& w : order)
+            if (!rows[w].empty()) hm.words.push_back({w, std::vector<int>(rows[w].begin(), rows[w].end())});
+        hm.wordMaps = wordMapsFrom(hm, hm.tokenMaps);
+        hm.wordMapsImage = resizeMaps(hm.wordMaps, height, width, true);
+    }
+    return r;
+}
+
+}  // namespace spyglass::core

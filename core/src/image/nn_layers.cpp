@@ -1,0 +1,68 @@
+#include "image/nn_layers.h"
+
+#include "models/torch_weights.h"
+
+#include <algorithm>
+
+namespace spyglass::core {
+
+torch::Tensor Weights::operator()(const std::string& name, const std::vector<int64_t>& shape) const
+{
+    return loadWeight(*m_store, m_prefix + name, shape, m_device);
+}
+
+Linear::Linear(const Weights& w, int64_t in, int64_t out, bool withBias) : weight(w("weight", {out, in}))
+{
+    if (withBias) bias = w("bias", {out});
+}
+
+Conv2d::Conv2d(const Weights& w, int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_)
+    : weight(w("weight", {out, in, kernel, kernel})), bias(w("bias", {out})), stride(stride_), padding(padding_)
+{
+}
+
+GroupNorm::GroupNorm(const Weights& w, int64_t groups_, int64_t channels, double eps_)
+    : weight(w("weight", {channels})), bias(w("bias", {channels})), groups(groups_), eps(eps_)
+{
+}
+
+LayerNorm::LayerNorm(const Weights& w, int64_t width_, double eps_) : weight(w("weight", {width_})), bias(w("bias", {width_})), width(width_), eps(eps_)
+{
+}
+
+torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale, torch::Tensor* probs)
+{
+    const int64_t batch = q.size(0);
+    const int64_t perSlice = std::max<int64_t>(1, (int64_t{64} << 20) / std::max<int64_t>(1, q.size(1) * k.size(1)));
+    auto slice = [&](int64_t begin, int64_t end) {
+        const torch::Tensor qs = q.slice(0, begin, end);
+        const torch::Tensor scores = torch::baddbmm(torch::empty({end - begin, q.size(1), k.size(1)}, q.options()), qs,
+                                                    k.slice(0, begin, end).transpose(1, 2), /*beta=*/0, /*alpha=*/scale);
+        return scores.softmax(-1);
+    };
+    if (probs || perSlice >= batch) {
+        const torch::Tensor p = slice(0, batch);
+        if (probs) *probs = p;
+        return torch::bmm(p, v);
+    }
+    std::vector<torch::Tensor> outs;
+    for (int64_t begin = 0; begin < batch; begin += perSlice) {
+        const int64_t end = std::min(batch, begin + perSlice);
+        outs.push_back(torch::bmm(slice(begin, end), v.slice(0, begin, end)));
+    }
+    return torch::cat(outs, 0);
+}
+
+torch::Tensor headsToBatch(const torch::Tensor& x, int64_t heads)
+{
+    const int64_t b = x.size(0), t = x.size(1), d = x.size(2) / heads;
+    return x.reshape({b, t, heads, d}).permute({0, 2, 1, 3}).reshape({b * heads, t, d});
+}
+
+torch::Tensor batchToHeads(const torch::Tensor& x, int64_t heads)
+{
+    const int64_t bh = x.size(0), t = x.size(1), d = x.size(2);
+    return x.reshape({bh / heads, heads, t, d}).permute({0, 2, 1, 3}).reshape({bh / heads, t, heads * d});
+}
+
+}  // namespace spyglass::core

@@ -1,0 +1,51 @@
+#pragma once
+// UNetModel — diffusers' UNet2DConditionModel (unet/ of a Stable Diffusion 1.x/2.x folder): the
+// sinusoidal time embedding, ResNet blocks, Transformer2D blocks with self- and cross-attention
+// and GEGLU feed-forward, down/up sampling and skip connections. Every size comes from
+// config.json (block_out_channels, layers_per_block, attention_head_dim / num_attention_heads,
+// cross_attention_dim, use_linear_projection, …); nothing is hard-coded to SD 1.5.
+// The cross-attention probabilities of the down and up blocks go to an optional sink (DAAM).
+// Thread safety: immutable after load; forward() is reentrant.
+#include "image/nn_layers.h"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spyglass::core {
+
+// One cross-attention layer that DAAM reads, in DAAM's order (up blocks, then down blocks).
+struct CrossAttentionLayer {
+    std::string name;   // e.g. "up_blocks.0.attentions.0.transformer_blocks.0.attn2"
+    std::string block;  // "up" | "down"
+    int64_t heads = 0;
+};
+
+// probs [batch·heads, height·width, keys], rows b·heads + h, query index y·width + x.
+using CrossAttentionSink = std::function<void(int layer, const torch::Tensor& probs, int64_t height, int64_t width)>;
+
+class UNetModel {
+public:
+    static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device);
+    ~UNetModel();
+
+    // sample [B, C, h, w], timestep (a float, broadcast to the batch), context [B, S, D] → [B, C, h, w].
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
+                                        const CrossAttentionSink& sink = {}) const;
+
+    [[nodiscard]] int64_t inChannels() const;
+    [[nodiscard]] int64_t sampleSize() const;
+    [[nodiscard]] int64_t contextWidth() const;
+    // 2^(number of down blocks that downsample): latent sizes must be multiples of it.
+    [[nodiscard]] int64_t downsampleFactor() const;
+    [[nodiscard]] const std::vector<CrossAttentionLayer>& crossAttentionLayers() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace spyglass::core
