@@ -7,6 +7,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 set_package_properties(nlohmann_json PROPERTIES TYPE REQUIRED PURPOSE "config, tokenizer and report JSON")
 find_package(ICU REQUIRED COMPONENTS uc i18n)
 set_package_properties(ICU PROPERTIES TYPE REQUIRED PURPOSE "Unicode-exact pre-tokenization regexes")
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs)
+set_package_properties(OpenCV PROPERTIES TYPE REQUIRED PURPOSE "heatmap colormaps, overlays and image files (libopencv-dev)")
 find_package(Threads REQUIRED)
 
 # libtorch's exported flags add -D_GLIBCXX_USE_CXX11_ABI; keep them but wrap the target so that

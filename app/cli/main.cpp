@@ -24,13 +24,14 @@ const char* const kUsage =
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
     "  eval       measure counting, addition, recall and prose perplexity\n"
     "  render     draw a view of a report as PNG, SVG or PDF (headless)\n"
+    "  diffuse    Stable Diffusion image with per-word heatmaps (DAAM)\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
 
 // Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
 const std::map<std::string, std::string> kPlanned = {
-    {"diffuse", "the image-model engine"}, {"compare-prompts", "the prompt lab"}};
+    {"compare-prompts", "the prompt lab"}};
 
 }  // namespace
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv)
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
+        if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train") return spyglass::cli::runTrain(args);
         if (command == "eval") return spyglass::cli::runEval(args);
 #ifdef SPYGLASS_HAVE_RENDER

@@ -1,5 +1,6 @@
 // spyglass-cli on the fixture model: every subcommand, its JSON contract, and one-line errors
 // naming the input (DESIGN.md §4, issue #2).
+#include "cli_support.h"
 #include "test_support.h"
 
 #include "spyglass/language_model.h"
@@ -15,37 +16,6 @@
 using namespace spyglass::test;
 
 namespace {
-
-struct CliRun {
-    int code = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string quote(const std::string& s)
-{
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-CliRun cli(const std::vector<std::string>& args)
-{
-    TempDir dir;
-    std::string command = quote(SPYGLASS_CLI_PATH);
-    for (const auto& a : args) command += " " + quote(a);
-    command += " 2>" + quote((dir / "err").string());
-    CliRun run;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::array<char, 4096> buffer{};
-    size_t n;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-    const int status = ::pclose(pipe);
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(dir / "err");
-    run.err.assign(std::istreambuf_iterator<char>(err), {});
-    return run;
-}
 
 const std::string kModel = fixture("gpt2-tiny-random").string();
 
@@ -124,8 +94,9 @@ TEST(Cli, ErrorsAreOneLineAndNameTheInput)
     const CliRun unknown = cli({"tokenize", "--bogus"});
     EXPECT_NE(unknown.err.find("unknown option --bogus"), std::string::npos);
     const CliRun cuda = cli({"generate", "--model", kModel, "--prompt", "x", "--device", "cuda"});
-    if (!spyglass::core::cudaAvailable())
+    if (!spyglass::core::cudaAvailable()) {
         EXPECT_NE(cuda.err.find("device 'cuda' is not available"), std::string::npos) << cuda.err;
+    }
     const CliRun badIds = cli({"generate", "--model", kModel, "--ids", "1,x"});
     EXPECT_NE(badIds.err.find("--ids expects comma-separated token ids, got 'x'"), std::string::npos);
     const CliRun threads = cli({"generate", "--model", kModel, "--prompt", "x", "--threads", "0"});

@@ -1,0 +1,197 @@
+// `spyglass-cli diffuse`: a Stable Diffusion image with per-word DAAM heatmaps (overlays,
+// index.json) and, with --trace, the numbers behind them.
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "spyglass/diffusion.h"
+#include "spyglass/error.h"
+#include "spyglass/heatmap_overlay.h"
+#include "spyglass/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iostream>
+
+namespace spyglass::cli {
+
+namespace {
+
+std::string fileSafe(const std::string& word)
+{
+    std::string out;
+    for (unsigned char c : word) {
+        if (std::isalnum(c)) {
+            out += static_cast<char>(c);
+        } else {
+            static const char* hex = "0123456789abcdef";
+            out += 'x';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out.substr(0, 40);
+}
+
+void parseSize(const std::string& text, int& width, int& height)
+{
+    const size_t x = text.find('x');
+    try {
+        if (x == std::string::npos) throw std::invalid_argument("no x");
+        size_t used = 0;
+        width = std::stoi(text.substr(0, x), &used);
+        if (used != x) throw std::invalid_argument("width");
+        height = std::stoi(text.substr(x + 1), &used);
+        if (used != text.size() - x - 1) throw std::invalid_argument("height");
+    } catch (const std::exception&) {
+        throw UsageError("--size expects WxH (e.g. 512x512), got '" + text + "'");
+    }
+}
+
+}  // namespace
+
+int runDiffuse(const std::vector<std::string>& args)
+{
+    ArgParser parser("diffuse", "--model DIR --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
+    parser.addOption("model", "DIR", "diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/, …)");
+    parser.addOption("device", "cpu|cuda", "where to run (default cpu)");
+    parser.addOption("threads", "N", "CPU threads");
+    parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
+    parser.addOption("negative", "T", "negative prompt (default empty)");
+    parser.addOption("steps", "N", "denoising steps (default 20)");
+    parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
+    parser.addOption("scheduler", "NAME", "ddim, euler, euler_a or pndm, built from the folder's scheduler config (default: the folder's)");
+    parser.addOption("scheduler-config", "F", "a scheduler_config.json whose _class_name chooses the scheduler");
+    parser.addOption("seed", "S", "seed of the initial noise (torch.Generator().manual_seed(S) on CPU; default 0)");
+    parser.addOption("init-latents", "F", "safetensors with 'latents' [1,C,h,w]: the unscaled initial noise");
+    parser.addOption("size", "WxH", "image size in pixels, multiples of 8 (default: the model's)");
+    parser.addOption("out", "FILE", "image PNG to write");
+    parser.addOption("heatmaps", "DIR", "write one overlay PNG per word and DIR/index.json");
+    parser.addOption("colormap", "NAME", "overlay colormap: jet (default), turbo, viridis, inferno, magma, plasma, hot, bone");
+    parser.addOption("alpha", "A", "overlay opacity in [0, 1] (default 0.5)");
+    parser.addOption("threshold", "T", "colour only pixels whose normalised map exceeds T (DAAM's mask uses 0.4)");
+    parser.addOption("trace", "F", "safetensors with token_ids, prompt_embeds, latents, image, token_maps, word_maps, word_maps_image");
+    parser.parse(args);
+    if (parser.helpRequested()) {
+        std::cout << parser.helpText()
+                  << "\nGenerates an image natively (libtorch) and records every cross-attention map of the UNet's down\n"
+                     "and up blocks; per-word heatmaps are DAAM's (castorini/daam 0.2.0) at the latent grid, bicubic-\n"
+                     "upsampled and min-max normalised for the overlays. Progress goes to stderr.\n";
+        return 0;
+    }
+    const std::string modelPath = parser.required("model");
+    const std::string outPath = parser.required("out");
+    core::DiffusionOptions o;
+    o.prompt = parser.required("prompt");
+    o.negativePrompt = parser.value("negative").value_or("");
+    o.steps = parser.intValue("steps", 20);
+    o.guidance = parser.doubleValue("guidance", 7.5);
+    if (parser.has("scheduler") && parser.has("scheduler-config")) throw UsageError("give --scheduler or --scheduler-config, not both");
+    o.scheduler = parser.value("scheduler").value_or("");
+    if (!o.scheduler.empty() && o.scheduler != "ddim" && o.scheduler != "euler" && o.scheduler != "euler_a" && o.scheduler != "pndm")
+        throw UsageError("--scheduler must be ddim, euler, euler_a or pndm (got '" + o.scheduler + "')");
+    o.schedulerConfig = parser.value("scheduler-config").value_or("");
+    if (parser.has("seed") && parser.has("init-latents")) throw UsageError("give --seed or --init-latents, not both");
+    const long long seed = parser.intValue("seed", 0);
+    if (seed < 0) throw UsageError("--seed must be ≥ 0");
+    o.seed = static_cast<uint64_t>(seed);
+    if (auto latents = parser.value("init-latents")) {
+        const auto file = core::SafetensorsFile::open(*latents);
+        if (!file->find("latents")) throw core::Error(*latents + ": has no tensor named 'latents'");
+        o.initLatents = file->readFloat("latents");
+    }
+    if (auto size = parser.value("size")) parseSize(*size, o.width, o.height);
+    core::OverlayOptions overlay;
+    overlay.colormap = parser.value("colormap").value_or("jet");
+    overlay.alpha = parser.doubleValue("alpha", 0.5);
+    if (parser.has("threshold")) overlay.threshold = parser.doubleValue("threshold", 0.4);
+    const auto& names = core::colormapNames();
+    if (std::find(names.begin(), names.end(), overlay.colormap) == names.end())
+        throw UsageError("--colormap '" + overlay.colormap + "' is not known (jet, turbo, viridis, inferno, magma, plasma, hot, bone)");
+    if (!(overlay.alpha >= 0 && overlay.alpha <= 1)) throw UsageError("--alpha must be in [0, 1]");
+    o.heatmaps = parser.has("heatmaps") || parser.has("trace");
+    const std::string device = applyRuntimeOptions(parser);
+
+    auto model = core::DiffusionModel::load(modelPath, device);
+    const core::DiffusionResult r = model->generate(o, [](const core::Progress& p) {
+        logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));
+        return true;
+    });
+    core::writeRgbPng(r.rgb, r.width, r.height, outPath);
+    logProgress("wrote " + outPath, true);
+
+    const core::Heatmaps& h = r.heatmaps;
+    if (auto dirOption = parser.value("heatmaps")) {
+        const std::filesystem::path dir = *dirOption;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw core::Error(dir.string() + ": cannot create the folder (" + ec.message() + ")");
+        const auto pixels = static_cast<size_t>(r.width) * static_cast<size_t>(r.height);
+        const auto cells = static_cast<size_t>(h.gridWidth) * static_cast<size_t>(h.gridHeight);
+        double total = 0;
+        for (float v : h.wordMaps.values) total += v;
+        nlohmann::json words = nlohmann::json::array();
+        for (size_t i = 0; i < h.words.size(); ++i) {
+            const float* image = h.wordMapsImage.values.data() + i * pixels;
+            const float* latent = h.wordMaps.values.data() + i * cells;
+            const std::string file = (i < 10 ? "0" : "") + std::to_string(i) + "-" + fileSafe(h.words[i].word) + ".png";
+            core::writeRgbPng(core::overlayHeatmap(r.rgb, r.width, r.height, image, overlay), r.width, r.height, dir / file);
+            double sum = 0, max = 0;
+            for (size_t c = 0; c < cells; ++c) {
+                sum += latent[c];
+                max = std::max(max, double(latent[c]));
+            }
+            const size_t peak = static_cast<size_t>(std::max_element(image, image + pixels) - image);
+            std::vector<std::string> tokens;
+            for (int row : h.words[i].rows) tokens.push_back(h.rowTokens[static_cast<size_t>(row)]);
+            words.push_back({{"word", h.words[i].word},
+                             {"overlay", file},
+                             {"tokens", tokens},
+                             {"rows", h.words[i].rows},
+                             {"mean", sum / static_cast<double>(cells)},
+                             {"max", max},
+                             {"share", total > 0 ? sum / total : 0.0},
+                             {"peak", {{"x", peak % static_cast<size_t>(r.width)}, {"y", peak / static_cast<size_t>(r.width)}}}});
+        }
+        nlohmann::json index{{"image", std::filesystem::absolute(outPath).string()},
+                             {"prompt", o.prompt},
+                             {"negative_prompt", o.negativePrompt},
+                             {"scheduler", r.scheduler},
+                             {"steps", o.steps},
+                             {"unet_calls", r.timesteps.size()},
+                             {"guidance", o.guidance},
+                             {"seed", o.initLatents ? nlohmann::json(nullptr) : nlohmann::json(o.seed)},
+                             {"size", {r.width, r.height}},
+                             {"grid", {h.gridWidth, h.gridHeight}},
+                             {"colormap", overlay.colormap},
+                             {"alpha", overlay.alpha},
+                             {"threshold", overlay.threshold ? nlohmann::json(*overlay.threshold) : nlohmann::json(nullptr)},
+                             {"heatmap_method", "DAAM (castorini/daam 0.2.0): cross-attention of the down and up blocks, conditional half, summed over UNet calls, bicubic to the latent grid, clamped at 0, mean over layers and heads; word = mean of its tokens; overlays bicubic to the image and min-max normalised"},
+                             {"words", words}};
+        std::ofstream(dir / "index.json.tmp") << index.dump(2) << '\n';
+        std::filesystem::rename(dir / "index.json.tmp", dir / "index.json", ec);
+        if (ec) throw core::Error((dir / "index.json").string() + ": cannot write (" + ec.message() + ")");
+        logProgress("wrote " + std::to_string(h.words.size()) + " overlays and " + (dir / "index.json").string(), true);
+    }
+    if (auto tracePath = parser.value("trace")) {
+        core::SafetensorsWriter w;
+        w.addInt64("token_ids", r.tokenIds);
+        w.addFloat("prompt_embeds", r.promptEmbeds);
+        w.addFloat("latents", r.latents);
+        w.addFloat("image", r.image);
+        w.addFloat("token_maps", h.tokenMaps);
+        w.addFloat("word_maps", h.wordMaps);
+        w.addFloat("word_maps_image", h.wordMapsImage);
+        std::string words;
+        for (const auto& word : h.words) words += (words.empty() ? "" : "\n") + word.word;
+        w.setMetadata("words", words);
+        w.setMetadata("scheduler", r.scheduler);
+        w.write(*tracePath);
+        logProgress("wrote " + *tracePath, true);
+    }
+    return 0;
+}
+
+}  // namespace spyglass::cli
