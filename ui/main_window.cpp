@@ -7,6 +7,7 @@
 #include "views/error_banner.h"
 #include "views/factors_view.h"
 #include "views/figure_export.h"
+#include "views/image_view.h"
 #include "views/lens_view.h"
 #include "views/projection_view.h"
 #include "views/saliency_view.h"
@@ -80,7 +81,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_saliency(new SaliencyView(m_selection)),
       m_lens(new LensView(m_selection)),
       m_factors(new FactorsView(m_selection)),
-      m_projection(new ProjectionView(m_selection))
+      m_projection(new ProjectionView(m_selection)),
+      m_image(new ImageView)
 {
     setWindowTitle(QStringLiteral("Spyglass %1").arg(QString::fromLatin1(kVersion)));
     m_prompt->setPlaceholderText(tr("Type a prompt, then press Run (Ctrl+Return)"));
@@ -104,6 +106,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_lens, tr("Logit lens"));
     m_tabs->addTab(m_factors, tr("Factors"));
     m_tabs->addTab(m_projection, tr("Activation map"));
+    m_tabs->addTab(m_image, tr("Image"));
 
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
@@ -133,8 +136,24 @@ MainWindow::MainWindow(QWidget* parent)
     connect(browse, &QPushButton::clicked, this, &MainWindow::chooseModel);
     connect(m_runButton, &QPushButton::clicked, this, &MainWindow::run);
     connect(m_cancelButton, &QPushButton::clicked, m_service, &InferenceService::cancel);
-    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, [this] { if (m_runButton->isEnabled()) run(); });
-    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this, [this] { if (m_runButton->isEnabled()) run(); });
+    auto runCurrent = [this] {
+        if (!m_runButton->isEnabled()) return;
+        if (m_tabs->currentWidget() == m_image) runImage(m_image->request());
+        else run();
+    };
+    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, runCurrent);
+    new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this, runCurrent);
+    connect(m_image, &ImageView::runRequested, this, &MainWindow::runImage);
+    connect(m_image, &ImageView::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_service, &InferenceService::imagePreviewReady, m_image, &ImageView::showPreview);
+    connect(m_service, &InferenceService::imageReady, this, [this](const DiffusionResultPtr& result) {
+        m_image->setResult(result);
+        m_image->setBusy(false);
+        setRunning(false);
+        m_progress->setRange(0, 1);
+        m_progress->setValue(1);
+        m_progress->setFormat(tr("done"));
+    });
     new QShortcut(QKeySequence(Qt::Key_Escape), this, [this] { m_service->cancel(); });
     connect(m_service, &InferenceService::progressed, this, [this](const QString& stage, int done, int total) {
         m_progress->setRange(0, std::max(total, 0));
@@ -186,12 +205,14 @@ MainWindow::MainWindow(QWidget* parent)
         m_projection->setRecomputing(false);
         m_banner->showMessage(message);
         setRunning(false);
+        m_image->setBusy(false);
         m_progress->setFormat(tr("failed"));
     });
     connect(m_service, &InferenceService::generationCancelled, this, [this] {
         m_factors->setRecomputing(false);
         m_projection->setRecomputing(false);
         setRunning(false);
+        m_image->setBusy(false);
         m_progress->setFormat(tr("cancelled"));
     });
 }
@@ -342,6 +363,20 @@ void MainWindow::chooseModel()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
     if (!dir.isEmpty()) m_modelPath->setText(dir);
+}
+
+void MainWindow::runImage(DiffusionRequest request)
+{
+    m_banner->hide();
+    if (request.modelPath.isEmpty()) {
+        m_banner->showMessage(tr("Choose an image model folder first (Image tab, Open…)."));
+        return;
+    }
+    request.device = m_device->currentData().toString();
+    request.threads = m_threads->value();
+    setRunning(true);
+    m_image->setBusy(true);
+    m_service->submitDiffusion(std::move(request));
 }
 
 void MainWindow::setRunning(bool running)
@@ -556,6 +591,18 @@ FigureCaption MainWindow::currentCaption() const
 QString MainWindow::exportCurrentView(const QString& path, int dpi)
 {
     QWidget* view = m_tabs->currentWidget();
+    if (view == m_image) {
+        if (!m_image->result()) return tr("Generate an image first.");
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        if (suffix == QLatin1String("png")) {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly) || !m_image->shownImage().save(&file, "PNG") || !file.commit())
+                return tr("%1: cannot write").arg(path);
+            return {};
+        }
+        if (suffix == QLatin1String("csv")) return tr("%1: use Export image, overlays and maps… in the Image tab for the maps").arg(path);
+        return exportFigure(view, path, dpi, {});
+    }
     if (QFileInfo(path).suffix().toLower() == QLatin1String("csv")) {
         QString csv;
         if (view == m_saliency) csv = m_saliency->toCsv();

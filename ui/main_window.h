@@ -5,6 +5,7 @@
 #include "theme.h"
 #include "views/figure_caption.h"
 #include "worker/analysis_request.h"
+#include "worker/diffusion_request.h"
 
 #include <QJsonObject>
 #include <QMainWindow>
@@ -26,6 +27,7 @@ class ErrorBanner;
 class FactorsView;
 class InferenceService;
 class LensView;
+class ImageView;
 class ProjectionView;
 class SaliencyView;
 class TokenSelection;
@@ -45,6 +47,7 @@ public:
     [[nodiscard]] LensView* lensView() const { return m_lens; }
     [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
     [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
+    [[nodiscard]] ImageView* imageView() const { return m_image; }
     [[nodiscard]] QTabWidget* tabs() const { return m_tabs; }
     [[nodiscard]] TokenSelection* selection() const { return m_selection; }
     [[nodiscard]] const ReportPtr& report() const { return m_report; }
@@ -66,6 +69,7 @@ private:
     void buildMenus();
     QWidget* buildSettings();
     void chooseModel();
+    void runImage(DiffusionRequest request);
     [[nodiscard]] FigureCaption currentCaption() const;
     void setRunning(bool running);
     void onReport(const ReportPtr& report);
@@ -100,6 +104,7 @@ private:
     LensView* m_lens;
     FactorsView* m_factors;
     ProjectionView* m_projection;
+    ImageView* m_image;
     ReportPtr m_report;
     QStringList m_methods;
     QMenu* m_recentModels = nullptr;

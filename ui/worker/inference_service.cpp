@@ -8,6 +8,7 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
 {
     qRegisterMetaType<ReportPtr>();
     qRegisterMetaType<core::SaliencyRow>();
+    qRegisterMetaType<DiffusionResultPtr>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -40,6 +41,12 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::reportReady, this, [this](quint64 id, const ReportPtr& report) {
         if (id == m_latest) emit reportReady(report);
     });
+    connect(m_worker, &InferenceWorker::imagePreviewReady, this, [this](quint64 id, int step, int total, const QImage& image) {
+        if (id == m_latest) emit imagePreviewReady(step, total, image);
+    });
+    connect(m_worker, &InferenceWorker::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
+        if (id == m_latest) emit imageReady(result);
+    });
     m_thread.start();
 }
 
@@ -63,6 +70,7 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
 quint64 InferenceService::submit(GenerationRequest request) { return dispatch(std::move(request), &InferenceWorker::run); }
 quint64 InferenceService::submitAnalysis(AnalysisRequest request) { return dispatch(std::move(request), &InferenceWorker::runAnalysis); }
 quint64 InferenceService::submitSection(SectionRequest request) { return dispatch(std::move(request), &InferenceWorker::runSection); }
+quint64 InferenceService::submitDiffusion(DiffusionRequest request) { return dispatch(std::move(request), &InferenceWorker::runDiffusion); }
 
 void InferenceService::cancel() { m_worker->requestCancel(); }
 

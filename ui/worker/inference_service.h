@@ -3,8 +3,10 @@
 // id and makes it the newest (older runs stop); only the newest request's signals come out.
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
+#include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 
+#include <QImage>
 #include <QObject>
 #include <QThread>
 #include <QStringList>
@@ -23,6 +25,7 @@ public:
     quint64 submit(GenerationRequest request);
     quint64 submitAnalysis(AnalysisRequest request);
     quint64 submitSection(SectionRequest request);
+    quint64 submitDiffusion(DiffusionRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 
@@ -36,6 +39,8 @@ signals:
     void reportReady(const spyglass::ui::ReportPtr& report);
     void promptTokensReady(const QStringList& tokens);
     void partialReportReady(const spyglass::ui::ReportPtr& report);
+    void imagePreviewReady(int step, int total, const QImage& image);
+    void imageReady(const spyglass::ui::DiffusionResultPtr& result);
 
 private:
     template <typename Request>

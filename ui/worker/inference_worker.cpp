@@ -21,6 +21,17 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
     return *m_model;
 }
 
+core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device)
+{
+    const QString key = path + QLatin1Char('|') + device;
+    if (!m_diffusion || key != m_diffusionKey) {
+        m_diffusion.reset();
+        m_diffusion = core::DiffusionModel::load(path.toStdString(), device.toStdString());
+        m_diffusionKey = key;
+    }
+    return *m_diffusion;
+}
+
 core::ProgressCallback InferenceWorker::progressFor(quint64 id)
 {
     // Cancels when asked or superseded; signals at most ~10 times a second (and at each stage end).
@@ -126,6 +137,25 @@ void InferenceWorker::run(const GenerationRequest& request)
         const core::GenerationResult result = lm.generate(prompt, request.sampling, progress, onToken);
         const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : QString();
         emit generationFinished(id, text, QVector<int>(result.generatedIds.begin(), result.generatedIds.end()));
+    });
+}
+
+}  // namespace spyglass::ui
+
+namespace spyglass::ui {
+
+void InferenceWorker::runDiffusion(const DiffusionRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        emit progressed(id, tr("loading image model"), 0, 0);
+        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device);
+        auto preview = [&](int step, int total, int width, int height, const std::vector<uint8_t>& rgb) {
+            const QImage image(rgb.data(), width, height, width * 3, QImage::Format_RGB888);
+            emit imagePreviewReady(id, step, total, image.copy());
+        };
+        auto result = std::make_shared<const core::DiffusionResult>(sd.generate(request.options, progressFor(id), preview));
+        emit imageReady(id, result);
     });
 }
 

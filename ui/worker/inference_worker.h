@@ -5,8 +5,10 @@
 // generationFailed: nothing reaches the event loop.
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
 #include "worker/analysis_request.h"
+#include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 
+#include <QImage>
 #include <QObject>
 #include <QStringList>
 #include <QVector>
@@ -31,6 +33,7 @@ public:
     void run(const GenerationRequest& request);
     void runAnalysis(const AnalysisRequest& request);
     void runSection(const SectionRequest& request);
+    void runDiffusion(const DiffusionRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -44,9 +47,13 @@ signals:
     void promptTokensReady(quint64 id, const QStringList& tokens);
     // While generating: a report holding the tokens so far and the lens columns computed so far.
     void partialReportReady(quint64 id, const spyglass::ui::ReportPtr& report);
+    // Image generation: decoded previews every few steps, then the result.
+    void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
+    void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);
+    core::DiffusionModel& diffusionModel(const QString& path, const QString& device);
     core::ProgressCallback progressFor(quint64 id);
     template <typename Body>
     void guarded(quint64 id, int threads, Body&& body);
@@ -55,6 +62,8 @@ private:
     std::atomic<bool> m_cancelled{false};
     std::unique_ptr<core::LanguageModel> m_model;
     QString m_modelKey;
+    std::unique_ptr<core::DiffusionModel> m_diffusion;
+    QString m_diffusionKey;
 };
 
 }  // namespace spyglass::ui

@@ -1,0 +1,120 @@
+// The Image tab on the tiny reference pipeline: a run through the window's worker thread shows
+// previews then the image and the prompt's words; a clicked word overlays its heatmap; opacity,
+// threshold, layer and step filters change what is shown; the grid holds every word; export
+// writes image, overlays and maps; a broken folder shows the banner (#6).
+#include "main_window.h"
+#include "views/error_banner.h"
+#include "views/image_view.h"
+#include "worker/inference_service.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace spyglass::ui;
+
+class ImageViewTest : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        m_window = new MainWindow;
+        m_window->resize(1200, 800);
+        m_window->show();
+        m_window->tabs()->setCurrentWidget(m_window->imageView());
+        ImageView* view = m_window->imageView();
+        view->setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random"));
+        view->setPrompt(QStringLiteral("a photo of a hand, masterpiece, best quality, detailed fingers"));
+        DiffusionRequest request = view->request();
+        request.options.steps = 4;
+        request.options.scheduler = "euler";
+        request.options.previewEvery = 1;
+        QSignalSpy previews(m_window->service(), &InferenceService::imagePreviewReady);
+        QSignalSpy ready(m_window->service(), &InferenceService::imageReady);
+        QMetaObject::invokeMethod(m_window, [&] { emit view->runRequested(request); });
+        QVERIFY(ready.wait(60000));
+        QCOMPARE(previews.count(), 3);
+    }
+    void cleanupTestCase() { delete m_window; }
+
+    void showsTheWordsAndOverlaysTheClickedOne()
+    {
+        ImageView* view = m_window->imageView();
+        QCOMPARE(view->words(), (QStringList{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality", "detailed", "fingers"}));
+        const QImage plain = view->shownImage();
+        QCOMPARE(plain.size(), QSize(64, 64));
+        view->selectWord(3);
+        const QImage hand = view->shownImage();
+        QVERIFY(hand != plain);
+        view->setOpacity(0.0);
+        QCOMPARE(view->shownImage().convertToFormat(QImage::Format_RGB888), plain.convertToFormat(QImage::Format_RGB888));
+        view->setOpacity(0.8);
+        const QImage strong = view->shownImage();
+        view->setThreshold(0.999);  // only the hottest pixels keep colour
+        int unchanged = 0;
+        const QImage masked = view->shownImage();
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 64; ++x) unchanged += masked.pixel(x, y) == plain.pixel(x, y) ? 1 : 0;
+        QVERIFY(unchanged > 64 * 64 * 9 / 10);
+        view->setThreshold(std::nullopt);
+        QCOMPARE(view->shownImage(), strong);
+    }
+
+    void filtersByLayerAndStep()
+    {
+        ImageView* view = m_window->imageView();
+        view->selectWord(3);
+        QCOMPARE(view->layerFilterCount(), 1 + 2 + 2 + 10);  // all, up/down, two resolutions, each layer
+        const QImage all = view->shownImage();
+        view->setLayerFilter(5);  // one resolution only
+        QVERIFY(view->shownImage() != all);
+        view->setLayerFilter(0);
+        QCOMPARE(view->shownImage(), all);
+        view->setStep(0);  // the first UNet call only
+        QVERIFY(view->shownImage() != all);
+        view->setStep(-1);
+        QCOMPARE(view->shownImage(), all);
+    }
+
+    void gridAndExport()
+    {
+        ImageView* view = m_window->imageView();
+        view->setGridShown(true);
+        QCOMPARE(view->gridCellCount(), 10);
+        view->setGridShown(false);
+        QTemporaryDir dir;
+        QCOMPARE(view->exportTo(dir.filePath(QStringLiteral("out"))), QString());
+        for (const char* name : {"image.png", "overlay-00.png", "overlay-09.png", "word_maps.csv", "index.json"})
+            QVERIFY2(QFile::exists(dir.filePath(QStringLiteral("out/") + QLatin1String(name))), name);
+        QFile csv(dir.filePath(QStringLiteral("out/word_maps.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readAll().count('\n'), 1 + 10 * 32 * 32);
+        QCOMPARE(m_window->exportCurrentView(dir.filePath(QStringLiteral("shown.png"))), QString());
+        QCOMPARE(QImage(dir.filePath(QStringLiteral("shown.png"))).size(), QSize(64, 64));
+    }
+
+    void brokenFolderShowsTheBanner()
+    {
+        QTemporaryDir dir;
+        QDir().mkpath(dir.filePath(QStringLiteral("sd")));
+        ImageView* view = m_window->imageView();
+        DiffusionRequest request = view->request();
+        request.modelPath = dir.filePath(QStringLiteral("sd"));
+        QSignalSpy failed(m_window->service(), &InferenceService::generationFailed);
+        QMetaObject::invokeMethod(m_window, [&] { emit view->runRequested(request); });
+        QVERIFY(failed.wait(30000));
+        QVERIFY(m_window->errorBanner()->message().contains(QStringLiteral("the folder is empty")));
+        QVERIFY(view->result());  // the last image stays
+    }
+
+private:
+    MainWindow* m_window = nullptr;
+};
+
+QTEST_MAIN(ImageViewTest)
+#include "image_view_test.moc"
