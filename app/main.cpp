@@ -1,5 +1,8 @@
-// spyglass — the desktop app. `spyglass [MODEL_DIR] [--prompt T]`, `--version`, `--help`.
+// spyglass — the desktop app. `spyglass [MODEL_DIR] [--prompt T] [--run] [--session F]
+// [--image-model DIR [--image-prompt T] [--word N]]`, `--version`, `--help`.
 #include "main_window.h"
+#include "views/image_view.h"
+#include "worker/inference_service.h"
 
 #include "spyglass/runtime.h"
 #include "spyglass/version.h"
@@ -70,6 +73,14 @@ int main(int argc, char** argv)
     const QCommandLineOption runOption(QStringLiteral("run"), QStringLiteral("run the prompt right away"));
     // Listed for --help; the value was taken out of argv above.
     const QCommandLineOption sessionOption(QStringLiteral("session"), QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
+    const QCommandLineOption imageModelOption(QStringLiteral("image-model"),
+                                              QStringLiteral("open the Image tab on this diffusers Stable Diffusion folder"), QStringLiteral("DIR"));
+    const QCommandLineOption imagePromptOption(QStringLiteral("image-prompt"), QStringLiteral("prompt for the Image tab"), QStringLiteral("T"));
+    const QCommandLineOption wordOption(QStringLiteral("word"), QStringLiteral("with --run: overlay this word's heatmap when the image is ready"),
+                                       QStringLiteral("N"));
+    parser.addOption(imageModelOption);
+    parser.addOption(imagePromptOption);
+    parser.addOption(wordOption);
     parser.addOption(sessionOption);
     parser.addOption(promptOption);
     parser.addOption(runOption);
@@ -79,7 +90,21 @@ int main(int argc, char** argv)
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
     if (!session.isEmpty()) window.openSession(session);
+    const bool image = parser.isSet(imageModelOption);
+    if (image) {
+        window.imageView()->setModelPath(parser.value(imageModelOption));
+        if (parser.isSet(imagePromptOption)) window.imageView()->setPrompt(parser.value(imagePromptOption));
+        window.tabs()->setCurrentWidget(window.imageView());
+        if (parser.isSet(wordOption)) {
+            const int word = parser.value(wordOption).toInt();
+            QObject::connect(window.service(), &spyglass::ui::InferenceService::imageReady, &window,
+                             [&window, word] { window.imageView()->selectWord(word); }, Qt::QueuedConnection);
+        }
+    }
     window.show();
-    if (parser.isSet(runOption)) window.run();
+    if (parser.isSet(runOption)) {
+        if (image) window.runImage(window.imageView()->request());
+        else window.run();
+    }
     return QApplication::exec();
 }

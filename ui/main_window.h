@@ -40,6 +40,8 @@ public:
     void setModelPath(const QString& path);
     void setPrompt(const QString& prompt);
     void run();
+    // Generates an image with the Image tab's request (device and threads from the settings).
+    void runImage(DiffusionRequest request);
     [[nodiscard]] QString outputText() const;
     [[nodiscard]] ErrorBanner* errorBanner() const { return m_banner; }
     [[nodiscard]] InferenceService* service() const { return m_service; }
@@ -69,7 +71,6 @@ private:
     void buildMenus();
     QWidget* buildSettings();
     void chooseModel();
-    void runImage(DiffusionRequest request);
     [[nodiscard]] FigureCaption currentCaption() const;
     void setRunning(bool running);
     void onReport(const ReportPtr& report);
