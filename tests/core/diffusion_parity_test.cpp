@@ -19,10 +19,12 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <functional>
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
 using spyglass::test::fixture;
+using spyglass::test::TempDir;
 
 namespace {
 
@@ -274,4 +276,69 @@ TEST(Diffusion, SeedGivesDiffusersInitialNoise)
     EXPECT_TRUE(allClose(slice(r.latents, 0), slice(refData("initial_noise"), 0), 0, 0));  // init_noise_sigma 1 for DDIM
     EXPECT_TRUE(r.heatmaps.layers.empty());
     EXPECT_EQ(r.scheduler, "DDIMScheduler");
+}
+
+namespace {
+
+// Rewrites every tensor of `from` into `to`, letting `change` rename/reshape/convert each.
+void rewriteWeights(const std::filesystem::path& from, const std::filesystem::path& to,
+                    const std::function<void(const std::string&, HostTensor&, DType&)>& change)
+{
+    const auto file = SafetensorsFile::open(from);
+    SafetensorsWriter w;
+    for (const auto& view : file->tensors()) {
+        HostTensor t = file->readFloat(view.name);
+        DType dtype = DType::F32;
+        change(view.name, t, dtype);
+        w.addFloat(view.name, t, dtype);
+    }
+    w.write(to);
+}
+
+}  // namespace
+
+TEST(UNet, Sd2StyleLinearProjectionsAndHeadListsGiveTheSameOutput)
+{
+    // SD 2.x uses Linear proj_in/proj_out and per-block head lists: a 1x1 convolution is the same
+    // linear map, so the converted UNet must reproduce diffusers' output.
+    TempDir dir;
+    std::filesystem::create_directories(dir / "unet");
+    nlohmann::json config = nlohmann::json::parse(std::ifstream(sd() / "unet/config.json"));
+    config["use_linear_projection"] = true;
+    config["attention_head_dim"] = nullptr;
+    config["num_attention_heads"] = {8, 8};
+    std::ofstream(dir / "unet/config.json") << config.dump();
+    rewriteWeights(sd() / "unet/diffusion_pytorch_model.safetensors", dir / "unet/diffusion_pytorch_model.safetensors",
+                   [](const std::string& name, HostTensor& t, DType& dtype) {
+                       if ((name.find("proj_in.weight") != std::string::npos || name.find("proj_out.weight") != std::string::npos) &&
+                           t.shape.size() == 4)
+                           t.shape = {t.shape[0], t.shape[1]};
+                   });
+    const auto unet = UNetModel::load(dir / "unet", torch::kCPU);
+    c10::InferenceMode guard;
+    const torch::Tensor context = torch::cat({refTensor("negative.embeds"), refTensor("prompt.embeds")}, 0);
+    const torch::Tensor input = refTensor("ddim.latents")[0];
+    const torch::Tensor out = unet->forward(torch::stack({input, input}), refTensor("ddim.timesteps")[0].item<double>(), context);
+    EXPECT_TRUE(allClose(toHost(out), refData("ddim.unet_out.call0"), 5e-5, 0));
+}
+
+TEST(Diffusion, HalfPrecisionWeightsLoad)
+{
+    // F16 and BF16 files load (converted to float32); the text encoder stays close to F32.
+    for (const DType storeAs : {DType::F16, DType::BF16}) {
+        TempDir dir;
+        std::filesystem::copy(sd(), dir / "sd", std::filesystem::copy_options::recursive);
+        rewriteWeights(sd() / "text_encoder/model.safetensors", dir / "sd/text_encoder/model.safetensors",
+                       [&](const std::string&, HostTensor&, DType& dtype) { dtype = storeAs; });
+        rewriteWeights(sd() / "unet/diffusion_pytorch_model.safetensors", dir / "sd/unet/diffusion_pytorch_model.safetensors",
+                       [&](const std::string&, HostTensor&, DType& dtype) { dtype = storeAs; });
+        auto model = DiffusionModel::load(dir / "sd");
+        DiffusionOptions o;
+        o.prompt = kPrompt;
+        o.steps = 2;
+        o.scheduler = "ddim";
+        o.heatmaps = false;
+        const DiffusionResult r = model->generate(o);
+        EXPECT_TRUE(allClose(r.promptEmbeds, refData("prompt.embeds"), storeAs == DType::F16 ? 0.02 : 0.1, 0)) << dtypeName(storeAs);
+    }
 }
