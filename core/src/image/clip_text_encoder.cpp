@@ -10,6 +10,18 @@ namespace spyglass::core {
 std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device)
 {
     const ConfigReader c(dir / "config.json");
+    const WeightStore store = WeightStore::openFolder(dir);
+    try {
+        return build(c, Weights(store, device));
+    } catch (const Error& error) {
+        const std::string what = error.what();
+        if (what.rfind(dir.string(), 0) == 0) throw;
+        throw Error(dir.string() + ": " + what);
+    }
+}
+
+std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, const Weights& weights)
+{
     auto e = std::unique_ptr<ClipTextEncoder>(new ClipTextEncoder);
     ClipTextConfig& cfg = e->m_config;
     cfg.width = c.integer("hidden_size", 512);
@@ -23,9 +35,8 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::pa
     if (act != "quick_gelu" && act != "gelu") c.fail("hidden_act '" + act + "' is not supported (quick_gelu or gelu)");
     cfg.quickGelu = act == "quick_gelu";
     if (cfg.width % cfg.heads != 0) c.fail("hidden_size is not a multiple of num_attention_heads");
-    e->m_store = WeightStore::openFolder(dir);
-    try {
-        const Weights w(e->m_store, device, "text_model.");
+    {
+        const Weights w = weights.at("text_model");
         e->m_tokenEmbedding = w("embeddings.token_embedding.weight", {cfg.vocab, cfg.width});
         e->m_positionEmbedding = w("embeddings.position_embedding.weight", {cfg.positions, cfg.width});
         for (int64_t i = 0; i < cfg.layers; ++i) {
@@ -36,8 +47,6 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::pa
                                    Linear(l.at("mlp.fc1"), cfg.width, cfg.intermediate), Linear(l.at("mlp.fc2"), cfg.intermediate, cfg.width)});
         }
         e->m_finalNorm = LayerNorm(w.at("final_layer_norm"), cfg.width, cfg.eps);
-    } catch (const Error& error) {
-        throw Error(dir.string() + ": " + error.what());
     }
     return e;
 }

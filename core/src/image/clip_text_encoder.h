@@ -3,6 +3,7 @@
 // position embeddings, pre-norm causal transformer layers (quick_gelu or gelu MLP), final
 // LayerNorm. forward() returns last_hidden_state; the hidden states before it on request.
 // Thread safety: immutable after load; forward() is reentrant.
+#include "image/config_reader.h"
 #include "image/nn_layers.h"
 
 #include <filesystem>
@@ -26,6 +27,8 @@ class ClipTextEncoder {
 public:
     // Reads dir/config.json and the folder's safetensors. Throws Error naming the file.
     static std::unique_ptr<ClipTextEncoder> load(const std::filesystem::path& dir, torch::Device device);
+    // From a config and weights (loaded, or trainable: see ParameterSet).
+    static std::unique_ptr<ClipTextEncoder> build(const ConfigReader& config, const Weights& weights);
 
     // ids [B, T] (T ≤ positions) → [B, T, width]. `hidden`, when given, receives the embeddings
     // and the output of every layer (HF hidden_states).
@@ -38,7 +41,6 @@ private:
         Linear q, k, v, out, fc1, fc2;
     };
     ClipTextConfig m_config;
-    WeightStore m_store;
     torch::Tensor m_tokenEmbedding, m_positionEmbedding;
     std::vector<Layer> m_layers;
     LayerNorm m_finalNorm;

@@ -3,12 +3,36 @@
 #include "models/torch_weights.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace spyglass::core {
 
 torch::Tensor Weights::operator()(const std::string& name, const std::vector<int64_t>& shape) const
 {
-    return loadWeight(*m_store, m_prefix + name, shape, m_device);
+    const std::string full = m_prefix + name;
+    if (!m_parameters) return loadWeight(*m_store, full, shape, m_device);
+    torch::Tensor t;
+    if (m_store && !m_parameters->create) {
+        t = loadWeight(*m_store, full, shape, m_device).clone();
+    } else {
+        const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(m_device);
+        const bool bias = full.size() >= 5 && full.compare(full.size() - 5, 5, ".bias") == 0;
+        if (bias) {
+            t = torch::zeros(shape, options);
+        } else if (shape.size() == 1) {
+            t = torch::ones(shape, options);  // norm gains
+        } else if (full.find("embedding") != std::string::npos) {
+            t = torch::randn(shape, options) * 0.02;
+        } else {
+            int64_t fanIn = 1;
+            for (size_t i = 1; i < shape.size(); ++i) fanIn *= shape[i];
+            const double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
+            t = torch::rand(shape, options) * (2 * bound) - bound;
+        }
+    }
+    t.requires_grad_(true);
+    m_parameters->tensors.emplace_back(full, t);
+    return t;
 }
 
 Linear::Linear(const Weights& w, int64_t in, int64_t out, bool withBias) : weight(w("weight", {out, in}))

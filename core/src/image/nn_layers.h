@@ -6,22 +6,46 @@
 
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spyglass::core {
 
-// Loads "<prefix><name>" from a store onto a device, checking shapes (Error names file and tensor).
+// For training: every parameter a model is built with, by its state_dict name. With `create` the
+// parameters are made fresh (PyTorch's default init: U(±1/√fan_in) for weights, zero biases, unit
+// norm gains, N(0, 0.02) embeddings); otherwise loaded and copied. Either way they require grad.
+struct ParameterSet {
+    bool create = false;
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+};
+
+// Loads "<prefix><name>" from a store onto a device, checking shapes (Error names file and tensor),
+// or makes trainable parameters into a ParameterSet.
 class Weights {
 public:
     Weights(const WeightStore& store, torch::Device device, std::string prefix = {})
         : m_store(&store), m_device(device), m_prefix(std::move(prefix))
     {
     }
+    // Trainable weights: loaded from `store` (when given) or created, recorded in `parameters`.
+    Weights(const WeightStore* store, std::shared_ptr<ParameterSet> parameters, torch::Device device, std::string prefix = {})
+        : m_store(store), m_device(device), m_prefix(std::move(prefix)), m_parameters(std::move(parameters))
+    {
+    }
     [[nodiscard]] torch::Tensor operator()(const std::string& name, const std::vector<int64_t>& shape) const;
-    [[nodiscard]] bool has(const std::string& name) const { return m_store->find(m_prefix + name) != nullptr; }
+    [[nodiscard]] bool has(const std::string& name) const
+    {
+        return m_store ? m_store->find(m_prefix + name) != nullptr : m_parameters && m_parameters->create;
+    }
     // The weights below "<prefix><name>.".
-    [[nodiscard]] Weights at(const std::string& name) const { return Weights(*m_store, m_device, m_prefix + name + "."); }
+    [[nodiscard]] Weights at(const std::string& name) const
+    {
+        Weights w(*this);
+        w.m_prefix += name + ".";
+        return w;
+    }
     [[nodiscard]] const std::string& prefix() const { return m_prefix; }
     [[nodiscard]] torch::Device device() const { return m_device; }
 
@@ -29,6 +53,7 @@ private:
     const WeightStore* m_store;
     torch::Device m_device;
     std::string m_prefix;
+    std::shared_ptr<ParameterSet> m_parameters;
 };
 
 struct Linear {

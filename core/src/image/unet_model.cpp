@@ -10,7 +10,6 @@ namespace spyglass::core {
 
 struct UNetModel::Impl {
     UNetConfig config;
-    WeightStore store;
     Linear time1, time2;
     Conv2d convIn, convOut;
     GroupNorm normOut;
@@ -76,11 +75,11 @@ UNetConfig readConfig(const ConfigReader& c)
     return u;
 }
 
-torch::Tensor timestepEmbedding(double t, int64_t dim, bool flip, double shift, const torch::TensorOptions& options)
+torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, double shift, const torch::TensorOptions& options)
 {
     const int64_t half = dim / 2;
     const torch::Tensor exponent = -std::log(10000.0) * torch::arange(0, half, torch::kFloat32) / (static_cast<double>(half) - shift);
-    const torch::Tensor e = torch::tensor({static_cast<float>(t)}, torch::kFloat32).unsqueeze(1) * exponent.exp().unsqueeze(0);
+    const torch::Tensor e = t.to(torch::kCPU, torch::kFloat32).unsqueeze(1) * exponent.exp().unsqueeze(0);
     torch::Tensor emb = torch::cat({e.sin(), e.cos()}, -1);
     if (flip) emb = torch::cat({emb.slice(1, half), emb.slice(1, 0, half)}, -1);
     if (dim % 2 == 1) emb = torch::nn::functional::pad(emb, torch::nn::functional::PadFuncOptions({0, 1}));
@@ -94,14 +93,25 @@ UNetModel::~UNetModel() = default;
 std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device)
 {
     const ConfigReader c(dir / "config.json");
+    const WeightStore store = WeightStore::openFolder(dir);
+    try {
+        return build(c, Weights(store, device));
+    } catch (const Error& error) {
+        const std::string what = error.what();
+        if (what.rfind(dir.string(), 0) == 0) throw;
+        throw Error(dir.string() + ": " + what);
+    }
+}
+
+std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights& weights)
+{
     auto model = std::unique_ptr<UNetModel>(new UNetModel);
     model->m_impl = std::make_unique<Impl>();
     Impl& m = *model->m_impl;
     m.config = readConfig(c);
     const UNetConfig& u = m.config;
-    m.store = WeightStore::openFolder(dir);
-    try {
-        const Weights w(m.store, device);
+    {
+        const Weights& w = weights;
         const int64_t base = u.blockOut.front();
         const int64_t timeDim = base * 4;
         m.time1 = Linear(w.at("time_embedding.linear_1"), base, timeDim);
@@ -133,18 +143,22 @@ std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, tor
         for (auto& block : m.down) index = block.assignCrossAttentionIndices(index);
         m.normOut = GroupNorm(w.at("conv_norm_out"), u.groups, base, u.eps);
         m.convOut = Conv2d(w.at("conv_out"), base, u.outChannels, 3, 1, 1);
-    } catch (const Error& error) {
-        throw Error(dir.string() + ": " + error.what());
     }
     return model;
 }
 
 torch::Tensor UNetModel::forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context, const CrossAttentionSink& sink) const
 {
+    return forward(sample, torch::full({sample.size(0)}, timestep, torch::kFloat64).to(torch::kFloat32), context, sink);
+}
+
+torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tensor& timesteps, const torch::Tensor& context,
+                                 const CrossAttentionSink& sink) const
+{
     const Impl& m = *m_impl;
     const UNetConfig& u = m.config;
-    torch::Tensor emb = timestepEmbedding(timestep, u.blockOut.front(), u.flipSinToCos, u.freqShift, sample.options());
-    emb = m.time2(torch::silu(m.time1(emb))).expand({sample.size(0), -1});
+    torch::Tensor emb = timestepEmbedding(timesteps, u.blockOut.front(), u.flipSinToCos, u.freqShift, sample.options());
+    emb = m.time2(torch::silu(m.time1(emb)));
     torch::Tensor h = u.centerInput ? 2 * sample - 1.0 : sample;
     h = m.convIn(h);
     std::vector<torch::Tensor> skips{h};

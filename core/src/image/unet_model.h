@@ -6,6 +6,7 @@
 // cross_attention_dim, use_linear_projection, …); nothing is hard-coded to SD 1.5.
 // The cross-attention probabilities of the down and up blocks go to an optional sink (DAAM).
 // Thread safety: immutable after load; forward() is reentrant.
+#include "image/config_reader.h"
 #include "image/nn_layers.h"
 
 #include <filesystem>
@@ -29,10 +30,15 @@ using CrossAttentionSink = std::function<void(int layer, const torch::Tensor& pr
 class UNetModel {
 public:
     static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device);
+    // From a config and weights (loaded, or trainable: see ParameterSet).
+    static std::unique_ptr<UNetModel> build(const ConfigReader& config, const Weights& weights);
     ~UNetModel();
 
     // sample [B, C, h, w], timestep (a float, broadcast to the batch), context [B, S, D] → [B, C, h, w].
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
+                                        const CrossAttentionSink& sink = {}) const;
+    // One timestep per batch entry (training): timesteps [B], float.
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps, const torch::Tensor& context,
                                         const CrossAttentionSink& sink = {}) const;
 
     [[nodiscard]] int64_t inChannels() const;

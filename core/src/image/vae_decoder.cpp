@@ -12,6 +12,18 @@ namespace F = torch::nn::functional;
 std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, torch::Device device)
 {
     const ConfigReader c(dir / "config.json");
+    const WeightStore store = WeightStore::openFolder(dir);
+    try {
+        return build(c, Weights(store, device));
+    } catch (const Error& error) {
+        const std::string what = error.what();
+        if (what.rfind(dir.string(), 0) == 0) throw;
+        throw Error(dir.string() + ": " + what);
+    }
+}
+
+std::unique_ptr<VaeDecoder> VaeDecoder::build(const ConfigReader& c, const Weights& weights)
+{
     const std::vector<int64_t> blockOut = c.integers("block_out_channels", 0, {64});
     const size_t n = blockOut.size();
     const std::vector<std::string> upTypes = c.has("up_block_types") ? c.strings("up_block_types") : std::vector<std::string>(n, "UpDecoderBlock2D");
@@ -30,9 +42,8 @@ std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, t
     d->m_scaleFactor = int64_t{1} << (n - 1);
     const int64_t outChannels = c.integer("out_channels", 3);
     if (outChannels != 3) c.fail("out_channels must be 3 (RGB)");
-    d->m_store = WeightStore::openFolder(dir);
-    try {
-        const Weights w(d->m_store, device);
+    {
+        const Weights& w = weights;
         const Weights dec = w.at("decoder");
         const int64_t top = blockOut.back();
         d->m_postQuant = Conv2d(w.at("post_quant_conv"), d->m_latentChannels, d->m_latentChannels, 1);
@@ -58,8 +69,6 @@ std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, t
         }
         d->m_normOut = GroupNorm(dec.at("conv_norm_out"), groups, blockOut.front(), 1e-6);
         d->m_convOut = Conv2d(dec.at("conv_out"), blockOut.front(), outChannels, 3, 1, 1);
-    } catch (const Error& error) {
-        throw Error(dir.string() + ": " + error.what());
     }
     return d;
 }

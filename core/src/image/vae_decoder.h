@@ -13,6 +13,8 @@ namespace spyglass::core {
 class VaeDecoder {
 public:
     static std::unique_ptr<VaeDecoder> load(const std::filesystem::path& dir, torch::Device device);
+    // From a config and weights (loaded, or trainable: see ParameterSet).
+    static std::unique_ptr<VaeDecoder> build(const ConfigReader& config, const Weights& weights);
 
     // latents [B, C, h, w] (already divided by the scaling factor) → image [B, 3, h·f, w·f] in about [−1, 1].
     [[nodiscard]] torch::Tensor decode(const torch::Tensor& latents) const;
@@ -28,7 +30,6 @@ private:
     };
     [[nodiscard]] torch::Tensor attend(const torch::Tensor& x) const;
 
-    WeightStore m_store;
     double m_scaling = 0.18215;
     int64_t m_latentChannels = 4;
     int64_t m_scaleFactor = 8;
