@@ -25,6 +25,7 @@ const char* const kUsage =
     "  eval       measure counting, addition, recall and prose perplexity\n"
     "  render     draw a view of a report as PNG, SVG or PDF (headless)\n"
     "  diffuse    Stable Diffusion image with per-word heatmaps (DAAM)\n"
+    "  train-image  train the tiny shape-scene image model\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
@@ -60,6 +61,7 @@ int main(int argc, char** argv)
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
+        if (command == "train-image") return spyglass::cli::runTrainImage(args);
         if (command == "train") return spyglass::cli::runTrain(args);
         if (command == "eval") return spyglass::cli::runEval(args);
 #ifdef SPYGLASS_HAVE_RENDER
@@ -83,7 +85,9 @@ int main(int argc, char** argv)
         std::cerr << "spyglass-cli: cancelled\n";
         return 130;
     } catch (const std::exception& e) {
-        std::cerr << "spyglass-cli: error: " << e.what() << '\n';
+        // One line: libtorch's own errors append a backtrace after the first line.
+        const std::string what = e.what();
+        std::cerr << "spyglass-cli: error: " << what.substr(0, what.find('\n')) << '\n';
         return 1;
     }
 }

@@ -57,6 +57,8 @@ LayerNorm::LayerNorm(const Weights& w, int64_t width_, double eps_) : weight(w("
 torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale, torch::Tensor* probs)
 {
     const int64_t batch = q.size(0), queries = q.size(1), keys = k.size(1);
+    const bool training = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    if (training) return torch::bmm(torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), 0, scale).softmax(-1), v);
     if (probs) {
         *probs = torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), /*beta=*/0, /*alpha=*/scale).softmax(-1);
         return torch::bmm(*probs, v);

@@ -45,4 +45,11 @@ void AtomicFile::commit()
     }
 }
 
+void writeFileAtomically(const std::filesystem::path& path, const std::string& text)
+{
+    AtomicFile out(path);
+    out.write(text.data(), text.size());
+    out.commit();
+}
+
 }  // namespace spyglass::core

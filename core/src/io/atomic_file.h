@@ -4,6 +4,7 @@
 // Thread safety: one writer per object.
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 namespace spyglass::core {
 
@@ -22,5 +23,8 @@ private:
     std::filesystem::path m_tmpPath;
     std::FILE* m_file = nullptr;
 };
+
+// The whole of `text` through an AtomicFile.
+void writeFileAtomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace spyglass::core

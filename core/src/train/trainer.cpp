@@ -57,12 +57,7 @@ json hfConfig(const Gpt2Config& g)
             {"eos_token_id", *g.eosId}, {"torch_dtype", "float32"}};
 }
 
-void writeText(const fs::path& path, const std::string& text)
-{
-    AtomicFile out(path);
-    out.write(text.data(), text.size());
-    out.commit();
-}
+void writeText(const fs::path& path, const std::string& text) { writeFileAtomically(path, text); }
 
 void saveWeights(const Gpt2Model& model, const fs::path& path, DType dtype)
 {
