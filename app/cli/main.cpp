@@ -25,14 +25,11 @@ const char* const kUsage =
     "  eval       measure counting, addition, recall and prose perplexity\n"
     "  render     draw a view of a report as PNG, SVG or PDF (headless)\n"
     "  diffuse    Stable Diffusion image with per-word heatmaps (DAAM)\n"
-    "  train-image  train the tiny shape-scene image model\n"
+    "  train-image      train the tiny shape-scene image model\n"
+    "  compare-prompts  which chunks of an appended prompt change a region of the image\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
-
-// Subcommands of DESIGN.md §4 that later releases add, with the issue that brings them.
-const std::map<std::string, std::string> kPlanned = {
-    {"compare-prompts", "the prompt lab"}};
 
 }  // namespace
 
@@ -62,6 +59,7 @@ int main(int argc, char** argv)
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train-image") return spyglass::cli::runTrainImage(args);
+        if (command == "compare-prompts") return spyglass::cli::runComparePrompts(args);
         if (command == "train") return spyglass::cli::runTrain(args);
         if (command == "eval") return spyglass::cli::runEval(args);
 #ifdef SPYGLASS_HAVE_RENDER
@@ -72,10 +70,6 @@ int main(int argc, char** argv)
             return 2;
         }
 #endif
-        if (const auto it = kPlanned.find(command); it != kPlanned.end()) {
-            std::cerr << "spyglass-cli: error: '" << command << "' is not in this version yet (it comes with " << it->second << ")\n";
-            return 2;
-        }
         std::cerr << "spyglass-cli: error: unknown command '" << command << "'\n" << kUsage;
         return 2;
     } catch (const spyglass::cli::UsageError& e) {

@@ -49,6 +49,7 @@ struct DiffusionOptions {
     int width = 0;   // pixels, a multiple of 8 (0: the model's size)
     int height = 0;
     bool heatmaps = true;   // record cross-attention (DAAM)
+    bool promptWeights = false;  // read "(word:1.2)" / "(word)" / "[word]" emphasis (spyglass/prompt_weights.h)
     int previewEvery = 0;   // decode a preview every N steps (0: never)
 };
 
@@ -85,6 +86,7 @@ struct DiffusionResult {
     HostTensor image;                // [1, 3, H, W] raw VAE output (not clamped)
     std::vector<uint8_t> rgb;        // H·W·3, round(clamp(image/2 + 0.5, 0, 1)·255)
     std::vector<int64_t> tokenIds;   // conditional ids, 77 per window
+    std::vector<float> tokenWeights; // emphasis of each of tokenIds (1 without promptWeights)
     HostTensor promptEmbeds;         // [1, 77·windows, D]
     HostTensor latents;              // [calls + 1, C, h, w]; [0] = noise × init_noise_sigma
     std::vector<double> timesteps;   // per UNet call

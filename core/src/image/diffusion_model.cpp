@@ -9,6 +9,7 @@
 #include "io/json_file.h"
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
+#include "spyglass/prompt_weights.h"
 #include "spyglass/runtime.h"
 #include "tokenize/regex_splitter.h"
 
@@ -38,6 +39,47 @@ std::vector<int64_t> windowIds(const std::vector<int>& ids, int64_t windows, con
         one.push_back(t.endId());
         one.resize(kWindow, t.padId());
         out.insert(out.end(), one.begin(), one.end());
+    }
+    return out;
+}
+
+// The prompt's ids with one weight each; with `parse`, emphasis pieces are tokenized one by one
+// (as AUTOMATIC1111 does) and their cleaned texts joined with spaces for the offsets.
+struct WeightedEncoding {
+    ClipEncoding encoding;
+    std::vector<float> weights;
+};
+
+WeightedEncoding encodeWeighted(const ClipTokenizer& tok, const std::string& prompt, bool parse)
+{
+    WeightedEncoding w;
+    if (!parse) {
+        w.encoding = tok.encode(prompt);
+        w.weights.assign(w.encoding.ids.size(), 1.0F);
+        return w;
+    }
+    for (const auto& piece : parsePromptWeights(prompt)) {
+        const ClipEncoding e = tok.encode(piece.text);
+        if (e.text.empty()) continue;
+        if (!w.encoding.text.empty()) w.encoding.text += ' ';
+        const size_t base = w.encoding.text.size();
+        w.encoding.text += e.text;
+        for (size_t i = 0; i < e.ids.size(); ++i) {
+            w.encoding.ids.push_back(e.ids[i]);
+            w.encoding.offsets.emplace_back(base + e.offsets[i].first, base + e.offsets[i].second);
+            w.weights.push_back(static_cast<float>(piece.weight));
+        }
+    }
+    return w;
+}
+
+// Per window: SOT, up to 75 weights, EOT, padding — 1 except for emphasised tokens.
+std::vector<float> windowWeights(const std::vector<float>& weights, int64_t windows)
+{
+    std::vector<float> out(static_cast<size_t>(windows * kWindow), 1.0F);
+    for (size_t i = 0; i < weights.size(); ++i) {
+        const auto w = static_cast<int64_t>(i) / kWindowTokens;
+        out[static_cast<size_t>(w * kWindow + 1 + static_cast<int64_t>(i) % kWindowTokens)] = weights[i];
     }
     return out;
 }
@@ -153,24 +195,35 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
 
     // Prompt and negative prompt in 75-token windows, the same number of each.
     const ClipTokenizer& tok = *m.tokenizer;
-    const ClipEncoding prompt = tok.encode(o.prompt);
-    const ClipEncoding negative = tok.encode(o.negativePrompt);
+    const WeightedEncoding weightedPrompt = encodeWeighted(tok, o.prompt, o.promptWeights);
+    const WeightedEncoding weightedNegative = encodeWeighted(tok, o.negativePrompt, o.promptWeights);
+    const ClipEncoding& prompt = weightedPrompt.encoding;
+    const ClipEncoding& negative = weightedNegative.encoding;
     auto windowsFor = [](size_t n) { return std::max<int64_t>(1, (static_cast<int64_t>(n) + kWindowTokens - 1) / kWindowTokens); };
     const int64_t windows = std::max(windowsFor(prompt.ids.size()), windowsFor(negative.ids.size()));
     const std::vector<int64_t> condIds = windowIds(prompt.ids, windows, tok);
     const std::vector<int64_t> uncondIds = windowIds(negative.ids, windows, tok);
-    auto encode = [&](const std::vector<int64_t>& ids) {
+    auto encode = [&](const std::vector<int64_t>& ids, const std::vector<float>& weights) {
         const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
-        return m.text->forward(t).reshape({1, windows * kWindow, -1});
+        torch::Tensor z = m.text->forward(t);
+        if (std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0F; })) {
+            // AUTOMATIC1111: scale the rows, then restore each window's mean.
+            const torch::Tensor original = z.mean({1, 2}, true);
+            z = z * torch::tensor(weights).view({windows, kWindow, 1}).to(m.device);
+            z = z * (original / z.mean({1, 2}, true));
+        }
+        return z.reshape({1, windows * kWindow, -1});
     };
-    const torch::Tensor condEmbeds = encode(condIds);
+    const std::vector<float> condWeights = windowWeights(weightedPrompt.weights, windows);
+    const torch::Tensor condEmbeds = encode(condIds, condWeights);
     const bool guided = o.guidance > 1.0;
-    const torch::Tensor context = guided ? torch::cat({encode(uncondIds), condEmbeds}, 0) : condEmbeds;
+    const torch::Tensor context = guided ? torch::cat({encode(uncondIds, windowWeights(weightedNegative.weights, windows)), condEmbeds}, 0) : condEmbeds;
 
     DiffusionResult r;
     r.width = width;
     r.height = height;
     r.tokenIds = condIds;
+    r.tokenWeights = condWeights;
     r.promptEmbeds = toHost(condEmbeds);
     r.scheduler = scheduler->className();
     r.timesteps = scheduler->timesteps();

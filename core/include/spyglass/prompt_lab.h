@@ -1,0 +1,99 @@
+#pragma once
+// PromptLab — which chunks of a long appended "magic prompt" really change a region of the image?
+// Controlled experiments on the Stable Diffusion engine: the full prompt, the prompt without each
+// chunk, the base prompt alone (and optionally the base plus each chunk), all from identical
+// initial latents, for one or more seeds. Each chunk is scored by the pixel change (RMS) and the
+// structural change (1 − SSIM) it causes inside and outside the region, its share of DAAM heat in
+// the region, and how much the other words' heatmaps move there; a verdict says whether it changes
+// the region, only changes elsewhere, or has no measurable effect and can be deleted.
+// Runs are cached by (prompt, seed, settings): a new region re-scores without regenerating.
+//
+//   PromptLab lab(*model);
+//   LabOptions o; o.base = "a big red circle at the top left"; o.chunks = splitChunks("masterpiece, striped, 8k");
+//   lab.run(o, progress);
+//   LabReport r = lab.score(o, rectangleMask(0, 0, 16, 16, 32, 32));
+//   writeLabReport(lab, o, r, mask, "out/");   // index.json, PNGs, grid, report.html
+//
+// Thread safety: one thread at a time (it drives the model).
+#include "spyglass/diffusion.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spyglass::core {
+
+// Splits on `separator` (default ","), outside of (…) and […] emphasis; trims; drops empty chunks.
+[[nodiscard]] std::vector<std::string> splitChunks(const std::string& appended, const std::string& separator = ",");
+// A width·height mask (1 inside) of a rectangle, clipped to the image.
+[[nodiscard]] std::vector<uint8_t> rectangleMask(int x, int y, int w, int h, int width, int height);
+
+struct LabOptions {
+    std::string base;
+    std::vector<std::string> chunks;
+    std::string negative;
+    std::vector<uint64_t> seeds{0};
+    int steps = 20;
+    double guidance = 7.5;
+    std::string scheduler;  // empty: the folder's
+    int width = 0, height = 0;
+    bool addOne = false;            // also base + each chunk alone
+    double changeThreshold = 0.02;  // RMS pixel change (0 … 1) that counts as an effect
+};
+
+struct ChunkScore {
+    int index = 0;
+    std::string chunk;
+    double inside = 0, outside = 0;              // RMS change when the chunk is removed (mean over seeds)
+    double insideSpread = 0, outsideSpread = 0;  // standard deviation over seeds
+    double structureInside = 0, structureOutside = 0;  // 1 − SSIM
+    double heatInside = 0;        // share of the chunk's DAAM heat inside the region (full prompt)
+    double otherHeatChange = 0;   // mean |Δ| of the other words' normalised maps inside the region
+    std::optional<double> addedInside, addedOutside;  // base + chunk vs base
+    std::string verdict;          // changes the region | changes only elsewhere | no measurable effect — can be deleted
+};
+
+struct LabReport {
+    std::string fullPrompt, basePrompt, shortenedPrompt;
+    double regionArea = 0;  // share of the image the region covers
+    double changeThreshold = 0;
+    std::vector<ChunkScore> scores;  // ranked by change inside the region
+    double shortenedInside = 0, shortenedOutside = 0;  // shortened vs full (after runShortened)
+    bool shortenedRun = false;
+};
+
+class PromptLab {
+public:
+    explicit PromptLab(DiffusionModel& model) : m_model(model) {}
+
+    [[nodiscard]] static std::string fullPrompt(const LabOptions& o);
+    [[nodiscard]] static std::string promptWithout(const LabOptions& o, size_t chunk);
+    [[nodiscard]] static std::string promptWith(const LabOptions& o, size_t chunk);
+    // Every distinct prompt the experiment needs, in run order.
+    [[nodiscard]] static std::vector<std::string> prompts(const LabOptions& o);
+
+    // Generates every (prompt, seed) not cached yet. Progress "run k/n" across runs; Cancelled
+    // leaves the finished runs cached.
+    void run(const LabOptions& o, const ProgressCallback& progress = {});
+    // Scores from cached runs only (Error when one is missing). `mask`: width·height, 1 inside.
+    [[nodiscard]] LabReport score(const LabOptions& o, const std::vector<uint8_t>& mask) const;
+    // Generates the shortened prompt (cached) and fills its comparison with the full prompt.
+    void runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report, const ProgressCallback& progress = {});
+    [[nodiscard]] std::shared_ptr<const DiffusionResult> cached(const LabOptions& o, const std::string& prompt, uint64_t seed) const;
+    [[nodiscard]] size_t cacheSize() const { return m_cache.size(); }
+
+private:
+    [[nodiscard]] static std::string key(const LabOptions& o, const std::string& prompt, uint64_t seed);
+    DiffusionModel& m_model;
+    std::map<std::string, std::shared_ptr<const DiffusionResult>> m_cache;
+};
+
+// Writes index.json (options, thresholds, ranked scores, prompts), full.png, base.png,
+// without-NN.png and diff-NN.png per chunk (first seed), grid.png (each variant beside the full
+// image with the region outlined and its difference map), shortened.png and report.html.
+void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report, const std::vector<uint8_t>& mask,
+                    const std::filesystem::path& dir);
+
+}  // namespace spyglass::core

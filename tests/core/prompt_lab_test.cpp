@@ -1,0 +1,147 @@
+// The magic-prompt lab (#7): chunk splitting and emphasis parsing as AUTOMATIC1111 reads them,
+// cached runs that re-score a new region without regenerating, the report files, and — on the
+// shipped shape model — the right verdicts on a controlled case: chunks known to change the
+// object, chunks known to change only the background, and magic chunks the model never learned.
+#include "cli_support.h"
+#include "test_support.h"
+
+#include "spyglass/diffusion.h"
+#include "spyglass/error.h"
+#include "spyglass/prompt_lab.h"
+#include "spyglass/prompt_weights.h"
+#include "spyglass/shape_scenes.h"
+
+#include <nlohmann/json.hpp>
+
+using namespace spyglass::core;
+using namespace spyglass::test;
+
+namespace {
+
+const std::filesystem::path kShapes = std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../../resources/models/spyglass-shapes";
+
+}  // namespace
+
+TEST(PromptWeights, ParsesLikeAutomatic1111)
+{
+    using W = std::vector<WeightedText>;
+    EXPECT_EQ(parsePromptWeights("a red circle"), (W{{"a red circle", 1.0}}));
+    EXPECT_EQ(parsePromptWeights("a (red:1.5) circle"), (W{{"a ", 1.0}, {"red", 1.5}, {" circle", 1.0}}));
+    const W nested = parsePromptWeights("((hands)) [blur]");
+    ASSERT_EQ(nested.size(), 3U);
+    EXPECT_NEAR(nested[0].weight, 1.21, 1e-12);
+    EXPECT_EQ(nested[0].text, "hands");
+    EXPECT_NEAR(nested[2].weight, 1 / 1.1, 1e-12);
+    EXPECT_EQ(parsePromptWeights("\\(literal\\) a:b"), (W{{"(literal) a:b", 1.0}}));
+    EXPECT_EQ(parsePromptWeights("(unclosed"), (W{{"unclosed", 1.1}}));
+    EXPECT_EQ(parsePromptWeights(""), (W{{"", 1.0}}));
+}
+
+TEST(PromptLab, SplitsChunksOutsideEmphasis)
+{
+    EXPECT_EQ(splitChunks("masterpiece, (detailed hands:1.2), 8k,, best quality "),
+              (std::vector<std::string>{"masterpiece", "(detailed hands:1.2)", "8k", "best quality"}));
+    EXPECT_EQ(splitChunks("a | (b, c) | d", "|"), (std::vector<std::string>{"a", "(b, c)", "d"}));
+    EXPECT_THROW((void)splitChunks("a", ""), Error);
+    const auto mask = rectangleMask(2, 1, 3, 2, 4, 4);
+    EXPECT_EQ(mask, (std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0}));
+}
+
+TEST(PromptLab, CachesRunsAndRescoresANewRegionWithoutRegenerating)
+{
+    auto model = DiffusionModel::load(fixture("sd-tiny-random"));
+    PromptLab lab(*model);
+    LabOptions o;
+    o.base = "a photo of a hand";
+    o.chunks = {"masterpiece", "(detailed fingers:1.3)"};
+    o.steps = 2;
+    o.seeds = {0, 1};
+    o.addOne = true;
+    o.width = o.height = 32;
+    EXPECT_EQ(PromptLab::prompts(o).size(), 4U);  // full, base, 2 without, 2 with: "without A" is "with B" 
+    int runs = 0;
+    lab.run(o, [&](const Progress& p) {
+        runs = std::max(runs, p.total);
+        return true;
+    });
+    EXPECT_EQ(runs, 8);  // 4 prompts × 2 seeds
+    EXPECT_EQ(lab.cacheSize(), 8U);
+    const LabReport whole = lab.score(o, std::vector<uint8_t>(32 * 32, 1));
+    ASSERT_EQ(whole.scores.size(), 2U);
+    EXPECT_DOUBLE_EQ(whole.regionArea, 1.0);
+    for (const auto& s : whole.scores) {
+        EXPECT_GT(s.inside, 0);
+        EXPECT_TRUE(s.addedInside.has_value());
+        EXPECT_FALSE(s.verdict.empty());
+    }
+    EXPECT_GE(whole.scores[0].inside, whole.scores[1].inside);  // ranked
+    // A new region: same cache, new numbers.
+    lab.run(o, [&](const Progress& p) {
+        EXPECT_EQ(p.total, 0) << "nothing should be generated again";
+        return true;
+    });
+    const LabReport corner = lab.score(o, rectangleMask(0, 0, 8, 8, 32, 32));
+    EXPECT_NEAR(corner.regionArea, 1.0 / 16, 1e-12);
+    EXPECT_NE(corner.scores[0].inside, whole.scores[0].inside);
+    EXPECT_EQ(lab.cacheSize(), 8U);
+    EXPECT_THROW((void)lab.score(o, rectangleMask(0, 0, 0, 0, 32, 32)), Error);
+    o.steps = 3;
+    EXPECT_THROW((void)lab.score(o, rectangleMask(0, 0, 8, 8, 32, 32)), Error);  // not run with these settings
+    // Cancel keeps finished runs.
+    EXPECT_THROW(lab.run(o, [&](const Progress& p) { return p.done < 2; }), Cancelled);  // during the third run
+    EXPECT_EQ(lab.cacheSize(), 10U);
+}
+
+TEST(PromptLabCli, WritesTheReportFiles)
+{
+    TempDir dir;
+    const CliRun r = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a photo of a hand", "--append",
+                          "masterpiece, 8k", "--steps", "2", "--size", "32x32", "--region", "8,8,16,16", "--seeds", "3", "--out", (dir / "lab").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* f : {"index.json", "full.png", "base.png", "without-00.png", "diff-01.png", "grid.png", "report.html", "shortened.png"})
+        EXPECT_TRUE(std::filesystem::exists(dir / "lab" / f)) << f;
+    const auto index = nlohmann::json::parse(std::ifstream(dir / "lab/index.json"));
+    EXPECT_EQ(index["ranking"].size(), 2U);
+    EXPECT_NEAR(index["region_area"].get<double>(), 0.25, 1e-12);
+    EXPECT_EQ(index["thresholds"]["change"], 0.02);
+    EXPECT_NE(r.out.find("shortened: "), std::string::npos);
+    const CliRun bad = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a", "--append", "b", "--region",
+                            "1,2,3", "--out", (dir / "x").string()});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.err.find("--region expects x,y,w,h"), std::string::npos);
+}
+
+TEST(PromptLab, FindsWhichChunksChangeTheShapeOnTheShippedModel)
+{
+    if (!std::filesystem::exists(kShapes / "model_index.json")) GTEST_SKIP() << "resources/models/spyglass-shapes is not there";
+    auto model = DiffusionModel::load(kShapes);
+    PromptLab lab(*model);
+    LabOptions o;
+    o.base = "a big red circle at the top left";
+    o.chunks = splitChunks("masterpiece, striped, 8k, on a white background, best quality");
+    o.steps = 20;
+    o.guidance = 5;
+    o.seeds = {1, 2};
+    lab.run(o);
+    SceneSpec spec;
+    spec.shape = "circle";
+    spec.color = "red";
+    spec.size = "big";
+    spec.position = "top left";
+    const Scene truth = drawScene(spec, 32);
+    const LabReport r = lab.score(o, truth.mask);
+    std::map<std::string, std::string> verdicts;
+    for (const auto& s : r.scores) verdicts[s.chunk] = s.verdict;
+    EXPECT_EQ(verdicts["striped"], "changes the region");
+    EXPECT_EQ(verdicts["masterpiece"], "no measurable effect — can be deleted");
+    EXPECT_EQ(verdicts["8k"], "no measurable effect — can be deleted");
+    EXPECT_EQ(verdicts["best quality"], "no measurable effect — can be deleted");
+    // The background chunk changes the image most outside the object.
+    for (const auto& s : r.scores)
+        if (s.chunk == "on a white background") {
+            EXPECT_GT(s.outside, s.inside);
+            EXPECT_GT(s.outside, o.changeThreshold);
+        }
+    EXPECT_EQ(r.shortenedPrompt.find("masterpiece"), std::string::npos);
+    EXPECT_NE(r.shortenedPrompt.find("striped"), std::string::npos);
+}
