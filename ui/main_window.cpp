@@ -8,6 +8,7 @@
 #include "views/factors_view.h"
 #include "views/figure_export.h"
 #include "views/image_view.h"
+#include "views/prompt_lab_view.h"
 #include "views/lens_view.h"
 #include "views/projection_view.h"
 #include "views/saliency_view.h"
@@ -82,7 +83,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_lens(new LensView(m_selection)),
       m_factors(new FactorsView(m_selection)),
       m_projection(new ProjectionView(m_selection)),
-      m_image(new ImageView)
+      m_image(new ImageView),
+      m_lab(new PromptLabView)
 {
     setWindowTitle(QStringLiteral("Spyglass %1").arg(QString::fromLatin1(kVersion)));
     m_prompt->setPlaceholderText(tr("Type a prompt, then press Run (Ctrl+Return)"));
@@ -107,6 +109,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_factors, tr("Factors"));
     m_tabs->addTab(m_projection, tr("Activation map"));
     m_tabs->addTab(m_image, tr("Image"));
+    m_tabs->addTab(m_lab, tr("Prompt lab"));
 
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
@@ -139,11 +142,22 @@ MainWindow::MainWindow(QWidget* parent)
     auto runCurrent = [this] {
         if (!m_runButton->isEnabled()) return;
         if (m_tabs->currentWidget() == m_image) runImage(m_image->request());
+        else if (m_tabs->currentWidget() == m_lab) runLab(m_lab->request());
         else run();
     };
     new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this, runCurrent);
     new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Enter), this, runCurrent);
     connect(m_image, &ImageView::runRequested, this, &MainWindow::runImage);
+    connect(m_lab, &PromptLabView::runRequested, this, &MainWindow::runLab);
+    connect(m_lab, &PromptLabView::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_service, &InferenceService::labReady, this, [this](const LabResultPtr& result) {
+        m_lab->setResult(result);
+        m_lab->setBusy(false);
+        setRunning(false);
+        m_progress->setRange(0, 1);
+        m_progress->setValue(1);
+        m_progress->setFormat(tr("done"));
+    });
     connect(m_image, &ImageView::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
     connect(m_service, &InferenceService::imagePreviewReady, m_image, &ImageView::showPreview);
     connect(m_service, &InferenceService::imageReady, this, [this](const DiffusionResultPtr& result) {
@@ -206,6 +220,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_banner->showMessage(message);
         setRunning(false);
         m_image->setBusy(false);
+        m_lab->setBusy(false);
         m_progress->setFormat(tr("failed"));
     });
     connect(m_service, &InferenceService::generationCancelled, this, [this] {
@@ -213,6 +228,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_projection->setRecomputing(false);
         setRunning(false);
         m_image->setBusy(false);
+        m_lab->setBusy(false);
         m_progress->setFormat(tr("cancelled"));
     });
 }
@@ -377,6 +393,21 @@ void MainWindow::runImage(DiffusionRequest request)
     setRunning(true);
     m_image->setBusy(true);
     m_service->submitDiffusion(std::move(request));
+}
+
+void MainWindow::runLab(LabRequest request)
+{
+    m_banner->hide();
+    if (request.modelPath.isEmpty()) request.modelPath = m_image->request().modelPath;
+    if (request.modelPath.isEmpty()) {
+        m_banner->showMessage(tr("Choose an image model folder first (Prompt lab tab, Open…)."));
+        return;
+    }
+    request.device = m_device->currentData().toString();
+    request.threads = m_threads->value();
+    setRunning(true);
+    m_lab->setBusy(true);
+    m_service->submitLab(std::move(request));
 }
 
 void MainWindow::setRunning(bool running)
@@ -591,6 +622,15 @@ FigureCaption MainWindow::currentCaption() const
 QString MainWindow::exportCurrentView(const QString& path, int dpi)
 {
     QWidget* view = m_tabs->currentWidget();
+    if (view == m_lab) {
+        if (!m_lab->result()) return tr("Run the lab first.");
+        if (QFileInfo(path).suffix().toLower() == QLatin1String("png")) {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly) || !m_lab->grab().toImage().save(&file, "PNG") || !file.commit()) return tr("%1: cannot write").arg(path);
+            return {};
+        }
+        return exportFigure(view, path, dpi, {});
+    }
     if (view == m_image) {
         if (!m_image->result()) return tr("Generate an image first.");
         const QString suffix = QFileInfo(path).suffix().toLower();

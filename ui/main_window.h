@@ -6,6 +6,7 @@
 #include "views/figure_caption.h"
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
+#include "worker/lab_request.h"
 
 #include <QJsonObject>
 #include <QMainWindow>
@@ -28,6 +29,7 @@ class FactorsView;
 class InferenceService;
 class LensView;
 class ImageView;
+class PromptLabView;
 class ProjectionView;
 class SaliencyView;
 class TokenSelection;
@@ -42,6 +44,8 @@ public:
     void run();
     // Generates an image with the Image tab's request (device and threads from the settings).
     void runImage(DiffusionRequest request);
+    // Runs (or re-scores, or exports) the Prompt lab's request.
+    void runLab(LabRequest request);
     [[nodiscard]] QString outputText() const;
     [[nodiscard]] ErrorBanner* errorBanner() const { return m_banner; }
     [[nodiscard]] InferenceService* service() const { return m_service; }
@@ -50,6 +54,7 @@ public:
     [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
     [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
     [[nodiscard]] ImageView* imageView() const { return m_image; }
+    [[nodiscard]] PromptLabView* labView() const { return m_lab; }
     [[nodiscard]] QTabWidget* tabs() const { return m_tabs; }
     [[nodiscard]] TokenSelection* selection() const { return m_selection; }
     [[nodiscard]] const ReportPtr& report() const { return m_report; }
@@ -106,6 +111,7 @@ private:
     FactorsView* m_factors;
     ProjectionView* m_projection;
     ImageView* m_image;
+    PromptLabView* m_lab;
     ReportPtr m_report;
     QStringList m_methods;
     QMenu* m_recentModels = nullptr;

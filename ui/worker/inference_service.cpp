@@ -9,6 +9,7 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     qRegisterMetaType<ReportPtr>();
     qRegisterMetaType<core::SaliencyRow>();
     qRegisterMetaType<DiffusionResultPtr>();
+    qRegisterMetaType<LabResultPtr>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -47,6 +48,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
         if (id == m_latest) emit imageReady(result);
     });
+    connect(m_worker, &InferenceWorker::labReady, this, [this](quint64 id, const LabResultPtr& result) {
+        if (id == m_latest) emit labReady(result);
+    });
     m_thread.start();
 }
 
@@ -71,6 +75,7 @@ quint64 InferenceService::submit(GenerationRequest request) { return dispatch(st
 quint64 InferenceService::submitAnalysis(AnalysisRequest request) { return dispatch(std::move(request), &InferenceWorker::runAnalysis); }
 quint64 InferenceService::submitSection(SectionRequest request) { return dispatch(std::move(request), &InferenceWorker::runSection); }
 quint64 InferenceService::submitDiffusion(DiffusionRequest request) { return dispatch(std::move(request), &InferenceWorker::runDiffusion); }
+quint64 InferenceService::submitLab(LabRequest request) { return dispatch(std::move(request), &InferenceWorker::runLab); }
 
 void InferenceService::cancel() { m_worker->requestCancel(); }
 

@@ -4,6 +4,7 @@
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
+#include "worker/lab_request.h"
 #include "worker/generation_request.h"
 
 #include <QImage>
@@ -26,6 +27,7 @@ public:
     quint64 submitAnalysis(AnalysisRequest request);
     quint64 submitSection(SectionRequest request);
     quint64 submitDiffusion(DiffusionRequest request);
+    quint64 submitLab(LabRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 
@@ -41,6 +43,7 @@ signals:
     void partialReportReady(const spyglass::ui::ReportPtr& report);
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
+    void labReady(const spyglass::ui::LabResultPtr& result);
 
 private:
     template <typename Request>

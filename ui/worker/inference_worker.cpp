@@ -25,6 +25,7 @@ core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const
 {
     const QString key = path + QLatin1Char('|') + device;
     if (!m_diffusion || key != m_diffusionKey) {
+        m_lab.reset();
         m_diffusion.reset();
         m_diffusion = core::DiffusionModel::load(path.toStdString(), device.toStdString());
         m_diffusionKey = key;
@@ -156,6 +157,33 @@ void InferenceWorker::runDiffusion(const DiffusionRequest& request)
         };
         auto result = std::make_shared<const core::DiffusionResult>(sd.generate(request.options, progressFor(id), preview));
         emit imageReady(id, result);
+    });
+}
+
+void InferenceWorker::runLab(const LabRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        emit progressed(id, tr("loading image model"), 0, 0);
+        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device);
+        if (!m_lab) m_lab = std::make_unique<core::PromptLab>(sd);
+        const core::LabOptions& o = request.options;
+        const core::ProgressCallback progress = progressFor(id);
+        m_lab->run(o, progress);
+        const auto full = m_lab->cached(o, core::PromptLab::fullPrompt(o), o.seeds.front());
+        auto result = std::make_shared<LabResult>();
+        result->options = o;
+        result->width = full->width;
+        result->height = full->height;
+        result->mask = request.mask.empty() ? std::vector<uint8_t>(static_cast<size_t>(full->width) * static_cast<size_t>(full->height), 1) : request.mask;
+        result->report = m_lab->score(o, result->mask);
+        m_lab->runShortened(o, result->mask, result->report, progress);
+        if (!request.exportDir.isEmpty()) core::writeLabReport(*m_lab, o, result->report, result->mask, request.exportDir.toStdString());
+        result->full = full->rgb;
+        result->base = m_lab->cached(o, result->report.basePrompt, o.seeds.front())->rgb;
+        result->shortened = m_lab->cached(o, result->report.shortenedPrompt, o.seeds.front())->rgb;
+        for (size_t c = 0; c < o.chunks.size(); ++c) result->without.push_back(m_lab->cached(o, core::PromptLab::promptWithout(o, c), o.seeds.front())->rgb);
+        emit labReady(id, result);
     });
 }
 

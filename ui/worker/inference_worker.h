@@ -6,6 +6,7 @@
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
+#include "worker/lab_request.h"
 #include "worker/generation_request.h"
 
 #include <QImage>
@@ -34,6 +35,7 @@ public:
     void runAnalysis(const AnalysisRequest& request);
     void runSection(const SectionRequest& request);
     void runDiffusion(const DiffusionRequest& request);
+    void runLab(const LabRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -50,6 +52,7 @@ signals:
     // Image generation: decoded previews every few steps, then the result.
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
+    void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);
@@ -63,6 +66,7 @@ private:
     std::unique_ptr<core::LanguageModel> m_model;
     QString m_modelKey;
     std::unique_ptr<core::DiffusionModel> m_diffusion;
+    std::unique_ptr<core::PromptLab> m_lab;  // its run cache belongs to m_diffusion
     QString m_diffusionKey;
 };
 

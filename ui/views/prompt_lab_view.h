@@ -1,0 +1,72 @@
+#pragma once
+// PromptLabView — the Prompt lab tab: a base prompt and an appended "magic" prompt split into
+// chunks, seeds and settings; Run compares the full prompt, the prompt without each chunk and the
+// base alone; the full image takes a mouse-drawn region; the ranked table gives each chunk's
+// change inside/outside the region, its heat there and a verdict; a row shows that variant and
+// its difference; the shortened prompt and its image; export writes the report files. A new
+// region re-scores from the worker's cache without regenerating.
+#include "worker/lab_request.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+namespace spyglass::ui {
+
+class RegionCanvas;
+
+class PromptLabView : public QWidget {
+    Q_OBJECT
+public:
+    explicit PromptLabView(QWidget* parent = nullptr);
+
+    // The request the settings describe (id, device and threads are filled by the window). Throws
+    // nothing: an invalid setting shows up as an error from the worker.
+    [[nodiscard]] LabRequest request() const;
+    void setModelPath(const QString& path);
+    void setBase(const QString& base);
+    void setAppended(const QString& appended);
+    void setSeeds(const QString& seeds);
+    void setSteps(int steps);
+    void setBusy(bool busy);
+    void setResult(const LabResultPtr& result);
+    [[nodiscard]] const LabResultPtr& result() const { return m_result; }
+    [[nodiscard]] RegionCanvas* canvas() const { return m_canvas; }
+    [[nodiscard]] QTableWidget* table() const { return m_table; }
+    void selectRow(int row);
+    [[nodiscard]] QImage variantImage() const;  // the selected chunk's variant | difference
+
+signals:
+    void runRequested(const spyglass::ui::LabRequest& request);
+    void message(const QString& text);
+
+private:
+    void showVariant();
+
+    QLineEdit* m_modelPath;
+    QLineEdit* m_base;
+    QPlainTextEdit* m_append;
+    QLineEdit* m_separator;
+    QLineEdit* m_seeds;
+    QSpinBox* m_steps;
+    QDoubleSpinBox* m_guidance;
+    QDoubleSpinBox* m_threshold;
+    QCheckBox* m_addOne;
+    QPushButton* m_run;
+    RegionCanvas* m_canvas;
+    QTableWidget* m_table;
+    QLabel* m_variant;
+    QLabel* m_shortened;
+    QLabel* m_summary;
+    LabResultPtr m_result;
+    QImage m_variantImage;
+};
+
+}  // namespace spyglass::ui

@@ -1,0 +1,36 @@
+#pragma once
+// LabRequest — one run (or re-score, or export) of the Prompt lab tab, and what comes back: the
+// report plus copies of the images the tab shows (first seed).
+#include "spyglass/prompt_lab.h"
+
+#include <QMetaType>
+#include <QString>
+
+#include <memory>
+
+namespace spyglass::ui {
+
+struct LabRequest {
+    quint64 id = 0;
+    QString modelPath;
+    QString device = QStringLiteral("cpu");
+    int threads = 1;
+    core::LabOptions options;
+    std::vector<uint8_t> mask;  // width·height, 1 inside; empty: the whole image
+    QString exportDir;          // also write the report files there
+};
+
+struct LabResult {
+    core::LabOptions options;
+    core::LabReport report;
+    std::vector<uint8_t> mask;
+    int width = 0, height = 0;
+    std::vector<uint8_t> full, base, shortened;   // RGB
+    std::vector<std::vector<uint8_t>> without;    // by chunk index
+};
+
+using LabResultPtr = std::shared_ptr<const LabResult>;
+
+}  // namespace spyglass::ui
+
+Q_DECLARE_METATYPE(spyglass::ui::LabResultPtr)
