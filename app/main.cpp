@@ -1,7 +1,10 @@
 // spyglass — the desktop app. `spyglass [MODEL_DIR] [--prompt T] [--run] [--session F]
-// [--image-model DIR [--image-prompt T] [--word N]]`, `--version`, `--help`.
+// [--image-model DIR [--image-prompt T] [--word N] [--lab-base T --lab-append T [--lab-region x,y,w,h]]]`,
+// `--version`, `--help`.
 #include "main_window.h"
 #include "views/image_view.h"
+#include "views/prompt_lab_view.h"
+#include "views/region_canvas.h"
 #include "worker/inference_service.h"
 
 #include "spyglass/runtime.h"
@@ -12,6 +15,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <memory>
 #include <string>
 
 namespace {
@@ -78,6 +82,14 @@ int main(int argc, char** argv)
     const QCommandLineOption imagePromptOption(QStringLiteral("image-prompt"), QStringLiteral("prompt for the Image tab"), QStringLiteral("T"));
     const QCommandLineOption wordOption(QStringLiteral("word"), QStringLiteral("with --run: overlay this word's heatmap when the image is ready"),
                                        QStringLiteral("N"));
+    const QCommandLineOption labBaseOption(QStringLiteral("lab-base"), QStringLiteral("open the Prompt lab with this base prompt (needs --image-model)"),
+                                           QStringLiteral("T"));
+    const QCommandLineOption labAppendOption(QStringLiteral("lab-append"), QStringLiteral("the Prompt lab's appended prompt"), QStringLiteral("T"));
+    const QCommandLineOption labRegionOption(QStringLiteral("lab-region"), QStringLiteral("the Prompt lab's region x,y,w,h (image pixels)"),
+                                             QStringLiteral("R"));
+    parser.addOption(labBaseOption);
+    parser.addOption(labAppendOption);
+    parser.addOption(labRegionOption);
     parser.addOption(imageModelOption);
     parser.addOption(imagePromptOption);
     parser.addOption(wordOption);
@@ -101,9 +113,28 @@ int main(int argc, char** argv)
                              [&window, word] { window.imageView()->selectWord(word); }, Qt::QueuedConnection);
         }
     }
+    const bool lab = image && parser.isSet(labBaseOption);
+    if (lab) {
+        window.labView()->setModelPath(parser.value(imageModelOption));
+        window.labView()->setBase(parser.value(labBaseOption));
+        window.labView()->setAppended(parser.value(labAppendOption));
+        window.tabs()->setCurrentWidget(window.labView());
+        const QStringList r = parser.value(labRegionOption).split(QLatin1Char(','));
+        if (r.size() == 4) {
+            // Applied once the first result has its image; the region change re-scores from the cache.
+            const QRect region(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt());
+            auto applied = std::make_shared<bool>(false);
+            QObject::connect(window.service(), &spyglass::ui::InferenceService::labReady, &window, [&window, region, applied] {
+                if (*applied) return;
+                *applied = true;
+                window.labView()->canvas()->setRegion(region);
+            }, Qt::QueuedConnection);
+        }
+    }
     window.show();
     if (parser.isSet(runOption)) {
-        if (image) window.runImage(window.imageView()->request());
+        if (lab) window.runLab(window.labView()->request());
+        else if (image) window.runImage(window.imageView()->request());
         else window.run();
     }
     return QApplication::exec();

@@ -15,6 +15,7 @@ int runTrain(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runTrainImage(const std::vector<std::string>& args);
 int runComparePrompts(const std::vector<std::string>& args);
+int runEvalImage(const std::vector<std::string>& args);
 int runDiffuse(const std::vector<std::string>& args);
 int runRender(const std::vector<std::string>& args);  // only with SPYGLASS_HAVE_RENDER
 

@@ -27,6 +27,7 @@ const char* const kUsage =
     "  diffuse    Stable Diffusion image with per-word heatmaps (DAAM)\n"
     "  train-image      train the tiny shape-scene image model\n"
     "  compare-prompts  which chunks of an appended prompt change a region of the image\n"
+    "  eval-image       measure a shape-scene image model (shape, colour, place, heatmaps)\n"
     "\n"
     "  --version  print the version\n"
     "  --help     print this help\n";
@@ -60,6 +61,7 @@ int main(int argc, char** argv)
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train-image") return spyglass::cli::runTrainImage(args);
         if (command == "compare-prompts") return spyglass::cli::runComparePrompts(args);
+        if (command == "eval-image") return spyglass::cli::runEvalImage(args);
         if (command == "train") return spyglass::cli::runTrain(args);
         if (command == "eval") return spyglass::cli::runEval(args);
 #ifdef SPYGLASS_HAVE_RENDER
