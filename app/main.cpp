@@ -35,6 +35,19 @@ QString defaultModelPath()
     return {};
 }
 
+// The shipped shape-scene image model, found the same way.
+QString defaultImageModelPath()
+{
+    const QString fromEnvironment = qEnvironmentVariable("SPYGLASS_DEFAULT_IMAGE_MODEL");
+    if (!fromEnvironment.isEmpty()) return fromEnvironment;
+    const QStringList candidates{
+        QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/spyglass/models/spyglass-shapes")),
+        QStringLiteral(SPYGLASS_SOURCE_MODELS_DIR "/spyglass-shapes")};
+    for (const QString& candidate : candidates)
+        if (QFileInfo::exists(candidate + QStringLiteral("/model_index.json"))) return QDir::cleanPath(candidate);
+    return {};
+}
+
 }  // namespace
 
 // QGuiApplication takes "-session"/"--session" for X11 session management, so our --session is
@@ -78,11 +91,11 @@ int main(int argc, char** argv)
     // Listed for --help; the value was taken out of argv above.
     const QCommandLineOption sessionOption(QStringLiteral("session"), QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
     const QCommandLineOption imageModelOption(QStringLiteral("image-model"),
-                                              QStringLiteral("open the Image tab on this diffusers Stable Diffusion folder"), QStringLiteral("DIR"));
+                                              QStringLiteral("image model for the Image and Prompt lab tabs (default: the shipped spyglass-shapes)"), QStringLiteral("DIR"));
     const QCommandLineOption imagePromptOption(QStringLiteral("image-prompt"), QStringLiteral("prompt for the Image tab"), QStringLiteral("T"));
     const QCommandLineOption wordOption(QStringLiteral("word"), QStringLiteral("with --run: overlay this word's heatmap when the image is ready"),
                                        QStringLiteral("N"));
-    const QCommandLineOption labBaseOption(QStringLiteral("lab-base"), QStringLiteral("open the Prompt lab with this base prompt (needs --image-model)"),
+    const QCommandLineOption labBaseOption(QStringLiteral("lab-base"), QStringLiteral("open the Prompt lab with this base prompt"),
                                            QStringLiteral("T"));
     const QCommandLineOption labAppendOption(QStringLiteral("lab-append"), QStringLiteral("the Prompt lab's appended prompt"), QStringLiteral("T"));
     const QCommandLineOption labRegionOption(QStringLiteral("lab-region"), QStringLiteral("the Prompt lab's region x,y,w,h (image pixels)"),
@@ -101,10 +114,11 @@ int main(int argc, char** argv)
     spyglass::ui::MainWindow window;
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
+    window.setImageModelPath(defaultImageModelPath());
     if (!session.isEmpty()) window.openSession(session);
-    const bool image = parser.isSet(imageModelOption);
+    const bool image = parser.isSet(imageModelOption) || parser.isSet(labBaseOption) || parser.isSet(imagePromptOption);
     if (image) {
-        window.imageView()->setModelPath(parser.value(imageModelOption));
+        if (parser.isSet(imageModelOption)) window.setImageModelPath(parser.value(imageModelOption));
         if (parser.isSet(imagePromptOption)) window.imageView()->setPrompt(parser.value(imagePromptOption));
         window.tabs()->setCurrentWidget(window.imageView());
         if (parser.isSet(wordOption)) {
@@ -115,7 +129,6 @@ int main(int argc, char** argv)
     }
     const bool lab = image && parser.isSet(labBaseOption);
     if (lab) {
-        window.labView()->setModelPath(parser.value(imageModelOption));
         window.labView()->setBase(parser.value(labBaseOption));
         window.labView()->setAppended(parser.value(labAppendOption));
         window.tabs()->setCurrentWidget(window.labView());

@@ -10,6 +10,9 @@ include(CPack)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/resources/models/spyglass-tiny" DESTINATION share/spyglass/models
         FILES_MATCHING PATTERN "*.json" PATTERN "*.safetensors" PATTERN "*.md" PATTERN "*.tsv"
         PATTERN "checkpoint" EXCLUDE)
+# The shipped image model (weights, configs, CLIP tokenizer files: openai/CLIP, MIT).
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/resources/models/spyglass-shapes" DESTINATION share/spyglass/models OPTIONAL
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.safetensors" PATTERN "*.md" PATTERN "*.tsv" PATTERN "merges.txt")
 if(SPYGLASS_BUILD_GUI)
   install(FILES "${PROJECT_SOURCE_DIR}/packaging/spyglass.desktop" DESTINATION share/applications)
 endif()

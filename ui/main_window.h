@@ -41,6 +41,10 @@ public:
 
     void setModelPath(const QString& path);
     void setPrompt(const QString& prompt);
+    // The image model of the Image and Prompt lab tabs.
+    void setImageModelPath(const QString& path);
+    // Fills the Prompt lab with its demo (on the shipped shape model) and shows it.
+    void showLabDemo();
     void run();
     // Generates an image with the Image tab's request (device and threads from the settings).
     void runImage(DiffusionRequest request);
