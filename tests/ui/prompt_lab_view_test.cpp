@@ -55,6 +55,18 @@ private slots:
         QVERIFY(lab->result()->report.regionArea < 0.9);
         for (const auto& args : progress) QVERIFY2(!args.at(0).toString().startsWith(QLatin1String("run ")), "a re-score generated again");
 
+        // A painted mask re-scores too.
+        lab->canvas()->setBrush(true, 4);
+        lab->canvas()->clearRegion();
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(lab->result()->report.regionArea, 1.0);
+        QTest::mousePress(canvas, Qt::LeftButton, {}, canvas->rect().center());
+        QTest::mouseRelease(canvas, Qt::LeftButton, {}, canvas->rect().center());
+        QVERIFY(ready.wait(30000));
+        const double disc = lab->result()->report.regionArea * 64 * 64;
+        QVERIFY2(disc > 40 && disc < 60, qPrintable(QString::number(disc)));  // π·4² ≈ 50 pixels
+        lab->canvas()->setBrush(false, 4);
+
         lab->selectRow(1);
         QVERIFY(!lab->variantImage().isNull());
         QTemporaryDir dir;

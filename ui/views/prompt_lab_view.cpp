@@ -46,6 +46,8 @@ PromptLabView::PromptLabView(QWidget* parent)
       m_threshold(new QDoubleSpinBox),
       m_addOne(new QCheckBox(tr("also base + each chunk"))),
       m_run(new QPushButton(tr("Run the lab"))),
+      m_brush(new QCheckBox(tr("Brush"))),
+      m_brushRadius(new QSpinBox),
       m_canvas(new RegionCanvas),
       m_table(new QTableWidget),
       m_variant(new QLabel),
@@ -99,8 +101,17 @@ PromptLabView::PromptLabView(QWidget* parent)
 
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
-    leftLayout->addWidget(new QLabel(tr("Full prompt — drag the region of interest:")));
+    leftLayout->addWidget(new QLabel(tr("Full prompt — drag (or paint) the region of interest:")));
     leftLayout->addWidget(m_canvas, 1);
+    auto* brushRow = new QHBoxLayout;
+    m_brush->setToolTip(tr("Paint the region instead of dragging a rectangle"));
+    m_brushRadius->setRange(1, 64);
+    m_brushRadius->setValue(3);
+    m_brushRadius->setSuffix(tr(" px"));
+    brushRow->addWidget(m_brush);
+    brushRow->addWidget(m_brushRadius);
+    brushRow->addStretch(1);
+    leftLayout->addLayout(brushRow);
     auto* exportButton = new QPushButton(tr("Export report…"));
     leftLayout->addWidget(exportButton);
     auto* right = new QWidget;
@@ -134,6 +145,9 @@ PromptLabView::PromptLabView(QWidget* parent)
     connect(m_canvas, &RegionCanvas::regionChanged, this, [this] {
         if (m_result) emit runRequested(request());
     });
+    auto brush = [this] { m_canvas->setBrush(m_brush->isChecked(), m_brushRadius->value()); };
+    connect(m_brush, &QCheckBox::toggled, this, brush);
+    connect(m_brushRadius, &QSpinBox::valueChanged, this, brush);
     connect(m_table, &QTableWidget::currentCellChanged, this, &PromptLabView::showVariant);
     connect(exportButton, &QPushButton::clicked, this, [this] {
         if (!m_result) return emit message(tr("Run the lab first."));

@@ -59,6 +59,8 @@ private:
     QDoubleSpinBox* m_guidance;
     QDoubleSpinBox* m_threshold;
     QCheckBox* m_addOne;
+    QCheckBox* m_brush;
+    QSpinBox* m_brushRadius;
     QPushButton* m_run;
     RegionCanvas* m_canvas;
     QTableWidget* m_table;

@@ -191,11 +191,16 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
         writeJson(outDir / "tokenizer/special_tokens_map.json", {{"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"},
                                                                  {"pad_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"}});
         writeFileAtomically(outDir / "training_log.tsv", log.str());
+        writeJson(outDir / "recipe.json", {{"trainer", "spyglass-cli train-image"}, {"image_size", c.imageSize}, {"text_width", c.textWidth},
+                                           {"text_layers", c.textLayers}, {"text_heads", c.textHeads}, {"unet_channels", c.unetChannels},
+                                           {"unet_heads", c.unetHeads}, {"vae_steps", c.vaeSteps}, {"batch_size", c.batchSize},
+                                           {"max_steps", c.steps}, {"minutes", c.minutes}, {"learning_rate", c.learningRate},
+                                           {"warmup_steps", c.warmupSteps}, {"ema_decay", c.emaDecay}, {"prompt_dropout", c.promptDropout},
+                                           {"seed", c.seed}, {"save_half", c.saveHalf}, {"steps_done", step}, {"latent_scaling", scaling}});
         {
             torch::NoGradGuard guard;
             for (size_t i = 0; i < trained.size(); ++i) trained[i].second.copy_(live[i]);
         }
-        (void)step;
     };
 
     ImageTrainResult result;
