@@ -1,9 +1,12 @@
 // Model folders: every real-checkpoint variant loads (prefix or not, F16/BF16, sharded, HF
 // buffers), and every broken folder fails with a message naming the file and the reason (#2).
+#include "cli_support.h"
 #include "model_fixture.h"
 
 #include "spyglass/error.h"
 #include "spyglass/language_model.h"
+
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -187,4 +190,26 @@ TEST(ModelFolderErrors, UnreadableWeights)
     writeWeights(dir / "model.safetensors", fixtureWeights());
     std::filesystem::permissions(dir / "model.safetensors", std::filesystem::perms::none);
     EXPECT_CONTAINS(loadError(dir.path()), "model.safetensors: cannot open: Permission denied");
+}
+
+// The committed malformed-input corpus (tests/fixtures/malformed, issue #9): every folder fails
+// with its documented message through the CLI, as one line, without a crash; the valid control
+// folder loads.
+TEST(MalformedCorpus, EveryCaseGivesItsMessageThroughTheCli)
+{
+    std::ifstream in(fixture("malformed/cases.json"));
+    const auto manifest = nlohmann::json::parse(in);
+    ASSERT_GE(manifest["cases"].size(), 15U);
+    const CliRun valid = cli({"generate", "--model", fixture("malformed/valid").string(), "--ids", "1,2", "--max-new-tokens", "2", "--json"});
+    EXPECT_EQ(valid.code, 0) << valid.err;
+    TempDir empty;
+    for (const auto& c : manifest["cases"]) {
+        const bool made = c.value("made_by_the_test", false);
+        const std::string folder = made ? empty.path().string() : fixture("malformed/" + c["folder"].get<std::string>()).string();
+        const CliRun r = cli({"generate", "--model", folder, "--ids", "1,2", "--max-new-tokens", "2"});
+        EXPECT_EQ(r.code, 1) << c["folder"];
+        EXPECT_NE(r.err.find(c["message"].get<std::string>()), std::string::npos) << c["folder"] << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c["folder"] << ": " << r.err;
+        EXPECT_TRUE(r.out.empty());
+    }
 }

@@ -5,6 +5,10 @@
 #include "worker/inference_service.h"
 
 #include <QJsonObject>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -74,6 +78,35 @@ private slots:
         QVERIFY(failed.wait(30000));
         QVERIFY(window.errorBanner()->isVisibleTo(&window));
         QVERIFY(window.errorBanner()->message().contains(QStringLiteral("/nonexistent/model': does not exist")));
+    }
+
+    void malformedCorpusShowsEachMessageInTheBanner()
+    {
+        // tests/fixtures/malformed (issue #9): each folder ends in its message in the window's
+        // banner, and the window stays usable (a good model runs afterwards).
+        QFile file(QStringLiteral(SPYGLASS_FIXTURES_DIR "/malformed/cases.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonArray cases = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("cases")).toArray();
+        QVERIFY(cases.size() >= 15);
+        QTemporaryDir empty;
+        MainWindow window;
+        window.setPrompt(QStringLiteral("1, 2,"));
+        for (const auto& value : cases) {
+            const QJsonObject c = value.toObject();
+            const QString folder = c.value(QStringLiteral("made_by_the_test")).toBool()
+                                       ? empty.path()
+                                       : QStringLiteral(SPYGLASS_FIXTURES_DIR "/malformed/") + c.value(QStringLiteral("folder")).toString();
+            window.setModelPath(folder);
+            QSignalSpy failed(window.service(), &InferenceService::generationFailed);
+            window.run();
+            QVERIFY2(failed.wait(30000), qPrintable(folder));
+            const QString expected = c.value(QStringLiteral("message")).toString();
+            QVERIFY2(window.errorBanner()->message().contains(expected), qPrintable(window.errorBanner()->message() + QStringLiteral(" — wanted: ") + expected));
+        }
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        QSignalSpy report(window.service(), &InferenceService::reportReady);
+        window.run();
+        QVERIFY(report.wait(30000));
     }
 
     void windowRunsAPrompt()
