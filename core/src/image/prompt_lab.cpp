@@ -124,6 +124,22 @@ std::vector<float> heatOf(const DiffusionResult& r, const std::vector<std::strin
     return sum;
 }
 
+// One run of the experiment: the lab's settings, emphasis read the common way.
+DiffusionOptions runOptions(const LabOptions& o, const std::string& prompt, uint64_t seed)
+{
+    DiffusionOptions d;
+    d.prompt = prompt;
+    d.negativePrompt = o.negative;
+    d.seed = seed;
+    d.steps = o.steps;
+    d.guidance = o.guidance;
+    d.scheduler = o.scheduler;
+    d.width = o.width;
+    d.height = o.height;
+    d.promptWeights = true;
+    return d;
+}
+
 double meanOf(const std::vector<double>& v)
 {
     double s = 0;
@@ -221,16 +237,7 @@ void PromptLab::run(const LabOptions& o, const ProgressCallback& progress)
     const int total = static_cast<int>(todo.size());
     for (int i = 0; i < total; ++i) {
         if (progress && !progress({"run " + std::to_string(i + 1) + "/" + std::to_string(total), i, total})) throw Cancelled();
-        DiffusionOptions d;
-        d.prompt = todo[static_cast<size_t>(i)].first;
-        d.negativePrompt = o.negative;
-        d.seed = todo[static_cast<size_t>(i)].second;
-        d.steps = o.steps;
-        d.guidance = o.guidance;
-        d.scheduler = o.scheduler;
-        d.width = o.width;
-        d.height = o.height;
-        d.promptWeights = true;
+        const DiffusionOptions d = runOptions(o, todo[static_cast<size_t>(i)].first, todo[static_cast<size_t>(i)].second);
         const std::string stage = "run " + std::to_string(i + 1) + "/" + std::to_string(total);
         auto result = m_model.generate(d, [&](const Progress&) { return !progress || progress({stage, i, total}); });
         m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
@@ -339,16 +346,7 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
 void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report, const ProgressCallback& progress)
 {
     if (!cached(o, report.shortenedPrompt, o.seeds.front())) {
-        DiffusionOptions d;
-        d.prompt = report.shortenedPrompt;
-        d.negativePrompt = o.negative;
-        d.seed = o.seeds.front();
-        d.steps = o.steps;
-        d.guidance = o.guidance;
-        d.scheduler = o.scheduler;
-        d.width = o.width;
-        d.height = o.height;
-        d.promptWeights = true;
+        const DiffusionOptions d = runOptions(o, report.shortenedPrompt, o.seeds.front());
         auto result = m_model.generate(d, [&](const Progress& p) { return !progress || progress({"shortened prompt", p.done, p.total}); });
         m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
     }

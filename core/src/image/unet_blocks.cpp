@@ -6,6 +6,27 @@ namespace spyglass::core {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+// "<prefix>.attentions.j.transformer_blocks.b.attn2" for every block of every attention.
+std::vector<std::string> attn2Names(const std::vector<Transformer2D>& attentions, const std::string& prefix)
+{
+    std::vector<std::string> names;
+    for (size_t j = 0; j < attentions.size(); ++j)
+        for (size_t b = 0; b < attentions[j].blocks.size(); ++b)
+            names.push_back(prefix + ".attentions." + std::to_string(j) + ".transformer_blocks." + std::to_string(b) + ".attn2");
+    return names;
+}
+
+int assignCaptureIndices(std::vector<Transformer2D>& attentions, int next)
+{
+    for (auto& a : attentions)
+        for (auto& index : a.captureIndex) index = next++;
+    return next;
+}
+
+}  // namespace
+
 ResnetBlock::ResnetBlock(const Weights& w, int64_t in, int64_t out, int64_t timeDim, int64_t groups, double eps)
     : norm1(w.at("norm1"), groups, in, eps),
       norm2(w.at("norm2"), groups, out, eps),
@@ -108,21 +129,8 @@ torch::Tensor UNetDownBlock::forward(torch::Tensor h, const torch::Tensor& emb, 
     return h;
 }
 
-std::vector<std::string> UNetDownBlock::crossAttentionNames(const std::string& prefix) const
-{
-    std::vector<std::string> names;
-    for (size_t j = 0; j < m_attentions.size(); ++j)
-        for (size_t b = 0; b < m_attentions[j].blocks.size(); ++b)
-            names.push_back(prefix + ".attentions." + std::to_string(j) + ".transformer_blocks." + std::to_string(b) + ".attn2");
-    return names;
-}
-
-int UNetDownBlock::assignCrossAttentionIndices(int next)
-{
-    for (auto& a : m_attentions)
-        for (auto& index : a.captureIndex) index = next++;
-    return next;
-}
+std::vector<std::string> UNetDownBlock::crossAttentionNames(const std::string& prefix) const { return attn2Names(m_attentions, prefix); }
+int UNetDownBlock::assignCrossAttentionIndices(int next) { return assignCaptureIndices(m_attentions, next); }
 
 UNetMidBlock::UNetMidBlock(const Weights& w, const UNetConfig& u, int64_t timeDim)
     : m_first(w.at("resnets.0"), u.blockOut.back(), u.blockOut.back(), timeDim, u.groups, u.eps),
@@ -175,20 +183,7 @@ torch::Tensor UNetUpBlock::forward(torch::Tensor h, const torch::Tensor& emb, co
     return h;
 }
 
-std::vector<std::string> UNetUpBlock::crossAttentionNames(const std::string& prefix) const
-{
-    std::vector<std::string> names;
-    for (size_t j = 0; j < m_attentions.size(); ++j)
-        for (size_t b = 0; b < m_attentions[j].blocks.size(); ++b)
-            names.push_back(prefix + ".attentions." + std::to_string(j) + ".transformer_blocks." + std::to_string(b) + ".attn2");
-    return names;
-}
-
-int UNetUpBlock::assignCrossAttentionIndices(int next)
-{
-    for (auto& a : m_attentions)
-        for (auto& index : a.captureIndex) index = next++;
-    return next;
-}
+std::vector<std::string> UNetUpBlock::crossAttentionNames(const std::string& prefix) const { return attn2Names(m_attentions, prefix); }
+int UNetUpBlock::assignCrossAttentionIndices(int next) { return assignCaptureIndices(m_attentions, next); }
 
 }  // namespace spyglass::core

@@ -1,5 +1,6 @@
 #include "image/unet_model.h"
 
+#include "image/component_loader.h"
 #include "image/config_reader.h"
 #include "image/unet_blocks.h"
 #include "spyglass/error.h"
@@ -90,18 +91,7 @@ torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, 
 
 UNetModel::~UNetModel() = default;
 
-std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device)
-{
-    const ConfigReader c(dir / "config.json");
-    const WeightStore store = WeightStore::openFolder(dir);
-    try {
-        return build(c, Weights(store, device));
-    } catch (const Error& error) {
-        const std::string what = error.what();
-        if (what.rfind(dir.string(), 0) == 0) throw;
-        throw Error(dir.string() + ": " + what);
-    }
-}
+std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device) { return loadComponent<UNetModel>(dir, device); }
 
 std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights& weights)
 {

@@ -1,5 +1,6 @@
 #include "image/vae_decoder.h"
 
+#include "image/component_loader.h"
 #include "image/config_reader.h"
 #include "spyglass/error.h"
 
@@ -9,18 +10,7 @@ namespace spyglass::core {
 
 namespace F = torch::nn::functional;
 
-std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, torch::Device device)
-{
-    const ConfigReader c(dir / "config.json");
-    const WeightStore store = WeightStore::openFolder(dir);
-    try {
-        return build(c, Weights(store, device));
-    } catch (const Error& error) {
-        const std::string what = error.what();
-        if (what.rfind(dir.string(), 0) == 0) throw;
-        throw Error(dir.string() + ": " + what);
-    }
-}
+std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, torch::Device device) { return loadComponent<VaeDecoder>(dir, device); }
 
 std::unique_ptr<VaeDecoder> VaeDecoder::build(const ConfigReader& c, const Weights& weights)
 {
