@@ -1,6 +1,8 @@
 #include "spyglass/prompt_weights.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 
 namespace spyglass::core {
@@ -25,7 +27,7 @@ bool explicitWeight(const std::string& s, size_t colon, double& weight, size_t& 
     if (i >= s.size() || s[i] != ')') return false;
     char* parsedEnd = nullptr;
     weight = std::strtod(number.c_str(), &parsedEnd);
-    if (parsedEnd != number.c_str() + number.size()) return false;
+    if (parsedEnd != number.c_str() + number.size() || !std::isfinite(weight)) return false;
     end = i + 1;
     return true;
 }
@@ -36,8 +38,8 @@ std::vector<WeightedText> parsePromptWeights(const std::string& s)
 {
     std::vector<WeightedText> res;
     std::vector<size_t> round, square;
-    auto multiply = [&](size_t from, double factor) {
-        for (size_t p = from; p < res.size(); ++p) res[p].weight *= factor;
+    auto multiply = [&](size_t from, double factor) {  // kept finite however deep the nesting
+        for (size_t p = from; p < res.size(); ++p) res[p].weight = std::clamp(res[p].weight * factor, -1e4, 1e4);
     };
     auto append = [&](const std::string& text) { res.push_back({text, 1.0}); };
     size_t i = 0;

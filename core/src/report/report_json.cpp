@@ -4,8 +4,11 @@
 #include "io/json_file.h"
 #include "spyglass/error.h"
 #include "spyglass/safetensors.h"
+#include "spyglass/tokenizer.h"
 
 #include <nlohmann/json.hpp>
+
+#include <charconv>
 
 namespace spyglass::core {
 
@@ -199,7 +202,14 @@ Report reportFromJson(const std::string& text, const std::string& source)
     }
     if (j.contains("token_texts") && j["token_texts"].is_object())
         for (auto it = j["token_texts"].begin(); it != j["token_texts"].end(); ++it)
-            if (it->is_string()) r.tokenTexts[std::stoi(it.key())] = it->get<std::string>();
+            if (it->is_string()) {
+                int id = 0;
+                const std::string& key = it.key();
+                const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+                if (ec != std::errc() || end != key.data() + key.size())
+                    throw Error(source + ": token_texts key '" + sanitizeUtf8(key) + "' is not a token id");
+                r.tokenTexts[id] = it->get<std::string>();
+            }
     return r;
 }
 

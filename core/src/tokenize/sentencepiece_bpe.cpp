@@ -3,6 +3,8 @@
 #include "io/json_file.h"
 #include "spyglass/error.h"
 
+#include <cctype>
+
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -20,7 +22,11 @@ size_t codePointLength(unsigned char c)
     return 1;  // ill-formed: one byte at a time (it falls back to a byte piece)
 }
 
-bool isBytePiece(const std::string& p) { return p.size() == 6 && p.rfind("<0x", 0) == 0 && p.back() == '>'; }
+bool isBytePiece(const std::string& p)
+{
+    return p.size() == 6 && p.rfind("<0x", 0) == 0 && p.back() == '>' && std::isxdigit(static_cast<unsigned char>(p[3])) &&
+           std::isxdigit(static_cast<unsigned char>(p[4]));
+}
 
 }  // namespace
 
