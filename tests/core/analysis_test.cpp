@@ -386,4 +386,11 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     EXPECT_EQ(back.tokenTexts, r.tokenTexts);
     spyglass::test::writeFile(dir / "bad.json", R"({"schema":"other/1"})");
     EXPECT_NE(errorOf([&] { (void)readReport(dir / "bad.json"); }).find("schema 'other/1' is not spyglass.report/1"), std::string::npos);
+    // Found by tests/fuzz (report_fuzzer): a token_texts key that is not a number threw
+    // std::invalid_argument instead of a clear message.
+    std::ifstream good(dir / "r.json");
+    nlohmann::json broken = nlohmann::json::parse(good);
+    broken["token_texts"]["x7"] = "oops";
+    spyglass::test::writeFile(dir / "keys.json", broken.dump());
+    EXPECT_NE(errorOf([&] { (void)readReport(dir / "keys.json"); }).find("token_texts key 'x7' is not a token id"), std::string::npos);
 }

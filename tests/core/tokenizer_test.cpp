@@ -136,3 +136,17 @@ TEST(Gpt2Tokenizer, FolderErrors)
         EXPECT_NE(std::string(e.what()).find("tokenizer.json: not valid JSON"), std::string::npos) << e.what();
     }
 }
+
+// Found by tests/fuzz (llama2c_tokenizer_fuzzer): a piece like "<0xZZ>" looked like a byte piece
+// and std::stoi threw std::invalid_argument out of decode(). Now it is an ordinary piece.
+TEST(TokenizerFuzzRegressions, NonHexBytePieceDecodes)
+{
+    const auto file = std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../fuzz/corpus/llama2c_tokenizer/regression-bad-byte-piece";
+    try {
+        const auto t = Tokenizer::fromLlama2cFile(file);
+        const auto e = t->encode("Once upon a time \xe2\x80\x94 123");
+        (void)t->decode(e.ids);
+    } catch (const Error&) {
+        // rejecting the file is fine too
+    }
+}
