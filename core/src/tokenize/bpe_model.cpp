@@ -17,6 +17,10 @@ BpeModel::BpeModel(std::unordered_map<std::string, int> vocab,
         if (id < 0) throw Error(source + ": token '" + token + "' has a negative id");
         maxId = std::max(maxId, id);
     }
+    // Tables are sized by the largest id: ids must be (nearly) dense.
+    if (static_cast<size_t>(maxId) > 2 * m_vocab.size() + 1024)
+        throw Error(source + ": the vocabulary's ids are not dense (largest id " + std::to_string(maxId) + " for " +
+                    std::to_string(m_vocab.size()) + " tokens)");
     m_idToToken.resize(static_cast<size_t>(maxId + 1));
     m_tokenBytes.assign(static_cast<size_t>(maxId + 1), 0);
     for (const auto& [token, id] : m_vocab) {

@@ -11,6 +11,17 @@ using nlohmann::json;
 
 namespace {
 
+// A token id from JSON: an integer in [0, 2^24) — a hostile file must not make us size tables by it.
+int tokenId(const json& value, const std::string& where, const std::string& what)
+{
+    constexpr int64_t kMaxId = int64_t{1} << 24;
+    if (!value.is_number_integer()) throw Error(where + ": " + what + " is not an integer id");
+    const int64_t id = value.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), kMaxId)) : value.get<int64_t>();
+    if (id < 0 || id >= kMaxId) throw Error(where + ": " + what + " has id " + value.dump() + ", outside 0 … 16777215");
+    return static_cast<int>(id);
+}
+
+
 const char* const kSupportedPreTokenizers = "ByteLevel, Split, Digits, Sequence";
 
 std::string typeOf(const json& j) { return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : ""; }
@@ -107,7 +118,7 @@ void parsePostProcessor(const json& j, TokenizerImpl& impl, const std::string& w
         }
         const std::string name = piece.at("SpecialToken").at("id").get<std::string>();
         if (!specials.contains(name)) throw Error(where + ": template token '" + name + "' is not in special_tokens");
-        for (const auto& id : specials[name].at("ids")) (afterSequence ? impl.suffixIds : impl.prefixIds).push_back(id.get<int>());
+        for (const auto& id : specials[name].at("ids")) (afterSequence ? impl.suffixIds : impl.prefixIds).push_back(tokenId(id, where, "special token '" + name + "'"));
     }
 }
 
@@ -136,8 +147,7 @@ std::unordered_map<std::string, int> parseVocab(const json& vocab, const std::st
     std::unordered_map<std::string, int> out;
     out.reserve(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-        if (!it->is_number_integer()) throw Error(where + ": vocab entry '" + it.key() + "' is not an integer id");
-        out.emplace(it.key(), it->get<int>());
+        out.emplace(it.key(), tokenId(*it, where, "vocab entry '" + sanitizeUtf8(it.key()) + "'"));
     }
     return out;
 }
@@ -212,7 +222,7 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
         }
         for (const auto& t : root.value("added_tokens", json::array())) {
             AddedToken added;
-            added.id = t.at("id").get<int>();
+            added.id = tokenId(t.at("id"), where, "added token");
             added.content = t.at("content").get<std::string>();
             added.special = t.value("special", false);
             added.lstrip = t.value("lstrip", false);
