@@ -150,3 +150,25 @@ TEST(TokenizerFuzzRegressions, NonHexBytePieceDecodes)
         // rejecting the file is fine too
     }
 }
+
+// Found by tests/fuzz (vocab_merges_fuzzer): {"a": 146744073703} sized the id tables by the id and
+// ran out of memory. Ids outside 0 … 2^24 and sparse vocabularies are refused with a message.
+TEST(TokenizerFuzzRegressions, HugeOrSparseIdsAreRefused)
+{
+    spyglass::test::TempDir dir;
+    spyglass::test::writeFile(dir / "merges.txt", "#version: 0.2\n");
+    spyglass::test::writeFile(dir / "vocab.json", R"({"a": 146744073703})");
+    try {
+        (void)Tokenizer::fromVocabMerges(dir / "vocab.json", dir / "merges.txt");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("has id 146744073703, outside 0 … 16777215"), std::string::npos) << e.what();
+    }
+    spyglass::test::writeFile(dir / "vocab.json", R"({"a": 0, "b": 9000000})");
+    try {
+        (void)Tokenizer::fromVocabMerges(dir / "vocab.json", dir / "merges.txt");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("not dense"), std::string::npos) << e.what();
+    }
+}

@@ -23,7 +23,7 @@ std::optional<int> optionalId(const nlohmann::json& json, const char* key)
 
 }  // namespace
 
-Gpt2Config Gpt2Config::fromJson(const nlohmann::json& json, const std::filesystem::path& file)
+static Gpt2Config parseGpt2Config(const nlohmann::json& json, const std::filesystem::path& file)
 {
     const std::string where = file.string();
     if (!json.is_object()) throw Error(where + ": not a JSON object");
@@ -60,6 +60,15 @@ Gpt2Config Gpt2Config::fromJson(const nlohmann::json& json, const std::filesyste
         throw Error(where + ": eos_token_id " + std::to_string(*c.eosId) + " is outside the vocabulary (" +
                     std::to_string(c.vocabSize) + ")");
     return c;
+}
+
+Gpt2Config Gpt2Config::fromJson(const nlohmann::json& json, const std::filesystem::path& file)
+{
+    try {
+        return parseGpt2Config(json, file);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(file.string() + ": a value has the wrong type (" + e.what() + ")");
+    }
 }
 
 }  // namespace spyglass::core

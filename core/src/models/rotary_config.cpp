@@ -22,7 +22,7 @@ std::optional<int> id(const nlohmann::json& j, const char* key)
 
 }  // namespace
 
-RotaryConfig RotaryConfig::fromJson(const nlohmann::json& j, const std::filesystem::path& file, const std::string& family)
+static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesystem::path& file, const std::string& family)
 {
     const std::string where = file.string();
     RotaryConfig c;
@@ -82,6 +82,15 @@ RotaryConfig RotaryConfig::fromJson(const nlohmann::json& j, const std::filesyst
     for (const char* a : kActivations) known = known || c.activation == a;
     if (!known) throw Error(where + ": hidden_act '" + c.activation + "' is not supported");
     return c;
+}
+
+RotaryConfig RotaryConfig::fromJson(const nlohmann::json& j, const std::filesystem::path& file, const std::string& family)
+{
+    try {
+        return parseRotaryConfig(j, file, family);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(file.string() + ": a value has the wrong type (" + e.what() + ")");
+    }
 }
 
 }  // namespace spyglass::core

@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 
 namespace spyglass::core {
 
@@ -51,10 +54,34 @@ json factorsJson(const FactorSection& f)
     return j;
 }
 
+// An integer that fits T (nlohmann's get<int>() of 4e76 would be undefined behaviour).
+template <typename T>
+T integer(const json& v, const std::string& where)
+{
+    if (!v.is_number_integer()) throw Error(where + ": expected an integer, got " + v.dump().substr(0, 40));
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())
+                               : (v.get<int64_t>() < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+                                  v.get<int64_t>() > static_cast<int64_t>(std::numeric_limits<T>::max())))
+        throw Error(where + ": integer " + v.dump() + " is out of range");
+    return static_cast<T>(v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : v.get<int64_t>());
+}
+
+// Every floating-point number of the document must fit a float (the report stores floats).
+void checkFloats(const json& j, const std::string& where)
+{
+    if (j.is_number_float()) {
+        const double x = j.get<double>();
+        if (!(std::abs(x) <= std::numeric_limits<float>::max())) throw Error(where + ": number " + j.dump() + " is out of range for a float");
+    } else if (j.is_structured()) {
+        for (const auto& child : j) checkFloats(child, where);
+    }
+}
+
 template <typename T>
 T field(const json& j, const char* key, const std::string& where)
 {
     if (!j.contains(key)) throw Error(where + ": missing field \"" + key + "\"");
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return integer<T>(j.at(key), where + ": field \"" + key + "\"");
     try {
         return j.at(key).get<T>();
     } catch (const json::exception& e) {
@@ -115,6 +142,7 @@ Report reportFromJson(const std::string& text, const std::string& source)
         throw Error(source + ": not valid JSON: " + e.what());
     }
     if (!j.is_object()) throw Error(source + ": not a JSON object");
+    checkFloats(j, source);
     const std::string schema = field<std::string>(j, "schema", source);
     if (schema != kReportSchema) throw Error(source + ": schema '" + schema + "' is not " + kReportSchema);
     Report r;
@@ -128,7 +156,7 @@ Report reportFromJson(const std::string& text, const std::string& source)
         ReportToken token;
         token.id = field<int>(t, "id", source + ": tokens");
         if (t.contains("text") && t["text"].is_string()) token.text = t["text"].get<std::string>();
-        if (t.contains("offset") && t["offset"].is_array()) token.offset = std::make_pair(t["offset"][0].get<size_t>(), t["offset"][1].get<size_t>());
+        if (t.contains("offset") && t["offset"].is_array()) token.offset = std::make_pair(integer<size_t>(t["offset"].at(0), source + ": offset"), integer<size_t>(t["offset"].at(1), source + ": offset"));
         token.generated = field<bool>(t, "generated", source + ": tokens");
         r.tokens.push_back(std::move(token));
     }
@@ -147,7 +175,7 @@ Report reportFromJson(const std::string& text, const std::string& source)
         r.saliency.push_back(std::move(section));
     }
     for (const auto& w : j.value("words", json::array()))
-        r.words.push_back({w.at("tokens").at(0).get<int>(), w.at("tokens").at(1).get<int>(), w.value("text", "")});
+        r.words.push_back({integer<int>(w.at("tokens").at(0), source + ": words"), integer<int>(w.at("tokens").at(1), source + ": words"), w.value("text", "")});
     if (j.contains("lens") && j["lens"].is_object()) {
         const json& l = j["lens"];
         LensSection lens;
@@ -161,7 +189,7 @@ Report reportFromJson(const std::string& text, const std::string& source)
                 LensCell cell;
                 cell.topIds = field<std::vector<int>>(c, "top_ids", source + ": lens cell");
                 cell.topProbs = field<std::vector<float>>(c, "top_probs", source + ": lens cell");
-                if (c.contains("next_rank") && !c["next_rank"].is_null()) cell.nextRank = c["next_rank"].get<int>();
+                if (c.contains("next_rank") && !c["next_rank"].is_null()) cell.nextRank = integer<int>(c["next_rank"], source + ": lens next_rank");
                 if (c.contains("next_prob") && !c["next_prob"].is_null()) cell.nextProb = c["next_prob"].get<float>();
                 cell.entropy = c.value("entropy", 0.0F);
                 row.push_back(std::move(cell));
@@ -182,7 +210,14 @@ Report reportFromJson(const std::string& text, const std::string& source)
         factors.inputNorm = f.value("input_norm", 0.0);
         factors.stability = f.value("stability", 0.0);
         factors.iterations = f.value("iterations", 0);
-        if (f.contains("top_tokens")) factors.topTokens = f["top_tokens"].get<std::vector<std::vector<std::vector<int>>>>();
+        if (f.contains("top_tokens"))
+            for (const auto& factor : f["top_tokens"]) {
+                auto& layers = factors.topTokens.emplace_back();
+                for (const auto& layer : factor) {
+                    auto& ids = layers.emplace_back();
+                    for (const auto& id : layer) ids.push_back(integer<int>(id, source + ": factors top_tokens"));
+                }
+            }
         if (f.contains("loadings_file") && f["loadings_file"].is_string()) factors.loadingsFile = f["loadings_file"].get<std::string>();
         r.factors = std::move(factors);
     }
