@@ -20,6 +20,8 @@ int runTrainImage(const std::vector<std::string>& args)
     parser.addOption("batch", "N", "batch size (default 32)");
     parser.addOption("save-every", "N", "save the model every N steps (default 1000)");
     parser.addOption("seed", "S", "seed (default 1)");
+    parser.addOption("resume", "DIR", "continue training a model written by train-image (use --vae-steps 0 to keep its VAE)");
+    parser.addOption("learning-rate", "X", "peak learning rate (default 4e-4)");
     parser.addOption("threads", "N", "CPU threads");
     parser.parse(args);
     if (parser.helpRequested()) {
@@ -38,6 +40,8 @@ int runTrainImage(const std::vector<std::string>& args)
     c.batchSize = parser.intValue("batch", 32);
     c.saveEvery = parser.intValue("save-every", 1000);
     c.seed = static_cast<uint64_t>(parser.intValue("seed", 1));
+    c.resumeFrom = parser.value("resume").value_or("");
+    c.learningRate = parser.doubleValue("learning-rate", 4e-4);
     if (c.steps < 1 || c.batchSize < 1 || c.vaeSteps < 0 || c.saveEvery < 1) throw UsageError("--steps, --batch and --save-every must be positive");
     core::setThreadCount(parser.intValue("threads", core::kDefaultThreadCount));
     const core::ImageTrainResult r = core::trainImageModel(c, out, [](const core::Progress& p) {

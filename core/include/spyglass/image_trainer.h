@@ -37,6 +37,7 @@ struct ImageTrainConfig {
     bool saveHalf = true;    // F16 weights
     int logEvery = 50;
     int saveEvery = 1000;    // write the folder every N steps (a run cut short keeps its model)
+    std::filesystem::path resumeFrom;  // continue from a model this trainer wrote (same sizes; fresh optimizer)
 };
 
 struct ImageTrainResult {

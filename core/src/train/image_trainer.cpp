@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -92,26 +93,36 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
     SceneGenerator scenes(c.seed, c.imageSize);
     const torch::Device device(torch::kCPU);
 
-    // Models with fresh parameters.
-    const int vocab = tokenizer->vocabSize() ;
-    auto textParams = std::make_shared<ParameterSet>();
-    textParams->create = true;
-    auto text = ClipTextEncoder::build(ConfigReader(textConfig(c, vocab), "text_encoder/config.json"), Weights(nullptr, textParams, device));
-    auto unetParams = std::make_shared<ParameterSet>();
-    unetParams->create = true;
-    auto unet = UNetModel::build(ConfigReader(unetConfig(c), "unet/config.json"), Weights(nullptr, unetParams, device));
-    auto vaeParams = std::make_shared<ParameterSet>();
-    vaeParams->create = true;
+    // Models with fresh parameters, or (resume) the weights of an earlier run made trainable.
+    const int vocab = tokenizer->vocabSize();
+    const bool resume = !c.resumeFrom.empty();
+    std::optional<WeightStore> textStore, unetStore, vaeStore;
+    if (resume) {
+        textStore = WeightStore::openFolder(c.resumeFrom / "text_encoder");
+        unetStore = WeightStore::openFolder(c.resumeFrom / "unet");
+        vaeStore = WeightStore::openFolder(c.resumeFrom / "vae");
+    }
+    auto params = [&] {
+        auto set = std::make_shared<ParameterSet>();
+        set->create = !resume;
+        return set;
+    };
+    auto textParams = params(), unetParams = params(), vaeParams = params();
+    auto text = ClipTextEncoder::build(ConfigReader(textConfig(c, vocab), "text_encoder/config.json"),
+                                       Weights(resume ? &*textStore : nullptr, textParams, device));
+    auto unet = UNetModel::build(ConfigReader(unetConfig(c), "unet/config.json"), Weights(resume ? &*unetStore : nullptr, unetParams, device));
 
-    // Latent scale: 1 / std of the pooled images.
+    // Latent scale: 1 / std of the pooled images (kept when resuming).
     double scaling = 1.0;
-    {
+    if (resume) {
+        scaling = ConfigReader(c.resumeFrom / "vae/config.json").number("scaling_factor", 1.0);
+    } else {
         std::vector<Scene> batch;
         for (int i = 0; i < 256; ++i) batch.push_back(scenes.next());
         const torch::Tensor pooled = torch::avg_pool2d(imageBatch(batch, c.imageSize), 2);
         scaling = std::round(10000.0 / pooled.std().item<double>()) / 10000.0;
     }
-    auto vae = VaeDecoder::build(ConfigReader(vaeConfig(scaling), "vae/config.json"), Weights(nullptr, vaeParams, device));
+    auto vae = VaeDecoder::build(ConfigReader(vaeConfig(scaling), "vae/config.json"), Weights(resume ? &*vaeStore : nullptr, vaeParams, device));
 
     std::ostringstream log;
     log << "stage\tstep\tloss\tlearning_rate\tseconds\n";
