@@ -78,10 +78,21 @@ void checkFloats(const json& j, const std::string& where)
 }
 
 template <typename T>
+struct IsIntVector : std::false_type {};
+template <>
+struct IsIntVector<std::vector<int>> : std::true_type {};
+
+template <typename T>
 T field(const json& j, const char* key, const std::string& where)
 {
     if (!j.contains(key)) throw Error(where + ": missing field \"" + key + "\"");
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return integer<T>(j.at(key), where + ": field \"" + key + "\"");
+    if constexpr (IsIntVector<T>::value) {
+        if (!j.at(key).is_array()) throw Error(where + ": field \"" + key + "\" is not a list");
+        std::vector<int> out;
+        for (const auto& v : j.at(key)) out.push_back(integer<int>(v, where + ": field \"" + key + "\""));
+        return out;
+    }
     try {
         return j.at(key).get<T>();
     } catch (const json::exception& e) {
@@ -209,7 +220,7 @@ Report reportFromJson(const std::string& text, const std::string& source)
         factors.reconstructionError = field<double>(f, "reconstruction_error", source + ": factors");
         factors.inputNorm = f.value("input_norm", 0.0);
         factors.stability = f.value("stability", 0.0);
-        factors.iterations = f.value("iterations", 0);
+        if (f.contains("iterations")) factors.iterations = integer<int>(f["iterations"], source + ": factors iterations");
         if (f.contains("top_tokens"))
             for (const auto& factor : f["top_tokens"]) {
                 auto& layers = factors.topTokens.emplace_back();
