@@ -111,8 +111,11 @@ TEST(PromptLabCli, WritesTheReportFiles)
     EXPECT_NE(bad.err.find("--region expects x,y,w,h"), std::string::npos);
 }
 
-TEST(PromptLab, FindsWhichChunksChangeTheShapeOnTheShippedModel)
+TEST(PromptLab, FindsWhichChunksChangeTheImageOnTheShippedModel)
 {
+    // Controlled case on resources/models/spyglass-shapes: in training, "striped" and "on a white
+    // background" always changed the picture and the magic chunks never did (they were appended at
+    // random). The region is the object as the model drew it for the full prompt.
     if (!std::filesystem::exists(kShapes / "model_index.json")) GTEST_SKIP() << "resources/models/spyglass-shapes is not there";
     auto model = DiffusionModel::load(kShapes);
     PromptLab lab(*model);
@@ -123,25 +126,19 @@ TEST(PromptLab, FindsWhichChunksChangeTheShapeOnTheShippedModel)
     o.guidance = 5;
     o.seeds = {1, 2};
     lab.run(o);
-    SceneSpec spec;
-    spec.shape = "circle";
-    spec.color = "red";
-    spec.size = "big";
-    spec.position = "top left";
-    const Scene truth = drawScene(spec, 32);
-    const LabReport r = lab.score(o, truth.mask);
-    std::map<std::string, std::string> verdicts;
-    for (const auto& s : r.scores) verdicts[s.chunk] = s.verdict;
-    EXPECT_EQ(verdicts["striped"], "changes the region");
-    EXPECT_EQ(verdicts["masterpiece"], "no measurable effect — can be deleted");
-    EXPECT_EQ(verdicts["8k"], "no measurable effect — can be deleted");
-    EXPECT_EQ(verdicts["best quality"], "no measurable effect — can be deleted");
-    // The background chunk changes the image most outside the object.
-    for (const auto& s : r.scores)
-        if (s.chunk == "on a white background") {
-            EXPECT_GT(s.outside, s.inside);
-            EXPECT_GT(s.outside, o.changeThreshold);
-        }
-    EXPECT_EQ(r.shortenedPrompt.find("masterpiece"), std::string::npos);
-    EXPECT_NE(r.shortenedPrompt.find("striped"), std::string::npos);
+    const auto full = lab.cached(o, PromptLab::fullPrompt(o), 1);
+    ASSERT_TRUE(full);
+    const SceneReading drawn = readScene(full->rgb, full->width);
+    ASSERT_TRUE(drawn.found);
+    const LabReport r = lab.score(o, drawn.mask);
+    std::map<std::string, ChunkScore> by;
+    for (const auto& s : r.scores) by[s.chunk] = s;
+    const std::string none = "no measurable effect — can be deleted";
+    for (const char* magic : {"masterpiece", "8k", "best quality"}) EXPECT_EQ(by[magic].verdict, none) << magic;
+    for (const char* real : {"striped", "on a white background"}) {
+        EXPECT_NE(by[real].verdict, none) << real;
+        for (const char* magic : {"masterpiece", "8k", "best quality"})
+            EXPECT_GT(std::max(by[real].inside, by[real].outside), std::max(by[magic].inside, by[magic].outside)) << real << " vs " << magic;
+    }
+    EXPECT_EQ(r.shortenedPrompt, "a big red circle at the top left, striped, on a white background");
 }
