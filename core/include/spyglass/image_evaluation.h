@@ -2,7 +2,7 @@
 // Measures a shape-scene image model (spyglass/shape_scenes.h) for its model card: how often the
 // generated image shows the prompt's shape, colour, size, place and background (read back with
 // OpenCV), and whether a word's DAAM heatmap lands on its object (the share of the word's heat
-// inside the object's true mask, against the share of the image the object covers).
+// inside the object as drawn, against the share of the image the object covers).
 // Thread safety: uses the model exclusively while it runs.
 #include "spyglass/diffusion.h"
 
@@ -28,7 +28,7 @@ struct ImageEvalSample {
 struct ImageEvalResult {
     int prompts = 0;
     double found = 0, shape = 0, color = 0, size = 0, position = 0, background = 0, all = 0;  // fractions
-    double shapeHeatInside = 0;  // mean share of the shape word's heat inside the object
+    double shapeHeatInside = 0;  // mean share of the shape word's heat inside the object as drawn
     double colorHeatInside = 0;  // same for the colour word
     double objectArea = 0;       // mean share of the image the object covers
     std::vector<ImageEvalSample> samples;

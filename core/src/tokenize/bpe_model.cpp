@@ -18,7 +18,7 @@ BpeModel::BpeModel(std::unordered_map<std::string, int> vocab,
         maxId = std::max(maxId, id);
     }
     // Tables are sized by the largest id: ids must be (nearly) dense.
-    if (static_cast<size_t>(maxId) > 2 * m_vocab.size() + 1024)
+    if (maxId >= 0 && static_cast<size_t>(maxId) > 2 * m_vocab.size() + 1024)
         throw Error(source + ": the vocabulary's ids are not dense (largest id " + std::to_string(maxId) + " for " +
                     std::to_string(m_vocab.size()) + " tokens)");
     m_idToToken.resize(static_cast<size_t>(maxId + 1));

@@ -61,14 +61,16 @@ ImageEvalResult evaluateImageModel(DiffusionModel& model, const ImageEvalOptions
         r.position += placed;
         r.background += background;
         r.all += shape && color && sized && placed && background;
+        // The object as the model drew it (where it is, not where the prompt asked for it).
+        const std::vector<uint8_t>& object = read.found ? read.mask : truth.mask;
         double area = 0;
-        for (uint8_t m : truth.mask) area += m;
-        r.objectArea += area / static_cast<double>(truth.mask.size());
-        if (const double h = heatInside(g, spec.shape, truth.mask); h >= 0) {
+        for (uint8_t m : object) area += m;
+        r.objectArea += area / static_cast<double>(object.size());
+        if (const double h = heatInside(g, spec.shape, object); h >= 0) {
             r.shapeHeatInside += h;
             ++shapeHeats;
         }
-        if (const double h = heatInside(g, spec.color, truth.mask); h >= 0) {
+        if (const double h = heatInside(g, spec.color, object); h >= 0) {
             r.colorHeatInside += h;
             ++colorHeats;
         }
