@@ -65,4 +65,19 @@ void logProgress(const std::string& line, bool force)
     std::cerr << "spyglass-cli: " << line << '\n';
 }
 
+void parseSize(const std::string& text, int& width, int& height)
+{
+    const size_t x = text.find('x');
+    try {
+        if (x == std::string::npos) throw std::invalid_argument("no x");
+        size_t used = 0;
+        width = std::stoi(text.substr(0, x), &used);
+        if (used != x) throw std::invalid_argument("width");
+        height = std::stoi(text.substr(x + 1), &used);
+        if (used != text.size() - x - 1) throw std::invalid_argument("height");
+    } catch (const std::exception&) {
+        throw UsageError("--size expects WxH (e.g. 512x512), got '" + text + "'");
+    }
+}
+
 }  // namespace spyglass::cli

@@ -16,6 +16,8 @@ std::string applyRuntimeOptions(const ArgParser& parser);
 core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device);
 // "1,2,3" → {1, 2, 3}; throws UsageError naming the option on bad input.
 std::vector<int> parseIds(const std::string& text, const std::string& option);
+// "512x384" → width, height; throws UsageError for anything else.
+void parseSize(const std::string& text, int& width, int& height);
 // Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.
 void logProgress(const std::string& line, bool force = false);
 

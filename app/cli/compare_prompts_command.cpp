@@ -67,9 +67,7 @@ int runComparePrompts(const std::vector<std::string>& args)
     o.scheduler = parser.value("scheduler").value_or("");
     o.changeThreshold = parser.doubleValue("threshold", 0.02);
     o.addOne = parser.has("add-one");
-    if (auto size = parser.value("size")) {
-        if (std::sscanf(size->c_str(), "%dx%d", &o.width, &o.height) != 2) throw UsageError("--size expects WxH, got '" + *size + "'");
-    }
+    if (auto size = parser.value("size")) parseSize(*size, o.width, o.height);
     if (parser.has("region") && parser.has("mask")) throw UsageError("give --region or --mask, not both");
     int rx = 0, ry = 0, rw = 0, rh = 0;
     if (auto region = parser.value("region")) {

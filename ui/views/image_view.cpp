@@ -2,6 +2,7 @@
 
 #include "spyglass/heatmap_overlay.h"
 #include "views/figure_export.h"
+#include "views/plot_helpers.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -33,11 +34,6 @@
 namespace spyglass::ui {
 
 namespace {
-
-QImage fromRgb(const std::vector<uint8_t>& rgb, int width, int height)
-{
-    return QImage(rgb.data(), width, height, width * 3, QImage::Format_RGB888).copy();
-}
 
 // Scales an image to fit `box`, pixel-exact (nearest) when enlarging a small image.
 QPixmap fitted(const QImage& image, const QSize& box)
@@ -326,7 +322,7 @@ void ImageView::recomputeMaps()
     refresh();
 }
 
-QImage ImageView::baseImage() const { return m_result ? fromRgb(m_result->rgb, m_result->width, m_result->height) : m_preview; }
+QImage ImageView::baseImage() const { return m_result ? imageFromRgb(m_result->rgb, m_result->width, m_result->height) : m_preview; }
 
 QImage ImageView::overlayFor(int word) const
 {
@@ -337,7 +333,7 @@ QImage ImageView::overlayFor(int word) const
     if (m_thresholdOn->isChecked()) o.threshold = m_threshold->value();
     const auto pixels = static_cast<size_t>(m_result->width) * static_cast<size_t>(m_result->height);
     const auto rgb = core::overlayHeatmap(m_result->rgb, m_result->width, m_result->height, m_wordImages.values.data() + static_cast<size_t>(word) * pixels, o);
-    return fromRgb(rgb, m_result->width, m_result->height);
+    return imageFromRgb(rgb, m_result->width, m_result->height);
 }
 
 void ImageView::refresh()

@@ -4,6 +4,11 @@
 
 namespace spyglass::ui {
 
+QImage imageFromRgb(const std::vector<uint8_t>& rgb, int width, int height)
+{
+    return QImage(rgb.data(), width, height, width * 3, QImage::Format_RGB888).copy();
+}
+
 void placeLegendBeside(QCustomPlot* plot)
 {
     plot->legend->setVisible(true);

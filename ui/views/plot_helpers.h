@@ -1,8 +1,16 @@
 #pragma once
-// Small helpers shared by the plot views.
+// Small helpers shared by the views (plots, images).
+#include <QImage>
+
+#include <cstdint>
+#include <vector>
+
 class QCustomPlot;
 
 namespace spyglass::ui {
+
+// RGB bytes (width·height·3) as a QImage that owns its pixels.
+[[nodiscard]] QImage imageFromRgb(const std::vector<uint8_t>& rgb, int width, int height);
 
 // Moves the plot's legend into its own column right of the axes, so it never hides data.
 void placeLegendBeside(QCustomPlot* plot);

@@ -1,6 +1,7 @@
 #include "views/prompt_lab_view.h"
 
 #include "spyglass/heatmap_overlay.h"
+#include "views/plot_helpers.h"
 #include "views/region_canvas.h"
 
 #include <QCheckBox>
@@ -22,8 +23,6 @@
 namespace spyglass::ui {
 
 namespace {
-
-QImage fromRgb(const std::vector<uint8_t>& rgb, int w, int h) { return QImage(rgb.data(), w, h, w * 3, QImage::Format_RGB888).copy(); }
 
 QPixmap enlarged(const QImage& image, int side)
 {
@@ -196,7 +195,7 @@ void PromptLabView::setResult(const LabResultPtr& result)
 {
     const bool sameImage = m_result && m_result->full == result->full;
     m_result = result;
-    if (!sameImage) m_canvas->setImage(fromRgb(result->full, result->width, result->height));
+    if (!sameImage) m_canvas->setImage(imageFromRgb(result->full, result->width, result->height));
     const core::LabReport& r = result->report;
     m_table->setRowCount(static_cast<int>(r.scores.size()));
     for (int i = 0; i < static_cast<int>(r.scores.size()); ++i) {
@@ -241,15 +240,9 @@ void PromptLabView::showVariant()
     const core::ChunkScore& s = m_result->report.scores[static_cast<size_t>(m_table->currentRow())];
     const int w = m_result->width, h = m_result->height;
     const auto& without = m_result->without[static_cast<size_t>(s.index)];
-    std::vector<float> diff(static_cast<size_t>(w) * static_cast<size_t>(h));
-    for (size_t p = 0; p < diff.size(); ++p) {
-        double d = 0;
-        for (size_t c = 0; c < 3; ++c) d += std::abs(m_result->full[p * 3 + c] - without[p * 3 + c]) / 255.0;
-        diff[p] = static_cast<float>(std::min(1.0, d / 3 * 4));
-    }
-    const QImage a = fromRgb(without, w, h);
-    const QImage b = fromRgb(core::colorizeHeatmap(w, h, diff.data(), "inferno"), w, h);
-    const QImage s3 = fromRgb(m_result->shortened, w, h);
+    const QImage a = imageFromRgb(without, w, h);
+    const QImage b = imageFromRgb(core::differenceImage(m_result->full, without, w, h), w, h);
+    const QImage s3 = imageFromRgb(m_result->shortened, w, h);
     const int side = 140;
     QImage strip(side * 3 + 8, side + 18, QImage::Format_RGB888);
     strip.fill(palette().color(QPalette::Window));

@@ -90,6 +90,10 @@ private:
     std::map<std::string, std::shared_ptr<const DiffusionResult>> m_cache;
 };
 
+// |a − b| per pixel (mean over colours, ×4 so a 25% change is full scale) coloured with the
+// inferno colormap: the difference images of the grid and the app.
+[[nodiscard]] std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width, int height);
+
 // Writes index.json (options, thresholds, ranked scores, prompts), full.png, base.png,
 // without-NN.png and diff-NN.png per chunk (first seed), grid.png (each variant beside the full
 // image with the region outlined and its difference map), shortened.png and report.html.

@@ -1,14 +1,22 @@
 // DAAM aggregation (castorini/daam 0.2.0 compute_global_heat_map, word maps, expand_as) over the
 // maps a generation recorded.
+#include "image/heatmap_words.h"
 #include "models/torch_weights.h"
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
+#include "tokenize/regex_splitter.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 
 namespace spyglass::core {
+
+std::vector<std::pair<size_t, size_t>> heatmapWordSpans(const std::string& cleaned)
+{
+    static const RegexSplitter splitter(R"([\p{L}\p{N}]+|[^\s\p{L}\p{N}])");
+    return splitter.match(cleaned);
+}
 
 namespace F = torch::nn::functional;
 

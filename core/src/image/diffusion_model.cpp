@@ -3,6 +3,7 @@
 #include "image/clip_text_encoder.h"
 #include "image/clip_tokenizer.h"
 #include "image/heatmap_recorder.h"
+#include "image/heatmap_words.h"
 #include "image/scheduler.h"
 #include "image/unet_model.h"
 #include "image/vae_decoder.h"
@@ -11,7 +12,6 @@
 #include "spyglass/error.h"
 #include "spyglass/prompt_weights.h"
 #include "spyglass/runtime.h"
-#include "tokenize/regex_splitter.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -290,10 +290,9 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
         hm.tokenMaps = aggregateHeatmaps(hm, {});
         // Words: the cleaned prompt split on white space, punctuation its own word, letters and
         // digits together; each distinct word once, its rows the tokens overlapping any occurrence.
-        static const RegexSplitter words(R"([\p{L}\p{N}]+|[^\s\p{L}\p{N}])");
         std::vector<std::string> order;
         std::map<std::string, std::set<int>> rows;
-        for (const auto& [begin, end] : words.match(prompt.text)) {
+        for (const auto& [begin, end] : heatmapWordSpans(prompt.text)) {
             const std::string word = prompt.text.substr(begin, end - begin);
             if (!rows.count(word)) order.push_back(word);
             auto& set = rows[word];

@@ -1,11 +1,11 @@
 #include "spyglass/prompt_lab.h"
 
 #include "image/clip_tokenizer.h"
+#include "image/heatmap_words.h"
 #include "io/atomic_file.h"
 #include "spyglass/error.h"
 #include "spyglass/heatmap_overlay.h"
 #include "spyglass/prompt_weights.h"
-#include "tokenize/regex_splitter.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -97,20 +97,19 @@ std::pair<double, double> structureChange(const DiffusionResult& a, const Diffus
 // The words of a prompt piece as the heatmaps name them.
 std::vector<std::string> wordsOf(const std::string& text)
 {
-    static const RegexSplitter splitter(R"([\p{L}\p{N}]+|[^\s\p{L}\p{N}])");
     std::string plain;
     for (const auto& piece : parsePromptWeights(text)) plain += piece.text;
     const std::string cleaned = ClipTokenizer::clean(plain);
     std::vector<std::string> out;
-    for (const auto& [b, e] : splitter.match(cleaned)) out.push_back(cleaned.substr(b, e - b));
+    for (const auto& [b, e] : heatmapWordSpans(cleaned)) out.push_back(cleaned.substr(b, e - b));
     return out;
 }
 
 // Image-size map (not normalised) of the given words, averaged; empty when none is found.
-std::vector<float> heatOf(const DiffusionResult& r, const std::vector<std::string>& words)
+// `image`: the run's word maps resized to the image (resizeMaps, not min–max).
+std::vector<float> heatOf(const DiffusionResult& r, const HostTensor& image, const std::vector<std::string>& words)
 {
     const Heatmaps& h = r.heatmaps;
-    const HostTensor image = resizeMaps(h.wordMaps, r.height, r.width, false);
     const auto pixels = static_cast<size_t>(r.width) * static_cast<size_t>(r.height);
     std::vector<float> sum(pixels, 0.0F);
     int count = 0;
@@ -265,6 +264,7 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
         return c;
     };
     const std::vector<std::string> baseWords = wordsOf(o.base);
+    std::map<uint64_t, HostTensor> fullImageMaps;  // per seed: the full run's word maps at image size, resized once
     std::vector<std::string> kept;
     for (size_t c = 0; c < o.chunks.size(); ++c) {
         ChunkScore s;
@@ -281,7 +281,9 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
             const auto [si, se] = structureChange(*full, *without, mask);
             sin.push_back(si);
             sout.push_back(se);
-            const std::vector<float> h = heatOf(*full, chunkWords);
+            auto& image = fullImageMaps[seed];
+            if (image.values.empty()) image = resizeMaps(full->heatmaps.wordMaps, full->height, full->width, false);
+            const std::vector<float> h = heatOf(*full, image, chunkWords);
             if (!h.empty()) {
                 double hi = 0, ht = 0;
                 for (size_t p = 0; p < h.size(); ++p) {
@@ -353,6 +355,18 @@ void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& ma
     report = score(o, mask);
 }
 
+std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width, int height)
+{
+    std::vector<float> diff(static_cast<size_t>(width) * static_cast<size_t>(height));
+    if (a.size() != diff.size() * 3 || b.size() != diff.size() * 3) throw Error("difference image: the images are not width·height·3 bytes");
+    for (size_t p = 0; p < diff.size(); ++p) {
+        double d = 0;
+        for (size_t c = 0; c < 3; ++c) d += std::abs(a[p * 3 + c] - b[p * 3 + c]) / 255.0;
+        diff[p] = static_cast<float>(std::min(1.0, d / 3 * 4));
+    }
+    return colorizeHeatmap(width, height, diff.data(), "inferno");
+}
+
 void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report, const std::vector<uint8_t>& mask, const fs::path& dir)
 {
     std::error_code ec;
@@ -391,13 +405,7 @@ void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& 
         char name[32];
         std::snprintf(name, sizeof name, "%02d", s.index);
         writeRgbPng(without->rgb, w, h, dir / ("without-" + std::string(name) + ".png"));
-        std::vector<float> diff(static_cast<size_t>(w) * static_cast<size_t>(h));
-        for (size_t p = 0; p < diff.size(); ++p) {
-            double d = 0;
-            for (size_t c = 0; c < 3; ++c) d += std::abs(full->rgb[p * 3 + c] - without->rgb[p * 3 + c]) / 255.0;
-            diff[p] = static_cast<float>(std::min(1.0, d / 3 * 4));  // ×4: a 25% change is full scale
-        }
-        const std::vector<uint8_t> diffRgb = colorizeHeatmap(w, h, diff.data(), "inferno");
+        const std::vector<uint8_t> diffRgb = differenceImage(full->rgb, without->rgb, w, h);
         writeRgbPng(diffRgb, w, h, dir / ("diff-" + std::string(name) + ".png"));
         cv::Mat row;
         cv::hconcat(std::vector<cv::Mat>{thumb(full->rgb), thumb(without->rgb), thumb(diffRgb)}, row);
