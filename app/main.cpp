@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -100,6 +101,10 @@ int main(int argc, char** argv)
     const QCommandLineOption labAppendOption(QStringLiteral("lab-append"), QStringLiteral("the Prompt lab's appended prompt"), QStringLiteral("T"));
     const QCommandLineOption labRegionOption(QStringLiteral("lab-region"), QStringLiteral("the Prompt lab's region x,y,w,h (image pixels)"),
                                              QStringLiteral("R"));
+    const QCommandLineOption memoryLimitOption(QStringLiteral("memory-limit"),
+                                               QStringLiteral("cap on host tensor memory in MiB; a run past it stops with 'out of memory' (default: none)"),
+                                               QStringLiteral("MiB"));
+    parser.addOption(memoryLimitOption);
     parser.addOption(labBaseOption);
     parser.addOption(labAppendOption);
     parser.addOption(labRegionOption);
@@ -110,6 +115,14 @@ int main(int argc, char** argv)
     parser.addOption(promptOption);
     parser.addOption(runOption);
     parser.process(app);
+    bool limitOk = true;
+    const qulonglong limitMiB = parser.isSet(memoryLimitOption) ? parser.value(memoryLimitOption).toULongLong(&limitOk) : 0;
+    if (!limitOk) {
+        std::fprintf(stderr, "spyglass: --memory-limit expects a number of MiB, got '%s'\n", qPrintable(parser.value(memoryLimitOption)));
+        return 2;
+    }
+    // Installs the accounting allocator too, so an out-of-memory run ends in a clear banner.
+    spyglass::core::setMemoryLimit(static_cast<uint64_t>(limitMiB) * 1024 * 1024);
 
     spyglass::ui::MainWindow window;
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());

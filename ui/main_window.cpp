@@ -183,6 +183,10 @@ MainWindow::MainWindow(QWidget* parent)
         if (method == 0) m_output->setText(m_output->text() + QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()));
     });
     connect(m_service, &InferenceService::reportReady, this, &MainWindow::onReport);
+    connect(m_service, &InferenceService::notice, this, [this](const QString& text) {
+        statusBar()->showMessage(text, 15000);
+        m_progress->setFormat(text);
+    });
     connect(m_service, &InferenceService::partialReportReady, m_lens, &LensView::setReport);  // lens columns fill in live
     connect(m_factors, &FactorsView::recomputeRequested, this, [this](int k, int firstLayer, int endLayer) {
         if (!m_report) return;

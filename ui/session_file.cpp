@@ -1,5 +1,6 @@
 #include "session_file.h"
 
+#include "spyglass/atomic_write.h"
 #include "spyglass/error.h"
 #include "spyglass/report_json.h"
 
@@ -25,7 +26,12 @@ QString saveSession(const Session& session, const QString& path)
         root[QStringLiteral("report")] = QJsonDocument::fromJson(QByteArray::fromStdString(core::reportToJson(*session.report))).object();
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) return QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());
-    file.write(QJsonDocument(root).toJson(QJsonDocument::Compact));
+    const QByteArray bytes = QJsonDocument(root).toJson(QJsonDocument::Compact);
+    const qsizetype half = bytes.size() / 2;
+    file.write(bytes.constData(), half);
+    file.flush();
+    core::pauseMidWriteForTests();  // fault injection for the kill-during-save test; no-op otherwise
+    file.write(bytes.constData() + half, bytes.size() - half);
     if (!file.commit()) return QStringLiteral("%1: cannot write: %2").arg(path, file.errorString());
     return {};
 }

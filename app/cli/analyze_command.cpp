@@ -106,6 +106,7 @@ int runAnalyze(const std::vector<std::string>& args)
         core::writeFactorLoadings(report, loadings);
         report.factors->loadingsFile = std::filesystem::path(loadings).filename().string();
     }
+    if (const std::string note = core::contextLimitNote(report, model->info(), o.maxNewTokens); !note.empty()) logProgress(note, true);
     core::writeReport(report, outPath);
     logProgress("wrote " + outPath, true);
     return 0;

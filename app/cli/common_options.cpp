@@ -7,13 +7,19 @@
 
 namespace spyglass::cli {
 
+void addRuntimeOptions(ArgParser& parser, bool withDevice)
+{
+    if (withDevice) parser.addOption("device", "cpu|cuda", "where the model runs (default cpu)");
+    parser.addOption("threads", "N", "CPU threads for libtorch and BLAS (default " +
+                                         std::to_string(core::kDefaultThreadCount) + ")");
+    parser.addOption("memory-limit", "MiB", "cap on host tensor memory; past it the run stops with 'out of memory' (default: none)");
+}
+
 void addModelOptions(ArgParser& parser)
 {
     parser.addOption("model", "PATH", "Hugging Face model folder, or a llama2.c .bin checkpoint");
     parser.addOption("tokenizer", "FILE", "llama2.c: tokenizer.bin to use (default: one beside the checkpoint)");
-    parser.addOption("device", "cpu|cuda", "where the model runs (default cpu)");
-    parser.addOption("threads", "N", "CPU threads for libtorch and BLAS (default " +
-                                         std::to_string(core::kDefaultThreadCount) + ")");
+    addRuntimeOptions(parser);
 }
 
 core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device)
@@ -29,6 +35,9 @@ std::string applyRuntimeOptions(const ArgParser& parser)
     const int threads = parser.intValue("threads", core::kDefaultThreadCount);
     if (threads < 1) throw UsageError("--threads must be at least 1");
     core::setThreadCount(threads);
+    const int limit = parser.intValue("memory-limit", 0);
+    if (limit < 0) throw UsageError("--memory-limit must be a number of MiB (0: none)");
+    core::setMemoryLimit(static_cast<uint64_t>(limit) * 1024 * 1024);
     const std::string device = parser.value("device").value_or("cpu");
     core::checkDevice(device);
     return device;

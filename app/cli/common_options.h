@@ -1,5 +1,6 @@
 #pragma once
-// Options every model subcommand shares (--model, --device, --threads) and small helpers.
+// Options every model subcommand shares (--model, --device, --threads, --memory-limit) and small
+// helpers.
 #include "cli/arg_parser.h"
 
 #include "spyglass/language_model.h"
@@ -9,8 +10,12 @@
 
 namespace spyglass::cli {
 
+// --device (when `withDevice`), --threads and --memory-limit.
+void addRuntimeOptions(ArgParser& parser, bool withDevice = true);
+// --model and --tokenizer plus the runtime options.
 void addModelOptions(ArgParser& parser);
-// Applies --threads (default kDefaultThreadCount) and checks --device; returns the device.
+// Applies --threads (default kDefaultThreadCount) and --memory-limit, and checks --device;
+// returns the device ("cpu" without the option).
 std::string applyRuntimeOptions(const ArgParser& parser);
 // LoadOptions from --tokenizer and the device.
 core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device);

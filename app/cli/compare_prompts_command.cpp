@@ -31,8 +31,7 @@ int runComparePrompts(const std::vector<std::string>& args)
 {
     ArgParser parser("compare-prompts", "--model DIR --base T --append T [--chunks-by ,] [--region x,y,w,h | --mask F.png] [--seeds 1,2,3] --out DIR");
     parser.addOption("model", "DIR", "diffusers Stable Diffusion folder");
-    parser.addOption("device", "cpu|cuda", "where to run (default cpu)");
-    parser.addOption("threads", "N", "CPU threads");
+    addRuntimeOptions(parser);
     parser.addOption("base", "T", "the base prompt");
     parser.addOption("append", "T", "the appended text, split into chunks");
     parser.addOption("chunks-by", "S", "chunk separator (default ',')");

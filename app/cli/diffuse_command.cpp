@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "spyglass/atomic_write.h"
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
 #include "spyglass/heatmap_overlay.h"
@@ -41,8 +42,7 @@ int runDiffuse(const std::vector<std::string>& args)
 {
     ArgParser parser("diffuse", "--model DIR --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
     parser.addOption("model", "DIR", "diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/, …)");
-    parser.addOption("device", "cpu|cuda", "where to run (default cpu)");
-    parser.addOption("threads", "N", "CPU threads");
+    addRuntimeOptions(parser);
     parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
@@ -155,9 +155,7 @@ int runDiffuse(const std::vector<std::string>& args)
                              {"threshold", overlay.threshold ? nlohmann::json(*overlay.threshold) : nlohmann::json(nullptr)},
                              {"heatmap_method", "DAAM (castorini/daam 0.2.0): cross-attention of the down and up blocks, conditional half, summed over UNet calls, bicubic to the latent grid, clamped at 0, mean over layers and heads; word = mean of its tokens; overlays bicubic to the image and min-max normalised"},
                              {"words", words}};
-        std::ofstream(dir / "index.json.tmp") << index.dump(2) << '\n';
-        std::filesystem::rename(dir / "index.json.tmp", dir / "index.json", ec);
-        if (ec) throw core::Error((dir / "index.json").string() + ": cannot write (" + ec.message() + ")");
+        core::writeFileAtomically(dir / "index.json", index.dump(2) + "\n");
         logProgress("wrote " + std::to_string(h.words.size()) + " overlays and " + (dir / "index.json").string(), true);
     }
     if (auto tracePath = parser.value("trace")) {

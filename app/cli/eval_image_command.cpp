@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 
+#include "spyglass/atomic_write.h"
 #include "spyglass/image_evaluation.h"
 
 #include <nlohmann/json.hpp>
@@ -21,8 +22,7 @@ int runEvalImage(const std::vector<std::string>& args)
     parser.addOption("seed", "S", "first seed (default 1)");
     parser.addFlag("training-combinations", "use combinations seen in training instead of held-out ones");
     parser.addOption("out", "FILE", "write the result as JSON (default: stdout)");
-    parser.addOption("threads", "N", "CPU threads");
-    parser.addOption("device", "cpu|cuda", "where to run");
+    addRuntimeOptions(parser);
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
@@ -55,7 +55,7 @@ int runEvalImage(const std::vector<std::string>& args)
                                          {"object_share_of_image", r.objectArea}}},
                            {"samples", samples}};
     if (auto out = parser.value("out")) {
-        std::ofstream(*out) << j.dump(2) << '\n';
+        core::writeFileAtomically(*out, j.dump(2) + "\n");
         logProgress("wrote " + *out, true);
     } else {
         std::cout << j.dump(2) << '\n';

@@ -8,6 +8,7 @@
 #include "spyglass/version.h"
 
 #include <iostream>
+#include <new>
 #include <map>
 
 namespace {
@@ -80,6 +81,9 @@ int main(int argc, char** argv)
     } catch (const spyglass::core::Cancelled&) {
         std::cerr << "spyglass-cli: cancelled\n";
         return 130;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "spyglass-cli: error: out of memory (a host allocation failed); ask for less or use --memory-limit to find the size\n";
+        return 1;
     } catch (const std::exception& e) {
         // One line: libtorch's own errors append a backtrace after the first line.
         const std::string what = e.what();

@@ -20,8 +20,7 @@ int runTokenize(const std::vector<std::string>& args)
     parser.addOption("tokenizer", "FILE", "llama2.c tokenizer.bin (default: one beside a .bin checkpoint)");
     parser.addOption("text", "T", "text to tokenize");
     parser.addOption("text-file", "F", "file to tokenize, read byte-exact");
-    parser.addOption("device", "cpu|cuda", "accepted for symmetry (tokenizing runs on the CPU)");
-    parser.addOption("threads", "N", "accepted for symmetry");
+    addRuntimeOptions(parser);  // accepted for symmetry: tokenizing runs on the CPU
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()

@@ -26,7 +26,7 @@ int runTrain(const std::vector<std::string>& args)
     parser.addOption("corpus-tokens", "N", "tokens of built-in corpus to generate");
     parser.addOption("learning-rate", "X", "peak learning rate (AdamW, warmup + cosine decay)");
     parser.addOption("seed", "S", "seed for everything");
-    parser.addOption("threads", "N", "CPU threads (default 1)");
+    addRuntimeOptions(parser, /*withDevice=*/false);
     parser.addFlag("resume", "continue from <out>/checkpoint/ when it exists");
     parser.parse(args);
     if (parser.helpRequested()) {
@@ -50,7 +50,7 @@ int runTrain(const std::vector<std::string>& args)
     c.learningRate = parser.doubleValue("learning-rate", c.learningRate);
     c.seed = static_cast<uint64_t>(parser.intValue("seed", static_cast<int>(c.seed)));
     if (c.outDir.empty()) throw UsageError("'train' needs --out or a recipe with out_dir");
-    core::setThreadCount(parser.intValue("threads", core::kDefaultThreadCount));
+    (void)applyRuntimeOptions(parser);
     std::string lastStage;
     core::train(c, [&](const core::TrainProgress& p) {
         if (p.stage != "training") {

@@ -22,7 +22,7 @@ int runTrainImage(const std::vector<std::string>& args)
     parser.addOption("seed", "S", "seed (default 1)");
     parser.addOption("resume", "DIR", "continue training a model written by train-image (use --vae-steps 0 to keep its VAE)");
     parser.addOption("learning-rate", "X", "peak learning rate (default 4e-4)");
-    parser.addOption("threads", "N", "CPU threads");
+    addRuntimeOptions(parser, /*withDevice=*/false);
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
@@ -43,7 +43,7 @@ int runTrainImage(const std::vector<std::string>& args)
     c.resumeFrom = parser.value("resume").value_or("");
     c.learningRate = parser.doubleValue("learning-rate", 4e-4);
     if (c.steps < 1 || c.batchSize < 1 || c.vaeSteps < 0 || c.saveEvery < 1) throw UsageError("--steps, --batch and --save-every must be positive");
-    core::setThreadCount(parser.intValue("threads", core::kDefaultThreadCount));
+    (void)applyRuntimeOptions(parser);
     const core::ImageTrainResult r = core::trainImageModel(c, out, [](const core::Progress& p) {
         logProgress(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total));
         return true;

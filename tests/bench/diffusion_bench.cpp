@@ -2,7 +2,7 @@
 // for an SD-1.5-shaped UNet (random weights, 64x64 latents = 512 px images), with DAAM capture on
 // and off, plus peak resident memory. Prints one line per case; numbers go to the README.
 //
-//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--calls N]
+//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--calls N] [--device cuda]
 #include "image/heatmap_recorder.h"
 #include "image/unet_model.h"
 #include "spyglass/runtime.h"
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <string>
 
 using namespace spyglass::core;
 
@@ -121,24 +122,26 @@ std::filesystem::path makeSd15Unet()
     return dir;
 }
 
-void measure(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int calls)
+void measure(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int calls, torch::Device device)
 {
     c10::InferenceMode guard;
     torch::manual_seed(0);
-    const torch::Tensor x = torch::randn({2, unet.inChannels(), latent, latent});
-    const torch::Tensor context = torch::randn({2, 77, contextWidth});
+    const torch::Tensor x = torch::randn({2, unet.inChannels(), latent, latent}).to(device);
+    const torch::Tensor context = torch::randn({2, 77, contextWidth}).to(device);
     std::vector<int64_t> keys;
     for (int64_t k = 0; k < 20; ++k) keys.push_back(k);
     for (const bool capture : {false, true}) {
         HeatmapRecorder recorder(unet.crossAttentionLayers(), keys, true);
         const CrossAttentionSink sink = capture ? recorder.sink() : CrossAttentionSink{};
-        (void)unet.forward(x, 500, context, sink);  // warm-up
+        torch::Tensor out = unet.forward(x, 500, context, sink);  // warm-up
         if (capture) recorder.endCall();
+        (void)out.sum().item<float>();
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < calls; ++i) {
-            (void)unet.forward(x, 999.0 - i, context, sink);
+            out = unet.forward(x, 999.0 - i, context, sink);
             if (capture) recorder.endCall();
         }
+        (void)out.sum().item<float>();  // waits for the GPU's queue
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
         std::cout << label << ", capture " << (capture ? "on " : "off") << ": " << seconds << " s per UNet call (batch 2), peak RSS "
                   << peakRssMiB() << " MiB\n";
@@ -152,16 +155,20 @@ int main(int argc, char** argv)
     reexecWithTunedBlas(argc, argv);
     bool sd15 = false;
     int calls = 5;
+    std::string device = "cpu";
     for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         if (std::strcmp(argv[i], "--sd15") == 0) sd15 = true;
         if (std::strcmp(argv[i], "--calls") == 0 && i + 1 < argc) calls = std::atoi(argv[++i]);
     }
-    std::cout << runtimeDescription() << "\n";
-    const auto tiny = UNetModel::load(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "sd-tiny-random/unet", torch::kCPU);
-    measure("sd-tiny-random 32x32 latents", *tiny, 32, tiny->contextWidth(), calls * 4);
+    checkDevice(device);
+    std::cout << runtimeDescription() << ", device " << device << "\n";
+    const torch::Device where(device);
+    const auto tiny = UNetModel::load(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "sd-tiny-random/unet", where);
+    measure("sd-tiny-random 32x32 latents", *tiny, 32, tiny->contextWidth(), calls * 4, where);
     if (sd15) {
-        const auto unet = UNetModel::load(makeSd15Unet(), torch::kCPU);
-        measure("SD-1.5-shaped UNet, 64x64 latents", *unet, 64, 768, calls);
+        const auto unet = UNetModel::load(makeSd15Unet(), where);
+        measure("SD-1.5-shaped UNet, 64x64 latents", *unet, 64, 768, calls, where);
     }
     return 0;
 }

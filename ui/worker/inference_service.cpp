@@ -48,6 +48,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
         if (id == m_latest) emit imageReady(result);
     });
+    connect(m_worker, &InferenceWorker::notice, this, [this](quint64 id, const QString& text) {
+        if (id == m_latest) emit notice(text);
+    });
     connect(m_worker, &InferenceWorker::labReady, this, [this](quint64 id, const LabResultPtr& result) {
         if (id == m_latest) emit labReady(result);
     });

@@ -44,6 +44,7 @@ signals:
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
+    void notice(const QString& text);
 
 private:
     template <typename Request>

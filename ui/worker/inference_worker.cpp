@@ -3,16 +3,67 @@
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
 
+#include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
+
+#include <new>
 
 namespace spyglass::ui {
+
+namespace {
+
+// What identifies a model on disk: its files (and those of its visible subfolders, the
+// components of a diffusers folder) with size and modification time, or the file itself. A
+// changed stamp means the weights were rewritten (a training run saving again) and are loaded
+// afresh. Empty when the path does not exist.
+QString diskStamp(const QString& path)
+{
+    const QFileInfo info(path);
+    if (!info.exists()) return {};
+    QString stamp;
+    auto add = [&](const QFileInfo& f) {
+        stamp += f.filePath() + QLatin1Char(':') + QString::number(f.size()) + QLatin1Char(':') +
+                 QString::number(f.lastModified().toMSecsSinceEpoch()) + QLatin1Char(';');
+    };
+    if (!info.isDir()) {
+        add(info);
+        return stamp;
+    }
+    const QDir dir(path);
+    for (const QFileInfo& f : dir.entryInfoList(QDir::Files, QDir::Name)) add(f);
+    for (const QFileInfo& sub : dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+        for (const QFileInfo& f : QDir(sub.filePath()).entryInfoList(QDir::Files, QDir::Name)) add(f);
+    return stamp;
+}
+
+// The cache key of `path` on `device`, or an Error when the model that `cachedKey` holds was
+// deleted or moved since it was loaded (a path never loaded is left to the loader's message).
+QString cacheKey(const QString& path, const QString& device, const QString& cachedKey)
+{
+    const QString prefix = path + QLatin1Char('|') + device + QLatin1Char('|');
+    const QString stamp = diskStamp(path);
+    if (stamp.isEmpty() && cachedKey.startsWith(prefix))
+        throw core::Error("model '" + path.toStdString() + "': no longer exists (deleted or moved after it was loaded); open another model");
+    return prefix + stamp;
+}
+
+}  // namespace
 
 InferenceWorker::InferenceWorker() = default;
 InferenceWorker::~InferenceWorker() = default;
 
 core::LanguageModel& InferenceWorker::model(const QString& path, const QString& device)
 {
-    const QString key = path + QLatin1Char('|') + device;
+    QString key;
+    try {
+        key = cacheKey(path, device, m_modelKey);
+    } catch (const core::Error&) {
+        m_model.reset();  // the vanished model's memory goes back too
+        m_modelKey.clear();
+        throw;
+    }
     if (!m_model || key != m_modelKey) {
         m_model.reset();
         m_model = core::LanguageModel::load(path.toStdString(), {.device = device.toStdString(), .tokenizer = {}});
@@ -23,7 +74,15 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
 
 core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device)
 {
-    const QString key = path + QLatin1Char('|') + device;
+    QString key;
+    try {
+        key = cacheKey(path, device, m_diffusionKey);
+    } catch (const core::Error&) {
+        m_lab.reset();
+        m_diffusion.reset();
+        m_diffusionKey.clear();
+        throw;
+    }
     if (!m_diffusion || key != m_diffusionKey) {
         m_lab.reset();
         m_diffusion.reset();
@@ -35,14 +94,17 @@ core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const
 
 core::ProgressCallback InferenceWorker::progressFor(quint64 id)
 {
-    // Cancels when asked or superseded; signals at most ~10 times a second (and at each stage end).
+    // Cancels when asked or superseded; signals at most ~10 times a second, and at each stage's
+    // start and end.
     auto throttle = std::make_shared<QElapsedTimer>();
+    auto stage = std::make_shared<std::string>();
     throttle->start();
-    return [this, id, throttle](const core::Progress& p) {
+    return [this, id, throttle, stage](const core::Progress& p) {
         if (m_cancelled || id != m_latest) return false;
-        if (throttle->elapsed() >= 100 || p.done == p.total) {
+        if (throttle->elapsed() >= 100 || p.done == p.total || p.stage != *stage) {
             emit progressed(id, QString::fromStdString(p.stage), p.done, p.total);
             throttle->restart();
+            *stage = p.stage;
         }
         return true;
     };
@@ -57,6 +119,8 @@ void InferenceWorker::guarded(quint64 id, int threads, Body&& body)
         body();
     } catch (const core::Cancelled&) {
         emit generationCancelled(id);
+    } catch (const std::bad_alloc&) {
+        emit generationFailed(id, tr("out of memory: a host allocation failed; ask for less (fewer tokens, steps or methods)"));
     } catch (const std::exception& e) {
         emit generationFailed(id, QString::fromStdString(e.what()));
     } catch (...) {
@@ -108,6 +172,8 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
         };
         auto report = std::make_shared<const core::Report>(core::analyze(lm, request.prompt.toStdString(), request.options, progress, onRow, onLensColumn));
         emit reportReady(id, report);
+        if (const std::string note = core::contextLimitNote(*report, lm.info(), request.options.maxNewTokens); !note.empty())
+            emit notice(id, QString::fromStdString(note));
     });
 }
 
@@ -138,6 +204,8 @@ void InferenceWorker::run(const GenerationRequest& request)
         const core::GenerationResult result = lm.generate(prompt, request.sampling, progress, onToken);
         const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : QString();
         emit generationFinished(id, text, QVector<int>(result.generatedIds.begin(), result.generatedIds.end()));
+        if (result.stoppedAtContextLimit)
+            emit notice(id, tr("stopped at the model's context window (%1 tokens)").arg(lm.info().contextLength));
     });
 }
 

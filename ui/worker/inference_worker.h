@@ -53,6 +53,8 @@ signals:
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
     void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
+    // Something the user should know about a finished run (e.g. it stopped at the context window).
+    void notice(quint64 id, const QString& text);
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);

@@ -77,6 +77,10 @@ using LensColumnCallback =
 // clusterMethod, seed) from one forward pass over its tokens; the rest is kept.
 [[nodiscard]] Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
 
+// "stopped at the model's context window (128 tokens) after 3 of 8 new tokens" when generation
+// ran into the window before `requestedNewTokens`; empty otherwise (all generated, or EOS).
+[[nodiscard]] std::string contextLimitNote(const Report& report, const ModelInfo& info, int requestedNewTokens);
+
 // Validates options against a model before any work; throws Error naming the option.
 void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
 

@@ -23,6 +23,13 @@ public:
     }
 };
 
+// Raised when a tensor allocation on the host failed or would pass setMemoryLimit()'s cap. What
+// the run held is freed as the exception unwinds, so the process can go on.
+class OutOfMemory : public Error {
+public:
+    explicit OutOfMemory(const std::string& message) : Error(message) {}
+};
+
 // Raised when a progress callback returned false.
 class Cancelled : public Error {
 public:

@@ -41,6 +41,7 @@ struct ModelInfo {
     std::optional<int> eosId;
     std::optional<int> bosId;
     std::string device;
+    std::string sha256;  // of the weight files as loaded (.safetensors in name order, or the llama2.c checkpoint)
 };
 
 struct SamplingOptions {

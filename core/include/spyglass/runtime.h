@@ -6,6 +6,7 @@
 //       spyglass::core::setThreadCount(threads);
 //
 // Thread safety: call these from main() before starting worker threads.
+#include <cstdint>
 #include <string>
 
 namespace spyglass::core {
@@ -25,8 +26,18 @@ void reexecWithTunedBlas(int argc, char** argv);
 void setThreadCount(int n);
 [[nodiscard]] int threadCount();
 
+// Host tensor memory: a cap on the bytes libtorch's CPU tensors may hold at once (0: none). The
+// first call installs Spyglass's CPU allocator (libtorch's own routine plus accounting), after
+// which a failed allocation — past the cap, or refused by the system — throws OutOfMemory naming
+// the request, the cap and what is held, instead of a bare libtorch error. GPU memory is not
+// counted (libtorch's CUDA allocator reports its own out-of-memory errors).
+void setMemoryLimit(uint64_t bytes);
+[[nodiscard]] uint64_t memoryLimit();
+[[nodiscard]] uint64_t tensorBytesInUse();  // counted since the first setMemoryLimit() call
+
 [[nodiscard]] bool cudaAvailable();
-// Throws Error when `device` is not "cpu", "cuda" or "cuda:N", or CUDA is requested but absent.
+// Throws Error when `device` is not "cpu", "cuda" or "cuda:N", or CUDA (device N) is requested but
+// absent. For CUDA it also turns TF32 off (cuBLAS and cuDNN), so GPU numbers match the CPU's.
 void checkDevice(const std::string& device);
 // e.g. "libtorch 1.13.1, CPU, OpenBLAS core SKYLAKEX, 1 thread"
 [[nodiscard]] std::string runtimeDescription();

@@ -4,7 +4,6 @@
 #include "analysis/nmf.h"
 #include "analysis/projection.h"
 #include "analysis/saliency.h"
-#include "io/sha256.h"
 #include "models/language_model_impl.h"
 #include "models/sampler.h"
 #include "models/torch_weights.h"
@@ -26,16 +25,6 @@ namespace {
 const std::vector<std::string> kMethods{"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
 
 int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info) { return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd; }
-
-std::string modelSha256(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-        if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    return sha256FilesCached(files);
-}
 
 std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
 {
@@ -260,6 +249,14 @@ ActivationCapture captureOver(const CausalLm& lm, const Report& base, uint32_t k
 
 }  // namespace
 
+std::string contextLimitNote(const Report& report, const ModelInfo& info, int requestedNewTokens)
+{
+    const auto generated = std::count_if(report.tokens.begin(), report.tokens.end(), [](const ReportToken& t) { return t.generated; });
+    if (generated >= requestedNewTokens || static_cast<int>(report.tokens.size()) < info.contextLength) return {};
+    return "stopped at the model's context window (" + std::to_string(info.contextLength) + " tokens) after " + std::to_string(generated) +
+           " of " + std::to_string(requestedNewTokens) + " new tokens";
+}
+
 Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
 {
     validateAnalysisOptions(o, model.info());
@@ -335,7 +332,7 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     const CausalLm& lm = *model.impl().model;
 
     Report r;
-    r.model = {info.path.string(), info.architecture, modelSha256(info.path), info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
+    r.model = {info.path.string(), info.architecture, info.sha256, info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
     for (const auto& m : o.saliencyMethods) r.saliency.push_back({m, o.saliencyTarget, {}});
 
     // Generation, explaining each token with the pass that produced it.

@@ -2,6 +2,7 @@
 
 #include "spyglass/error.h"
 
+
 #include <limits>
 #include <random>
 
@@ -16,7 +17,7 @@ PcaResult pca2d(const torch::Tensor& xIn)
     result.points.assign(static_cast<size_t>(n), {0.0F, 0.0F});
     if (n < 2) return result;
     const torch::Tensor centred = x - x.mean(0, true);
-    const auto [u, s, vh] = torch::linalg::svd(centred, false, c10::nullopt);
+    const auto [u, s, vh] = at::linalg_svd(centred, /*full_matrices=*/false);
     const double total = s.pow(2).sum().item<double>();
     for (int64_t axis = 0; axis < std::min<int64_t>(2, s.size(0)); ++axis) {
         const torch::Tensor loading = vh[axis];

@@ -241,7 +241,7 @@ void PromptLab::run(const LabOptions& o, const ProgressCallback& progress)
         auto result = m_model.generate(d, [&](const Progress&) { return !progress || progress({stage, i, total}); });
         m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
     }
-    if (progress) (void)progress({"runs", total, total});
+    if (progress && !progress({"runs", total, total})) throw Cancelled();
 }
 
 LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask) const

@@ -1,7 +1,12 @@
 #pragma once
 // AtomicFile — writes to "<path>.tmp.<pid>" and renames over <path> on commit(), so readers never
-// see a half-written file and a crash leaves the previous file intact.
+// see a half-written file and a crash leaves the previous file intact. Temporary files left by
+// writers that were killed (their pid is gone) are removed by the next writer of the same path.
+// A symbolic link is written through (the file it points to is replaced); a path that is not a
+// regular file (/dev/null, a FIFO) is written directly, never renamed over.
 // Thread safety: one writer per object.
+#include "spyglass/atomic_write.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -22,9 +27,7 @@ private:
     std::filesystem::path m_path;
     std::filesystem::path m_tmpPath;
     std::FILE* m_file = nullptr;
+    bool m_direct = false;  // a device or FIFO: written in place
 };
-
-// The whole of `text` through an AtomicFile.
-void writeFileAtomically(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace spyglass::core

@@ -1,82 +1,29 @@
 #include "models/llama2c_loader.h"
 
+#include "models/llama2c_header.h"
 #include "models/rotary_decoder_model.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
 
-#include <array>
 #include <fstream>
 #include <map>
 
 namespace spyglass::core {
 
-namespace {
-
-struct Header {
-    int dim, hidden, layers, heads, kvHeads, vocab, seqLen;
-};
-
-bool readHeader(const std::filesystem::path& file, Header& h, uint64_t& fileSize)
-{
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return false;
-    std::array<int32_t, 7> v{};
-    if (!in.read(reinterpret_cast<char*>(v.data()), sizeof v)) return false;
-    h = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
-    std::error_code ec;
-    fileSize = std::filesystem::file_size(file, ec);
-    return !ec;
-}
-
-// Float count the header implies (with the unused freq_cis tables and the optional classifier).
-uint64_t expectedFloats(const Header& h)
-{
-    const uint64_t dim = h.dim, hidden = h.hidden, layers = h.layers, kvDim = static_cast<uint64_t>(h.dim) / h.heads * h.kvHeads;
-    const uint64_t vocab = static_cast<uint64_t>(std::abs(h.vocab)), headSize = static_cast<uint64_t>(h.dim / h.heads);
-    uint64_t n = vocab * dim + layers * dim * 2 + layers * dim * dim * 2 + layers * kvDim * dim * 2 + layers * hidden * dim * 3 + dim;
-    n += static_cast<uint64_t>(h.seqLen) * headSize;  // freq_cis_real + freq_cis_imag: seq_len × head_size/2 each
-    if (h.vocab < 0) n += vocab * dim;
-    return n;
-}
-
-bool plausible(const Header& h)
-{
-    return h.dim > 0 && h.hidden > 0 && h.layers > 0 && h.heads > 0 && h.kvHeads > 0 && h.vocab != 0 && h.seqLen > 0 &&
-           h.dim <= 65536 && h.hidden <= 1 << 20 && h.layers <= 1024 && std::abs(h.vocab) <= 1 << 22 && h.seqLen <= 1 << 22 &&
-           h.dim % h.heads == 0 && h.heads % h.kvHeads == 0 && (h.dim / h.heads) % 2 == 0;
-}
-
-}  // namespace
-
-bool looksLikeLlama2c(const std::filesystem::path& file)
-{
-    Header h{};
-    uint64_t size = 0;
-    return readHeader(file, h, size) && plausible(h) && size == 28 + 4 * expectedFloats(h);
-}
-
 std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file, const std::filesystem::path& tokenizerFile,
                                                const LoadOptions& options)
 {
-    Header h{};
-    uint64_t size = 0;
-    if (!readHeader(file, h, size)) throw Error(file.string() + ": cannot read a llama2.c header (7 int32)");
-    if (!plausible(h))
-        throw Error(file.string() + ": the llama2.c header is inconsistent (dim " + std::to_string(h.dim) + ", heads " +
-                    std::to_string(h.heads) + ", kv heads " + std::to_string(h.kvHeads) + ", vocab " + std::to_string(h.vocab) + ")");
-    if (size != 28 + 4 * expectedFloats(h))
-        throw Error(file.string() + ": " + std::to_string(size) + " bytes, but the llama2.c header implies " +
-                    std::to_string(28 + 4 * expectedFloats(h)) + " (truncated, or not a v0 checkpoint)");
+    const Llama2cHeader h = readLlama2cHeader(file);
     checkDevice(options.device);
     const torch::Device device(options.device);
-    std::vector<float> data(expectedFloats(h));
+    std::vector<float> data(h.floatCount());
     {
         std::ifstream in(file, std::ios::binary);
         in.seekg(28);
         in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
         if (!in) throw Error(file.string() + ": read failed");
     }
-    const int64_t dim = h.dim, hidden = h.hidden, layers = h.layers, heads = h.heads, kvHeads = h.kvHeads, vocab = std::abs(h.vocab);
+    const int64_t dim = h.dim, hidden = h.hidden, layers = h.layers, heads = h.heads, kvHeads = h.kvHeads, vocab = h.vocabSize();
     const int64_t headSize = dim / heads, kvDim = headSize * kvHeads;
     size_t offset = 0;
     auto take = [&](std::vector<int64_t> shape) {

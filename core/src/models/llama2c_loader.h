@@ -4,13 +4,12 @@
 // tensors). They load as a Llama model: q/k rows are permuted from Meta's interleaved rotary
 // pairs to Hugging Face's rotate_half layout, so one code path runs both.
 #include "models/language_model_impl.h"
+#include "models/llama2c_header.h"
 
 #include <filesystem>
 
 namespace spyglass::core {
 
-// True when `file` starts with a plausible llama2.c header whose sizes match the file size.
-[[nodiscard]] bool looksLikeLlama2c(const std::filesystem::path& file);
 // Throws Error naming the file and the reason. The tokenizer is `tokenizerFile`, else a
 // tokenizer.bin beside the checkpoint, else none (the model then runs on ids).
 [[nodiscard]] std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file, const std::filesystem::path& tokenizerFile,

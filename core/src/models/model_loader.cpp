@@ -1,4 +1,5 @@
 #include "io/json_file.h"
+#include "io/sha256.h"
 #include "io/weight_store.h"
 #include "models/gpt2_model.h"
 #include "models/language_model_impl.h"
@@ -6,6 +7,8 @@
 #include "models/rotary_decoder_model.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
+
+#include <algorithm>
 
 namespace spyglass::core {
 
@@ -80,12 +83,30 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     return impl;
 }
 
+// Hashed at load, not when a report is written: the report names the weights that ran even if
+// the folder is changed or deleted meanwhile.
+std::string weightFilesSha256(const fs::path& path)
+{
+    std::vector<fs::path> files;
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) {
+        files.push_back(path);
+    } else {
+        for (const auto& entry : fs::directory_iterator(path, ec))
+            if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+    }
+    return sha256FilesCached(files);
+}
+
 }  // namespace
 
 std::unique_ptr<LanguageModelImpl> loadLanguageModel(const fs::path& path, const LoadOptions& options)
 {
     try {
-        return loadFolder(path, options);
+        auto impl = loadFolder(path, options);
+        impl->info.sha256 = weightFilesSha256(path);
+        return impl;
     } catch (const Cancelled&) {
         throw;
     } catch (const Error& e) {

@@ -47,9 +47,10 @@ torch::Tensor loadWeight(const WeightStore& store, const std::string& name, cons
     } else {
         t = torch::from_blob(data, expected, [keepAlive](void*) {}, torch::TensorOptions().dtype(type));
     }
-    const bool aligned = reinterpret_cast<uintptr_t>(data) % 16 == 0;
-    const bool zeroCopy = type == torch::kFloat32 && device.is_cpu() && aligned;
-    torch::Tensor out = zeroCopy ? t : t.to(device, torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
+    // Always a copy, never the file's mapping: a checkpoint rewritten in place while Spyglass has
+    // it loaded (a training script saving again) would otherwise fault the process (SIGBUS), and
+    // the loaded model must stay what was loaded.
+    torch::Tensor out = t.to(device, torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
     if (!torch::isfinite(out).all().item<bool>())
         throw Error(entry->file->path().filename().string() + ": tensor '" + name + "' holds NaN or Inf values");
     return out;

@@ -50,8 +50,18 @@ void checkDevice(const std::string& device)
     static const std::regex pattern("cpu|cuda(:[0-9]+)?");
     if (!std::regex_match(device, pattern))
         throw Error("device '" + device + "' is not recognised (use cpu, cuda or cuda:N)");
-    if (device != "cpu" && !cudaAvailable())
+    if (device == "cpu") return;
+    if (!cudaAvailable())
         throw Error("device '" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use --device cpu");
+    const auto colon = device.find(':');
+    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    if (colon != std::string::npos && std::stoll(device.substr(colon + 1)) >= count)
+        throw Error("device '" + device + "' is not available: " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
+                    " visible (cuda:0" + (count > 1 ? "…cuda:" + std::to_string(count - 1) : std::string()) + ")");
+    // Exact numbers: TF32 would round matmul/convolution inputs to 10 mantissa bits on Ampere and
+    // later, about 1e-3 away from the CPU and the references. Keep full float32.
+    at::globalContext().setAllowTF32CuBLAS(false);
+    at::globalContext().setAllowTF32CuDNN(false);
 }
 
 std::string runtimeDescription()
