@@ -393,4 +393,10 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     broken["token_texts"]["x7"] = "oops";
     spyglass::test::writeFile(dir / "keys.json", broken.dump());
     EXPECT_NE(errorOf([&] { (void)readReport(dir / "keys.json"); }).find("token_texts key 'x7' is not a token id"), std::string::npos);
+    // Found by tests/fuzz (session_fuzzer): the report inside a session is read from a string,
+    // where a word without "tokens" let nlohmann's out_of_range escape (readReport caught it).
+    broken = nlohmann::json::parse(std::ifstream(dir / "r.json"));
+    broken["words"][0].erase("tokens");
+    EXPECT_NE(errorOf([&] { (void)reportFromJson(broken.dump(), "session.spyglass"); }).find("session.spyglass: unexpected structure: "),
+              std::string::npos);
 }

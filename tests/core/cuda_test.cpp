@@ -3,6 +3,7 @@
 // to the CPU's, and a Stable Diffusion run (text encoder, UNet, scheduler, VAE, DAAM) equal to
 // the CPU's from the same seed. Skipped where no GPU is visible (CI); tools/device/cuda_check.sh
 // runs it on a GPU machine.
+#include "quick_analysis.h"
 #include "test_support.h"
 
 #include "spyglass/analysis.h"
@@ -75,11 +76,7 @@ TEST_P(CudaFamily, EveryAnalysisEqualsTheCpu)
     auto gpu = LanguageModel::load(dir(), {.device = "cuda", .tokenizer = {}});
     auto cpu = LanguageModel::load(dir());
     const auto ids = asInts(SafetensorsFile::open(dir() / "reference.safetensors")->readInt64("input_ids"));
-    AnalysisOptions o;
-    o.maxNewTokens = 3;
-    o.saliencyMethods = {"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
-    o.integratedGradientSteps = 8;
-    o.factorStabilitySeeds = 1;
+    AnalysisOptions o = spyglass::test::everyMethodQuickly();
     o.factorCount = 3;
     o.clusterCount = 2;
     const Report a = analyzeIds(*gpu, ids, o);
@@ -114,8 +111,8 @@ TEST_P(CudaFamily, EveryAnalysisEqualsTheCpu)
 
 INSTANTIATE_TEST_SUITE_P(Families, CudaFamily,
                          ::testing::Values("gpt2-tiny-random", "families/llama-tiny-random", "families/neox-tiny-random"),
-                         [](const auto& info) {
-                             std::string name = info.param.substr(info.param.find('/') + 1);
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                             std::string name = param.param.substr(param.param.find('/') + 1);
                              std::replace(name.begin(), name.end(), '-', '_');
                              return name;
                          });

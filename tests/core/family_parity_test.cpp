@@ -2,6 +2,7 @@
 // residual) against Hugging Face transformers' own classes (tests/fixtures/families): every
 // tensor within atol 1e-4 + rtol 1e-4, greedy ids exact with and without the KV cache, the lens
 // self-check, and every analysis running on each family (#8).
+#include "quick_analysis.h"
 #include "test_support.h"
 
 #include "spyglass/analysis.h"
@@ -64,11 +65,7 @@ TEST_P(FamilyParity, EveryAnalysisRuns)
 {
     auto model = LanguageModel::load(dir());
     const auto ids = asInts(SafetensorsFile::open(dir() / "reference.safetensors")->readInt64("input_ids"));
-    AnalysisOptions o;
-    o.maxNewTokens = 3;
-    o.saliencyMethods = {"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
-    o.integratedGradientSteps = 8;
-    o.factorStabilitySeeds = 1;
+    AnalysisOptions o = spyglass::test::everyMethodQuickly();
     for (const char* mode : {"normed", "raw", "sublayer"}) {
         o.lensMode = mode;
         const Report r = analyzeIds(*model, ids, o);

@@ -2,6 +2,7 @@
 // memory cap, cancel at every stage of an analysis, an image run and a prompt-lab run, and a
 // checkpoint rewritten in place or deleted while loaded.
 #include "cli_support.h"
+#include "quick_analysis.h"
 
 #include "spyglass/analysis.h"
 #include "spyglass/diffusion.h"
@@ -22,13 +23,9 @@ namespace {
 
 AnalysisOptions everySection()
 {
-    AnalysisOptions o;
-    o.maxNewTokens = 3;
-    o.saliencyMethods = {"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
-    o.integratedGradientSteps = 6;
+    AnalysisOptions o = spyglass::test::everyMethodQuickly();
     o.factorCount = 3;
     o.factorMaxIterations = 60;
-    o.factorStabilitySeeds = 1;
     return o;
 }
 

@@ -144,7 +144,9 @@ std::string reportToJson(const Report& r)
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Report reportFromJson(const std::string& text, const std::string& source)
+namespace {
+
+Report parseReport(const std::string& text, const std::string& source)
 {
     json j;
     try {
@@ -259,6 +261,19 @@ Report reportFromJson(const std::string& text, const std::string& source)
     return r;
 }
 
+}  // namespace
+
+// Every structural surprise (a missing key, a wrong type) becomes an Error naming the source:
+// reports come from files people send each other, and sessions carry one inside.
+Report reportFromJson(const std::string& text, const std::string& source)
+{
+    try {
+        return parseReport(text, source);
+    } catch (const json::exception& e) {
+        throw Error(source + ": unexpected structure: " + e.what());
+    }
+}
+
 void writeReport(const Report& report, const std::filesystem::path& path)
 {
     const std::string text = reportToJson(report);
@@ -268,14 +283,7 @@ void writeReport(const Report& report, const std::filesystem::path& path)
     out.commit();
 }
 
-Report readReport(const std::filesystem::path& path)
-{
-    try {
-        return reportFromJson(readTextFile(path), path.string());
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": unexpected structure: " + e.what());
-    }
-}
+Report readReport(const std::filesystem::path& path) { return reportFromJson(readTextFile(path), path.string()); }
 
 void writeFactorLoadings(const Report& report, const std::filesystem::path& path)
 {

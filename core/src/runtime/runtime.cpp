@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <regex>
 #include <unistd.h>
@@ -55,7 +56,12 @@ void checkDevice(const std::string& device)
         throw Error("device '" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use --device cpu");
     const auto colon = device.find(':');
     const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-    if (colon != std::string::npos && std::stoll(device.substr(colon + 1)) >= count)
+    int64_t index = 0;
+    if (colon != std::string::npos) {
+        const char* digits = device.c_str() + colon + 1;
+        if (std::from_chars(digits, device.c_str() + device.size(), index).ec != std::errc()) index = count;  // too many digits
+    }
+    if (index >= count)
         throw Error("device '" + device + "' is not available: " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
                     " visible (cuda:0" + (count > 1 ? "…cuda:" + std::to_string(count - 1) : std::string()) + ")");
     // Exact numbers: TF32 would round matmul/convolution inputs to 10 mantissa bits on Ampere and

@@ -1,0 +1,18 @@
+#pragma once
+// Analysis options that exercise every section and every saliency method quickly on the tiny
+// fixture models (3 new tokens, 8 integrated-gradient steps, one extra NMF seed).
+#include "spyglass/analysis.h"
+
+namespace spyglass::test {
+
+inline core::AnalysisOptions everyMethodQuickly()
+{
+    core::AnalysisOptions o;
+    o.maxNewTokens = 3;
+    o.saliencyMethods = {"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
+    o.integratedGradientSteps = 8;
+    o.factorStabilitySeeds = 1;
+    return o;
+}
+
+}  // namespace spyglass::test
