@@ -2,6 +2,7 @@
 // memory cap, cancel at every stage of an analysis, an image run and a prompt-lab run, and a
 // checkpoint rewritten in place or deleted while loaded.
 #include "cli_support.h"
+#include "model_fixture.h"
 #include "quick_analysis.h"
 
 #include "spyglass/analysis.h"
@@ -245,4 +246,31 @@ TEST(RuntimeFaults, CheckpointRewrittenInPlaceOrDeletedAfterLoadingChangesNothin
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
     }
+}
+
+TEST(RuntimeFaults, RecomputingASectionWithOtherWeightsIsRefused)
+{
+    // A model folder retrained in place between a run and a Recompute must not mix two models in
+    // one report.
+    auto original = LanguageModel::load(fixture("gpt2-tiny-random"));
+    AnalysisOptions o;
+    o.maxNewTokens = 2;
+    const Report base = analyze(*original, "1, 2, 3, 4,", o);
+    TempDir dir;
+    spyglass::test::copyModelFiles(dir.path());
+    auto weights = spyglass::test::fixtureWeights();
+    for (auto& v : weights.at("transformer.h.0.mlp.c_fc.weight").values) v *= 1.5F;
+    spyglass::test::writeWeights(dir / "model.safetensors", weights);
+    auto retrained = LanguageModel::load(dir.path());
+    for (const auto& run : {std::function<void()>([&] { (void)refactor(*retrained, base, o); }),
+                            std::function<void()>([&] { (void)reproject(*retrained, base, o); })}) {
+        try {
+            run();
+            FAIL() << "recomputed with other weights";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("the model's weights differ from the ones this report was made with"), std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_NO_THROW((void)refactor(*original, base, o));
 }

@@ -70,7 +70,8 @@ using LensColumnCallback =
                                 const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
 
 // Recomputes only the factors of `base` (another k or layer range: options.factorCount,
-// factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept.
+// factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept. Both this
+// and reproject() throw Error when the model's weights are not the ones `base` was made with.
 [[nodiscard]] Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
 
 // Recomputes only the 2-D map of `base` (options.projectionLayer, projectionSource, clusterCount,

@@ -257,9 +257,22 @@ std::string contextLimitNote(const Report& report, const ModelInfo& info, int re
            " of " + std::to_string(requestedNewTokens) + " new tokens";
 }
 
+namespace {
+
+// Recomputing a section of `base` with other weights would mix two models in one report.
+void checkSameWeights(const LanguageModel& model, const Report& base)
+{
+    if (!base.model.sha256.empty() && !model.info().sha256.empty() && base.model.sha256 != model.info().sha256)
+        throw Error("the model's weights differ from the ones this report was made with (sha256 " + model.info().sha256.substr(0, 12) +
+                    "… now, " + base.model.sha256.substr(0, 12) + "… in the report); run the analysis again");
+}
+
+}  // namespace
+
 Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
 {
     validateAnalysisOptions(o, model.info());
+    checkSameWeights(model, base);
     const int positions = static_cast<int>(base.tokens.size());
     if (o.factorCount && *o.factorCount > positions)
         throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
@@ -283,6 +296,7 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
 Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
 {
     validateAnalysisOptions(o, model.info());
+    checkSameWeights(model, base);
     if (o.clusterMethod == "nmf" && !base.factors) throw Error("--clusters-by nmf needs the factors section");
     if (progress && !progress({"projection", 0, 1})) throw Cancelled();
     const CausalLm& lm = *model.impl().model;
