@@ -1,14 +1,12 @@
 #include "spyglass/heatmap_overlay.h"
 
+#include "spyglass/atomic_write.h"
 #include "spyglass/error.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <map>
 
 namespace spyglass::core {
@@ -74,20 +72,7 @@ void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const s
     cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
     std::vector<uint8_t> bytes;
     if (!cv::imencode(".png", bgr, bytes)) throw Error(path.string() + ": PNG encoding failed");
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-        FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) throw Error(path.string() + ": cannot write (" + std::string(std::strerror(errno)) + ")");
-        const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-        const bool closed = std::fclose(f) == 0;
-        if (!ok || !closed) {
-            std::filesystem::remove(tmp);
-            throw Error(path.string() + ": write failed");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw Error(path.string() + ": cannot write (" + ec.message() + ")");
+    writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
 std::vector<uint8_t> readRgbImage(const std::filesystem::path& path, int& width, int& height)

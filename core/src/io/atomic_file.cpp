@@ -76,13 +76,10 @@ AtomicFile::AtomicFile(std::filesystem::path path) : m_path(std::move(path))
 
 AtomicFile::~AtomicFile()
 {
-    if (m_file && m_direct) {
-        std::fclose(m_file);
-    } else if (m_file) {
-        std::fclose(m_file);
-        std::error_code ec;
-        std::filesystem::remove(m_tmpPath, ec);
-    }
+    if (!m_file) return;
+    std::fclose(m_file);
+    std::error_code ec;
+    if (!m_direct) std::filesystem::remove(m_tmpPath, ec);
 }
 
 void AtomicFile::write(const char* data, size_t size)
