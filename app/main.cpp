@@ -2,9 +2,9 @@
 // [--image-model DIR [--image-prompt T] [--word N] [--lab-base T --lab-append T [--lab-region x,y,w,h]]]`,
 // `--version`, `--help`.
 #include "main_window.h"
-#include "views/image_view.h"
-#include "views/prompt_lab_view.h"
-#include "views/region_canvas.h"
+#include "pages/image_view.h"
+#include "pages/prompt_lab_view.h"
+#include "pages/region_canvas.h"
 #include "worker/inference_service.h"
 
 #include "spyglass/runtime.h"
@@ -123,6 +123,17 @@ int main(int argc, char** argv)
     }
     // Installs the accounting allocator too, so an out-of-memory run ends in a clear banner.
     spyglass::core::setMemoryLimit(static_cast<uint64_t>(limitMiB) * 1024 * 1024);
+
+    // SPYGLASS_CHECK_GUI_THREAD=1: count every libtorch operator the GUI thread enters and say so
+    // on exit (it should be none: the inference thread and pool threads run torch).
+    const bool checkGuiThread = qEnvironmentVariableIsSet("SPYGLASS_CHECK_GUI_THREAD");
+    if (checkGuiThread) spyglass::core::forbidTorchOnThisThread();
+    QObject::connect(&app, &QCoreApplication::aboutToQuit, [checkGuiThread] {
+        if (!checkGuiThread) return;
+        const auto calls = spyglass::core::forbiddenTorchCalls();
+        std::fprintf(stderr, "spyglass: the GUI thread entered %lld libtorch operators%s%s\n", static_cast<long long>(calls.count),
+                     calls.count ? ", first " : "", calls.firstOperator.c_str());
+    });
 
     spyglass::ui::MainWindow window;
     window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());

@@ -67,14 +67,17 @@ int runAnalyze(const std::vector<std::string>& args)
     o.temperature = static_cast<float>(parser.doubleValue("temperature", 0.0));
     o.sampleTopK = parser.intValue("sample-top-k", 0);
     o.sampleTopP = static_cast<float>(parser.doubleValue("top-p", 1.0));
-    if (auto s = parser.value("saliency")) o.saliencyMethods = splitList(*s);
-    o.saliencyTarget = parser.value("saliency-target").value_or("prob");
+    if (auto s = parser.value("saliency")) {
+        o.saliencyMethods.clear();
+        for (const std::string& m : splitList(*s)) o.saliencyMethods.push_back(parseNamedOption<core::SaliencyMethod>(m, "--saliency"));
+    }
+    o.saliencyTarget = parseNamedOption<core::SaliencyTarget>(parser.value("saliency-target").value_or("prob"), "--saliency-target");
     o.integratedGradientSteps = parser.intValue("ig-steps", 50);
     if (auto occ = parser.value("occlusion")) {
         if (*occ != "remove" && *occ != "replace") throw UsageError("--occlusion must be remove or replace");
         o.occlusionReplace = *occ == "replace";
     }
-    o.lensMode = parser.value("lens").value_or("normed");
+    o.lensMode = parseNamedOption<core::LensMode>(parser.value("lens").value_or("normed"), "--lens");
     o.lensTopK = parser.intValue("top-k", 10);
     if (parser.has("factors")) o.factorCount = parser.intValue("factors", 10);
     if (auto layers = parser.value("factor-layers")) {
@@ -87,11 +90,11 @@ int runAnalyze(const std::vector<std::string>& args)
             throw UsageError("--factor-layers expects A:B with integers, got '" + *layers + "'");
         }
     }
-    o.projectionMethod = parser.value("projection").value_or("pca");
+    o.projectionMethod = parseNamedOption<core::ProjectionMethod>(parser.value("projection").value_or("pca"), "--projection");
     o.projectionLayer = parser.intValue("projection-layer", -1);
-    o.projectionSource = parser.value("projection-source").value_or("mlp_act");
+    o.projectionSource = parseNamedOption<core::ProjectionSource>(parser.value("projection-source").value_or("mlp_act"), "--projection-source");
     if (parser.has("clusters")) o.clusterCount = parser.intValue("clusters", 0);
-    o.clusterMethod = parser.value("clusters-by").value_or("kmeans");
+    o.clusterMethod = parseNamedOption<core::ClusterMethod>(parser.value("clusters-by").value_or("kmeans"), "--clusters-by");
     o.seed = static_cast<uint64_t>(parser.intValue("seed", 0));
     const std::string device = applyRuntimeOptions(parser);
 

@@ -1,5 +1,5 @@
 #pragma once
-// The spyglass-cli subcommands (DESIGN.md §4). Each returns the process exit code and throws
+// The spyglass-cli subcommands (docs/cli.md). Each returns the process exit code and throws
 // UsageError or core::Error on failure (main() turns them into one-line messages).
 #include <string>
 #include <vector>

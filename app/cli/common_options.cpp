@@ -1,5 +1,7 @@
 #include "cli/common_options.h"
 
+#include <map>
+
 #include "spyglass/runtime.h"
 
 #include <chrono>
@@ -87,6 +89,26 @@ void parseSize(const std::string& text, int& width, int& height)
     } catch (const std::exception&) {
         throw UsageError("--size expects WxH (e.g. 512x512), got '" + text + "'");
     }
+}
+
+std::string flagForField(const std::string& field)
+{
+    static const std::map<std::string, std::string> kFlags{
+        {"maxNewTokens", "--max-new-tokens"},  {"temperature", "--temperature"},
+        {"sampleTopK", "--sample-top-k"},      {"sampleTopP", "--top-p"},
+        {"saliencyMethods", "--saliency"},     {"integratedGradientSteps", "--ig-steps"},
+        {"lensTopK", "--top-k"},               {"factorCount", "--factors"},
+        {"factorLayers", "--factor-layers"},   {"projectionMethod", "--projection"},
+        {"projectionLayer", "--projection-layer"}, {"clusterMethod", "--clusters-by"},
+        {"threads", "--threads"},              {"device", "--device"},
+        {"size", "--size"},                    {"steps", "--steps"},
+        {"guidance", "--guidance"},            {"initLatents", "--init-latents"},
+        {"separator", "--chunks-by"},          {"base", "--base"},
+        {"chunks", "--append"},                {"seeds", "--seeds"},
+        {"outDir", "--out"},                   {"prompts", "--prompts"},
+    };
+    const auto it = kFlags.find(field);
+    return it == kFlags.end() ? field : it->second;
 }
 
 }  // namespace spyglass::cli

@@ -4,6 +4,7 @@
 #include "cli/arg_parser.h"
 
 #include "spyglass/language_model.h"
+#include "spyglass/names.h"
 
 #include <string>
 #include <vector>
@@ -23,6 +24,16 @@ core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device
 std::vector<int> parseIds(const std::string& text, const std::string& option);
 // "512x384" → width, height; throws UsageError for anything else.
 void parseSize(const std::string& text, int& width, int& height);
+// The CLI flag of a core option field (core::OptionError::field()): "lensTopK" → "--top-k".
+// Unknown fields come back as they are.
+[[nodiscard]] std::string flagForField(const std::string& field);
+// parseName of the one name table (core/names.h), or a UsageError naming the flag and the choices.
+template <typename E>
+E parseNamedOption(const std::string& text, const std::string& flag)
+{
+    if (auto value = core::parseName<E>(text)) return *value;
+    throw UsageError(flag + ": unknown " + std::string(core::Names<E>::what) + " '" + text + "' (" + core::nameChoices<E>() + ")");
+}
 // Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.
 void logProgress(const std::string& line, bool force = false);
 

@@ -106,7 +106,7 @@ int runComparePrompts(const std::vector<std::string>& args)
     for (const auto& s : report.scores) {
         char line[256];
         std::snprintf(line, sizeof line, "%-32s inside %.4f  outside %.4f  heat %.1f%%  %s", s.chunk.c_str(), s.inside, s.outside, 100 * s.heatInside,
-                      s.verdict.c_str());
+                      core::nameString(s.verdict).c_str());
         std::cout << line << '\n';
     }
     std::cout << "shortened: " << report.shortenedPrompt << '\n';

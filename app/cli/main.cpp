@@ -1,7 +1,8 @@
-// spyglass-cli — the headless face of Spyglass (DESIGN.md §4). stdout holds only the result;
+// spyglass-cli — the headless face of Spyglass (docs/cli.md). stdout holds only the result;
 // messages and progress go to stderr.
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
+#include "cli/common_options.h"
 
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
@@ -78,6 +79,10 @@ int main(int argc, char** argv)
     } catch (const spyglass::cli::UsageError& e) {
         std::cerr << "spyglass-cli: error: " << e.what() << '\n';
         return 2;
+    } catch (const spyglass::core::OptionError& e) {
+        // Core names the field; the CLI names its flag.
+        std::cerr << "spyglass-cli: error: " << spyglass::cli::flagForField(e.field()) << ": " << e.reason() << '\n';
+        return 1;
     } catch (const spyglass::core::Cancelled&) {
         std::cerr << "spyglass-cli: cancelled\n";
         return 130;

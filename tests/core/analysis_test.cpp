@@ -57,7 +57,7 @@ TEST(AnalysisParity, SaliencyRowsEqualEcco)
 {
     auto model = tinyModel();
     AnalysisOptions o = quick();
-    o.saliencyMethods = {"grad_x_input", "gradient"};
+    o.saliencyMethods = {SaliencyMethod::GradXInput, SaliencyMethod::Gradient};
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     const json e = ecco();
     ASSERT_EQ(r.tokens.size(), 12u);
@@ -68,7 +68,7 @@ TEST(AnalysisParity, SaliencyRowsEqualEcco)
             EXPECT_EQ(row.position, static_cast<int>(8 + j));
             const auto expected = e["attribution"][m == 0 ? "grad_x_input" : "saliency"][j].get<std::vector<double>>();
             ASSERT_EQ(row.scores.size(), expected.size());
-            for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(row.scores[i], expected[i], 1e-4) << r.saliency[m].method << " row " << j;
+            for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(row.scores[i], expected[i], 1e-4) << name(r.saliency[m].method) << " row " << j;
         }
     }
 }
@@ -102,7 +102,7 @@ TEST(AnalysisParity, RawLensEqualsEccoBelowTheLastBlock)
 {
     auto model = tinyModel();
     AnalysisOptions o = quick();
-    o.lensMode = "raw";
+    o.lensMode = LensMode::Raw;
     o.lensTopK = 5;
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     const json e = ecco();
@@ -119,7 +119,7 @@ TEST(AnalysisParity, SublayerLensNamesAttentionAndMlpReadouts)
 {
     auto model = tinyModel();
     AnalysisOptions o = quick();
-    o.lensMode = "sublayer";
+    o.lensMode = LensMode::Sublayer;
     o.saliencyMethods.clear();
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     EXPECT_EQ(r.lens->layers, (std::vector<std::string>{"embed", "block.0.attn", "block.0.mlp", "block.1.attn", "block.1.mlp"}));
@@ -132,14 +132,14 @@ TEST(Analysis, IntegratedGradientsAndOcclusion)
     auto model = tinyModel();
     AnalysisOptions o = quick();
     o.maxNewTokens = 2;
-    o.saliencyMethods = {"integrated_gradients", "occlusion"};
-    o.saliencyTarget = "logit";
+    o.saliencyMethods = {SaliencyMethod::IntegratedGradients, SaliencyMethod::Occlusion};
+    o.saliencyTarget = SaliencyTarget::Logit;
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     for (const auto& section : r.saliency) {
         for (const auto& row : section.rows) {
             double sum = 0;
             for (float s : row.scores) sum += s;
-            EXPECT_NEAR(sum, 1.0, 1e-5) << section.method;
+            EXPECT_NEAR(sum, 1.0, 1e-5) << name(section.method);
             EXPECT_EQ(row.scores.size(), static_cast<size_t>(row.position));
         }
     }
@@ -148,7 +148,7 @@ TEST(Analysis, IntegratedGradientsAndOcclusion)
     EXPECT_LT(std::abs(*r.saliency[0].rows[0].completenessGap), 0.05);
     EXPECT_EQ(r.saliency[1].rows[0].raw.size(), 8u);
     o.occlusionReplace = true;
-    o.saliencyMethods = {"occlusion"};
+    o.saliencyMethods = {SaliencyMethod::Occlusion};
     const Report replaced = analyze(*model, "1, 2, 3, 4,", o);
     EXPECT_NE(replaced.saliency[0].rows[0].raw, r.saliency[1].rows[0].raw);
 }
@@ -170,9 +170,9 @@ TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
     EXPECT_EQ(r.projection->points.size(), 12u);
     EXPECT_EQ(r.projection->clusters.size(), 12u);
     AnalysisOptions byFactor = quick();
-    byFactor.clusterMethod = "nmf";
+    byFactor.clusterMethod = ClusterMethod::Nmf;
     const Report nmf = analyze(*model, "1, 2, 3, 4,", byFactor);
-    EXPECT_EQ(nmf.projection->clusterMethod, "nmf");
+    EXPECT_EQ(nmf.projection->clusterMethod, ClusterMethod::Nmf);
     for (size_t p = 0; p < 12; ++p) {
         const int c = nmf.projection->clusters[p];
         const auto& row = nmf.factors->strengths[static_cast<size_t>(c)];
@@ -238,11 +238,11 @@ TEST(Analysis, ReprojectChangesOnlyTheMap)
     const Report base = analyze(*model, "1, 2, 3, 4,", quick());
     AnalysisOptions o = quick();
     o.projectionLayer = 0;
-    o.projectionSource = "resid";
+    o.projectionSource = ProjectionSource::Resid;
     o.clusterCount = 2;
     const Report r = reproject(*model, base, o);
     EXPECT_EQ(r.projection->layer, 0);
-    EXPECT_EQ(r.projection->source, "resid");
+    EXPECT_EQ(r.projection->source, ProjectionSource::Resid);
     EXPECT_EQ(r.projection->points.size(), 12u);
     EXPECT_EQ(*std::max_element(r.projection->clusters.begin(), r.projection->clusters.end()), 1);
     EXPECT_NE(r.projection->points, base.projection->points);
@@ -253,18 +253,25 @@ TEST(Analysis, ReprojectChangesOnlyTheMap)
 TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
 {
     auto model = tinyModel();
-    for (const char* mode : {"normed", "sublayer"}) {
+    for (LensMode mode : {LensMode::Normed, LensMode::Sublayer}) {
         AnalysisOptions o = quick();
         o.lensMode = mode;
         std::map<int, std::vector<LensCell>> live;
         std::vector<std::string> names;
         std::vector<int> generated;
-        const Report r = analyze(*model, "1, 2, 3, 4,", o, {}, {},
-                                 [&](int position, int next, const std::vector<std::string>& layers, const std::vector<LensCell>& cells) {
-                                     live[position] = cells;
-                                     names = layers;
-                                     generated.push_back(next);
-                                 });
+        Report mirror;  // a front end's copy, grown from the same updates
+        const Report r = analyze(*model, "1, 2, 3, 4,", o, {}, [&](const ReportUpdate& u, const Report& partial) {
+            applyUpdate(mirror, u);
+            EXPECT_EQ(mirror.tokens.size(), partial.tokens.size());
+            if (const auto* column = std::get_if<LensColumnReady>(&u)) {
+                live[column->position] = column->cells;
+                names = column->layers;
+                generated.push_back(partial.tokens.back().id);
+            }
+        });
+        EXPECT_EQ(mirror.tokens.size(), r.tokens.size());
+        ASSERT_TRUE(mirror.factors && mirror.projection);
+        EXPECT_EQ(mirror.projection->points, r.projection->points);
         for (size_t j = 0; j < generated.size(); ++j) EXPECT_EQ(generated[j], r.tokens[8 + j].id);
         EXPECT_EQ(names, r.lens->layers);
         ASSERT_EQ(live.size(), 4u);
@@ -272,7 +279,7 @@ TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
             EXPECT_GE(position, 7);
             for (size_t l = 0; l < cells.size(); ++l) {
                 const LensCell& final = r.lens->cells[l][static_cast<size_t>(position)];
-                EXPECT_EQ(cells[l].topIds, final.topIds) << mode << " " << position << " " << l;
+                EXPECT_EQ(cells[l].topIds, final.topIds) << name(mode) << " " << position << " " << l;
                 EXPECT_EQ(cells[l].nextRank, final.nextRank);
                 EXPECT_NEAR(*cells[l].nextProb, *final.nextProb, 1e-4 * *final.nextProb);
             }
@@ -284,8 +291,23 @@ TEST(Analysis, RowsStreamAndCancelStops)
 {
     auto model = tinyModel();
     int rows = 0;
-    (void)analyze(*model, "1, 2, 3, 4,", quick(), {}, [&](const SaliencySection&, const SaliencyRow&) { ++rows; });
-    EXPECT_EQ(rows, 4);
+    std::vector<std::string> stages;
+    (void)analyze(*model, "1, 2, 3, 4,", quick(), {}, [&](const ReportUpdate& u, const Report& partial) {
+        stages.emplace_back(updateStageName(u));
+        if (std::holds_alternative<SaliencyRowReady>(u)) {
+            ++rows;
+            // The engine's partial report already holds the row and the token it explains.
+            const auto& ready = std::get<SaliencyRowReady>(u);
+            EXPECT_EQ(partial.saliency[ready.section].rows.back().position, ready.row.position);
+            EXPECT_EQ(partial.tokens.at(static_cast<size_t>(ready.row.position)).id, ready.row.tokenId);
+        }
+    });
+    EXPECT_EQ(rows, 4);  // one method, four tokens
+    ASSERT_FALSE(stages.empty());
+    EXPECT_EQ(stages.front(), "tokens");
+    EXPECT_EQ(stages[1], "token");
+    EXPECT_EQ(stages[stages.size() - 2], "factors");
+    EXPECT_EQ(stages.back(), "projection");
     EXPECT_THROW((void)analyze(*model, "1, 2, 3, 4,", quick(), [](const Progress& p) { return p.stage != "factors"; }), Cancelled);
 }
 
@@ -316,10 +338,10 @@ TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
     }
     EXPECT_GT(distinct.size(), 1U) << "sampling ignored the seed";
     o.temperature = -1;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("--temperature must be ≥ 0"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("temperature: must be ≥ 0"), std::string::npos);
     o.temperature = 1;
     o.sampleTopP = 0;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("--top-p must be in (0, 1]"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("sampleTopP: must be in (0, 1]"), std::string::npos);
 }
 
 TEST(AnalysisErrors, OneMessagePerCase)
@@ -331,20 +353,19 @@ TEST(AnalysisErrors, OneMessagePerCase)
     for (int i = 0; i < 130; ++i) longPrompt += " a";
     EXPECT_NE(errorOf([&] { (void)analyze(*model, longPrompt, o); }).find("context window is 128 tokens"), std::string::npos);
     o.factorCount = 13;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--factors 13 is larger than the number of positions (12)"),
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("factorCount: 13 is larger than the number of positions (12)"),
               std::string::npos);
     o = quick();
-    o.saliencyMethods = {"lime"};
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--saliency: unknown method 'lime'"), std::string::npos);
-    o = quick();
-    o.lensMode = "tuned";
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--lens: unknown mode 'tuned'"), std::string::npos);
+    o.saliencyMethods = {static_cast<SaliencyMethod>(7)};  // only a cast can make one outside the table
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("saliencyMethods: unknown saliency method"), std::string::npos);
+    EXPECT_EQ(parseName<LensMode>("tuned"), std::nullopt);
+    EXPECT_NE(errorOf([&] { (void)parseNameOrThrow<LensMode>("tuned"); }).find("unknown lens mode 'tuned' (normed, raw or sublayer)"), std::string::npos);
     o = quick();
     o.factorLayerBegin = 1;
     o.factorLayerEnd = 5;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("--factor-layers 1:5"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("factorLayers: 1:5"), std::string::npos);
     o = quick();
-    o.projectionMethod = "umap";
+    o.projectionMethod = ProjectionMethod::Umap;
     EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("umap is not available"), std::string::npos);
 }
 
@@ -352,7 +373,7 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
 {
     auto model = tinyModel();
     AnalysisOptions o = quick();
-    o.saliencyMethods = {"grad_x_input", "occlusion"};
+    o.saliencyMethods = {SaliencyMethod::GradXInput, SaliencyMethod::Occlusion};
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     const json j = json::parse(reportToJson(r));
     EXPECT_EQ(j["schema"], "spyglass.report/1");

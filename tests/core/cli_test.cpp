@@ -1,5 +1,5 @@
 // spyglass-cli on the fixture model: every subcommand, its JSON contract, and one-line errors
-// naming the input (DESIGN.md §4, issue #2).
+// naming the input (docs/cli.md, issue #2).
 #include "cli_support.h"
 #include "test_support.h"
 
@@ -95,7 +95,7 @@ TEST(Cli, ErrorsAreOneLineAndNameTheInput)
     EXPECT_NE(unknown.err.find("unknown option --bogus"), std::string::npos);
     const CliRun cuda = cli({"generate", "--model", kModel, "--prompt", "x", "--device", "cuda"});
     if (!spyglass::core::cudaAvailable()) {
-        EXPECT_NE(cuda.err.find("device 'cuda' is not available"), std::string::npos) << cuda.err;
+        EXPECT_NE(cuda.err.find("--device: 'cuda' is not available"), std::string::npos) << cuda.err;
     }
     const CliRun badIds = cli({"generate", "--model", kModel, "--ids", "1,x"});
     EXPECT_NE(badIds.err.find("--ids expects comma-separated token ids, got 'x'"), std::string::npos);
@@ -130,9 +130,9 @@ TEST(Cli, AnalyzeErrorsNameTheOption)
     const auto out = (dir / "report.json").string();
     const CliRun big = cli({"analyze", "--model", kModel, "--prompt", "1, 2,", "--max-new-tokens", "2", "--factors", "9", "--out", out});
     EXPECT_EQ(big.code, 1);
-    EXPECT_NE(big.err.find("--factors 9 is larger than the number of positions (6)"), std::string::npos) << big.err;
+    EXPECT_NE(big.err.find("--factors: 9 is larger than the number of positions (6)"), std::string::npos) << big.err;
     const CliRun method = cli({"analyze", "--model", kModel, "--prompt", "x", "--saliency", "shap", "--out", out});
-    EXPECT_NE(method.err.find("--saliency: unknown method 'shap'"), std::string::npos) << method.err;
+    EXPECT_NE(method.err.find("--saliency: unknown saliency method 'shap' (grad_x_input, gradient, integrated_gradients or occlusion)"), std::string::npos) << method.err;
     const CliRun empty = cli({"analyze", "--model", kModel, "--prompt", "", "--out", out});
     EXPECT_NE(empty.err.find("the prompt is empty"), std::string::npos) << empty.err;
     EXPECT_FALSE(std::filesystem::exists(out));

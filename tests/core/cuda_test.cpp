@@ -87,7 +87,7 @@ TEST_P(CudaFamily, EveryAnalysisEqualsTheCpu)
     for (size_t s = 0; s < a.saliency.size(); ++s)
         for (size_t r = 0; r < a.saliency[s].rows.size(); ++r)
             EXPECT_TRUE(allClose(asTensor(a.saliency[s].rows[r].scores), asTensor(b.saliency[s].rows[r].scores), 1e-4, 1e-3))
-                << a.saliency[s].method << " row " << r;
+                << name(a.saliency[s].method) << " row " << r;
     ASSERT_TRUE(a.lens && b.lens);
     EXPECT_LT(a.lens->selfCheckMaxAbsDiff, 1e-4);
     for (size_t l = 0; l < a.lens->cells.size(); ++l)

@@ -66,14 +66,14 @@ TEST_P(FamilyParity, EveryAnalysisRuns)
     auto model = LanguageModel::load(dir());
     const auto ids = asInts(SafetensorsFile::open(dir() / "reference.safetensors")->readInt64("input_ids"));
     AnalysisOptions o = spyglass::test::everyMethodQuickly();
-    for (const char* mode : {"normed", "raw", "sublayer"}) {
+    for (LensMode mode : allValues<LensMode>()) {
         o.lensMode = mode;
         const Report r = analyzeIds(*model, ids, o);
         EXPECT_EQ(r.model.architecture, model->info().architecture);
         EXPECT_EQ(r.tokens.size(), ids.size() + 3);
         EXPECT_FALSE(r.tokens[0].text.has_value());
-        for (const auto& s : r.saliency) EXPECT_EQ(s.rows.size(), 3u) << s.method;
-        EXPECT_LT(r.lens->selfCheckMaxAbsDiff, 1e-4) << mode;
+        for (const auto& s : r.saliency) EXPECT_EQ(s.rows.size(), 3u) << name(s.method);
+        EXPECT_LT(r.lens->selfCheckMaxAbsDiff, 1e-4) << name(mode);
         EXPECT_EQ(r.factors->positions.size(), ids.size() + 3);
         EXPECT_EQ(r.projection->points.size(), ids.size() + 3);
     }

@@ -72,7 +72,7 @@ TEST(PromptLab, CachesRunsAndRescoresANewRegionWithoutRegenerating)
     for (const auto& s : whole.scores) {
         EXPECT_GT(s.inside, 0);
         EXPECT_TRUE(s.addedInside.has_value());
-        EXPECT_FALSE(s.verdict.empty());
+        EXPECT_FALSE(name(s.verdict).empty());
     }
     EXPECT_GE(whole.scores[0].inside, whole.scores[1].inside);  // ranked
     // A new region: same cache, new numbers.
@@ -133,7 +133,7 @@ TEST(PromptLab, FindsWhichChunksChangeTheImageOnTheShippedModel)
     const LabReport r = lab.score(o, drawn.mask);
     std::map<std::string, ChunkScore> by;
     for (const auto& s : r.scores) by[s.chunk] = s;
-    const std::string none = "no measurable effect — can be deleted";
+    const Verdict none = Verdict::NoEffect;
     for (const char* magic : {"masterpiece", "8k", "best quality"}) EXPECT_EQ(by[magic].verdict, none) << magic;
     for (const char* real : {"striped", "on a white background"}) {
         EXPECT_NE(by[real].verdict, none) << real;

@@ -9,7 +9,8 @@ inline core::AnalysisOptions everyMethodQuickly()
 {
     core::AnalysisOptions o;
     o.maxNewTokens = 3;
-    o.saliencyMethods = {"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
+    const auto all = core::allValues<core::SaliencyMethod>();
+    o.saliencyMethods.assign(all.begin(), all.end());
     o.integratedGradientSteps = 8;
     o.factorStabilitySeeds = 1;
     return o;

@@ -2,9 +2,10 @@
 // previews then the image and the prompt's words; a clicked word overlays its heatmap; opacity,
 // threshold, layer and step filters change what is shown; the grid holds every word; export
 // writes image, overlays and maps; a broken folder shows the banner (#6).
+#include "gui_thread_check.h"
 #include "main_window.h"
 #include "views/error_banner.h"
-#include "views/image_view.h"
+#include "pages/image_view.h"
 #include "worker/inference_service.h"
 
 #include <QDir>
@@ -23,6 +24,7 @@ private slots:
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true);
+        SPYGLASS_FORBID_TORCH_ON_GUI_THREAD();
         m_window = new MainWindow;
         m_window->resize(1200, 800);
         m_window->show();
@@ -40,7 +42,11 @@ private slots:
         QVERIFY(ready.wait(60000));
         QCOMPARE(previews.count(), 3);
     }
-    void cleanupTestCase() { delete m_window; }
+    void cleanupTestCase()
+    {
+        delete m_window;
+        SPYGLASS_VERIFY_NO_TORCH_ON_GUI_THREAD();  // the filtered maps ran on a pool thread
+    }
 
     void showsTheWordsAndOverlaysTheClickedOne()
     {
@@ -71,12 +77,17 @@ private slots:
         view->selectWord(3);
         QCOMPARE(view->layerFilterCount(), 1 + 2 + 2 + 10);  // all, up/down, two resolutions, each layer
         const QImage all = view->shownImage();
-        view->setLayerFilter(5);  // one resolution only
+        view->setLayerFilter(5);  // one resolution only: computed away from the GUI thread
+        QTRY_VERIFY(!view->mapsPending());
         QVERIFY(view->shownImage() != all);
         view->setLayerFilter(0);
+        QVERIFY(!view->mapsPending());  // DAAM's own maps need no computing
         QCOMPARE(view->shownImage(), all);
         view->setStep(0);  // the first UNet call only
-        QVERIFY(view->shownImage() != all);
+        view->setStep(1);  // the newest filter wins; the first result is dropped
+        QTRY_VERIFY(!view->mapsPending());
+        const QImage second = view->shownImage();
+        QVERIFY(second != all);
         view->setStep(-1);
         QCOMPARE(view->shownImage(), all);
     }

@@ -1,5 +1,6 @@
 // The GUI's inference thread: results arrive, the newest request wins, cancel works, and errors
-// become a banner instead of a crash (DESIGN.md §3, issue #2's minimal window).
+// become a banner instead of a crash (docs/architecture.md "Threads", issue #2's minimal window).
+#include "gui_thread_check.h"
 #include "main_window.h"
 #include "views/error_banner.h"
 #include "worker/inference_service.h"
@@ -32,7 +33,28 @@ GenerationRequest tinyRequest(int tokens)
 class InferenceServiceTest : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        SPYGLASS_FORBID_TORCH_ON_GUI_THREAD();
+    }
+    void cleanupTestCase() { SPYGLASS_VERIFY_NO_TORCH_ON_GUI_THREAD(); }
+
+    void settingsRoundTripThroughJson()
+    {
+        AnalysisSettings s;
+        s.temperature = 0.7;
+        s.saliencyMethods = {spyglass::core::SaliencyMethod::Occlusion, spyglass::core::SaliencyMethod::Gradient};
+        s.lensMode = spyglass::core::LensMode::Sublayer;
+        s.factorCount = 4;
+        QVERIFY(AnalysisSettings::fromJson(s.toJson()) == s);
+        // Lenient: sessions of 0.1 wrote one saliency name or "all four"; bad fields keep defaults.
+        const AnalysisSettings old = AnalysisSettings::fromJson(R"({"saliency":"all four","lens_mode":"tuned","seed":"x","top_p":0.5})");
+        QCOMPARE(old.saliencyMethods.size(), size_t(4));
+        QVERIFY(old.lensMode == spyglass::core::LensMode::Normed);
+        QCOMPARE(old.seed, 0);
+        QCOMPARE(old.topP, 0.5);
+    }
 
     void generatesTheReferenceTokens()
     {
@@ -126,10 +148,10 @@ private slots:
         window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
         window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
         auto generated = [&](int seed) {
-            QJsonObject settings = window.settings();
-            settings[QStringLiteral("temperature")] = 1.5;
-            settings[QStringLiteral("sample_top_k")] = 50;
-            settings[QStringLiteral("seed")] = seed;
+            AnalysisSettings settings = window.settings();
+            settings.temperature = 1.5;
+            settings.sampleTopK = 50;
+            settings.seed = seed;
             window.applySettings(settings);
             QSignalSpy report(window.service(), &InferenceService::reportReady);
             window.run();
@@ -145,7 +167,7 @@ private slots:
         QCOMPARE(a.size(), size_t(8));
         QCOMPARE(generated(1), a);  // the seed fixes the draw
         QVERIFY(generated(2) != a || generated(3) != a);
-        QCOMPARE(window.settings().value(QStringLiteral("temperature")).toDouble(), 1.5);
+        QCOMPARE(window.settings().temperature, 1.5);
     }
 };
 

@@ -1,9 +1,10 @@
 // The Prompt lab tab on the tiny reference pipeline: a run through the worker fills the ranked
 // table and the full image; a region drawn on the image re-scores from the cache (no new runs);
 // a row shows its variant and difference; export writes the report files (#7).
+#include "gui_thread_check.h"
 #include "main_window.h"
-#include "views/prompt_lab_view.h"
-#include "views/region_canvas.h"
+#include "pages/prompt_lab_view.h"
+#include "pages/region_canvas.h"
 #include "worker/inference_service.h"
 
 #include <QFile>
@@ -19,6 +20,9 @@ using namespace spyglass::ui;
 class PromptLabViewTest : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { SPYGLASS_FORBID_TORCH_ON_GUI_THREAD(); }
+    void cleanupTestCase() { SPYGLASS_VERIFY_NO_TORCH_ON_GUI_THREAD(); }
+
     void runRescoreAndExport()
     {
         QStandardPaths::setTestModeEnabled(true);

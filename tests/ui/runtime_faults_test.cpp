@@ -3,11 +3,12 @@
 // banner (or a clean cancel) and a window that still runs; killing the app while it saves its
 // session leaves the previous session intact.
 #include "main_window.h"
-#include "session_file.h"
+#include "gui_thread_check.h"
 #include "views/error_banner.h"
 #include "worker/inference_service.h"
 
 #include "spyglass/runtime.h"
+#include "spyglass/session.h"
 
 #include <QDir>
 #include <QProcess>
@@ -43,7 +44,7 @@ AnalysisRequest analysisRequest()
     r.modelPath = kModel;
     r.prompt = QStringLiteral("1, 2, 3, 4,");
     r.options.maxNewTokens = 3;
-    r.options.saliencyMethods = {"grad_x_input", "integrated_gradients", "occlusion"};
+    r.options.saliencyMethods = {spyglass::core::SaliencyMethod::GradXInput, spyglass::core::SaliencyMethod::IntegratedGradients, spyglass::core::SaliencyMethod::Occlusion};
     r.options.integratedGradientSteps = 6;
     r.options.factorCount = 3;
     return r;
@@ -90,7 +91,12 @@ void cancelAtEachStage(InferenceService& service, const QStringList& stages, Fin
 class RuntimeFaultsTest : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        SPYGLASS_FORBID_TORCH_ON_GUI_THREAD();
+    }
+    void cleanupTestCase() { SPYGLASS_VERIFY_NO_TORCH_ON_GUI_THREAD(); }
 
     void outOfMemoryIsABannerAndTheWindowRunsAfterwards()
     {
@@ -169,10 +175,10 @@ private slots:
         const QString folder = home.filePath(QStringLiteral("spyglass/spyglass"));
         QVERIFY(QDir().mkpath(folder));
         const QString last = folder + QStringLiteral("/last.spyglass");
-        Session previous;
-        previous.prompt = QStringLiteral("the previous session");
-        previous.modelPath = kModel;
-        QCOMPARE(saveSession(previous, last), QString());
+        core::Session previous;
+        previous.prompt = "the previous session";
+        previous.modelPath = kModel.toStdString();
+        core::writeSession(previous, last.toStdString());
         QProcess app;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_DATA_HOME"), home.path());
@@ -190,7 +196,7 @@ private slots:
         QVERIFY2(halfWritten(), err.constData());
         app.kill();
         QVERIFY(app.waitForFinished(10000));
-        const Session after = loadSession(last);
+        const core::Session after = core::readSession(last.toStdString());
         QCOMPARE(after.prompt, previous.prompt);
         QCOMPARE(after.modelPath, previous.modelPath);
     }

@@ -2,7 +2,7 @@
 // LensTableModel — the logit lens as a table: rows are layers ("embed", "block.0", …), columns
 // are positions. Display: the layer's top-1 token; background: its probability (or, in rank
 // mode, the rank of the token that actually comes next, Ecco's "rankings"); tooltip: the top-k.
-#include "worker/analysis_request.h"
+#include "views/report_types.h"
 
 #include <QAbstractTableModel>
 #include <QColor>

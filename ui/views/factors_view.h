@@ -2,7 +2,7 @@
 // FactorsView — NMF factors of the MLP activations: every token coloured by its strongest factor
 // (one hue per factor, intensity = strength, Ecco's explorable) or by one chosen factor; the
 // strength of each factor over positions as lines; the tokens each factor promotes.
-#include "worker/analysis_request.h"
+#include "views/report_types.h"
 
 #include <QWidget>
 

@@ -48,7 +48,7 @@ FigureCaption figureCaption(const core::Report& report, const QString& view)
     } else if (view == QLatin1String("projection") && report.projection) {
         const auto& p = *report.projection;
         c.title = QStringLiteral("Activation map — %1 of %2, layer %3")
-                      .arg(QString::fromStdString(p.method).toUpper(), QString::fromStdString(p.source))
+                      .arg(QString::fromStdString(core::nameString(p.method)).toUpper(), QString::fromStdString(core::nameString(p.source)))
                       .arg(p.layer);
     } else {
         c.title = view;

@@ -43,7 +43,7 @@ LensView::LensView(TokenSelection* selection, QWidget* parent)
 void LensView::setReport(const ReportPtr& report)
 {
     m_model->setReport(report);
-    const QString mode = report->lens ? QString::fromStdString(report->lens->mode) : QString();
+    const QString mode = report->lens ? QString::fromStdString(core::nameString(report->lens->mode)) : QString();
     setToolTip(tr("Lens mode: %1").arg(mode));
 }
 

@@ -2,7 +2,7 @@
 // LensView — the logit lens table (layers × positions), coloured by the top-1 probability or, in
 // rank mode, by the rank of the token that actually comes next; the first layer where that token
 // reaches rank 1 is in bold. Hover shows the top-k; clicking a column selects its token.
-#include "worker/analysis_request.h"
+#include "views/report_types.h"
 
 #include <QWidget>
 

@@ -28,15 +28,15 @@ ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
       m_recompute(new QPushButton(tr("Recompute")))
 {
     setWindowTitle(tr("Activation map"));
-    m_source->addItem(tr("MLP activations"), QStringLiteral("mlp_act"));
-    m_source->addItem(tr("residual stream"), QStringLiteral("resid"));
+    m_source->addItem(tr("MLP activations"), static_cast<int>(core::ProjectionSource::MlpAct));
+    m_source->addItem(tr("residual stream"), static_cast<int>(core::ProjectionSource::Resid));
     auto* top = new QHBoxLayout;
     top->addWidget(m_caption, 1);
     top->addWidget(new QLabel(tr("layer")));
     top->addWidget(m_layer);
     top->addWidget(m_source);
     top->addWidget(m_recompute);
-    connect(m_recompute, &QPushButton::clicked, this, [this] { emit reprojectRequested(m_layer->value(), m_source->currentData().toString()); });
+    connect(m_recompute, &QPushButton::clicked, this, [this] { emit reprojectRequested(m_layer->value(), static_cast<core::ProjectionSource>(m_source->currentData().toInt())); });
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_plot, 1);
@@ -95,7 +95,7 @@ void ProjectionView::setReport(const ReportPtr& report)
     m_layer->setRange(0, std::max(0, report->model.layerCount - 1));
     if (report->projection) {
         m_layer->setValue(report->projection->layer);
-        m_source->setCurrentIndex(std::max(0, m_source->findData(QString::fromStdString(report->projection->source))));
+        m_source->setCurrentIndex(std::max(0, m_source->findData(static_cast<int>(report->projection->source))));
     }
     m_plot->clearGraphs();
     m_plot->clearItems();
@@ -130,11 +130,11 @@ void ProjectionView::setReport(const ReportPtr& report)
     m_selected->setLineStyle(QCPGraph::lsNone);
     m_selected->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::black, 2), Qt::NoBrush, 16));
     m_caption->setText(tr("PCA of %1 at layer %2 (explained variance %3% + %4%), clusters: %5")
-                           .arg(QString::fromStdString(proj.source))
+                           .arg(QString::fromStdString(core::nameString(proj.source)))
                            .arg(proj.layer)
                            .arg(100.0 * proj.explainedVariance[0], 0, 'f', 1)
                            .arg(100.0 * proj.explainedVariance[1], 0, 'f', 1)
-                           .arg(QString::fromStdString(proj.clusterMethod)));
+                           .arg(QString::fromStdString(core::nameString(proj.clusterMethod))));
     m_plot->rescaleAxes();
     m_plot->xAxis->scaleRange(1.15);
     m_plot->yAxis->scaleRange(1.15);

@@ -1,7 +1,7 @@
 #pragma once
 // ProjectionView — tokens as points of the 2-D PCA map of one layer's activations, coloured by
 // cluster; hover shows the token, clicking selects it in every view.
-#include "worker/analysis_request.h"
+#include "views/report_types.h"
 
 #include <QWidget>
 
@@ -27,7 +27,7 @@ public:
     void setRecomputing(bool busy);
 
 signals:
-    void reprojectRequested(int layer, const QString& source);
+    void reprojectRequested(int layer, spyglass::core::ProjectionSource source);
 
 private:
     [[nodiscard]] int nearest(const QPointF& pixel) const;

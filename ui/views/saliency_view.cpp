@@ -100,7 +100,7 @@ void SaliencyView::addLiveRow(int method, const QString& tokenText, const core::
 void SaliencyView::setReport(const ReportPtr& report)
 {
     QStringList methods;
-    for (const auto& s : report->saliency) methods << QString::fromStdString(s.method + " (" + s.target + ")");
+    for (const auto& s : report->saliency) methods << QString::fromStdString(core::nameString(s.method) + " (" + core::nameString(s.target) + ")");
     const QString current = m_method->currentText();
     m_method->blockSignals(true);
     m_method->clear();

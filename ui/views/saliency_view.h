@@ -3,7 +3,7 @@
 // (colour domain [0, max] of that row, Ecco-style; percentages on hover), and the whole matrix
 // (generated × context tokens) as a heatmap with token labels. Rows arrive live while the model
 // generates; switching the method only re-colours (everything computed is kept).
-#include "worker/analysis_request.h"
+#include "views/report_types.h"
 
 #include <QStringList>
 #include <QWidget>

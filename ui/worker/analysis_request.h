@@ -1,7 +1,7 @@
 #pragma once
 // AnalysisRequest — one Run of the app: generate greedily and compute every analysis section.
 #include "spyglass/analysis.h"
-#include "spyglass/report.h"
+#include "views/report_types.h"
 
 #include <QMetaType>
 #include <QString>
@@ -19,8 +19,6 @@ struct AnalysisRequest {
     core::AnalysisOptions options;
 };
 
-using ReportPtr = std::shared_ptr<const core::Report>;
-
 // Recompute one section of an existing report: the factors (another k or layer range) or the
 // 2-D map (another layer or source).
 struct SectionRequest {
@@ -35,6 +33,3 @@ struct SectionRequest {
 };
 
 }  // namespace spyglass::ui
-
-Q_DECLARE_METATYPE(spyglass::ui::ReportPtr)
-Q_DECLARE_METATYPE(spyglass::core::SaliencyRow)

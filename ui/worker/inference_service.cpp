@@ -7,7 +7,7 @@ namespace spyglass::ui {
 InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(new InferenceWorker)
 {
     qRegisterMetaType<ReportPtr>();
-    qRegisterMetaType<core::SaliencyRow>();
+    qRegisterMetaType<core::ReportUpdate>();
     qRegisterMetaType<DiffusionResultPtr>();
     qRegisterMetaType<LabResultPtr>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
@@ -29,15 +29,8 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::generationCancelled, this, [this](quint64 id) {
         if (id == m_latest) emit generationCancelled();
     });
-    connect(m_worker, &InferenceWorker::saliencyRowReady, this,
-            [this](quint64 id, int method, const QString& text, const core::SaliencyRow& row) {
-                if (id == m_latest) emit saliencyRowReady(method, text, row);
-            });
-    connect(m_worker, &InferenceWorker::promptTokensReady, this, [this](quint64 id, const QStringList& tokens) {
-        if (id == m_latest) emit promptTokensReady(tokens);
-    });
-    connect(m_worker, &InferenceWorker::partialReportReady, this, [this](quint64 id, const ReportPtr& report) {
-        if (id == m_latest) emit partialReportReady(report);
+    connect(m_worker, &InferenceWorker::reportUpdated, this, [this](quint64 id, const core::ReportUpdate& update) {
+        if (id == m_latest) emit reportUpdated(update);
     });
     connect(m_worker, &InferenceWorker::reportReady, this, [this](quint64 id, const ReportPtr& report) {
         if (id == m_latest) emit reportReady(report);

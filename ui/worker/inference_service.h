@@ -37,10 +37,9 @@ signals:
     void generationFinished(const QString& text, const QVector<int>& generatedIds);
     void generationFailed(const QString& message);
     void generationCancelled();
-    void saliencyRowReady(int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
+    // A stage of the running analysis (see core/report_update.h), then the whole report.
+    void reportUpdated(const spyglass::core::ReportUpdate& update);
     void reportReady(const spyglass::ui::ReportPtr& report);
-    void promptTokensReady(const QStringList& tokens);
-    void partialReportReady(const spyglass::ui::ReportPtr& report);
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);

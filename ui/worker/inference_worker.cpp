@@ -134,43 +134,10 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
     guarded(id, request.threads, [&] {
         emit progressed(id, tr("loading model"), 0, 0);
         core::LanguageModel& lm = model(request.modelPath, request.device);
-        const core::Tokenizer* tokenizer = lm.tokenizer();
-        auto partial = std::make_shared<core::Report>();  // what the views can show while generating
-        auto addToken = [&](int token, bool generated) {
-            const std::string text = tokenizer ? tokenizer->tokenText(token) : std::to_string(token);
-            partial->tokens.push_back({token, text, std::nullopt, generated});
-            partial->tokenTexts.try_emplace(token, text);
-        };
-        if (tokenizer) {
-            QStringList promptTokens;
-            for (int token : tokenizer->encode(request.prompt.toStdString()).ids) {
-                promptTokens << QString::fromStdString(tokenizer->tokenText(token));
-                addToken(token, false);
-            }
-            emit promptTokensReady(id, promptTokens);
-        }
-        auto onLensColumn = [&](int position, int next, const std::vector<std::string>& layers, const std::vector<core::LensCell>& cells) {
-            if (!partial->lens) partial->lens = core::LensSection{request.options.lensMode, layers, request.options.lensTopK, {}, 0.0};
-            addToken(next, true);
-            auto& lens = *partial->lens;
-            lens.cells.resize(cells.size());
-            for (size_t l = 0; l < cells.size(); ++l) {
-                lens.cells[l].resize(partial->tokens.size());
-                lens.cells[l][static_cast<size_t>(position)] = cells[l];
-                for (int top : cells[l].topIds)
-                    partial->tokenTexts.try_emplace(top, tokenizer ? tokenizer->tokenText(top) : std::to_string(top));
-            }
-            emit partialReportReady(id, std::make_shared<const core::Report>(*partial));
-        };
-        const core::ProgressCallback progress = progressFor(id);
-        auto onRow = [&](const core::SaliencySection& section, const core::SaliencyRow& row) {
-            int method = 0;
-            for (size_t i = 0; i < request.options.saliencyMethods.size(); ++i)
-                if (request.options.saliencyMethods[i] == section.method) method = static_cast<int>(i);
-            const QString text = tokenizer ? QString::fromStdString(tokenizer->tokenText(row.tokenId)) : QString::number(row.tokenId);
-            emit saliencyRowReady(id, method, text, row);
-        };
-        auto report = std::make_shared<const core::Report>(core::analyze(lm, request.prompt.toStdString(), request.options, progress, onRow, onLensColumn));
+        // The engine tokenizes the prompt (once) and owns the partial report; each stage goes to
+        // the GUI as the small value it adds.
+        auto observer = [&](const core::ReportUpdate& update, const core::Report&) { emit reportUpdated(id, update); };
+        auto report = std::make_shared<const core::Report>(core::analyze(lm, request.prompt.toStdString(), request.options, progressFor(id), observer));
         emit reportReady(id, report);
         if (const std::string note = core::contextLimitNote(*report, lm.info(), request.options.maxNewTokens); !note.empty())
             emit notice(id, QString::fromStdString(note));

@@ -43,12 +43,10 @@ signals:
     void generationFinished(quint64 id, const QString& text, const QVector<int>& generatedIds);
     void generationFailed(quint64 id, const QString& message);
     void generationCancelled(quint64 id);
-    // Analysis: each saliency row as its token is generated (method index into options), then the report.
-    void saliencyRowReady(quint64 id, int method, const QString& tokenText, const spyglass::core::SaliencyRow& row);
+    // Analysis: each stage as the engine computes it (prompt tokens, a token, its saliency rows and
+    // lens column, factors, map), then the whole report.
+    void reportUpdated(quint64 id, const spyglass::core::ReportUpdate& update);
     void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
-    void promptTokensReady(quint64 id, const QStringList& tokens);
-    // While generating: a report holding the tokens so far and the lens columns computed so far.
-    void partialReportReady(quint64 id, const spyglass::ui::ReportPtr& report);
     // Image generation: decoded previews every few steps, then the result.
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);

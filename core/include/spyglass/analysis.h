@@ -1,6 +1,6 @@
 #pragma once
 // The analysis engine: generation with per-token input saliency, the logit lens, activation
-// factors (NMF) and a 2-D activation map, as one Report (DESIGN.md §1, §5).
+// factors (NMF) and a 2-D activation map, as one Report (docs/report-format.md).
 //
 //   AnalysisOptions o;                       // every section, Ecco-compatible defaults
 //   Report r = analyze(*model, "1, 2, 3,", o, progress, [](const SaliencyRow& row) { paint(row); });
@@ -9,6 +9,7 @@
 #include "spyglass/language_model.h"
 #include "spyglass/progress.h"
 #include "spyglass/report.h"
+#include "spyglass/report_update.h"
 
 #include <functional>
 #include <optional>
@@ -24,15 +25,15 @@ struct AnalysisOptions {
     float temperature = 0.0F;
     int sampleTopK = 0;    // 0: off
     float sampleTopP = 1.0F;  // 1: off
-    // Saliency: any of grad_x_input, gradient, integrated_gradients, occlusion (empty: none).
-    std::vector<std::string> saliencyMethods{"grad_x_input"};
-    std::string saliencyTarget = "prob";  // prob | logit
+    // Saliency: any methods (empty: none), each a section of the report in this order.
+    std::vector<SaliencyMethod> saliencyMethods{SaliencyMethod::GradXInput};
+    SaliencyTarget saliencyTarget = SaliencyTarget::Prob;
     int integratedGradientSteps = 50;
     bool occlusionReplace = false;  // replace the token with occlusionToken instead of removing it
     std::optional<int> occlusionToken;  // default: the EOS/BOS id, else 0
     // Lens
     bool lens = true;
-    std::string lensMode = "normed";  // normed | raw | sublayer
+    LensMode lensMode = LensMode::Normed;
     int lensTopK = 10;
     // Factors
     bool factors = true;
@@ -43,31 +44,27 @@ struct AnalysisOptions {
     int factorStabilitySeeds = 2;    // extra seeds used to measure stability (0: skip)
     // Projection
     bool projection = true;
-    std::string projectionMethod = "pca";    // pca (umap: not available yet)
-    std::string projectionSource = "mlp_act";  // mlp_act | resid
+    ProjectionMethod projectionMethod = ProjectionMethod::Pca;  // umap: not available yet
+    ProjectionSource projectionSource = ProjectionSource::MlpAct;
     int projectionLayer = -1;                // −1: the last layer
     std::optional<int> clusterCount;         // default: chosen by silhouette
-    std::string clusterMethod = "kmeans";    // kmeans | nmf (each token's strongest factor)
+    ClusterMethod clusterMethod = ClusterMethod::KMeans;  // Nmf: each token's strongest factor
     uint64_t seed = 0;  // sampling, NMF init and k-means
 };
 
-// Throws Error for bad options (unknown method, k larger than the positions, empty prompt,
-// prompt past the context window), Cancelled when `progress` returns false. `onSaliencyRow`
-// sees each saliency row as soon as its token is generated.
-// The prompt is tokenized with the model's tokenizer (BOS as it says). `onLensColumn` sees, as
-// each token is generated, the lens column of the position that predicted it: the position, the
-// generated token, the layer names and one cell per layer.
-using LensColumnCallback =
-    std::function<void(int position, int nextId, const std::vector<std::string>& layers, const std::vector<LensCell>& cells)>;
+// Throws OptionError for bad options (naming the field), Error for a bad prompt (empty, past the
+// context window), Cancelled when `progress` returns false. The prompt is tokenized once, with
+// the model's tokenizer (BOS as it says). `observer` sees each stage as it is computed, in order:
+// AnalysisStarted (prompt tokens), then per generated token TokenGenerated, its SaliencyRowReady
+// rows (one per method) and its LensColumnReady, then FactorsReady and ProjectionReady; with the
+// engine's partial report after the update was applied (see report_update.h).
+using AnalysisObserver = std::function<void(const ReportUpdate& update, const Report& partial)>;
 [[nodiscard]] Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& options,
-                             const ProgressCallback& progress = {},
-                             const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {},
-                             const LensColumnCallback& onLensColumn = {});
+                             const ProgressCallback& progress = {}, const AnalysisObserver& observer = {});
 
 // The same on token ids (for models without tokenizer files: token texts are then null).
 [[nodiscard]] Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& options,
-                                const ProgressCallback& progress = {},
-                                const std::function<void(const SaliencySection&, const SaliencyRow&)>& onSaliencyRow = {});
+                                const ProgressCallback& progress = {}, const AnalysisObserver& observer = {});
 
 // Recomputes only the factors of `base` (another k or layer range: options.factorCount,
 // factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept. Both this
@@ -82,7 +79,7 @@ using LensColumnCallback =
 // ran into the window before `requestedNewTokens`; empty otherwise (all generated, or EOS).
 [[nodiscard]] std::string contextLimitNote(const Report& report, const ModelInfo& info, int requestedNewTokens);
 
-// Validates options against a model before any work; throws Error naming the option.
+// Validates options against a model before any work; throws OptionError naming the field.
 void validateAnalysisOptions(const AnalysisOptions& options, const ModelInfo& info);
 
 }  // namespace spyglass::core

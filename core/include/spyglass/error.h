@@ -9,6 +9,7 @@
 // Thread safety: a value type; safe to copy across threads.
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace spyglass::core {
 
@@ -21,6 +22,23 @@ public:
     {
         return Error(context + ": " + what());
     }
+};
+
+// A bad option value. `field()` names the option as the options struct does (e.g. "lensTopK"), so
+// that each front end can name it its own way (the CLI: "--top-k"; the app: "Lens top-k"); what()
+// is "field: reason".
+class OptionError : public Error {
+public:
+    OptionError(std::string field, const std::string& reason)
+        : Error(field + ": " + reason), m_field(std::move(field)), m_reason(reason)
+    {
+    }
+    [[nodiscard]] const std::string& field() const { return m_field; }
+    [[nodiscard]] const std::string& reason() const { return m_reason; }
+
+private:
+    std::string m_field;
+    std::string m_reason;
 };
 
 // Raised when a tensor allocation on the host failed or would pass setMemoryLimit()'s cap. What

@@ -16,6 +16,7 @@
 //
 // Thread safety: one thread at a time (it drives the model).
 #include "spyglass/diffusion.h"
+#include "spyglass/names.h"
 
 #include <map>
 #include <memory>
@@ -52,7 +53,7 @@ struct ChunkScore {
     double heatInside = 0;        // share of the chunk's DAAM heat inside the region (full prompt)
     double otherHeatChange = 0;   // mean |Δ| of the other words' normalised maps inside the region
     std::optional<double> addedInside, addedOutside;  // base + chunk vs base
-    std::string verdict;          // changes the region | changes only elsewhere | no measurable effect — can be deleted
+    Verdict verdict = Verdict::NoEffect;
 };
 
 struct LabReport {

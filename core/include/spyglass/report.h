@@ -1,5 +1,5 @@
 #pragma once
-// Report — the result of an analysis run (`spyglass.report/1`, DESIGN.md §5) as plain value
+// Report — the result of an analysis run (`spyglass.report/1`, docs/report-format.md) as plain value
 // types: what the UI renders and what report_json.h reads and writes.
 //
 //   Report r = analyze(model, "1, 2, 3,", options);
@@ -7,6 +7,7 @@
 //
 // Thread safety: value types.
 #include "spyglass/host_tensor.h"
+#include "spyglass/names.h"
 
 #include <array>
 #include <map>
@@ -47,8 +48,8 @@ struct ReportWord {
 };
 
 struct SaliencySection {
-    std::string method;  // grad_x_input | gradient | integrated_gradients | occlusion
-    std::string target;  // prob | logit
+    SaliencyMethod method = SaliencyMethod::GradXInput;
+    SaliencyTarget target = SaliencyTarget::Prob;
     std::vector<SaliencyRow> rows;
 };
 
@@ -61,7 +62,7 @@ struct LensCell {
 };
 
 struct LensSection {
-    std::string mode;                 // normed | raw | sublayer
+    LensMode mode = LensMode::Normed;
     std::vector<std::string> layers;  // "embed", "block.0", … (sublayer: "block.0.attn", "block.0.mlp", …)
     int topK = 10;
     std::vector<std::vector<LensCell>> cells;  // [layer][position]
@@ -85,11 +86,11 @@ struct FactorSection {
 
 struct ProjectionSection {
     int layer = 0;
-    std::string source = "mlp_act";  // mlp_act | resid
-    std::string method = "pca";
+    ProjectionSource source = ProjectionSource::MlpAct;
+    ProjectionMethod method = ProjectionMethod::Pca;
     std::vector<std::array<float, 2>> points;  // one per position
     std::vector<int> clusters;
-    std::string clusterMethod = "kmeans";
+    ClusterMethod clusterMethod = ClusterMethod::KMeans;
     std::array<float, 2> explainedVariance{};
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// The `spyglass.report/1` JSON format (DESIGN.md §5): writing and reading Report values.
+// The `spyglass.report/1` JSON format (docs/report-format.md): writing and reading Report values.
 //
 //   writeReport(report, "report.json");        // atomic
 //   Report again = readReport("report.json");  // Error naming the file and field on bad input

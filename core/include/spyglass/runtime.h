@@ -39,6 +39,20 @@ void setMemoryLimit(uint64_t bytes);
 // Throws Error when `device` is not "cpu", "cuda" or "cuda:N", or CUDA (device N) is requested but
 // absent. For CUDA it also turns TF32 off (cuBLAS and cuDNN), so GPU numbers match the CPU's.
 void checkDevice(const std::string& device);
+// The GUI thread must never run torch (it would freeze the window). forbidTorchOnThisThread()
+// marks the calling thread; from then on every libtorch operator entered on it is counted (a
+// global RecordFunction observer, which sees every dispatched operator), and
+// forbiddenTorchCalls() says how many and which came first. The app's tests mark the GUI thread
+// and assert zero at the end. One thread at a time can be marked; the observer costs a
+// thread-id comparison per operator, so the app marks its GUI thread only when
+// SPYGLASS_CHECK_GUI_THREAD is set.
+void forbidTorchOnThisThread();
+struct ForbiddenTorchCalls {
+    int64_t count = 0;
+    std::string firstOperator;
+};
+[[nodiscard]] ForbiddenTorchCalls forbiddenTorchCalls();
+
 // e.g. "libtorch 1.13.1, CPU, OpenBLAS core SKYLAKEX, 1 thread"
 [[nodiscard]] std::string runtimeDescription();
 

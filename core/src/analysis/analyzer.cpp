@@ -22,8 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kMethods{"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
-
 int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info) { return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd; }
 
 std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
@@ -35,12 +33,14 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
         s["decoding"] = {{"method", "sample"}, {"temperature", o.temperature}, {"top_k", o.sampleTopK}, {"top_p", o.sampleTopP}};
     else
         s["decoding"] = "greedy";
-    s["saliency"] = {{"methods", o.saliencyMethods},
-                     {"target", o.saliencyTarget},
+    std::vector<std::string> methods;
+    for (SaliencyMethod m : o.saliencyMethods) methods.push_back(nameString(m));
+    s["saliency"] = {{"methods", methods},
+                     {"target", name(o.saliencyTarget)},
                      {"integrated_gradients_steps", o.integratedGradientSteps},
                      {"integrated_gradients_baseline", "zero"},
                      {"occlusion", o.occlusionReplace ? "replace" : "remove"}};
-    if (o.lens) s["lens"] = {{"mode", o.lensMode}, {"top_k", o.lensTopK}};
+    if (o.lens) s["lens"] = {{"mode", name(o.lensMode)}, {"top_k", o.lensTopK}};
     if (o.factors)
         s["factors"] = {{"k", factorK},
                         {"layers", {o.factorLayerBegin, factorLayerEnd(o, info)}},
@@ -49,11 +49,11 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
                         {"max_iterations", o.factorMaxIterations},
                         {"stability_seeds", o.factorStabilitySeeds}};
     if (o.projection)
-        s["projection"] = {{"method", o.projectionMethod},
-                           {"source", o.projectionSource},
+        s["projection"] = {{"method", name(o.projectionMethod)},
+                           {"source", name(o.projectionSource)},
                            {"layer", o.projectionLayer < 0 ? info.layerCount - 1 : o.projectionLayer},
                            {"clusters", o.clusterCount ? nlohmann::json(*o.clusterCount) : nlohmann::json("auto")},
-                           {"clusters_by", o.clusterMethod}};
+                           {"clusters_by", name(o.clusterMethod)}};
     s["seed"] = o.seed;
     s["device"] = info.device;
     s["threads"] = threadCount();
@@ -75,7 +75,7 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     const torch::Tensor x = torch::cat(blocks, 1).to(torch::kCPU, torch::kFloat64);
     f.k = o.factorCount.value_or(std::min(10, positions));
     if (f.k > positions)
-        throw Error("--factors " + std::to_string(f.k) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+        throw OptionError("factorCount", std::to_string(f.k) + " is larger than the number of positions (" + std::to_string(positions) + ")");
     for (int p = 0; p < positions; ++p) f.positions.push_back(p);
     NmfOptions nmf;
     nmf.k = f.k;
@@ -122,13 +122,13 @@ ProjectionSection computeProjection(const CausalLm& model, const ActivationCaptu
     p.layer = o.projectionLayer < 0 ? model.info().layerCount - 1 : o.projectionLayer;
     p.source = o.projectionSource;
     p.method = o.projectionMethod;
-    const std::string name = (o.projectionSource == "resid" ? "resid_post." : "mlp_act.") + std::to_string(p.layer);
-    const torch::Tensor x = capture.tensors.at(name).select(0, 0);
+    const std::string tensor = (o.projectionSource == ProjectionSource::Resid ? "resid_post." : "mlp_act.") + std::to_string(p.layer);
+    const torch::Tensor x = capture.tensors.at(tensor).select(0, 0);
     const PcaResult pca = pca2d(x);
     p.points = pca.points;
     p.explainedVariance = pca.explainedVariance;
     p.clusterMethod = o.clusterMethod;
-    if (o.clusterMethod == "nmf" && factors) {
+    if (o.clusterMethod == ClusterMethod::Nmf && factors) {
         // Each token's strongest factor, strengths scaled by each factor's maximum (as the factors view colours them).
         for (size_t pos = 0; pos < factors->positions.size(); ++pos) {
             int best = 0;
@@ -180,53 +180,44 @@ std::vector<ReportWord> groupWords(const std::vector<ReportToken>& tokens)
 
 void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
 {
-    for (const auto& m : o.saliencyMethods)
-        if (std::find(kMethods.begin(), kMethods.end(), m) == kMethods.end())
-            throw Error("--saliency: unknown method '" + m + "' (grad_x_input, gradient, integrated_gradients, occlusion)");
-    if (o.saliencyTarget != "prob" && o.saliencyTarget != "logit")
-        throw Error("--saliency-target: '" + o.saliencyTarget + "' is not prob or logit");
-    if (o.integratedGradientSteps < 1) throw Error("integrated gradients need at least 1 step");
-    if (o.maxNewTokens < 0) throw Error("--max-new-tokens must be ≥ 0");
-    if (!(o.temperature >= 0)) throw Error("--temperature must be ≥ 0 (0 means greedy)");
-    if (o.sampleTopK < 0) throw Error("--sample-top-k must be ≥ 0 (0 means off)");
-    if (!(o.sampleTopP > 0 && o.sampleTopP <= 1)) throw Error("--top-p must be in (0, 1]");
-    if (o.lensMode != "normed" && o.lensMode != "raw" && o.lensMode != "sublayer")
-        throw Error("--lens: unknown mode '" + o.lensMode + "' (normed, raw or sublayer)");
+    // Enumerators outside their tables (a cast from a bad integer) are caught here too.
+    for (SaliencyMethod m : o.saliencyMethods)
+        if (static_cast<size_t>(m) >= Names<SaliencyMethod>::list.size()) throw OptionError("saliencyMethods", "unknown saliency method");
+    if (o.integratedGradientSteps < 1) throw OptionError("integratedGradientSteps", "integrated gradients need at least 1 step");
+    if (o.maxNewTokens < 0) throw OptionError("maxNewTokens", "must be ≥ 0");
+    if (!(o.temperature >= 0)) throw OptionError("temperature", "must be ≥ 0 (0 means greedy)");
+    if (o.sampleTopK < 0) throw OptionError("sampleTopK", "must be ≥ 0 (0 means off)");
+    if (!(o.sampleTopP > 0 && o.sampleTopP <= 1)) throw OptionError("sampleTopP", "must be in (0, 1]");
     if (o.lensTopK < 1 || o.lensTopK > info.vocabSize)
-        throw Error("--top-k must be between 1 and the vocabulary size (" + std::to_string(info.vocabSize) + ")");
-    if (o.factorCount && *o.factorCount < 1) throw Error("--factors must be at least 1");
+        throw OptionError("lensTopK", "must be between 1 and the vocabulary size (" + std::to_string(info.vocabSize) + ")");
+    if (o.factorCount && *o.factorCount < 1) throw OptionError("factorCount", "must be at least 1");
     const int end = factorLayerEnd(o, info);
     if (o.factorLayerBegin < 0 || o.factorLayerBegin >= end || end > info.layerCount)
-        throw Error("--factor-layers " + std::to_string(o.factorLayerBegin) + ":" + std::to_string(end) +
-                    " is not a non-empty range within 0:" + std::to_string(info.layerCount));
-    if (o.projectionMethod == "umap")
-        throw Error("--projection umap is not available in this version (use pca)");
-    if (o.projectionMethod != "pca") throw Error("--projection: unknown method '" + o.projectionMethod + "' (pca)");
-    if (o.projectionSource != "mlp_act" && o.projectionSource != "resid")
-        throw Error("projection source must be mlp_act or resid");
-    if (o.clusterMethod != "kmeans" && o.clusterMethod != "nmf")
-        throw Error("--clusters-by must be kmeans or nmf (got '" + o.clusterMethod + "')");
-    if (o.projection && o.clusterMethod == "nmf" && !o.factors)
-        throw Error("--clusters-by nmf needs the factors section");
+        throw OptionError("factorLayers", std::to_string(o.factorLayerBegin) + ":" + std::to_string(end) +
+                                              " is not a non-empty range within 0:" + std::to_string(info.layerCount));
+    if (o.projectionMethod == ProjectionMethod::Umap)
+        throw OptionError("projectionMethod", "umap is not available in this version (use pca)");
+    if (o.projection && o.clusterMethod == ClusterMethod::Nmf && !o.factors)
+        throw OptionError("clusterMethod", "nmf needs the factors section");
     if (o.projectionLayer < -1 || o.projectionLayer >= info.layerCount)
-        throw Error("projection layer " + std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
+        throw OptionError("projectionLayer",
+                          std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
 }
 
 namespace {
 
-using RowCallback = std::function<void(const SaliencySection&, const SaliencyRow&)>;
 Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn);
+                      const ProgressCallback& progress, const AnalysisObserver& observer);
 
 }  // namespace
 
 Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o, const ProgressCallback& progress,
-               const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn)
+               const AnalysisObserver& observer)
 {
     validateAnalysisOptions(o, model.info());
     if (prompt.empty()) throw Error("the prompt is empty");
     if (!model.tokenizer()) throw Error("model '" + model.info().path.string() + "' has no tokenizer files; analyze it on token ids");
-    return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, onSaliencyRow, onLensColumn);
+    return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, observer);
 }
 
 namespace {
@@ -275,7 +266,7 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
     checkSameWeights(model, base);
     const int positions = static_cast<int>(base.tokens.size());
     if (o.factorCount && *o.factorCount > positions)
-        throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+        throw OptionError("factorCount", std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
     Progress current{"factors", 0, 1};
     auto checkCancel = [&] {
         if (progress && !progress(current)) throw Cancelled();
@@ -297,7 +288,7 @@ Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions
 {
     validateAnalysisOptions(o, model.info());
     checkSameWeights(model, base);
-    if (o.clusterMethod == "nmf" && !base.factors) throw Error("--clusters-by nmf needs the factors section");
+    if (o.clusterMethod == ClusterMethod::Nmf && !base.factors) throw OptionError("clusterMethod", "nmf needs the factors section");
     if (progress && !progress({"projection", 0, 1})) throw Cancelled();
     const CausalLm& lm = *model.impl().model;
     Report r = base;
@@ -307,7 +298,7 @@ Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions
 }
 
 Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& o, const ProgressCallback& progress,
-                  const RowCallback& onSaliencyRow)
+                  const AnalysisObserver& observer)
 {
     validateAnalysisOptions(o, model.info());
     Encoding encoding;
@@ -316,13 +307,13 @@ Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const
         if (id < 0 || id >= model.info().vocabSize) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
     std::string text;
     for (size_t i = 0; i < promptIds.size(); ++i) text += (i ? "," : "") + std::to_string(promptIds[i]);
-    return analyzeEncoded(model, "ids:" + text, encoding, o, progress, onSaliencyRow, {});
+    return analyzeEncoded(model, "ids:" + text, encoding, o, progress, observer);
 }
 
 namespace {
 
 Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const RowCallback& onSaliencyRow, const LensColumnCallback& onLensColumn)
+                      const ProgressCallback& progress, const AnalysisObserver& observer)
 {
     const ModelInfo& info = model.info();
     const Tokenizer* tokenizer = model.tokenizer();
@@ -332,8 +323,8 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
                     std::to_string(info.contextLength) + " tokens; shorten the prompt");
     const int maxPositions = std::min<int>(info.contextLength, static_cast<int>(encoding.ids.size()) + o.maxNewTokens);
     if (o.factors && o.factorCount && *o.factorCount > maxPositions)
-        throw Error("--factors " + std::to_string(*o.factorCount) + " is larger than the number of positions (" +
-                    std::to_string(maxPositions) + ")");
+        throw OptionError("factorCount", std::to_string(*o.factorCount) + " is larger than the number of positions (" +
+                                             std::to_string(maxPositions) + ")");
 
     Progress current;
     auto report = [&](const std::string& stage, int done, int total) {
@@ -345,9 +336,29 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     };
     const CausalLm& lm = *model.impl().model;
 
+    // The partial report grows only through the updates the observer sees.
     Report r;
-    r.model = {info.path.string(), info.architecture, info.sha256, info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
-    for (const auto& m : o.saliencyMethods) r.saliency.push_back({m, o.saliencyTarget, {}});
+    auto publish = [&](ReportUpdate update) {
+        applyUpdate(r, update);
+        if (observer) observer(update, r);
+    };
+    auto tokenAt = [&](int id, bool generated, std::optional<std::pair<size_t, size_t>> offset) {
+        ReportToken t;
+        t.id = id;
+        if (tokenizer) t.text = tokenizer->tokenText(id);
+        t.generated = generated;
+        t.offset = offset;
+        return t;
+    };
+    {
+        AnalysisStarted started;
+        started.model = {info.path.string(), info.architecture, info.sha256, info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
+        for (SaliencyMethod m : o.saliencyMethods) started.saliency.push_back({m, o.saliencyTarget, {}});
+        for (size_t p = 0; p < encoding.ids.size(); ++p)
+            started.promptTokens.push_back(tokenAt(encoding.ids[p], false,
+                                                   p < encoding.offsets.size() ? std::optional(encoding.offsets[p]) : std::nullopt));
+        publish(std::move(started));
+    }
 
     // Generation, explaining each token with the pass that produced it.
     std::vector<int> ids = encoding.ids;
@@ -361,15 +372,13 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     for (int step = 0; step < o.maxNewTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
         report("generating", step, o.maxNewTokens);
         int next = 0;
+        std::vector<SaliencyRow> rows;
         ActivationCapture stepCapture;  // for the live lens column
-        stepCapture.kinds = onLensColumn && o.lens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
+        stepCapture.kinds = observer && o.lens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
         if (!o.saliencyMethods.empty()) {
             SaliencyEngine::Step s = saliency.step(ids, &stepCapture, pick);
             next = s.next;
-            for (size_t m = 0; m < s.rows.size(); ++m) {
-                r.saliency[m].rows.push_back(std::move(s.rows[m]));
-                if (onSaliencyRow) onSaliencyRow(r.saliency[m], r.saliency[m].rows.back());
-            }
+            rows = std::move(s.rows);
         } else {
             c10::InferenceMode guard;
             ForwardOptions f;
@@ -378,24 +387,24 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
             next = pick(lm.forward(ids64, f)[0][0]);
         }
-        if (stepCapture.kinds != 0) {
-            std::vector<std::string> layers;
-            const auto column = computeLensColumn(lm, stepCapture, static_cast<int64_t>(ids.size()) - 1, next, o.lensMode, o.lensTopK, layers);
-            onLensColumn(static_cast<int>(ids.size()) - 1, next, layers, column);
-        }
+        const int position = static_cast<int>(ids.size()) - 1;
         ids.push_back(next);
+        publish(TokenGenerated{tokenAt(next, true, std::nullopt)});
+        for (size_t m = 0; m < rows.size(); ++m) publish(SaliencyRowReady{m, std::move(rows[m])});
+        if (stepCapture.kinds != 0) {
+            LensColumnReady column;
+            column.position = position;
+            column.mode = o.lensMode;
+            column.topK = o.lensTopK;
+            column.cells = computeLensColumn(lm, stepCapture, position, next, o.lensMode, o.lensTopK, column.layers);
+            for (const LensCell& cell : column.cells)
+                for (int top : cell.topIds) column.tokenTexts.try_emplace(top, tokenizer ? tokenizer->tokenText(top) : "#" + std::to_string(top));
+            publish(std::move(column));
+        }
         if (info.eosId && next == *info.eosId) break;
     }
     report("generating", o.maxNewTokens, o.maxNewTokens);
     const int positions = static_cast<int>(ids.size());
-    for (int p = 0; p < positions; ++p) {
-        ReportToken t;
-        t.id = ids[static_cast<size_t>(p)];
-        if (tokenizer) t.text = tokenizer->tokenText(t.id);
-        t.generated = p >= static_cast<int>(encoding.ids.size());
-        if (!t.generated && p < static_cast<int>(encoding.offsets.size())) t.offset = encoding.offsets[static_cast<size_t>(p)];
-        r.tokens.push_back(std::move(t));
-    }
 
     r.words = groupWords(r.tokens);
     for (auto& section : r.saliency)
@@ -423,15 +432,20 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         r.lens = computeLogitLens(lm, capture, logits, ids, o.lensMode, o.lensTopK);
     }
     const int factorK = o.factorCount.value_or(std::min(10, positions));
+    auto text = [&](int id) { return tokenizer ? tokenizer->tokenText(id) : "#" + std::to_string(id); };
     if (o.factors) {
         report("factors", 0, 1);
-        r.factors = computeFactors(lm, capture, o, positions, checkCancel);
+        FactorsReady factors{computeFactors(lm, capture, o, positions, checkCancel), {}};
+        for (const auto& factor : factors.factors.topTokens)
+            for (const auto& layer : factor)
+                for (int id : layer) factors.tokenTexts.try_emplace(id, text(id));
+        publish(std::move(factors));
     }
     if (o.projection) {
         report("projection", 0, 1);
-        r.projection = computeProjection(lm, capture, o, r.factors);
+        publish(ProjectionReady{computeProjection(lm, capture, o, r.factors)});
     }
-    auto label = [&](int id) { r.tokenTexts.try_emplace(id, tokenizer ? tokenizer->tokenText(id) : "#" + std::to_string(id)); };
+    auto label = [&](int id) { r.tokenTexts.try_emplace(id, text(id)); };
     for (const auto& t : r.tokens) label(t.id);
     if (r.lens)
         for (const auto& layer : r.lens->cells)

@@ -41,11 +41,9 @@ std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& ne
 }
 
 // The residual streams the lens reads ([T, D] each, detached) and their layer names.
-std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const ActivationCapture& capture, const std::string& mode,
+std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const ActivationCapture& capture, LensMode mode,
                                          std::vector<std::string>& names)
 {
-    if (mode != "normed" && mode != "raw" && mode != "sublayer")
-        throw Error("--lens: unknown mode '" + mode + "' (normed, raw or sublayer)");
     std::vector<torch::Tensor> residuals;
     auto add = [&](const std::string& name, const torch::Tensor& residual) {
         names.push_back(name);
@@ -54,7 +52,7 @@ std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const Activation
     add("embed", capture.tensors.at("resid_pre.0"));
     for (int i = 0; i < model.info().layerCount; ++i) {
         const std::string index = std::to_string(i);
-        if (mode == "sublayer") {
+        if (mode == LensMode::Sublayer) {
             add("block." + index + ".attn", capture.tensors.at("resid_pre." + index) + capture.tensors.at("attn_out." + index));
             add("block." + index + ".mlp", capture.tensors.at("resid_post." + index));
         } else {
@@ -65,16 +63,16 @@ std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const Activation
 }
 
 // Every layer's read-out in one unembedding matmul: [layers, T, V].
-torch::Tensor readOutLogits(const CausalLm& model, const std::vector<torch::Tensor>& residuals, const std::string& mode)
+torch::Tensor readOutLogits(const CausalLm& model, const std::vector<torch::Tensor>& residuals, LensMode mode)
 {
     const torch::Tensor stacked = torch::stack(residuals);
-    return model.unembed(mode != "raw" ? model.finalNorm(stacked) : stacked);
+    return model.unembed(mode != LensMode::Raw ? model.finalNorm(stacked) : stacked);
 }
 
 }  // namespace
 
 std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position, int nextId,
-                                        const std::string& mode, int topK, std::vector<std::string>& layers)
+                                        LensMode mode, int topK, std::vector<std::string>& layers)
 {
     c10::InferenceMode guard;
     layers.clear();
@@ -87,7 +85,7 @@ std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationC
 }
 
 LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture, const torch::Tensor& logits,
-                             const std::vector<int>& ids, const std::string& mode, int topK)
+                             const std::vector<int>& ids, LensMode mode, int topK)
 {
     c10::InferenceMode guard;
     const int layers = model.info().layerCount;

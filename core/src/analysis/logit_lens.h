@@ -14,11 +14,11 @@ namespace spyglass::core {
 // `logits` are the model's own logits [T, V] for the self-check.
 [[nodiscard]] LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture,
                                            const torch::Tensor& logits, const std::vector<int>& ids,
-                                           const std::string& mode, int topK);
+                                           LensMode mode, int topK);
 
 // One column of the lens while generating: every layer read out at `position` (the last one
 // of the captured sequence), scoring `nextId`. Returns the layer names in `layers`.
 [[nodiscard]] std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position, int nextId,
-                                                      const std::string& mode, int topK, std::vector<std::string>& layers);
+                                                      LensMode mode, int topK, std::vector<std::string>& layers);
 
 }  // namespace spyglass::core

@@ -13,7 +13,7 @@ torch::Tensor idsTensor(const std::vector<int>& ids, const torch::Device& device
     return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).view({1, -1}).to(device);
 }
 
-bool has(const std::vector<std::string>& methods, const char* name)
+bool has(const std::vector<SaliencyMethod>& methods, SaliencyMethod name)
 {
     return std::find(methods.begin(), methods.end(), name) != methods.end();
 }
@@ -35,13 +35,13 @@ std::vector<float> normalisedShares(const torch::Tensor& v)
 SaliencyEngine::SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel)
     : m_model(model), m_options(options), m_checkCancel(std::move(checkCancel))
 {
-    m_needsGradient = has(options.saliencyMethods, "grad_x_input") || has(options.saliencyMethods, "gradient");
+    m_needsGradient = has(options.saliencyMethods, SaliencyMethod::GradXInput) || has(options.saliencyMethods, SaliencyMethod::Gradient);
 }
 
 torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) const
 {
     // lastLogits [B, V] → [B]
-    if (m_options.saliencyTarget == "logit") return lastLogits.select(-1, next);
+    if (m_options.saliencyTarget == SaliencyTarget::Logit) return lastLogits.select(-1, next);
     return torch::softmax(lastLogits, -1).select(-1, next);
 }
 
@@ -74,16 +74,11 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, Activ
         SaliencyRow row;
         row.position = position;
         row.tokenId = result.next;
-        if (method == "grad_x_input") {
-            row.scores = normalisedShares((gradient * embeddings).norm(2, -1));
-        } else if (method == "gradient") {
-            row.scores = normalisedShares(gradient.norm(2, -1));
-        } else if (method == "integrated_gradients") {
-            integratedGradients(embeddings, result.next, row);
-        } else if (method == "occlusion") {
-            occlusion(context, result.next, fullLogProb, row);
-        } else {
-            throw Error("unknown saliency method '" + method + "'");
+        switch (method) {
+        case SaliencyMethod::GradXInput: row.scores = normalisedShares((gradient * embeddings).norm(2, -1)); break;
+        case SaliencyMethod::Gradient: row.scores = normalisedShares(gradient.norm(2, -1)); break;
+        case SaliencyMethod::IntegratedGradients: integratedGradients(embeddings, result.next, row); break;
+        case SaliencyMethod::Occlusion: occlusion(context, result.next, fullLogProb, row); break;
         }
         result.rows.push_back(std::move(row));
     }

@@ -163,10 +163,10 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     const int width = o.width > 0 ? o.width : m.info.sampleSize * scale;
     const int height = o.height > 0 ? o.height : m.info.sampleSize * scale;
     if (width % 8 != 0 || height % 8 != 0 || width % scale != 0 || height % scale != 0 || width < 8 || height < 8)
-        throw Error("--size " + std::to_string(width) + "x" + std::to_string(height) + ": width and height must be positive multiples of 8");
-    if (width > 4096 || height > 4096) throw Error("--size: at most 4096 pixels a side");
-    if (o.steps < 1 || o.steps > 1000) throw Error("--steps must be between 1 and 1000");
-    if (!std::isfinite(o.guidance) || o.guidance < 0) throw Error("--guidance must be a number ≥ 0");
+        throw OptionError("size", std::to_string(width) + "x" + std::to_string(height) + ": width and height must be positive multiples of 8");
+    if (width > 4096 || height > 4096) throw OptionError("size", "at most 4096 pixels a side");
+    if (o.steps < 1 || o.steps > 1000) throw OptionError("steps", "must be between 1 and 1000");
+    if (!std::isfinite(o.guidance) || o.guidance < 0) throw OptionError("guidance", "must be a number ≥ 0");
     const int64_t lh = height / scale, lw = width / scale;
     const int64_t channels = m.info.latentChannels;
 
@@ -186,7 +186,7 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     if (o.initLatents) {
         const HostTensor& t = *o.initLatents;
         if (t.shape != std::vector<int64_t>{1, channels, lh, lw})
-            throw Error("--init-latents: shape " + shapeText(t.shape) + " does not match " + shapeText({1, channels, lh, lw}) + " for " +
+            throw OptionError("initLatents", "shape " + shapeText(t.shape) + " does not match " + shapeText({1, channels, lh, lw}) + " for " +
                         std::to_string(width) + "x" + std::to_string(height));
         noise = torch::tensor(t.values, torch::kFloat32).view(t.shape);
     } else {

@@ -159,7 +159,7 @@ double spreadOf(const std::vector<double>& v)
 
 std::vector<std::string> splitChunks(const std::string& appended, const std::string& separator)
 {
-    if (separator.empty()) throw Error("--chunks-by: the separator is empty");
+    if (separator.empty()) throw OptionError("separator", "the separator is empty");
     std::vector<std::string> chunks;
     std::string current;
     int depth = 0;
@@ -225,9 +225,9 @@ std::shared_ptr<const DiffusionResult> PromptLab::cached(const LabOptions& o, co
 
 void PromptLab::run(const LabOptions& o, const ProgressCallback& progress)
 {
-    if (trim(o.base).empty()) throw Error("--base: the base prompt is empty");
-    if (o.chunks.empty()) throw Error("--append: no chunks to compare (split by the separator)");
-    if (o.seeds.empty()) throw Error("--seeds: at least one seed");
+    if (trim(o.base).empty()) throw OptionError("base", "the base prompt is empty");
+    if (o.chunks.empty()) throw OptionError("chunks", "no chunks to compare (split by the separator)");
+    if (o.seeds.empty()) throw OptionError("seeds", "at least one seed");
     const std::vector<std::string> all = prompts(o);
     std::vector<std::pair<std::string, uint64_t>> todo;
     for (uint64_t seed : o.seeds)
@@ -328,9 +328,9 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
             s.addedInside = meanOf(addIn);
             s.addedOutside = meanOf(addOut);
         }
-        if (s.inside > o.changeThreshold) s.verdict = "changes the region";
-        else if (s.outside > o.changeThreshold) s.verdict = "changes only elsewhere";
-        else s.verdict = "no measurable effect — can be deleted";
+        if (s.inside > o.changeThreshold) s.verdict = Verdict::ChangesRegion;
+        else if (s.outside > o.changeThreshold) s.verdict = Verdict::ChangesElsewhere;
+        else s.verdict = Verdict::NoEffect;
         if (s.inside > o.changeThreshold || s.outside > o.changeThreshold) kept.push_back(s.chunk);
         r.scores.push_back(std::move(s));
     }
@@ -412,15 +412,13 @@ void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& 
         cv::Mat labelled(row.rows + 22, row.cols, CV_8UC3, cv::Scalar(255, 255, 255));
         row.copyTo(labelled(cv::Rect(0, 22, row.cols, row.rows)));
         // Hershey fonts are ASCII: a short verdict.
-        const std::string shortVerdict = s.verdict == "changes the region" ? "changes the region"
-                                         : s.verdict == "changes only elsewhere" ? "changes only elsewhere"
-                                                                                 : "no effect";
+        const std::string shortVerdict = s.verdict == Verdict::NoEffect ? "no effect" : nameString(s.verdict);
         cv::putText(labelled, "without \"" + s.chunk + "\": " + shortVerdict, cv::Point(4, 16), cv::FONT_HERSHEY_SIMPLEX, 0.4,
                     cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
         rows.push_back(labelled);
         nlohmann::json j{{"index", s.index},
                          {"chunk", s.chunk},
-                         {"verdict", s.verdict},
+                         {"verdict", nameString(s.verdict)},
                          {"change_inside", s.inside},
                          {"change_outside", s.outside},
                          {"change_inside_spread", s.insideSpread},
@@ -485,7 +483,7 @@ void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& 
         char line[512];
         std::snprintf(line, sizeof line, "<td>%.4f ± %.4f</td><td>%.4f</td><td>%.3f</td><td>%.1f%%</td><td>%.3f</td>", s.inside, s.insideSpread, s.outside,
                       s.structureInside, 100 * s.heatInside, s.otherHeatChange);
-        html += "<tr><td>" + std::to_string(rank++) + "</td><td>" + esc(s.chunk) + "</td><td>" + esc(s.verdict) + "</td>" + line + "</tr>";
+        html += "<tr><td>" + std::to_string(rank++) + "</td><td>" + esc(s.chunk) + "</td><td>" + esc(nameString(s.verdict)) + "</td>" + line + "</tr>";
     }
     html += "</table><h2>Each variant beside the full prompt, with its difference</h2><img src=grid.png>";
     writeFileAtomically(dir / "report.html", html);

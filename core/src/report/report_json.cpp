@@ -34,7 +34,7 @@ json lensJson(const LensSection& lens)
                            {"entropy", c.entropy}});
         cells.push_back(std::move(row));
     }
-    return {{"mode", lens.mode}, {"layers", lens.layers}, {"top_k", lens.topK}, {"cells", std::move(cells)},
+    return {{"mode", name(lens.mode)}, {"layers", lens.layers}, {"top_k", lens.topK}, {"cells", std::move(cells)},
             {"self_check_max_abs_diff", lens.selfCheckMaxAbsDiff}};
 }
 
@@ -100,6 +100,20 @@ T field(const json& j, const char* key, const std::string& where)
     }
 }
 
+// A name of the one name table (names.h), or an Error naming the field and the choices.
+template <typename E>
+E parseNamed(const std::string& text, const std::string& where)
+{
+    if (auto value = parseName<E>(text)) return *value;
+    throw Error(where + ": unknown " + std::string(Names<E>::what) + " '" + sanitizeUtf8(text) + "' (" + nameChoices<E>() + ")");
+}
+
+template <typename E>
+E named(const json& j, const char* key, const std::string& where)
+{
+    return parseNamed<E>(field<std::string>(j, key, where), where + ": field \"" + key + "\"");
+}
+
 }  // namespace
 
 std::string reportToJson(const Report& r)
@@ -125,7 +139,7 @@ std::string reportToJson(const Report& r)
             if (!row.wordScores.empty()) jr["word_scores"] = row.wordScores;
             rows.push_back(std::move(jr));
         }
-        j["saliency"].push_back({{"method", s.method}, {"target", s.target}, {"rows", std::move(rows)}});
+        j["saliency"].push_back({{"method", name(s.method)}, {"target", name(s.target)}, {"rows", std::move(rows)}});
     }
     j["words"] = json::array();
     for (const auto& w : r.words) j["words"].push_back({{"tokens", {w.firstToken, w.endToken}}, {"text", w.text}});
@@ -135,8 +149,8 @@ std::string reportToJson(const Report& r)
         const auto& p = *r.projection;
         json points = json::array();
         for (const auto& pt : p.points) points.push_back({pt[0], pt[1]});
-        j["projection"] = {{"layer", p.layer},   {"source", p.source},     {"method", p.method},
-                           {"points", points},   {"clusters", p.clusters}, {"cluster_method", p.clusterMethod},
+        j["projection"] = {{"layer", p.layer},   {"source", name(p.source)},     {"method", name(p.method)},
+                           {"points", points},   {"clusters", p.clusters}, {"cluster_method", name(p.clusterMethod)},
                            {"explained_variance", {p.explainedVariance[0], p.explainedVariance[1]}}};
     }
     j["token_texts"] = json::object();
@@ -174,7 +188,7 @@ Report parseReport(const std::string& text, const std::string& source)
         r.tokens.push_back(std::move(token));
     }
     for (const auto& s : j.value("saliency", json::array())) {
-        SaliencySection section{field<std::string>(s, "method", source + ": saliency"), field<std::string>(s, "target", source + ": saliency"), {}};
+        SaliencySection section{named<SaliencyMethod>(s, "method", source + ": saliency"), named<SaliencyTarget>(s, "target", source + ": saliency"), {}};
         for (const auto& row : field<json>(s, "rows", source + ": saliency")) {
             SaliencyRow out;
             out.position = field<int>(row, "position", source + ": saliency row");
@@ -192,7 +206,7 @@ Report parseReport(const std::string& text, const std::string& source)
     if (j.contains("lens") && j["lens"].is_object()) {
         const json& l = j["lens"];
         LensSection lens;
-        lens.mode = field<std::string>(l, "mode", source + ": lens");
+        lens.mode = named<LensMode>(l, "mode", source + ": lens");
         lens.layers = field<std::vector<std::string>>(l, "layers", source + ": lens");
         lens.topK = field<int>(l, "top_k", source + ": lens");
         lens.selfCheckMaxAbsDiff = l.value("self_check_max_abs_diff", 0.0);
@@ -238,12 +252,12 @@ Report parseReport(const std::string& text, const std::string& source)
         const json& p = j["projection"];
         ProjectionSection projection;
         projection.layer = field<int>(p, "layer", source + ": projection");
-        projection.source = p.value("source", "mlp_act");
-        projection.method = field<std::string>(p, "method", source + ": projection");
+        projection.source = parseNamed<ProjectionSource>(p.value("source", "mlp_act"), source + ": projection source");
+        projection.method = named<ProjectionMethod>(p, "method", source + ": projection");
         for (const auto& pt : field<json>(p, "points", source + ": projection"))
             projection.points.push_back({pt.at(0).get<float>(), pt.at(1).get<float>()});
         projection.clusters = field<std::vector<int>>(p, "clusters", source + ": projection");
-        projection.clusterMethod = p.value("cluster_method", "kmeans");
+        projection.clusterMethod = parseNamed<ClusterMethod>(p.value("cluster_method", "kmeans"), source + ": projection cluster_method");
         if (p.contains("explained_variance") && p["explained_variance"].is_array() && p["explained_variance"].size() == 2)
             projection.explainedVariance = {p["explained_variance"][0].get<float>(), p["explained_variance"][1].get<float>()};
         r.projection = std::move(projection);

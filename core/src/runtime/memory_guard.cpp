@@ -53,7 +53,7 @@ c10::DataPtr allocateGuarded(size_t n)
     if (limit != 0 && before + n > limit) {
         g_inUse.fetch_sub(n);
         throw OutOfMemory("out of memory: " + mib(n) + " more would pass the memory limit of " + mib(limit) + " (" + mib(before) +
-                          " held by tensors); raise --memory-limit or ask for less (fewer tokens, steps or methods)");
+                          " held by tensors); raise the memory limit or ask for less (fewer tokens, steps or methods)");
     }
     void* data = nullptr;
     try {

@@ -37,7 +37,7 @@ void reexecWithTunedBlas(int argc, char** argv)
 
 void setThreadCount(int n)
 {
-    if (n < 1) throw Error("--threads must be at least 1 (got " + std::to_string(n) + ")");
+    if (n < 1) throw OptionError("threads", "must be at least 1 (got " + std::to_string(n) + ")");
     at::set_num_threads(n);
     if (openblas_set_num_threads) openblas_set_num_threads(n);
 }
@@ -50,10 +50,10 @@ void checkDevice(const std::string& device)
 {
     static const std::regex pattern("cpu|cuda(:[0-9]+)?");
     if (!std::regex_match(device, pattern))
-        throw Error("device '" + device + "' is not recognised (use cpu, cuda or cuda:N)");
+        throw OptionError("device", "'" + device + "' is not recognised (use cpu, cuda or cuda:N)");
     if (device == "cpu") return;
     if (!cudaAvailable())
-        throw Error("device '" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use --device cpu");
+        throw OptionError("device", "'" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use cpu");
     const auto colon = device.find(':');
     const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
     int64_t index = 0;
@@ -62,7 +62,7 @@ void checkDevice(const std::string& device)
         if (std::from_chars(digits, device.c_str() + device.size(), index).ec != std::errc()) index = count;  // too many digits
     }
     if (index >= count)
-        throw Error("device '" + device + "' is not available: " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
+        throw OptionError("device", "'" + device + "' is not available: " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
                     " visible (cuda:0" + (count > 1 ? "…cuda:" + std::to_string(count - 1) : std::string()) + ")");
     // Exact numbers: TF32 would round matmul/convolution inputs to 10 mantissa bits on Ampere and
     // later, about 1e-3 away from the CPU and the references. Keep full float32.

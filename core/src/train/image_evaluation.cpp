@@ -34,7 +34,7 @@ double heatInside(const DiffusionResult& r, const std::string& word, const std::
 
 ImageEvalResult evaluateImageModel(DiffusionModel& model, const ImageEvalOptions& o, const ProgressCallback& progress)
 {
-    if (o.prompts < 1) throw Error("--prompts must be at least 1");
+    if (o.prompts < 1) throw OptionError("prompts", "must be at least 1");
     const int size = model.info().sampleSize * model.info().vaeScaleFactor;
     SceneGenerator generator(o.seed + 1000, size);
     ImageEvalResult r;

@@ -124,7 +124,7 @@ std::string TrainConfig::toJson() const
 
 fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgress&)>& progress, bool resume)
 {
-    if (c.outDir.empty()) throw Error("train: no output folder (--out)");
+    if (c.outDir.empty()) throw OptionError("outDir", "no output folder");
     if (c.width % c.heads != 0) throw Error("train: width " + std::to_string(c.width) + " is not divisible by heads " + std::to_string(c.heads));
     if (c.steps < 1 || c.batchSize < 1 || c.contextLength < 8 || c.layers < 1) throw Error("train: steps, batch size, layers and context must be positive");
     fs::create_directories(c.outDir / "checkpoint");

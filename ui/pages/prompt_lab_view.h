@@ -5,9 +5,8 @@
 // change inside/outside the region, its heat there and a verdict; a row shows that variant and
 // its difference; the shortened prompt and its image; export writes the report files. A new
 // region re-scores from the worker's cache without regenerating.
+#include "pages/page.h"
 #include "worker/lab_request.h"
-
-#include <QWidget>
 
 class QCheckBox;
 class QDoubleSpinBox;
@@ -21,13 +20,19 @@ class QTableWidget;
 namespace spyglass::ui {
 
 class RegionCanvas;
+class RunController;
 
-class PromptLabView : public QWidget {
+class PromptLabView : public Page {
     Q_OBJECT
 public:
-    explicit PromptLabView(QWidget* parent = nullptr);
+    // Runs through `controller` and shows what it returns.
+    explicit PromptLabView(RunController* controller, QWidget* parent = nullptr);
 
-    // The request the settings describe (id, device and threads are filled by the window). Throws
+    void runPage() override;
+    [[nodiscard]] QString exportView(const QString& path, int dpi) override;
+    [[nodiscard]] QImage viewImage() override { return grab().toImage(); }
+
+    // The request the settings describe (id, device and threads are filled by the controller). Throws
     // nothing: an invalid setting shows up as an error from the worker.
     [[nodiscard]] LabRequest request() const;
     void setModelPath(const QString& path);
@@ -45,7 +50,6 @@ public:
 
 signals:
     void runRequested(const spyglass::ui::LabRequest& request);
-    void message(const QString& text);
 
 private:
     void showVariant();

@@ -1,4 +1,7 @@
-#include "views/image_view.h"
+#include "pages/image_view.h"
+
+#include "run_controller.h"
+#include <QFileInfo>
 
 #include "spyglass/heatmap_overlay.h"
 #include "views/figure_export.h"
@@ -26,6 +29,7 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <limits>
 #include <map>
@@ -46,8 +50,8 @@ QPixmap fitted(const QImage& image, const QSize& box)
 
 }  // namespace
 
-ImageView::ImageView(QWidget* parent)
-    : QWidget(parent),
+ImageView::ImageView(RunController* controller, QWidget* parent)
+    : Page(parent),
       m_modelPath(new QLineEdit),
       m_prompt(new QPlainTextEdit),
       m_negative(new QLineEdit),
@@ -161,11 +165,12 @@ ImageView::ImageView(QWidget* parent)
     layout->addWidget(m_status);
 
     connect(browse, &QPushButton::clicked, this, &ImageView::chooseModel);
-    connect(m_generate, &QPushButton::clicked, this, [this] {
-        if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
-        if (m_prompt->toPlainText().trimmed().isEmpty()) return emit message(tr("Type a prompt first."));
-        emit runRequested(request());
-    });
+    connect(m_generate, &QPushButton::clicked, this, &ImageView::runPage);
+    connect(this, &ImageView::runRequested, controller, [controller](const DiffusionRequest& r) { controller->generateImage(r); });
+    connect(controller, &RunController::runStarted, this, [this] { setBusy(true); });
+    connect(controller, &RunController::runFinished, this, [this] { setBusy(false); });
+    connect(controller, &RunController::imagePreviewReady, this, &ImageView::showPreview);
+    connect(controller, &RunController::imageReady, this, &ImageView::setResult);
     connect(m_wordList, &QListWidget::currentRowChanged, this, [this](int row) {
         m_word = row;
         refresh();
@@ -185,6 +190,27 @@ ImageView::ImageView(QWidget* parent)
         const QString error = exportTo(dir);
         emit message(error.isEmpty() ? tr("Exported to %1").arg(dir) : error);
     });
+}
+
+void ImageView::runPage()
+{
+    if (!m_generate->isEnabled()) return;
+    if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
+    if (m_prompt->toPlainText().trimmed().isEmpty()) return emit message(tr("Type a prompt first."));
+    emit runRequested(request());
+}
+
+QString ImageView::exportView(const QString& path, int dpi)
+{
+    if (!m_result) return tr("Generate an image first.");
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == QLatin1String("png")) {
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || !shownImage().save(&file, "PNG") || !file.commit()) return tr("%1: cannot write").arg(path);
+        return {};
+    }
+    if (suffix == QLatin1String("csv")) return tr("%1: use Export image, overlays and maps… in the Image tab for the maps").arg(path);
+    return exportFigure(this, path, dpi, {});
 }
 
 DiffusionRequest ImageView::request() const
@@ -298,6 +324,29 @@ core::HeatmapFilter ImageView::filter() const
     return f;
 }
 
+namespace {
+
+// The word maps of one filter, computed away from the GUI thread.
+struct FilteredMaps {
+    core::HostTensor grid, images;
+    QString error;
+};
+
+FilteredMaps filteredMaps(const DiffusionResultPtr& result, const core::HeatmapFilter& f)
+{
+    FilteredMaps maps;
+    try {
+        const auto& h = result->heatmaps;
+        maps.grid = core::wordMapsFrom(h, core::aggregateHeatmaps(h, f));
+        maps.images = core::resizeMaps(maps.grid, result->height, result->width, true);
+    } catch (const std::exception& e) {
+        maps.error = QString::fromStdString(e.what());
+    }
+    return maps;
+}
+
+}  // namespace
+
 void ImageView::recomputeMaps()
 {
     if (!m_result || m_result->heatmaps.layers.empty()) return refresh();
@@ -309,17 +358,22 @@ void ImageView::recomputeMaps()
                                                    .arg(m_step->value() + 1)
                                                    .arg(h.callMaps.size())
                                                    .arg(m_result->timesteps[static_cast<size_t>(m_step->value())]));
-    try {
-        const bool exact = f.layers.empty() && f.heads.empty() && m_step->value() < 0;
-        const core::HostTensor tokens = exact ? h.tokenMaps : core::aggregateHeatmaps(h, f);
-        m_wordGrid = exact ? h.wordMaps : core::wordMapsFrom(h, tokens);
-        m_wordImages = exact ? h.wordMapsImage : core::resizeMaps(m_wordGrid, m_result->height, m_result->width, true);
-    } catch (const std::exception& e) {
-        emit message(QString::fromStdString(e.what()));
-        m_wordImages = {};
-        m_wordGrid = {};
+    const quint64 generation = ++m_mapsGeneration;
+    if (f.layers.empty() && f.heads.empty() && m_step->value() < 0) {  // DAAM's own maps, computed with the image
+        m_mapsPending = false;
+        m_wordGrid = h.wordMaps;
+        m_wordImages = h.wordMapsImage;
+        return refresh();
     }
-    refresh();
+    m_mapsPending = true;
+    QtConcurrent::run([result = m_result, f] { return filteredMaps(result, f); }).then(this, [this, generation](const FilteredMaps& maps) {
+        if (generation != m_mapsGeneration) return;  // a newer filter is on its way
+        m_mapsPending = false;
+        if (!maps.error.isEmpty()) emit message(maps.error);
+        m_wordGrid = maps.grid;
+        m_wordImages = maps.images;
+        refresh();
+    });
 }
 
 QImage ImageView::baseImage() const { return m_result ? imageFromRgb(m_result->rgb, m_result->width, m_result->height) : m_preview; }

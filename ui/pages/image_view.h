@@ -2,11 +2,13 @@
 // ImageView — the Image tab: a Stable Diffusion prompt with its settings, the generated image
 // (decoded previews while it denoises), the prompt's words; clicking a word overlays its DAAM
 // heatmap (opacity, colormap, threshold mask), filtered by block/resolution/layer, head and step;
-// a grid of every word side by side; export of the image, overlays and raw maps.
+// a grid of every word side by side; export of the image, overlays and raw maps. Filtered maps
+// are computed on a pool thread (they run libtorch), never on the GUI thread; the newest filter
+// wins.
+#include "pages/page.h"
 #include "worker/diffusion_request.h"
 
 #include <QImage>
-#include <QWidget>
 
 class QCheckBox;
 class QComboBox;
@@ -24,12 +26,19 @@ class QStackedWidget;
 
 namespace spyglass::ui {
 
-class ImageView : public QWidget {
+class RunController;
+
+class ImageView : public Page {
     Q_OBJECT
 public:
-    explicit ImageView(QWidget* parent = nullptr);
+    // Generates through `controller` and shows what it returns.
+    explicit ImageView(RunController* controller, QWidget* parent = nullptr);
 
-    // The request the settings describe (id, device and threads are filled by the window).
+    void runPage() override;
+    [[nodiscard]] QString exportView(const QString& path, int dpi) override;
+    [[nodiscard]] QImage viewImage() override { return shownImage(); }
+
+    // The request the settings describe (id, device and threads are filled by the controller).
     [[nodiscard]] DiffusionRequest request() const;
     void setModelPath(const QString& path);
     void setPrompt(const QString& prompt);
@@ -50,13 +59,14 @@ public:
     [[nodiscard]] int layerFilterCount() const;
     void setGridShown(bool shown);
     [[nodiscard]] int gridCellCount() const;
+    // True while maps for a new filter are being computed (shownImage() still shows the old ones).
+    [[nodiscard]] bool mapsPending() const { return m_mapsPending; }
     // Writes image.png, one overlay PNG per word, word_maps.csv (the maps at the latent grid, for
     // the current filter) and index.json to `dir`. Returns an error message or "".
     QString exportTo(const QString& dir) const;
 
 signals:
     void runRequested(const spyglass::ui::DiffusionRequest& request);
-    void message(const QString& text);
 
 private:
     void chooseModel();
@@ -101,6 +111,8 @@ private:
     int m_word = -1;
     QImage m_preview;
     QImage m_shown;
+    quint64 m_mapsGeneration = 0;
+    bool m_mapsPending = false;
 };
 
 }  // namespace spyglass::ui

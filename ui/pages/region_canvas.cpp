@@ -1,4 +1,4 @@
-#include "views/region_canvas.h"
+#include "pages/region_canvas.h"
 
 #include <QMouseEvent>
 #include <QPainter>

@@ -1,8 +1,13 @@
-#include "views/prompt_lab_view.h"
+#include "pages/prompt_lab_view.h"
+
+#include "run_controller.h"
+#include "views/figure_export.h"
+#include <QFileInfo>
+#include <QSaveFile>
 
 #include "spyglass/heatmap_overlay.h"
 #include "views/plot_helpers.h"
-#include "views/region_canvas.h"
+#include "pages/region_canvas.h"
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
@@ -33,8 +38,8 @@ QPixmap enlarged(const QImage& image, int side)
 
 }  // namespace
 
-PromptLabView::PromptLabView(QWidget* parent)
-    : QWidget(parent),
+PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
+    : Page(parent),
       m_modelPath(new QLineEdit),
       m_base(new QLineEdit),
       m_append(new QPlainTextEdit),
@@ -136,10 +141,11 @@ PromptLabView::PromptLabView(QWidget* parent)
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open image model folder"), m_modelPath->text());
         if (!dir.isEmpty()) m_modelPath->setText(dir);
     });
-    connect(m_run, &QPushButton::clicked, this, [this] {
-        if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
-        emit runRequested(request());
-    });
+    connect(m_run, &QPushButton::clicked, this, &PromptLabView::runPage);
+    connect(this, &PromptLabView::runRequested, controller, [controller](const LabRequest& r) { controller->runLab(r); });
+    connect(controller, &RunController::runStarted, this, [this] { setBusy(true); });
+    connect(controller, &RunController::runFinished, this, [this] { setBusy(false); });
+    connect(controller, &RunController::labReady, this, &PromptLabView::setResult);
     // A new region re-scores: every image is cached on the worker.
     connect(m_canvas, &RegionCanvas::regionChanged, this, [this] {
         if (m_result) emit runRequested(request());
@@ -156,6 +162,24 @@ PromptLabView::PromptLabView(QWidget* parent)
         r.exportDir = dir;
         emit runRequested(r);
     });
+}
+
+void PromptLabView::runPage()
+{
+    if (!m_run->isEnabled()) return;
+    if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
+    emit runRequested(request());
+}
+
+QString PromptLabView::exportView(const QString& path, int dpi)
+{
+    if (!m_result) return tr("Run the lab first.");
+    if (QFileInfo(path).suffix().toLower() == QLatin1String("png")) {
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || !grab().toImage().save(&file, "PNG") || !file.commit()) return tr("%1: cannot write").arg(path);
+        return {};
+    }
+    return exportFigure(this, path, dpi, {});
 }
 
 LabRequest PromptLabView::request() const
@@ -201,7 +225,7 @@ void PromptLabView::setResult(const LabResultPtr& result)
     for (int i = 0; i < static_cast<int>(r.scores.size()); ++i) {
         const core::ChunkScore& s = r.scores[static_cast<size_t>(i)];
         const QStringList cells{QString::fromStdString(s.chunk),
-                                QString::fromStdString(s.verdict),
+                                QString::fromStdString(core::nameString(s.verdict)),
                                 QStringLiteral("%1 ± %2").arg(s.inside, 0, 'f', 4).arg(s.insideSpread, 0, 'f', 4),
                                 QString::number(s.outside, 'f', 4),
                                 QString::number(s.structureInside, 'f', 3),
@@ -210,7 +234,9 @@ void PromptLabView::setResult(const LabResultPtr& result)
         for (int c = 0; c < static_cast<int>(cells.size()); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
             if (c == 1) {
-                const QColor colour = s.verdict == "changes the region" ? QColor(255, 205, 160) : s.verdict == "changes only elsewhere" ? QColor(200, 220, 255) : QColor(215, 240, 200);
+                const QColor colour = s.verdict == core::Verdict::ChangesRegion      ? QColor(255, 205, 160)
+                                      : s.verdict == core::Verdict::ChangesElsewhere ? QColor(200, 220, 255)
+                                                                                      : QColor(215, 240, 200);
                 item->setBackground(colour);
                 item->setForeground(Qt::black);
             }

@@ -1,0 +1,42 @@
+# The architecture's rules that a compiler does not check (docs/architecture.md), run by ctest:
+#   cmake -DROOT=<source dir> -P tests/architecture_check.cmake
+# - no source of ui/ or app/ and no public core header includes a torch, ATen or c10 header;
+# - the views library (ui/views, ui/models) includes no core engine header and no worker/page;
+# - ui/main_window.cpp only composes: at most 250 lines;
+# - nothing points to a DESIGN.md outside the repository (the contracts are in docs/).
+cmake_minimum_required(VERSION 3.24)
+set(failures "")
+file(GLOB_RECURSE gui_sources "${ROOT}/ui/*.cpp" "${ROOT}/ui/*.h" "${ROOT}/app/*.cpp" "${ROOT}/app/*.h")
+file(GLOB_RECURSE public_headers "${ROOT}/core/include/spyglass/*.h")
+foreach(file IN LISTS gui_sources public_headers)
+  file(STRINGS "${file}" hits REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"](torch|ATen|c10)/")
+  if(hits)
+    list(APPEND failures "${file} includes a torch header: ${hits}")
+  endif()
+endforeach()
+file(GLOB_RECURSE view_sources "${ROOT}/ui/views/*" "${ROOT}/ui/models/*")
+foreach(file IN LISTS view_sources)
+  file(STRINGS "${file}" hits REGEX "#[ \t]*include[ \t]*\"(worker|pages)/|#[ \t]*include[ \t]*\"(run_controller|main_window)\\.h\"")
+  if(hits)
+    list(APPEND failures "${file} (views library) includes app code: ${hits}")
+  endif()
+endforeach()
+file(READ "${ROOT}/ui/main_window.cpp" text)
+string(REGEX MATCHALL "\n" newlines "${text}")
+list(LENGTH newlines count)
+if(count GREATER 250)
+  list(APPEND failures "ui/main_window.cpp has ${count} lines (at most 250: it only composes pages)")
+endif()
+file(GLOB_RECURSE all_sources "${ROOT}/core/*.h" "${ROOT}/core/*.cpp" "${ROOT}/ui/*.h" "${ROOT}/ui/*.cpp"
+     "${ROOT}/app/*.cpp" "${ROOT}/app/*.h" "${ROOT}/tests/*.cpp" "${ROOT}/tests/*.h" "${ROOT}/README.md")
+foreach(file IN LISTS all_sources)
+  file(STRINGS "${file}" hits REGEX "DESIGN\\.md")
+  if(hits)
+    list(APPEND failures "${file} points to a DESIGN.md outside the repository: ${hits}")
+  endif()
+endforeach()
+if(failures)
+  list(JOIN failures "\n" text)
+  message(FATAL_ERROR "architecture rules broken:\n${text}")
+endif()
+message(STATUS "architecture rules hold (${count} lines in main_window.cpp)")

@@ -1,0 +1,139 @@
+#include "pages/analysis_settings_panel.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QSpinBox>
+
+#include <limits>
+
+namespace spyglass::ui {
+
+namespace {
+
+constexpr int kAllMethods = -1;  // the saliency combo's "all four"
+
+template <typename E>
+void fillNames(QComboBox* box)
+{
+    for (E value : core::allValues<E>()) box->addItem(QString::fromStdString(core::nameString(value)), static_cast<int>(value));
+}
+
+template <typename E>
+E chosen(const QComboBox* box)
+{
+    return static_cast<E>(box->currentData().toInt());
+}
+
+template <typename E>
+void choose(QComboBox* box, E value)
+{
+    box->setCurrentIndex(std::max(0, box->findData(static_cast<int>(value))));
+}
+
+}  // namespace
+
+AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
+    : QWidget(parent),
+      m_maxTokens(new QSpinBox),
+      m_temperature(new QDoubleSpinBox),
+      m_sampleTopK(new QSpinBox),
+      m_topP(new QDoubleSpinBox),
+      m_seed(new QSpinBox),
+      m_saliencyMethod(new QComboBox),
+      m_saliencyTarget(new QComboBox),
+      m_lensMode(new QComboBox),
+      m_topK(new QSpinBox),
+      m_factorCount(new QSpinBox),
+      m_projectionLayer(new QSpinBox),
+      m_modelInfo(new QLabel(tr("(run to load the model)")))
+{
+    m_maxTokens->setRange(1, 512);
+    m_temperature->setRange(0, 5);
+    m_temperature->setSingleStep(0.1);
+    m_temperature->setSpecialValueText(tr("0 (greedy)"));
+    m_temperature->setToolTip(tr("0: greedy, as Ecco. Above 0: sample; every view explains the token actually drawn."));
+    m_sampleTopK->setRange(0, 100000);
+    m_sampleTopK->setSpecialValueText(tr("off"));
+    m_topP->setRange(0.01, 1);
+    m_topP->setSingleStep(0.05);
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed->setToolTip(tr("Seed for sampling, NMF and k-means: the same seed gives the same run"));
+    fillNames<core::SaliencyMethod>(m_saliencyMethod);
+    m_saliencyMethod->addItem(tr("all four"), kAllMethods);
+    fillNames<core::SaliencyTarget>(m_saliencyTarget);
+    fillNames<core::LensMode>(m_lensMode);
+    m_topK->setRange(1, 100);
+    m_factorCount->setRange(0, 50);
+    m_factorCount->setSpecialValueText(tr("auto (min(10, positions))"));
+    m_projectionLayer->setRange(-1, 1000);
+    m_projectionLayer->setSpecialValueText(tr("last"));
+    auto updateSampling = [this] {
+        const bool sampling = m_temperature->value() > 0;
+        m_sampleTopK->setEnabled(sampling);
+        m_topP->setEnabled(sampling);
+    };
+    connect(m_temperature, &QDoubleSpinBox::valueChanged, this, updateSampling);
+    setSettings(AnalysisSettings{});
+    updateSampling();
+
+    auto* form = new QFormLayout(this);
+    form->addRow(tr("New tokens"), m_maxTokens);
+    form->addRow(tr("Temperature"), m_temperature);
+    form->addRow(tr("Sample top-k"), m_sampleTopK);
+    form->addRow(tr("Sample top-p"), m_topP);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Saliency"), m_saliencyMethod);
+    form->addRow(tr("Saliency target"), m_saliencyTarget);
+    form->addRow(tr("Lens mode"), m_lensMode);
+    form->addRow(tr("Lens top-k"), m_topK);
+    form->addRow(tr("Factors"), m_factorCount);
+    form->addRow(tr("Map layer"), m_projectionLayer);
+    m_modelInfo->setWordWrap(true);
+    m_modelInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("Model"), m_modelInfo);
+}
+
+AnalysisSettings AnalysisSettingsPanel::settings() const
+{
+    AnalysisSettings s;
+    s.maxNewTokens = m_maxTokens->value();
+    s.temperature = m_temperature->value();
+    s.sampleTopK = m_sampleTopK->value();
+    s.topP = m_topP->value();
+    s.seed = m_seed->value();
+    if (m_saliencyMethod->currentData().toInt() == kAllMethods) {
+        const auto all = core::allValues<core::SaliencyMethod>();
+        s.saliencyMethods.assign(all.begin(), all.end());
+    } else {
+        s.saliencyMethods = {chosen<core::SaliencyMethod>(m_saliencyMethod)};
+    }
+    s.saliencyTarget = chosen<core::SaliencyTarget>(m_saliencyTarget);
+    s.lensMode = chosen<core::LensMode>(m_lensMode);
+    s.lensTopK = m_topK->value();
+    s.factorCount = m_factorCount->value();
+    s.projectionLayer = m_projectionLayer->value();
+    return s;
+}
+
+void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
+{
+    m_maxTokens->setValue(s.maxNewTokens);
+    m_temperature->setValue(s.temperature);
+    m_sampleTopK->setValue(s.sampleTopK);
+    m_topP->setValue(s.topP);
+    m_seed->setValue(s.seed);
+    if (s.saliencyMethods.size() == 1) choose(m_saliencyMethod, s.saliencyMethods.front());
+    else m_saliencyMethod->setCurrentIndex(m_saliencyMethod->findData(kAllMethods));
+    choose(m_saliencyTarget, s.saliencyTarget);
+    choose(m_lensMode, s.lensMode);
+    m_topK->setValue(s.lensTopK);
+    m_factorCount->setValue(s.factorCount);
+    m_projectionLayer->setValue(s.projectionLayer);
+}
+
+void AnalysisSettingsPanel::setModelInfo(const QString& text) { m_modelInfo->setText(text); }
+QString AnalysisSettingsPanel::modelInfo() const { return m_modelInfo->text(); }
+
+}  // namespace spyglass::ui

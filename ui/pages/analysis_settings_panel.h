@@ -1,0 +1,42 @@
+#pragma once
+// AnalysisSettingsPanel — the language-model settings beside the language-model views: decoding
+// (new tokens, temperature, sampling top-k / top-p, seed) and what to compute (saliency method and
+// target, lens mode and top-k, factors, map layer). It edits one AnalysisSettings value.
+#include "pages/analysis_settings.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace spyglass::ui {
+
+class AnalysisSettingsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit AnalysisSettingsPanel(QWidget* parent = nullptr);
+
+    [[nodiscard]] AnalysisSettings settings() const;
+    void setSettings(const AnalysisSettings& settings);
+    // Shown under the settings: the model of the report on screen.
+    void setModelInfo(const QString& text);
+    [[nodiscard]] QString modelInfo() const;
+
+private:
+    QSpinBox* m_maxTokens;
+    QDoubleSpinBox* m_temperature;
+    QSpinBox* m_sampleTopK;
+    QDoubleSpinBox* m_topP;
+    QSpinBox* m_seed;
+    QComboBox* m_saliencyMethod;
+    QComboBox* m_saliencyTarget;
+    QComboBox* m_lensMode;
+    QSpinBox* m_topK;
+    QSpinBox* m_factorCount;
+    QSpinBox* m_projectionLayer;
+    QLabel* m_modelInfo;
+};
+
+}  // namespace spyglass::ui

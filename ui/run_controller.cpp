@@ -1,0 +1,151 @@
+#include "run_controller.h"
+
+#include "worker/inference_service.h"
+
+namespace spyglass::ui {
+
+RunController::RunController(QObject* parent) : QObject(parent), m_service(new InferenceService(this))
+{
+    connect(m_service, &InferenceService::reportUpdated, this, [this](const core::ReportUpdate& update) {
+        if (!m_live) m_live = std::make_shared<core::Report>();
+        core::applyUpdate(*m_live, update);
+        emit reportUpdated(m_live, update);
+    });
+    connect(m_service, &InferenceService::reportReady, this, [this](const ReportPtr& report) {
+        m_live.reset();
+        m_report = report;
+        m_reportModelPath = m_pendingModelPath;
+        finish();
+        emit reportChanged(report);
+    });
+    connect(m_service, &InferenceService::imagePreviewReady, this, &RunController::imagePreviewReady);
+    connect(m_service, &InferenceService::imageReady, this, [this](const DiffusionResultPtr& result) {
+        finish();
+        emit imageReady(result);
+    });
+    connect(m_service, &InferenceService::labReady, this, [this](const LabResultPtr& result) {
+        finish();
+        emit labReady(result);
+    });
+    connect(m_service, &InferenceService::progressed, this, &RunController::progressed);
+    connect(m_service, &InferenceService::notice, this, &RunController::notice);
+    connect(m_service, &InferenceService::generationFailed, this, [this](const QString& message) {
+        m_live.reset();
+        finish();
+        emit failed(message);
+    });
+    connect(m_service, &InferenceService::generationCancelled, this, [this] {
+        m_live.reset();
+        finish();
+        emit cancelled();
+    });
+}
+
+template <typename Request>
+Request RunController::requestFor(const QString& modelPath) const
+{
+    Request request;
+    request.modelPath = modelPath.trimmed();
+    request.device = m_settings.device;
+    request.threads = m_settings.threads;
+    return request;
+}
+
+bool RunController::start(RunKind kind)
+{
+    m_running = kind;
+    emit runStarted(kind);
+    return true;
+}
+
+void RunController::finish()
+{
+    const RunKind kind = m_running;
+    m_running = RunKind::None;
+    emit runFinished(kind);
+}
+
+bool RunController::analyze(const QString& modelPath, const QString& prompt, const core::AnalysisOptions& options)
+{
+    if (modelPath.trimmed().isEmpty()) {
+        emit failed(tr("Choose a model first (Open… beside Model)."));
+        return false;
+    }
+    auto request = requestFor<AnalysisRequest>(modelPath);
+    request.prompt = prompt;
+    request.options = options;
+    m_pendingModelPath = request.modelPath;
+    m_live.reset();
+    start(RunKind::Analysis);
+    m_service->submitAnalysis(std::move(request));
+    return true;
+}
+
+bool RunController::recomputeFactors(int k, int firstLayer, int endLayer, uint64_t seed)
+{
+    if (!m_report) return false;
+    auto request = requestFor<SectionRequest>(m_reportModelPath);
+    request.base = m_report;
+    request.options.seed = seed;
+    request.options.factorCount = k;
+    request.options.factorLayerBegin = firstLayer;
+    request.options.factorLayerEnd = endLayer;
+    m_pendingModelPath = m_reportModelPath;
+    start(RunKind::Section);
+    m_service->submitSection(std::move(request));
+    return true;
+}
+
+bool RunController::reproject(int layer, core::ProjectionSource source, uint64_t seed)
+{
+    if (!m_report) return false;
+    auto request = requestFor<SectionRequest>(m_reportModelPath);
+    request.section = SectionRequest::Section::Projection;
+    request.base = m_report;
+    request.options.seed = seed;
+    request.options.projectionLayer = layer;
+    request.options.projectionSource = source;
+    m_pendingModelPath = m_reportModelPath;
+    start(RunKind::Section);
+    m_service->submitSection(std::move(request));
+    return true;
+}
+
+bool RunController::generateImage(DiffusionRequest request)
+{
+    if (request.modelPath.trimmed().isEmpty()) {
+        emit failed(tr("Choose an image model folder first (Image tab, Open…)."));
+        return false;
+    }
+    auto full = requestFor<DiffusionRequest>(request.modelPath);
+    full.options = std::move(request.options);
+    start(RunKind::Image);
+    m_service->submitDiffusion(std::move(full));
+    return true;
+}
+
+bool RunController::runLab(LabRequest request)
+{
+    if (request.modelPath.trimmed().isEmpty()) {
+        emit failed(tr("Choose an image model folder first (Prompt lab tab, Open…)."));
+        return false;
+    }
+    auto full = requestFor<LabRequest>(request.modelPath);
+    full.options = std::move(request.options);
+    full.mask = std::move(request.mask);
+    full.exportDir = request.exportDir;
+    start(RunKind::Lab);
+    m_service->submitLab(std::move(full));
+    return true;
+}
+
+void RunController::cancel() { m_service->cancel(); }
+
+void RunController::showReport(const ReportPtr& report, const QString& modelPath)
+{
+    m_report = report;
+    m_reportModelPath = modelPath;
+    emit reportChanged(report);
+}
+
+}  // namespace spyglass::ui

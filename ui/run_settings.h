@@ -1,0 +1,17 @@
+#pragma once
+// RunSettings — where every run goes: the device and the number of threads. The one value from
+// which RunController fills the common part of every request (analysis, recompute, image, lab).
+#include <QString>
+
+#include "spyglass/runtime.h"
+
+namespace spyglass::ui {
+
+struct RunSettings {
+    QString device = QStringLiteral("cpu");
+    int threads = core::kDefaultThreadCount;
+
+    friend bool operator==(const RunSettings&, const RunSettings&) = default;
+};
+
+}  // namespace spyglass::ui

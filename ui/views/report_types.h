@@ -1,0 +1,20 @@
+#pragma once
+// ReportPtr — how reports travel in the UI: shared, immutable once published, safe to hand to
+// another thread (a session writer) while the views keep showing it. ReportUpdate crosses from
+// the inference thread to the GUI thread in queued signals.
+#include "spyglass/report.h"
+#include "spyglass/report_update.h"
+
+#include <QMetaType>
+
+#include <memory>
+
+namespace spyglass::ui {
+
+using ReportPtr = std::shared_ptr<const core::Report>;
+
+}  // namespace spyglass::ui
+
+Q_DECLARE_METATYPE(spyglass::ui::ReportPtr)
+Q_DECLARE_METATYPE(spyglass::core::SaliencyRow)
+Q_DECLARE_METATYPE(spyglass::core::ReportUpdate)
