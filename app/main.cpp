@@ -41,9 +41,9 @@ QString defaultImageModelPath()
 {
     const QString fromEnvironment = qEnvironmentVariable("SPYGLASS_DEFAULT_IMAGE_MODEL");
     if (!fromEnvironment.isEmpty()) return fromEnvironment;
-    const QStringList candidates{
-        QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/spyglass/models/spyglass-shapes")),
-        QStringLiteral(SPYGLASS_SOURCE_MODELS_DIR "/spyglass-shapes")};
+    const QStringList candidates{QDir(QCoreApplication::applicationDirPath())
+                                     .filePath(QStringLiteral("../share/spyglass/models/spyglass-shapes")),
+                                 QStringLiteral(SPYGLASS_SOURCE_MODELS_DIR "/spyglass-shapes")};
     for (const QString& candidate : candidates)
         if (QFileInfo::exists(candidate + QStringLiteral("/model_index.json"))) return QDir::cleanPath(candidate);
     return {};
@@ -64,7 +64,8 @@ QString takeSessionArgument(int& argc, char** argv)
         } else if (arg.rfind("--session=", 0) == 0) {
             session = QString::fromLocal8Bit(argv[i] + 10);
         } else {
-            if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "-v") qputenv("QT_QPA_PLATFORM", "offscreen");
+            if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "-v")
+                qputenv("QT_QPA_PLATFORM", "offscreen");
             argv[out++] = argv[i];
         }
     }
@@ -85,25 +86,35 @@ int main(int argc, char** argv)
     parser.setApplicationDescription(QStringLiteral("Spyglass — a desktop debugger for transformer models"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("model folder to open (default: the embedded spyglass-tiny)"),
+    parser.addPositionalArgument(QStringLiteral("model"),
+                                 QStringLiteral("model folder to open (default: the embedded spyglass-tiny)"),
                                  QStringLiteral("[MODEL_DIR]"));
-    const QCommandLineOption promptOption(QStringLiteral("prompt"), QStringLiteral("prompt to put in the editor"), QStringLiteral("T"));
+    const QCommandLineOption promptOption(QStringLiteral("prompt"), QStringLiteral("prompt to put in the editor"),
+                                          QStringLiteral("T"));
     const QCommandLineOption runOption(QStringLiteral("run"), QStringLiteral("run the prompt right away"));
     // Listed for --help; the value was taken out of argv above.
-    const QCommandLineOption sessionOption(QStringLiteral("session"), QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
-    const QCommandLineOption imageModelOption(QStringLiteral("image-model"),
-                                              QStringLiteral("image model for the Image and Prompt lab tabs (default: the shipped spyglass-shapes)"), QStringLiteral("DIR"));
-    const QCommandLineOption imagePromptOption(QStringLiteral("image-prompt"), QStringLiteral("prompt for the Image tab"), QStringLiteral("T"));
-    const QCommandLineOption wordOption(QStringLiteral("word"), QStringLiteral("with --run: overlay this word's heatmap when the image is ready"),
-                                       QStringLiteral("N"));
-    const QCommandLineOption labBaseOption(QStringLiteral("lab-base"), QStringLiteral("open the Prompt lab with this base prompt"),
-                                           QStringLiteral("T"));
-    const QCommandLineOption labAppendOption(QStringLiteral("lab-append"), QStringLiteral("the Prompt lab's appended prompt"), QStringLiteral("T"));
-    const QCommandLineOption labRegionOption(QStringLiteral("lab-region"), QStringLiteral("the Prompt lab's region x,y,w,h (image pixels)"),
+    const QCommandLineOption sessionOption(QStringLiteral("session"),
+                                           QStringLiteral("open a saved session (.spyglass)"), QStringLiteral("F"));
+    const QCommandLineOption imageModelOption(
+        QStringLiteral("image-model"),
+        QStringLiteral("image model for the Image and Prompt lab tabs (default: the shipped spyglass-shapes)"),
+        QStringLiteral("DIR"));
+    const QCommandLineOption imagePromptOption(QStringLiteral("image-prompt"),
+                                               QStringLiteral("prompt for the Image tab"), QStringLiteral("T"));
+    const QCommandLineOption wordOption(
+        QStringLiteral("word"), QStringLiteral("with --run: overlay this word's heatmap when the image is ready"),
+        QStringLiteral("N"));
+    const QCommandLineOption labBaseOption(
+        QStringLiteral("lab-base"), QStringLiteral("open the Prompt lab with this base prompt"), QStringLiteral("T"));
+    const QCommandLineOption labAppendOption(QStringLiteral("lab-append"),
+                                             QStringLiteral("the Prompt lab's appended prompt"), QStringLiteral("T"));
+    const QCommandLineOption labRegionOption(QStringLiteral("lab-region"),
+                                             QStringLiteral("the Prompt lab's region x,y,w,h (image pixels)"),
                                              QStringLiteral("R"));
-    const QCommandLineOption memoryLimitOption(QStringLiteral("memory-limit"),
-                                               QStringLiteral("cap on host tensor memory in MiB; a run past it stops with 'out of memory' (default: none)"),
-                                               QStringLiteral("MiB"));
+    const QCommandLineOption memoryLimitOption(
+        QStringLiteral("memory-limit"),
+        QStringLiteral("cap on host tensor memory in MiB; a run past it stops with 'out of memory' (default: none)"),
+        QStringLiteral("MiB"));
     parser.addOption(memoryLimitOption);
     parser.addOption(labBaseOption);
     parser.addOption(labAppendOption);
@@ -116,9 +127,11 @@ int main(int argc, char** argv)
     parser.addOption(runOption);
     parser.process(app);
     bool limitOk = true;
-    const qulonglong limitMiB = parser.isSet(memoryLimitOption) ? parser.value(memoryLimitOption).toULongLong(&limitOk) : 0;
+    const qulonglong limitMiB =
+        parser.isSet(memoryLimitOption) ? parser.value(memoryLimitOption).toULongLong(&limitOk) : 0;
     if (!limitOk) {
-        std::fprintf(stderr, "spyglass: --memory-limit expects a number of MiB, got '%s'\n", qPrintable(parser.value(memoryLimitOption)));
+        std::fprintf(stderr, "spyglass: --memory-limit expects a number of MiB, got '%s'\n",
+                     qPrintable(parser.value(memoryLimitOption)));
         return 2;
     }
     // Installs the accounting allocator too, so an out-of-memory run ends in a clear banner.
@@ -131,12 +144,13 @@ int main(int argc, char** argv)
     QObject::connect(&app, &QCoreApplication::aboutToQuit, [checkGuiThread] {
         if (!checkGuiThread) return;
         const auto calls = spyglass::core::forbiddenTorchCalls();
-        std::fprintf(stderr, "spyglass: the GUI thread entered %lld libtorch operators%s%s\n", static_cast<long long>(calls.count),
-                     calls.count ? ", first " : "", calls.firstOperator.c_str());
+        std::fprintf(stderr, "spyglass: the GUI thread entered %lld libtorch operators%s%s\n",
+                     static_cast<long long>(calls.count), calls.count ? ", first " : "", calls.firstOperator.c_str());
     });
 
     spyglass::ui::MainWindow window;
-    window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath() : parser.positionalArguments().constFirst());
+    window.setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath()
+                                                               : parser.positionalArguments().constFirst());
     if (parser.isSet(promptOption)) window.setPrompt(parser.value(promptOption));
     window.setImageModelPath(defaultImageModelPath());
     if (!session.isEmpty()) window.openSession(session);
@@ -147,8 +161,9 @@ int main(int argc, char** argv)
         window.tabs()->setCurrentWidget(window.imageView());
         if (parser.isSet(wordOption)) {
             const int word = parser.value(wordOption).toInt();
-            QObject::connect(window.service(), &spyglass::ui::InferenceService::imageReady, &window,
-                             [&window, word] { window.imageView()->selectWord(word); }, Qt::QueuedConnection);
+            QObject::connect(
+                window.service(), &spyglass::ui::InferenceService::imageReady, &window,
+                [&window, word] { window.imageView()->selectWord(word); }, Qt::QueuedConnection);
         }
     }
     const bool lab = image && parser.isSet(labBaseOption);
@@ -161,18 +176,24 @@ int main(int argc, char** argv)
             // Applied once the first result has its image; the region change re-scores from the cache.
             const QRect region(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt());
             auto applied = std::make_shared<bool>(false);
-            QObject::connect(window.service(), &spyglass::ui::InferenceService::labReady, &window, [&window, region, applied] {
-                if (*applied) return;
-                *applied = true;
-                window.labView()->canvas()->setRegion(region);
-            }, Qt::QueuedConnection);
+            QObject::connect(
+                window.service(), &spyglass::ui::InferenceService::labReady, &window,
+                [&window, region, applied] {
+                    if (*applied) return;
+                    *applied = true;
+                    window.labView()->canvas()->setRegion(region);
+                },
+                Qt::QueuedConnection);
         }
     }
     window.show();
     if (parser.isSet(runOption)) {
-        if (lab) window.runLab(window.labView()->request());
-        else if (image) window.runImage(window.imageView()->request());
-        else window.run();
+        if (lab)
+            window.runLab(window.labView()->request());
+        else if (image)
+            window.runImage(window.imageView()->request());
+        else
+            window.run();
     }
     return QApplication::exec();
 }

@@ -11,6 +11,8 @@
 
 #include <QMainWindow>
 
+#include <memory>
+
 class QTabWidget;
 
 namespace spyglass::ui {
@@ -28,6 +30,7 @@ class RunController;
 class RunProgress;
 class RuntimeBar;
 class SaliencyView;
+class SessionBinding;
 class SessionStore;
 class TokenSelection;
 
@@ -35,6 +38,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
 
     void setModelPath(const QString& path);
     void setPrompt(const QString& prompt);
@@ -81,8 +85,6 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    [[nodiscard]] core::Session currentSession() const;
-
     RunController* m_controller;
     SessionStore* m_sessions;
     ErrorBanner* m_banner;
@@ -92,6 +94,7 @@ private:
     LanguagePage* m_language;
     ImageView* m_image;
     PromptLabView* m_lab;
+    std::unique_ptr<SessionBinding> m_binding;
 };
 
 }  // namespace spyglass::ui

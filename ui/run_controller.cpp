@@ -139,7 +139,10 @@ bool RunController::runLab(LabRequest request)
     return true;
 }
 
-void RunController::cancel() { m_service->cancel(); }
+void RunController::cancel()
+{
+    m_service->cancel();
+}
 
 void RunController::showReport(const ReportPtr& report, const QString& modelPath)
 {

@@ -43,6 +43,9 @@ RunProgress::RunProgress(RunController* controller, QWidget* parent)
     connect(controller, &RunController::notice, this, [this](const QString& text) { m_bar->setFormat(text); });
 }
 
-QString RunProgress::text() const { return m_bar->format(); }
+QString RunProgress::text() const
+{
+    return m_bar->format();
+}
 
 }  // namespace spyglass::ui

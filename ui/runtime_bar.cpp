@@ -29,7 +29,10 @@ RuntimeBar::RuntimeBar(QWidget* parent) : QWidget(parent), m_device(new QComboBo
     connect(m_threads, &QSpinBox::valueChanged, this, [this] { emit changed(settings()); });
 }
 
-RunSettings RuntimeBar::settings() const { return {m_device->currentData().toString(), m_threads->value()}; }
+RunSettings RuntimeBar::settings() const
+{
+    return {m_device->currentData().toString(), m_threads->value()};
+}
 
 void RuntimeBar::setSettings(const RunSettings& settings)
 {

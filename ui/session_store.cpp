@@ -27,12 +27,16 @@ SessionStore::SessionStore(QObject* parent) : QObject(parent)
     m_pool.setMaxThreadCount(1);  // writes stay in the order they were asked for
 }
 
-SessionStore::~SessionStore() { m_pool.waitForDone(); }
+SessionStore::~SessionStore()
+{
+    m_pool.waitForDone();
+}
 
 void SessionStore::save(core::Session session, const QString& path)
 {
-    QtConcurrent::run(&m_pool, [session = std::move(session), path] { return write(session, path); })
-        .then(this, [this, path](const QString& error) { emit saved(path, error); });
+    QtConcurrent::run(&m_pool, [session = std::move(session), path] {
+        return write(session, path);
+    }).then(this, [this, path](const QString& error) { emit saved(path, error); });
 }
 
 QString SessionStore::saveAndWait(core::Session session, const QString& path)
@@ -40,7 +44,10 @@ QString SessionStore::saveAndWait(core::Session session, const QString& path)
     return QtConcurrent::run(&m_pool, [session = std::move(session), path] { return write(session, path); }).result();
 }
 
-core::Session SessionStore::load(const QString& path) { return core::readSession(path.toStdString()); }
+core::Session SessionStore::load(const QString& path)
+{
+    return core::readSession(path.toStdString());
+}
 
 QString SessionStore::autosavePath()
 {

@@ -31,16 +31,23 @@ QPalette darkPalette()
     p.setColor(QPalette::Mid, QColor(0x25, 0x26, 0x29));
     p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
     p.setColor(QPalette::Shadow, Qt::black);
-    for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText}) p.setColor(QPalette::Disabled, role, disabled);
+    for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, disabled);
     return p;
 }
 
 void applyTheme(Theme theme)
 {
     switch (theme) {
-    case Theme::Dark: QApplication::setPalette(darkPalette()); break;
-    case Theme::Light: QApplication::setPalette(QApplication::style()->standardPalette()); break;
-    case Theme::System: QApplication::setPalette(QPalette()); break;
+        case Theme::Dark:
+            QApplication::setPalette(darkPalette());
+            break;
+        case Theme::Light:
+            QApplication::setPalette(QApplication::style()->standardPalette());
+            break;
+        case Theme::System:
+            QApplication::setPalette(QPalette());
+            break;
     }
 }
 
@@ -54,9 +61,12 @@ Theme themeFromName(const QString& name)
 QString themeName(Theme theme)
 {
     switch (theme) {
-    case Theme::Dark: return QStringLiteral("dark");
-    case Theme::Light: return QStringLiteral("light");
-    case Theme::System: break;
+        case Theme::Dark:
+            return QStringLiteral("dark");
+        case Theme::Light:
+            return QStringLiteral("light");
+        case Theme::System:
+            break;
     }
     return QStringLiteral("system");
 }

@@ -28,10 +28,11 @@ WindowMenus::WindowMenus(MainWindow* window) : QObject(window), m_window(window)
     buildFile();
     buildEditAndView();
     buildExamples();
-    connect(window->languagePage(), &LanguagePage::analysisSubmitted, this, [this](const QString& model, const QString& prompt) {
-        remember(QStringLiteral("recentModels"), model);
-        remember(QStringLiteral("recentPrompts"), prompt);
-    });
+    connect(window->languagePage(), &LanguagePage::analysisSubmitted, this,
+            [this](const QString& model, const QString& prompt) {
+                remember(QStringLiteral("recentModels"), model);
+                remember(QStringLiteral("recentPrompts"), prompt);
+            });
 }
 
 void WindowMenus::buildFile()
@@ -39,20 +40,29 @@ void WindowMenus::buildFile()
     MainWindow* w = m_window;
     QMenu* file = w->menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open model folder…"), QKeySequence::Open, w, [w] {
-        const QString dir = QFileDialog::getExistingDirectory(w, tr("Open model folder"), w->languagePage()->modelPath());
+        const QString dir =
+            QFileDialog::getExistingDirectory(w, tr("Open model folder"), w->languagePage()->modelPath());
         if (!dir.isEmpty()) w->setModelPath(dir);
     });
+    file->addAction(tr("Open model file (.gguf, llama2.c .bin)…"), w, [w] {
+        const QString path = QFileDialog::getOpenFileName(w, tr("Open model file"), w->languagePage()->modelPath(),
+                                                          tr("Model files (*.gguf *.bin);;All files (*)"));
+        if (!path.isEmpty()) w->setModelPath(path);
+    });
     file->addAction(tr("Open session…"), w, [w] {
-        const QString path = QFileDialog::getOpenFileName(w, tr("Open session"), QString(), tr("Spyglass session (*.spyglass)"));
+        const QString path =
+            QFileDialog::getOpenFileName(w, tr("Open session"), QString(), tr("Spyglass session (*.spyglass)"));
         if (!path.isEmpty()) w->openSession(path);
     });
     file->addAction(tr("Open last session"), w, [w] { w->openSession(SessionStore::autosavePath()); });
     file->addAction(tr("Save session…"), QKeySequence::Save, w, [w] {
-        const QString path = QFileDialog::getSaveFileName(w, tr("Save session"), QStringLiteral("analysis.spyglass"), tr("Spyglass session (*.spyglass)"));
+        const QString path = QFileDialog::getSaveFileName(w, tr("Save session"), QStringLiteral("analysis.spyglass"),
+                                                          tr("Spyglass session (*.spyglass)"));
         if (!path.isEmpty()) w->saveSessionInBackground(path);
     });
     file->addSeparator();
-    file->addAction(tr("Export view as figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &WindowMenus::exportFigureAsked);
+    file->addAction(tr("Export view as figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+                    &WindowMenus::exportFigureAsked);
     file->addAction(tr("Export view data as CSV…"), w, [w] {
         const QString path = QFileDialog::getSaveFileName(w, tr("Export CSV"), QString(), tr("CSV (*.csv)"));
         if (path.isEmpty()) return;
@@ -60,7 +70,8 @@ void WindowMenus::buildFile()
     });
     file->addAction(tr("Export report JSON…"), w, [w] {
         if (!w->report()) return w->errorBanner()->showMessage(tr("Run an analysis first."));
-        const QString path = QFileDialog::getSaveFileName(w, tr("Export report"), QStringLiteral("report.json"), tr("JSON (*.json)"));
+        const QString path =
+            QFileDialog::getSaveFileName(w, tr("Export report"), QStringLiteral("report.json"), tr("JSON (*.json)"));
         if (path.isEmpty()) return;
         try {
             core::writeReport(*w->report(), path.toStdString());
@@ -78,7 +89,8 @@ void WindowMenus::buildFile()
 void WindowMenus::exportFigureAsked()
 {
     MainWindow* w = m_window;
-    const QString path = QFileDialog::getSaveFileName(w, tr("Export figure"), QString(), tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
+    const QString path =
+        QFileDialog::getSaveFileName(w, tr("Export figure"), QString(), tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
     if (path.isEmpty()) return;
     int dpi = QSettings().value(QStringLiteral("figureDpi"), 150).toInt();
     if (QFileInfo(path).suffix().toLower() != QLatin1String("svg")) {
@@ -101,7 +113,8 @@ void WindowMenus::buildEditAndView()
     QMenu* themes = w->menuBar()->addMenu(tr("&View"))->addMenu(tr("Theme"));
     auto* group = new QActionGroup(this);
     const Theme saved = themeFromName(QSettings().value(QStringLiteral("theme")).toString());
-    for (const auto& [theme, label] : {std::pair{Theme::System, tr("System")}, std::pair{Theme::Light, tr("Light")}, std::pair{Theme::Dark, tr("Dark")}}) {
+    for (const auto& [theme, label] : {std::pair{Theme::System, tr("System")}, std::pair{Theme::Light, tr("Light")},
+                                       std::pair{Theme::Dark, tr("Dark")}}) {
         QAction* action = themes->addAction(label, w, [w, theme = theme] { w->setTheme(theme); });
         action->setCheckable(true);
         action->setChecked(theme == saved);
@@ -122,9 +135,11 @@ void WindowMenus::buildExamples()
         action->setToolTip(example.lookAt);
     }
     examples->addSeparator();
-    QAction* labDemo = examples->addAction(tr("Prompt lab: which magic chunks change the circle?"), w, &MainWindow::showLabDemo);
-    labDemo->setToolTip(tr("On the shipped shape model: a base prompt plus a magic list where 'striped' changes the object, "
-                           "'on a white background' changes only the rest, and the others can be deleted"));
+    QAction* labDemo =
+        examples->addAction(tr("Prompt lab: which magic chunks change the circle?"), w, &MainWindow::showLabDemo);
+    labDemo->setToolTip(
+        tr("On the shipped shape model: a base prompt plus a magic list where 'striped' changes the object, "
+           "'on a white background' changes only the rest, and the others can be deleted"));
     examples->setToolTipsVisible(true);
 }
 

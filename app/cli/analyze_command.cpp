@@ -48,7 +48,8 @@ int runAnalyze(const std::vector<std::string>& args)
     parser.addOption("projection-layer", "L", "layer of the 2-D map (default the last)");
     parser.addOption("projection-source", "mlp_act|resid", "vectors of the 2-D map (default mlp_act)");
     parser.addOption("clusters", "K", "k-means clusters of the 2-D map (default: chosen by silhouette)");
-    parser.addOption("clusters-by", "kmeans|nmf", "clusters of the 2-D map: k-means (default) or each token's strongest factor");
+    parser.addOption("clusters-by", "kmeans|nmf",
+                     "clusters of the 2-D map: k-means (default) or each token's strongest factor");
     parser.addOption("seed", "S", "seed for sampling, NMF and k-means (default 0)");
     parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
     parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
@@ -56,7 +57,8 @@ int runAnalyze(const std::vector<std::string>& args)
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
                   << "\nGenerates (greedily unless --temperature is given) and writes every section of the report:\n"
-                     "saliency rows for each generated token, the logit lens, activation factors and\nthe 2-D map. Progress goes to stderr.\n";
+                     "saliency rows for each generated token, the logit lens, activation factors and\nthe 2-D map. "
+                     "Progress goes to stderr.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -69,9 +71,11 @@ int runAnalyze(const std::vector<std::string>& args)
     o.sampleTopP = static_cast<float>(parser.doubleValue("top-p", 1.0));
     if (auto s = parser.value("saliency")) {
         o.saliencyMethods.clear();
-        for (const std::string& m : splitList(*s)) o.saliencyMethods.push_back(parseNamedOption<core::SaliencyMethod>(m, "--saliency"));
+        for (const std::string& m : splitList(*s))
+            o.saliencyMethods.push_back(parseNamedOption<core::SaliencyMethod>(m, "--saliency"));
     }
-    o.saliencyTarget = parseNamedOption<core::SaliencyTarget>(parser.value("saliency-target").value_or("prob"), "--saliency-target");
+    o.saliencyTarget =
+        parseNamedOption<core::SaliencyTarget>(parser.value("saliency-target").value_or("prob"), "--saliency-target");
     o.integratedGradientSteps = parser.intValue("ig-steps", 50);
     if (auto occ = parser.value("occlusion")) {
         if (*occ != "remove" && *occ != "replace") throw UsageError("--occlusion must be remove or replace");
@@ -90,11 +94,14 @@ int runAnalyze(const std::vector<std::string>& args)
             throw UsageError("--factor-layers expects A:B with integers, got '" + *layers + "'");
         }
     }
-    o.projectionMethod = parseNamedOption<core::ProjectionMethod>(parser.value("projection").value_or("pca"), "--projection");
+    o.projectionMethod =
+        parseNamedOption<core::ProjectionMethod>(parser.value("projection").value_or("pca"), "--projection");
     o.projectionLayer = parser.intValue("projection-layer", -1);
-    o.projectionSource = parseNamedOption<core::ProjectionSource>(parser.value("projection-source").value_or("mlp_act"), "--projection-source");
+    o.projectionSource = parseNamedOption<core::ProjectionSource>(parser.value("projection-source").value_or("mlp_act"),
+                                                                  "--projection-source");
     if (parser.has("clusters")) o.clusterCount = parser.intValue("clusters", 0);
-    o.clusterMethod = parseNamedOption<core::ClusterMethod>(parser.value("clusters-by").value_or("kmeans"), "--clusters-by");
+    o.clusterMethod =
+        parseNamedOption<core::ClusterMethod>(parser.value("clusters-by").value_or("kmeans"), "--clusters-by");
     o.seed = static_cast<uint64_t>(parser.intValue("seed", 0));
     const std::string device = applyRuntimeOptions(parser);
 
@@ -109,7 +116,8 @@ int runAnalyze(const std::vector<std::string>& args)
         core::writeFactorLoadings(report, loadings);
         report.factors->loadingsFile = std::filesystem::path(loadings).filename().string();
     }
-    if (const std::string note = core::contextLimitNote(report, model->info(), o.maxNewTokens); !note.empty()) logProgress(note, true);
+    if (const std::string note = core::contextLimitNote(report, model->info(), o.maxNewTokens); !note.empty())
+        logProgress(note, true);
     core::writeReport(report, outPath);
     logProgress("wrote " + outPath, true);
     return 0;

@@ -4,7 +4,10 @@
 
 namespace spyglass::cli {
 
-ArgParser::ArgParser(std::string command, std::string synopsis) : m_command(std::move(command)), m_synopsis(std::move(synopsis)) {}
+ArgParser::ArgParser(std::string command, std::string synopsis)
+    : m_command(std::move(command)), m_synopsis(std::move(synopsis))
+{
+}
 
 void ArgParser::addOption(const std::string& name, const std::string& valueName, const std::string& help)
 {
@@ -37,7 +40,8 @@ void ArgParser::parse(const std::vector<std::string>& args)
             name = name.substr(0, eq);
         }
         const auto spec = m_specs.find(name);
-        if (spec == m_specs.end()) throw UsageError("unknown option --" + name + " for '" + m_command + "' (see --help)");
+        if (spec == m_specs.end())
+            throw UsageError("unknown option --" + name + " for '" + m_command + "' (see --help)");
         if (spec->second.valueName.empty()) {
             if (inlineValue) throw UsageError("--" + name + " takes no value");
             m_values[name] = "1";
@@ -56,15 +60,20 @@ std::string ArgParser::helpText() const
     for (const auto& name : m_order) {
         const Spec& s = m_specs.at(name);
         std::string left = "  --" + name + (s.valueName.empty() ? "" : " " + s.valueName);
-        if (left.size() < 28) left.resize(28, ' ');
-        else left += "\n" + std::string(28, ' ');
+        if (left.size() < 28)
+            left.resize(28, ' ');
+        else
+            left += "\n" + std::string(28, ' ');
         text += left + s.help + "\n";
     }
     text += std::string(28, ' ').replace(0, 8, "  --help") + "show this help\n";
     return text;
 }
 
-bool ArgParser::has(const std::string& name) const { return m_values.count(name) != 0; }
+bool ArgParser::has(const std::string& name) const
+{
+    return m_values.count(name) != 0;
+}
 
 std::optional<std::string> ArgParser::value(const std::string& name) const
 {
@@ -86,7 +95,8 @@ int ArgParser::intValue(const std::string& name, int fallback) const
     if (!v) return fallback;
     int out = 0;
     const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-    if (ec != std::errc() || end != v->data() + v->size()) throw UsageError("--" + name + " expects an integer, got '" + *v + "'");
+    if (ec != std::errc() || end != v->data() + v->size())
+        throw UsageError("--" + name + " expects an integer, got '" + *v + "'");
     return out;
 }
 

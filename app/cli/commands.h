@@ -13,6 +13,7 @@ int runTrace(const std::vector<std::string>& args);
 int runAnalyze(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
+int runDequantize(const std::vector<std::string>& args);
 int runTrainImage(const std::vector<std::string>& args);
 int runComparePrompts(const std::vector<std::string>& args);
 int runEvalImage(const std::vector<std::string>& args);

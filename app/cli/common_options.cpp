@@ -12,9 +12,10 @@ namespace spyglass::cli {
 void addRuntimeOptions(ArgParser& parser, bool withDevice)
 {
     if (withDevice) parser.addOption("device", "cpu|cuda", "where the model runs (default cpu)");
-    parser.addOption("threads", "N", "CPU threads for libtorch and BLAS (default " +
-                                         std::to_string(core::kDefaultThreadCount) + ")");
-    parser.addOption("memory-limit", "MiB", "cap on host tensor memory; past it the run stops with 'out of memory' (default: none)");
+    parser.addOption("threads", "N",
+                     "CPU threads for libtorch and BLAS (default " + std::to_string(core::kDefaultThreadCount) + ")");
+    parser.addOption("memory-limit", "MiB",
+                     "cap on host tensor memory; past it the run stops with 'out of memory' (default: none)");
 }
 
 void addModelOptions(ArgParser& parser)
@@ -94,18 +95,30 @@ void parseSize(const std::string& text, int& width, int& height)
 std::string flagForField(const std::string& field)
 {
     static const std::map<std::string, std::string> kFlags{
-        {"maxNewTokens", "--max-new-tokens"},  {"temperature", "--temperature"},
-        {"sampleTopK", "--sample-top-k"},      {"sampleTopP", "--top-p"},
-        {"saliencyMethods", "--saliency"},     {"integratedGradientSteps", "--ig-steps"},
-        {"lensTopK", "--top-k"},               {"factorCount", "--factors"},
-        {"factorLayers", "--factor-layers"},   {"projectionMethod", "--projection"},
-        {"projectionLayer", "--projection-layer"}, {"clusterMethod", "--clusters-by"},
-        {"threads", "--threads"},              {"device", "--device"},
-        {"size", "--size"},                    {"steps", "--steps"},
-        {"guidance", "--guidance"},            {"initLatents", "--init-latents"},
-        {"separator", "--chunks-by"},          {"base", "--base"},
-        {"chunks", "--append"},                {"seeds", "--seeds"},
-        {"outDir", "--out"},                   {"prompts", "--prompts"},
+        {"maxNewTokens", "--max-new-tokens"},
+        {"temperature", "--temperature"},
+        {"sampleTopK", "--sample-top-k"},
+        {"sampleTopP", "--top-p"},
+        {"saliencyMethods", "--saliency"},
+        {"integratedGradientSteps", "--ig-steps"},
+        {"lensTopK", "--top-k"},
+        {"factorCount", "--factors"},
+        {"factorLayers", "--factor-layers"},
+        {"projectionMethod", "--projection"},
+        {"projectionLayer", "--projection-layer"},
+        {"clusterMethod", "--clusters-by"},
+        {"threads", "--threads"},
+        {"device", "--device"},
+        {"size", "--size"},
+        {"steps", "--steps"},
+        {"guidance", "--guidance"},
+        {"initLatents", "--init-latents"},
+        {"separator", "--chunks-by"},
+        {"base", "--base"},
+        {"chunks", "--append"},
+        {"seeds", "--seeds"},
+        {"outDir", "--out"},
+        {"prompts", "--prompts"},
     };
     const auto it = kFlags.find(field);
     return it == kFlags.end() ? field : it->second;

@@ -32,7 +32,8 @@ template <typename E>
 E parseNamedOption(const std::string& text, const std::string& flag)
 {
     if (auto value = core::parseName<E>(text)) return *value;
-    throw UsageError(flag + ": unknown " + std::string(core::Names<E>::what) + " '" + text + "' (" + core::nameChoices<E>() + ")");
+    throw UsageError(flag + ": unknown " + std::string(core::Names<E>::what) + " '" + text + "' (" +
+                     core::nameChoices<E>() + ")");
 }
 // Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.
 void logProgress(const std::string& line, bool force = false);

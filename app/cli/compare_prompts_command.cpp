@@ -29,7 +29,9 @@ std::vector<uint64_t> parseSeeds(const std::string& text)
 
 int runComparePrompts(const std::vector<std::string>& args)
 {
-    ArgParser parser("compare-prompts", "--model DIR --base T --append T [--chunks-by ,] [--region x,y,w,h | --mask F.png] [--seeds 1,2,3] --out DIR");
+    ArgParser parser(
+        "compare-prompts",
+        "--model DIR --base T --append T [--chunks-by ,] [--region x,y,w,h | --mask F.png] [--seeds 1,2,3] --out DIR");
     parser.addOption("model", "DIR", "diffusers Stable Diffusion folder");
     addRuntimeOptions(parser);
     parser.addOption("base", "T", "the base prompt");
@@ -48,12 +50,13 @@ int runComparePrompts(const std::vector<std::string>& args)
     parser.addOption("out", "DIR", "folder for index.json, PNGs, grid.png and report.html");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nRuns the full prompt, the prompt without each chunk and the base prompt (and with --add-one the\n"
-                     "base plus each chunk) from identical initial latents, then ranks the chunks by how much removing\n"
-                     "them changes the region: pixel RMS and 1−SSIM inside and outside it, the chunk's share of DAAM\n"
-                     "heat in the region, and how much the other words' heatmaps move there. Weights like (x:1.2)\n"
-                     "are applied as AUTOMATIC1111 does. A last run shows what the shortened prompt gives.\n";
+        std::cout
+            << parser.helpText()
+            << "\nRuns the full prompt, the prompt without each chunk and the base prompt (and with --add-one the\n"
+               "base plus each chunk) from identical initial latents, then ranks the chunks by how much removing\n"
+               "them changes the region: pixel RMS and 1−SSIM inside and outside it, the chunk's share of DAAM\n"
+               "heat in the region, and how much the other words' heatmaps move there. Weights like (x:1.2)\n"
+               "are applied as AUTOMATIC1111 does. A last run shows what the shortened prompt gives.\n";
         return 0;
     }
     core::LabOptions o;
@@ -85,8 +88,8 @@ int runComparePrompts(const std::vector<std::string>& args)
         int mw = 0, mh = 0;
         const std::vector<uint8_t> rgb = core::readRgbImage(*maskPath, mw, mh);
         if (mw != width || mh != height)
-            throw core::Error(*maskPath + ": the mask is " + std::to_string(mw) + "x" + std::to_string(mh) + ", the images are " +
-                              std::to_string(width) + "x" + std::to_string(height));
+            throw core::Error(*maskPath + ": the mask is " + std::to_string(mw) + "x" + std::to_string(mh) +
+                              ", the images are " + std::to_string(width) + "x" + std::to_string(height));
         mask.resize(static_cast<size_t>(mw) * static_cast<size_t>(mh));
         for (size_t p = 0; p < mask.size(); ++p) mask[p] = (rgb[p * 3] | rgb[p * 3 + 1] | rgb[p * 3 + 2]) ? 1 : 0;
     } else if (parser.has("region")) {
@@ -105,8 +108,8 @@ int runComparePrompts(const std::vector<std::string>& args)
     core::writeLabReport(lab, o, report, mask, out);
     for (const auto& s : report.scores) {
         char line[256];
-        std::snprintf(line, sizeof line, "%-32s inside %.4f  outside %.4f  heat %.1f%%  %s", s.chunk.c_str(), s.inside, s.outside, 100 * s.heatInside,
-                      core::nameString(s.verdict).c_str());
+        std::snprintf(line, sizeof line, "%-32s inside %.4f  outside %.4f  heat %.1f%%  %s", s.chunk.c_str(), s.inside,
+                      s.outside, 100 * s.heatInside, core::nameString(s.verdict).c_str());
         std::cout << line << '\n';
     }
     std::cout << "shortened: " << report.shortenedPrompt << '\n';

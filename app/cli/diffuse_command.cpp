@@ -40,30 +40,36 @@ std::string fileSafe(const std::string& word)
 
 int runDiffuse(const std::vector<std::string>& args)
 {
-    ArgParser parser("diffuse", "--model DIR --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
+    ArgParser parser("diffuse",
+                     "--model DIR --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
     parser.addOption("model", "DIR", "diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/, …)");
     addRuntimeOptions(parser);
     parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
-    parser.addOption("scheduler", "NAME", "ddim, euler, euler_a or pndm, built from the folder's scheduler config (default: the folder's)");
+    parser.addOption("scheduler", "NAME",
+                     "ddim, euler, euler_a or pndm, built from the folder's scheduler config (default: the folder's)");
     parser.addOption("scheduler-config", "F", "a scheduler_config.json whose _class_name chooses the scheduler");
     parser.addOption("seed", "S", "seed of the initial noise (torch.Generator().manual_seed(S) on CPU; default 0)");
     parser.addOption("init-latents", "F", "safetensors with 'latents' [1,C,h,w]: the unscaled initial noise");
     parser.addOption("size", "WxH", "image size in pixels, multiples of 8 (default: the model's)");
     parser.addOption("out", "FILE", "image PNG to write");
     parser.addOption("heatmaps", "DIR", "write one overlay PNG per word and DIR/index.json");
-    parser.addOption("colormap", "NAME", "overlay colormap: jet (default), turbo, viridis, inferno, magma, plasma, hot, bone");
+    parser.addOption("colormap", "NAME",
+                     "overlay colormap: jet (default), turbo, viridis, inferno, magma, plasma, hot, bone");
     parser.addOption("alpha", "A", "overlay opacity in [0, 1] (default 0.5)");
     parser.addOption("threshold", "T", "colour only pixels whose normalised map exceeds T (DAAM's mask uses 0.4)");
-    parser.addOption("trace", "F", "safetensors with token_ids, prompt_embeds, latents, image, token_maps, word_maps, word_maps_image");
+    parser.addOption(
+        "trace", "F",
+        "safetensors with token_ids, prompt_embeds, latents, image, token_maps, word_maps, word_maps_image");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nGenerates an image natively (libtorch) and records every cross-attention map of the UNet's down\n"
-                     "and up blocks; per-word heatmaps are DAAM's (castorini/daam 0.2.0) at the latent grid, bicubic-\n"
-                     "upsampled and min-max normalised for the overlays. Progress goes to stderr.\n";
+        std::cout
+            << parser.helpText()
+            << "\nGenerates an image natively (libtorch) and records every cross-attention map of the UNet's down\n"
+               "and up blocks; per-word heatmaps are DAAM's (castorini/daam 0.2.0) at the latent grid, bicubic-\n"
+               "upsampled and min-max normalised for the overlays. Progress goes to stderr.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -73,9 +79,11 @@ int runDiffuse(const std::vector<std::string>& args)
     o.negativePrompt = parser.value("negative").value_or("");
     o.steps = parser.intValue("steps", 20);
     o.guidance = parser.doubleValue("guidance", 7.5);
-    if (parser.has("scheduler") && parser.has("scheduler-config")) throw UsageError("give --scheduler or --scheduler-config, not both");
+    if (parser.has("scheduler") && parser.has("scheduler-config"))
+        throw UsageError("give --scheduler or --scheduler-config, not both");
     o.scheduler = parser.value("scheduler").value_or("");
-    if (!o.scheduler.empty() && o.scheduler != "ddim" && o.scheduler != "euler" && o.scheduler != "euler_a" && o.scheduler != "pndm")
+    if (!o.scheduler.empty() && o.scheduler != "ddim" && o.scheduler != "euler" && o.scheduler != "euler_a" &&
+        o.scheduler != "pndm")
         throw UsageError("--scheduler must be ddim, euler, euler_a or pndm (got '" + o.scheduler + "')");
     o.schedulerConfig = parser.value("scheduler-config").value_or("");
     if (parser.has("seed") && parser.has("init-latents")) throw UsageError("give --seed or --init-latents, not both");
@@ -94,7 +102,8 @@ int runDiffuse(const std::vector<std::string>& args)
     if (parser.has("threshold")) overlay.threshold = parser.doubleValue("threshold", 0.4);
     const auto& names = core::colormapNames();
     if (std::find(names.begin(), names.end(), overlay.colormap) == names.end())
-        throw UsageError("--colormap '" + overlay.colormap + "' is not known (jet, turbo, viridis, inferno, magma, plasma, hot, bone)");
+        throw UsageError("--colormap '" + overlay.colormap +
+                         "' is not known (jet, turbo, viridis, inferno, magma, plasma, hot, bone)");
     if (!(overlay.alpha >= 0 && overlay.alpha <= 1)) throw UsageError("--alpha must be in [0, 1]");
     o.heatmaps = parser.has("heatmaps") || parser.has("trace");
     const std::string device = applyRuntimeOptions(parser);
@@ -122,7 +131,8 @@ int runDiffuse(const std::vector<std::string>& args)
             const float* image = h.wordMapsImage.values.data() + i * pixels;
             const float* latent = h.wordMaps.values.data() + i * cells;
             const std::string file = (i < 10 ? "0" : "") + std::to_string(i) + "-" + fileSafe(h.words[i].word) + ".png";
-            core::writeRgbPng(core::overlayHeatmap(r.rgb, r.width, r.height, image, overlay), r.width, r.height, dir / file);
+            core::writeRgbPng(core::overlayHeatmap(r.rgb, r.width, r.height, image, overlay), r.width, r.height,
+                              dir / file);
             double sum = 0, max = 0;
             for (size_t c = 0; c < cells; ++c) {
                 sum += latent[c];
@@ -131,30 +141,35 @@ int runDiffuse(const std::vector<std::string>& args)
             const size_t peak = static_cast<size_t>(std::max_element(image, image + pixels) - image);
             std::vector<std::string> tokens;
             for (int row : h.words[i].rows) tokens.push_back(h.rowTokens[static_cast<size_t>(row)]);
-            words.push_back({{"word", h.words[i].word},
-                             {"overlay", file},
-                             {"tokens", tokens},
-                             {"rows", h.words[i].rows},
-                             {"mean", sum / static_cast<double>(cells)},
-                             {"max", max},
-                             {"share", total > 0 ? sum / total : 0.0},
-                             {"peak", {{"x", peak % static_cast<size_t>(r.width)}, {"y", peak / static_cast<size_t>(r.width)}}}});
+            words.push_back(
+                {{"word", h.words[i].word},
+                 {"overlay", file},
+                 {"tokens", tokens},
+                 {"rows", h.words[i].rows},
+                 {"mean", sum / static_cast<double>(cells)},
+                 {"max", max},
+                 {"share", total > 0 ? sum / total : 0.0},
+                 {"peak", {{"x", peak % static_cast<size_t>(r.width)}, {"y", peak / static_cast<size_t>(r.width)}}}});
         }
-        nlohmann::json index{{"image", std::filesystem::absolute(outPath).string()},
-                             {"prompt", o.prompt},
-                             {"negative_prompt", o.negativePrompt},
-                             {"scheduler", r.scheduler},
-                             {"steps", o.steps},
-                             {"unet_calls", r.timesteps.size()},
-                             {"guidance", o.guidance},
-                             {"seed", o.initLatents ? nlohmann::json(nullptr) : nlohmann::json(o.seed)},
-                             {"size", {r.width, r.height}},
-                             {"grid", {h.gridWidth, h.gridHeight}},
-                             {"colormap", overlay.colormap},
-                             {"alpha", overlay.alpha},
-                             {"threshold", overlay.threshold ? nlohmann::json(*overlay.threshold) : nlohmann::json(nullptr)},
-                             {"heatmap_method", "DAAM (castorini/daam 0.2.0): cross-attention of the down and up blocks, conditional half, summed over UNet calls, bicubic to the latent grid, clamped at 0, mean over layers and heads; word = mean of its tokens; overlays bicubic to the image and min-max normalised"},
-                             {"words", words}};
+        nlohmann::json index{
+            {"image", std::filesystem::absolute(outPath).string()},
+            {"prompt", o.prompt},
+            {"negative_prompt", o.negativePrompt},
+            {"scheduler", r.scheduler},
+            {"steps", o.steps},
+            {"unet_calls", r.timesteps.size()},
+            {"guidance", o.guidance},
+            {"seed", o.initLatents ? nlohmann::json(nullptr) : nlohmann::json(o.seed)},
+            {"size", {r.width, r.height}},
+            {"grid", {h.gridWidth, h.gridHeight}},
+            {"colormap", overlay.colormap},
+            {"alpha", overlay.alpha},
+            {"threshold", overlay.threshold ? nlohmann::json(*overlay.threshold) : nlohmann::json(nullptr)},
+            {"heatmap_method",
+             "DAAM (castorini/daam 0.2.0): cross-attention of the down and up blocks, conditional half, summed over "
+             "UNet calls, bicubic to the latent grid, clamped at 0, mean over layers and heads; word = mean of its "
+             "tokens; overlays bicubic to the image and min-max normalised"},
+            {"words", words}};
         core::writeFileAtomically(dir / "index.json", index.dump(2) + "\n");
         logProgress("wrote " + std::to_string(h.words.size()) + " overlays and " + (dir / "index.json").string(), true);
     }

@@ -22,7 +22,8 @@ int runEval(const std::vector<std::string>& args)
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
-                  << "\nPrints {\"metrics\":[{\"name\", \"value\", \"trials\", \"example\"}…]}: counting, addition by digits,\n"
+                  << "\nPrints {\"metrics\":[{\"name\", \"value\", \"trials\", \"example\"}…]}: counting, addition by "
+                     "digits,\n"
                      "list and birth-year recall (accuracies, greedy decoding) and held-out prose perplexity.\n";
         return 0;
     }
@@ -43,7 +44,8 @@ int runEval(const std::vector<std::string>& args)
     out["model"] = modelPath;
     out["metrics"] = nlohmann::json::array();
     for (const auto& m : metrics)
-        out["metrics"].push_back({{"name", m.name}, {"value", m.value}, {"trials", m.trials}, {"example", core::sanitizeUtf8(m.example)}});
+        out["metrics"].push_back(
+            {{"name", m.name}, {"value", m.value}, {"trials", m.trials}, {"example", core::sanitizeUtf8(m.example)}});
     std::cout << out.dump(2) << '\n';
     return 0;
 }

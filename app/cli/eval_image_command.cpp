@@ -14,7 +14,9 @@ namespace spyglass::cli {
 
 int runEvalImage(const std::vector<std::string>& args)
 {
-    ArgParser parser("eval-image", "--model DIR [--prompts N] [--steps N] [--guidance G] [--seed S] [--training-combinations] [--out eval.json]");
+    ArgParser parser(
+        "eval-image",
+        "--model DIR [--prompts N] [--steps N] [--guidance G] [--seed S] [--training-combinations] [--out eval.json]");
     parser.addOption("model", "DIR", "a shape-scene model (spyglass-cli train-image)");
     parser.addOption("prompts", "N", "prompts to generate (default 60)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
@@ -44,15 +46,28 @@ int runEvalImage(const std::vector<std::string>& args)
     });
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& s : r.samples)
-        samples.push_back({{"prompt", s.prompt}, {"found", s.found}, {"shape", s.readShape}, {"color", s.readColor}, {"size", s.readSize}, {"position", s.readPosition}});
+        samples.push_back({{"prompt", s.prompt},
+                           {"found", s.found},
+                           {"shape", s.readShape},
+                           {"color", s.readColor},
+                           {"size", s.readSize},
+                           {"position", s.readPosition}});
     const nlohmann::json j{{"prompts", r.prompts},
                            {"combinations", o.heldOut ? "held out of training" : "seen in training"},
                            {"steps", o.steps},
                            {"guidance", o.guidance},
-                           {"accuracy", {{"object_found", r.found}, {"shape", r.shape}, {"color", r.color}, {"size", r.size}, {"position", r.position},
-                                         {"background", r.background}, {"everything", r.all}}},
-                           {"heatmaps", {{"shape_word_heat_inside_object", r.shapeHeatInside}, {"color_word_heat_inside_object", r.colorHeatInside},
-                                         {"object_share_of_image", r.objectArea}}},
+                           {"accuracy",
+                            {{"object_found", r.found},
+                             {"shape", r.shape},
+                             {"color", r.color},
+                             {"size", r.size},
+                             {"position", r.position},
+                             {"background", r.background},
+                             {"everything", r.all}}},
+                           {"heatmaps",
+                            {{"shape_word_heat_inside_object", r.shapeHeatInside},
+                             {"color_word_heat_inside_object", r.colorHeatInside},
+                             {"object_share_of_image", r.objectArea}}},
                            {"samples", samples}};
     if (auto out = parser.value("out")) {
         core::writeFileAtomically(*out, j.dump(2) + "\n");

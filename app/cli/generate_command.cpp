@@ -29,7 +29,8 @@ int runGenerate(const std::vector<std::string>& args)
         return 0;
     }
     const std::string modelPath = parser.required("model");
-    if (parser.has("prompt") == parser.has("ids")) throw UsageError("'generate' needs exactly one of --prompt and --ids");
+    if (parser.has("prompt") == parser.has("ids"))
+        throw UsageError("'generate' needs exactly one of --prompt and --ids");
     core::SamplingOptions sampling;
     sampling.maxNewTokens = parser.intValue("max-new-tokens", 20);
     sampling.temperature = static_cast<float>(parser.doubleValue("temperature", 0.0));
@@ -43,7 +44,8 @@ int runGenerate(const std::vector<std::string>& args)
     const std::string device = applyRuntimeOptions(parser);
 
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
-    const std::vector<int> prompt = parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
+    const std::vector<int> prompt =
+        parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto result = model->generate(prompt, sampling, [](const core::Progress& p) {
         logProgress(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total));
         return true;
@@ -53,7 +55,9 @@ int runGenerate(const std::vector<std::string>& args)
         nlohmann::json out;
         out["prompt_ids"] = result.promptIds;
         out["generated_ids"] = result.generatedIds;
-        out["text"] = tokenizer ? nlohmann::json(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : nlohmann::json();
+        out["text"] =
+            tokenizer ? nlohmann::json(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds)))
+                      : nlohmann::json();
         out["stopped_at_eos"] = result.stoppedAtEos;
         out["stopped_at_context_limit"] = result.stoppedAtContextLimit;
         std::cout << out.dump() << '\n';
@@ -63,7 +67,9 @@ int runGenerate(const std::vector<std::string>& args)
         for (size_t i = 0; i < result.generatedIds.size(); ++i) std::cout << (i ? "," : "") << result.generatedIds[i];
         std::cout << '\n';
     }
-    if (result.stoppedAtContextLimit) logProgress("stopped at the model's context window (" + std::to_string(model->info().contextLength) + " tokens)", true);
+    if (result.stoppedAtContextLimit)
+        logProgress(
+            "stopped at the model's context window (" + std::to_string(model->info().contextLength) + " tokens)", true);
     return 0;
 }
 

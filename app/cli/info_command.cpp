@@ -15,14 +15,15 @@ int runInfo(const std::vector<std::string>& args)
     addModelOptions(parser);
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText() << "\nPrints the model's family and parameters: {\"architecture\", \"n_layer\", …}.\n";
+        std::cout << parser.helpText()
+                  << "\nPrints the model's family and parameters: {\"architecture\", \"n_layer\", …}.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, applyRuntimeOptions(parser)));
     const core::ModelInfo& i = model->info();
-    nlohmann::json out = {{"path", i.path.string()},   {"architecture", i.architecture}, {"n_layer", i.layerCount},
-                          {"n_head", i.headCount},     {"d_model", i.modelWidth},        {"d_mlp", i.mlpWidth},
+    nlohmann::json out = {{"path", i.path.string()},   {"architecture", i.architecture},    {"n_layer", i.layerCount},
+                          {"n_head", i.headCount},     {"d_model", i.modelWidth},           {"d_mlp", i.mlpWidth},
                           {"vocab_size", i.vocabSize}, {"context_length", i.contextLength}, {"device", i.device}};
     out["eos_token_id"] = i.eosId ? nlohmann::json(*i.eosId) : nlohmann::json();
     out["bos_token_id"] = i.bosId ? nlohmann::json(*i.bosId) : nlohmann::json();

@@ -9,8 +9,8 @@
 #include "spyglass/version.h"
 
 #include <iostream>
-#include <new>
 #include <map>
+#include <new>
 
 namespace {
 
@@ -23,6 +23,7 @@ const char* const kUsage =
     "  generate   generate text (greedy unless --temperature > 0)\n"
     "  trace      run one forward pass and save every activation as safetensors\n"
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
+    "  dequantize every tensor of a GGUF file as F32 safetensors\n"
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
     "  eval       measure counting, addition, recall and prose perplexity\n"
     "  render     draw a view of a report as PNG, SVG or PDF (headless)\n"
@@ -60,6 +61,7 @@ int main(int argc, char** argv)
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
+        if (command == "dequantize") return spyglass::cli::runDequantize(args);
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train-image") return spyglass::cli::runTrainImage(args);
         if (command == "compare-prompts") return spyglass::cli::runComparePrompts(args);
@@ -87,7 +89,8 @@ int main(int argc, char** argv)
         std::cerr << "spyglass-cli: cancelled\n";
         return 130;
     } catch (const std::bad_alloc&) {
-        std::cerr << "spyglass-cli: error: out of memory (a host allocation failed); ask for less or use --memory-limit to find the size\n";
+        std::cerr << "spyglass-cli: error: out of memory (a host allocation failed); ask for less or use "
+                     "--memory-limit to find the size\n";
         return 1;
     } catch (const std::exception& e) {
         // One line: libtorch's own errors append a backtrace after the first line.

@@ -31,7 +31,8 @@ int runRender(const std::vector<std::string>& args)
     parser.addFlag("no-title", "leave out the title block (view, model, prompt, decoding)");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText() << "\nDraws one view of a report written by `analyze`, exactly as the app shows it.\n";
+        std::cout << parser.helpText()
+                  << "\nDraws one view of a report written by `analyze`, exactly as the app shows it.\n";
         return 0;
     }
     if (parser.positionals().size() != 1) throw UsageError("'render' needs exactly one report.json");
@@ -76,13 +77,16 @@ int runRender(const std::vector<std::string>& args)
                 break;
             }
     if (token >= static_cast<int>(report->tokens.size()))
-        throw UsageError("--token " + std::to_string(token) + " is past the report's " + std::to_string(report->tokens.size()) + " tokens");
+        throw UsageError("--token " + std::to_string(token) + " is past the report's " +
+                         std::to_string(report->tokens.size()) + " tokens");
     selection.select(token);
     widget->resize(parser.intValue("width", 1200), parser.intValue("height", 700));
     widget->show();
     QApplication::processEvents();
-    const ui::FigureCaption caption = parser.has("no-title") ? ui::FigureCaption{} : ui::figureCaption(*report, QString::fromStdString(view));
-    const QString error = ui::exportFigure(widget.get(), QString::fromStdString(out), parser.intValue("dpi", 150), caption);
+    const ui::FigureCaption caption =
+        parser.has("no-title") ? ui::FigureCaption{} : ui::figureCaption(*report, QString::fromStdString(view));
+    const QString error =
+        ui::exportFigure(widget.get(), QString::fromStdString(out), parser.intValue("dpi", 150), caption);
     if (!error.isEmpty()) throw core::Error(error.toStdString());
     logProgress("wrote " + out, true);
     return 0;

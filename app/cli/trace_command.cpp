@@ -29,7 +29,8 @@ int runTrace(const std::vector<std::string>& args)
     if (parser.has("prompt") == parser.has("ids")) throw UsageError("'trace' needs exactly one of --prompt and --ids");
     const std::string device = applyRuntimeOptions(parser);
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
-    const std::vector<int> ids = parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
+    const std::vector<int> ids =
+        parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto tensors = model->trace(ids, core::kCaptureAll);
     core::SafetensorsWriter writer;
     writer.addInt64("input_ids", std::vector<int64_t>(ids.begin(), ids.end()));

@@ -30,13 +30,15 @@ int runTrain(const std::vector<std::string>& args)
     parser.addFlag("resume", "continue from <out>/checkpoint/ when it exists");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nTrains a byte-level BPE tokenizer (every digit its own token) and a GPT-2 on the built-in corpus\n"
-                     "(counting, addition, lists, birth-year facts, multi-line and bracketed text, prose), and writes a\n"
-                     "Hugging Face folder: config.json, model.safetensors, tokenizer.json, recipe.json, training_log.tsv.\n";
+        std::cout
+            << parser.helpText()
+            << "\nTrains a byte-level BPE tokenizer (every digit its own token) and a GPT-2 on the built-in corpus\n"
+               "(counting, addition, lists, birth-year facts, multi-line and bracketed text, prose), and writes a\n"
+               "Hugging Face folder: config.json, model.safetensors, tokenizer.json, recipe.json, training_log.tsv.\n";
         return 0;
     }
-    core::TrainConfig c = parser.has("recipe") ? core::TrainConfig::fromFile(*parser.value("recipe")) : core::TrainConfig{};
+    core::TrainConfig c =
+        parser.has("recipe") ? core::TrainConfig::fromFile(*parser.value("recipe")) : core::TrainConfig{};
     if (auto out = parser.value("out")) c.outDir = *out;
     if (auto prose = parser.value("prose")) c.proseFile = *prose;
     c.steps = parser.intValue("steps", c.steps);
@@ -52,21 +54,24 @@ int runTrain(const std::vector<std::string>& args)
     if (c.outDir.empty()) throw UsageError("'train' needs --out or a recipe with out_dir");
     (void)applyRuntimeOptions(parser);
     std::string lastStage;
-    core::train(c, [&](const core::TrainProgress& p) {
-        if (p.stage != "training") {
-            if (p.stage != lastStage) std::cerr << "spyglass-cli: " << p.stage << "…\n";
-            lastStage = p.stage;
+    core::train(
+        c,
+        [&](const core::TrainProgress& p) {
+            if (p.stage != "training") {
+                if (p.stage != lastStage) std::cerr << "spyglass-cli: " << p.stage << "…\n";
+                lastStage = p.stage;
+                return true;
+            }
+            char line[256];
+            const double eta = p.step > 0 ? p.elapsedSeconds / p.step * (p.steps - p.step) : 0;
+            const int width = 30, filled = p.steps ? width * p.step / p.steps : 0;
+            std::snprintf(line, sizeof line, "\r[%-*s] %d/%d loss %.3f val %.3f lr %.2e %.0f tok/s eta %.0f s ", width,
+                          std::string(static_cast<size_t>(filled), '#').c_str(), p.step, p.steps, p.loss,
+                          p.validationLoss, p.learningRate, p.tokensPerSecond, eta);
+            std::cerr << line << std::flush;
             return true;
-        }
-        char line[256];
-        const double eta = p.step > 0 ? p.elapsedSeconds / p.step * (p.steps - p.step) : 0;
-        const int width = 30, filled = p.steps ? width * p.step / p.steps : 0;
-        std::snprintf(line, sizeof line, "\r[%-*s] %d/%d loss %.3f val %.3f lr %.2e %.0f tok/s eta %.0f s ", width,
-                      std::string(static_cast<size_t>(filled), '#').c_str(), p.step, p.steps, p.loss, p.validationLoss, p.learningRate,
-                      p.tokensPerSecond, eta);
-        std::cerr << line << std::flush;
-        return true;
-    }, parser.has("resume"));
+        },
+        parser.has("resume"));
     std::cerr << "\nspyglass-cli: wrote " << c.outDir.string() << '\n';
     return 0;
 }

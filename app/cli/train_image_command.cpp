@@ -20,15 +20,17 @@ int runTrainImage(const std::vector<std::string>& args)
     parser.addOption("batch", "N", "batch size (default 32)");
     parser.addOption("save-every", "N", "save the model every N steps (default 1000)");
     parser.addOption("seed", "S", "seed (default 1)");
-    parser.addOption("resume", "DIR", "continue training a model written by train-image (use --vae-steps 0 to keep its VAE)");
+    parser.addOption("resume", "DIR",
+                     "continue training a model written by train-image (use --vae-steps 0 to keep its VAE)");
     parser.addOption("learning-rate", "X", "peak learning rate (default 4e-4)");
     addRuntimeOptions(parser, /*withDevice=*/false);
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nTrains a Stable-Diffusion-architecture model on synthetic scenes: a coloured circle, square or\n"
-                     "triangle, small or big, in one of five places, optionally striped, on a dark or white background,\n"
-                     "with magic chunks (masterpiece, 8k, …) appended at random so that they carry no information.\n";
+        std::cout
+            << parser.helpText()
+            << "\nTrains a Stable-Diffusion-architecture model on synthetic scenes: a coloured circle, square or\n"
+               "triangle, small or big, in one of five places, optionally striped, on a dark or white background,\n"
+               "with magic chunks (masterpiece, 8k, …) appended at random so that they carry no information.\n";
         return 0;
     }
     core::ImageTrainConfig c;
@@ -42,14 +44,15 @@ int runTrainImage(const std::vector<std::string>& args)
     c.seed = static_cast<uint64_t>(parser.intValue("seed", 1));
     c.resumeFrom = parser.value("resume").value_or("");
     c.learningRate = parser.doubleValue("learning-rate", 4e-4);
-    if (c.steps < 1 || c.batchSize < 1 || c.vaeSteps < 0 || c.saveEvery < 1) throw UsageError("--steps, --batch and --save-every must be positive");
+    if (c.steps < 1 || c.batchSize < 1 || c.vaeSteps < 0 || c.saveEvery < 1)
+        throw UsageError("--steps, --batch and --save-every must be positive");
     (void)applyRuntimeOptions(parser);
     const core::ImageTrainResult r = core::trainImageModel(c, out, [](const core::Progress& p) {
         logProgress(p.stage + " " + std::to_string(p.done) + "/" + std::to_string(p.total));
         return true;
     });
-    logProgress("trained " + std::to_string(r.steps) + " steps in " + std::to_string(static_cast<int>(r.seconds)) + " s, loss " +
-                    std::to_string(r.finalLoss) + "; wrote " + out,
+    logProgress("trained " + std::to_string(r.steps) + " steps in " + std::to_string(static_cast<int>(r.seconds)) +
+                    " s, loss " + std::to_string(r.finalLoss) + "; wrote " + out,
                 true);
     return 0;
 }

@@ -23,7 +23,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds(Clock::time_point a, Clock::time_point b)
+{
+    return std::chrono::duration<double>(b - a).count();
+}
 
 template <typename F>
 double bestOf(int runs, F&& f)
@@ -52,7 +55,8 @@ int main(int argc, char** argv)
     setThreadCount(1);
     const auto dir = makeBenchModel();
     for (const char* f : {"vocab.json", "merges.txt"})
-        if (!std::filesystem::exists(dir / f)) std::filesystem::copy_file(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "gpt2-tiny-random" / f, dir / f);
+        if (!std::filesystem::exists(dir / f))
+            std::filesystem::copy_file(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "gpt2-tiny-random" / f, dir / f);
     auto model = LanguageModel::load(dir);
     std::cout << "runtime: " << runtimeDescription() << "\n";
 
@@ -62,7 +66,8 @@ int main(int argc, char** argv)
     std::cout << "sgemm 1024³: " << rate / 1e9 << " GFLOP/s\n";
 
     const std::string prompt =
-        "The quick brown fox jumps over the lazy dog while the five boxing wizards jump quickly and the farmer counts one, two, three, four, five sheep in the field";
+        "The quick brown fox jumps over the lazy dog while the five boxing wizards jump quickly and the farmer counts "
+        "one, two, three, four, five sheep in the field";
     const int promptTokens = static_cast<int>(model->encode(prompt).size());
     AnalysisOptions o;
     o.maxNewTokens = 8;
@@ -90,9 +95,10 @@ int main(int argc, char** argv)
     double bound = 0;
     for (int t = promptTokens; t < positions; ++t) bound += 2 * forwardFlops(t, 1);
     bound += forwardFlops(positions, positions) + (kLayers + 1) * 2.0 * positions * kWidth * kVocab;
-    std::cout << std::fixed << std::setprecision(3) << "\nfull analysis: prompt " << promptTokens << " tokens + 8 generated, "
-              << positions << " positions\n  total " << total << " s; FLOP bound " << bound / 1e9 << " GFLOP = " << bound / rate
-              << " s at the measured rate; ratio " << total / (bound / rate) << "x\n";
+    std::cout << std::fixed << std::setprecision(3) << "\nfull analysis: prompt " << promptTokens
+              << " tokens + 8 generated, " << positions << " positions\n  total " << total << " s; FLOP bound "
+              << bound / 1e9 << " GFLOP = " << bound / rate << " s at the measured rate; ratio "
+              << total / (bound / rate) << "x\n";
     for (const auto& [name, t] : stageTime) std::cout << "  stage " << std::setw(11) << name << ": " << t << " s\n";
 
     // Saliency targets one by one (as the analysis does, one pass per generated token) vs batched:
@@ -103,7 +109,8 @@ int main(int argc, char** argv)
     const int generated = positions - promptTokens;
     const double sequential = bestOf(2, [&] {
         for (int j = 0; j < generated; ++j) {
-            const torch::Tensor context = torch::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + promptTokens + j)).view({1, -1});
+            const torch::Tensor context =
+                torch::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + promptTokens + j)).view({1, -1});
             torch::Tensor e = lm.embedTokens(context).detach().requires_grad_(true);
             ForwardOptions f;
             f.lastLogitsOnly = true;
@@ -127,8 +134,8 @@ int main(int argc, char** argv)
         }
         torch::stack(targets).sum().backward();
     });
-    std::cout << "\nsaliency for " << generated << " targets: one pass per token " << sequential << " s; batched into one pass "
-              << batched << " s (" << sequential / batched << "x)\n";
+    std::cout << "\nsaliency for " << generated << " targets: one pass per token " << sequential
+              << " s; batched into one pass " << batched << " s (" << sequential / batched << "x)\n";
 
     // NMF alone: 40 positions × 12 layers × 3072 neurons, k = 10.
     std::vector<int> fortyIds;
@@ -142,7 +149,7 @@ int main(int argc, char** argv)
     const torch::Tensor x = torch::cat(blocks, 1);
     NmfResult nmf;
     const double nmfTime = bestOf(2, [&] { nmf = factorise(x, {10, 500, 1e-4, 0}); });
-    std::cout << "\nNMF 40 × " << x.size(1) << ", k = 10: " << nmfTime << " s, " << nmf.iterations << " iterations, error "
-              << nmf.error << " (‖X‖ " << x.norm().item<double>() << ")\n";
+    std::cout << "\nNMF 40 × " << x.size(1) << ", k = 10: " << nmfTime << " s, " << nmf.iterations
+              << " iterations, error " << nmf.error << " (‖X‖ " << x.norm().item<double>() << ")\n";
     return 0;
 }

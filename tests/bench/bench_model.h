@@ -18,8 +18,9 @@ inline std::filesystem::path makeBenchModel()
     if (!dir.empty()) return dir;
     dir = std::filesystem::temp_directory_path() / "spyglass-bench-gpt2-small";
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "config.json") << R"({"model_type":"gpt2","n_layer":12,"n_head":12,"n_embd":768,"vocab_size":50257,)"
-                                          R"("n_positions":1024,"activation_function":"gelu_new","layer_norm_epsilon":1e-5})";
+    std::ofstream(dir / "config.json")
+        << R"({"model_type":"gpt2","n_layer":12,"n_head":12,"n_embd":768,"vocab_size":50257,)"
+           R"("n_positions":1024,"activation_function":"gelu_new","layer_norm_epsilon":1e-5})";
     if (std::filesystem::exists(dir / "model.safetensors")) return dir;
     std::mt19937 rng(1234);
     std::normal_distribution<float> normal(0.0F, 0.02F);
@@ -52,6 +53,5 @@ inline std::filesystem::path makeBenchModel()
     w.write(dir / "model.safetensors");
     return dir;
 }
-
 
 }  // namespace spyglass::core

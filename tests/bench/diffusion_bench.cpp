@@ -34,11 +34,12 @@ std::filesystem::path makeSd15Unet()
 {
     const auto dir = std::filesystem::temp_directory_path() / "spyglass-bench-sd15-unet";
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "config.json") << R"({"_class_name":"UNet2DConditionModel","attention_head_dim":8,)"
-                                          R"("block_out_channels":[320,640,1280,1280],"cross_attention_dim":768,)"
-                                          R"("down_block_types":["CrossAttnDownBlock2D","CrossAttnDownBlock2D","CrossAttnDownBlock2D","DownBlock2D"],)"
-                                          R"("up_block_types":["UpBlock2D","CrossAttnUpBlock2D","CrossAttnUpBlock2D","CrossAttnUpBlock2D"],)"
-                                          R"("in_channels":4,"out_channels":4,"layers_per_block":2,"norm_num_groups":32,"sample_size":64})";
+    std::ofstream(dir / "config.json")
+        << R"({"_class_name":"UNet2DConditionModel","attention_head_dim":8,)"
+           R"("block_out_channels":[320,640,1280,1280],"cross_attention_dim":768,)"
+           R"("down_block_types":["CrossAttnDownBlock2D","CrossAttnDownBlock2D","CrossAttnDownBlock2D","DownBlock2D"],)"
+           R"("up_block_types":["UpBlock2D","CrossAttnUpBlock2D","CrossAttnUpBlock2D","CrossAttnUpBlock2D"],)"
+           R"("in_channels":4,"out_channels":4,"layers_per_block":2,"norm_num_groups":32,"sample_size":64})";
     if (std::filesystem::exists(dir / "diffusion_pytorch_model.safetensors")) return dir;
     std::mt19937 rng(7);
     std::normal_distribution<float> normal(0.0F, 0.02F);
@@ -46,7 +47,8 @@ std::filesystem::path makeSd15Unet()
     auto add = [&](const std::string& name, std::vector<int64_t> shape) {
         HostTensor t{std::move(shape), {}};
         t.values.resize(static_cast<size_t>(t.numel()));
-        const bool gain = name.find("norm") != std::string::npos && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+        const bool gain = name.find("norm") != std::string::npos && name.size() > 7 &&
+                          name.compare(name.size() - 7, 7, ".weight") == 0;
         for (auto& v : t.values) v = gain ? 1.0F + normal(rng) : normal(rng);
         w.addFloat(name, t, DType::F16);
     };
@@ -122,7 +124,8 @@ std::filesystem::path makeSd15Unet()
     return dir;
 }
 
-void measure(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int calls, torch::Device device)
+void measure(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int calls,
+             torch::Device device)
 {
     c10::InferenceMode guard;
     torch::manual_seed(0);
@@ -143,8 +146,8 @@ void measure(const std::string& label, const UNetModel& unet, int64_t latent, in
         }
         (void)out.sum().item<float>();  // waits for the GPU's queue
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
-        std::cout << label << ", capture " << (capture ? "on " : "off") << ": " << seconds << " s per UNet call (batch 2), peak RSS "
-                  << peakRssMiB() << " MiB\n";
+        std::cout << label << ", capture " << (capture ? "on " : "off") << ": " << seconds
+                  << " s per UNet call (batch 2), peak RSS " << peakRssMiB() << " MiB\n";
     }
 }
 

@@ -4,9 +4,9 @@
 //   - a forward pass over 128 tokens (all logits), with its ratio to the FLOP-bound time at the
 //     measured 1024³ rate, for 1 and 2 threads;
 //   - greedy generation of 32 tokens after a 16-token prompt, with and without the KV cache.
+#include "bench_model.h"
 #include "models/causal_lm.h"
 #include "models/language_model_impl.h"
-#include "bench_model.h"
 
 #include "spyglass/language_model.h"
 #include "spyglass/runtime.h"
@@ -35,7 +35,7 @@ double forwardFlops(int64_t t)
 {
     const double d = kWidth;
     const double perLayer = 2.0 * t * 12 * d * d + 2.0 * 2.0 * t * t * d;  // projections + QKᵀ and PV
-    return kLayers * perLayer + 2.0 * t * d * kVocab;                       // + unembedding
+    return kLayers * perLayer + 2.0 * t * d * kVocab;                      // + unembedding
 }
 
 void BM_Sgemm(benchmark::State& state)
@@ -60,8 +60,10 @@ void BM_Forward128(benchmark::State& state)
     const CausalLm& lm = *model().impl().model;
     const torch::Tensor ids = torch::randint(0, kVocab, {1, kTokens}, torch::kInt64);
     for (auto _ : state) benchmark::DoNotOptimize(lm.forward(ids, {}));
-    state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(kTokens) * state.iterations(), benchmark::Counter::kIsRate);
-    state.counters["GFLOP/s"] = benchmark::Counter(forwardFlops(kTokens) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+    state.counters["tokens/s"] =
+        benchmark::Counter(static_cast<double>(kTokens) * state.iterations(), benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(forwardFlops(kTokens) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
     state.counters["GFLOP"] = forwardFlops(kTokens) / 1e9;
     setThreadCount(1);
 }
@@ -95,7 +97,8 @@ public:
             if (name.rfind("BM_Forward128", 0) == 0 && g_sgemmGflops > 0) {
                 const double bound = forwardFlops(kTokens) / (g_sgemmGflops * 1e9);
                 GetOutputStream() << "  → " << name << ": " << seconds * 1e3 << " ms, FLOP-bound at " << g_sgemmGflops
-                                  << " GFLOP/s (1 thread, 1024³) is " << bound * 1e3 << " ms: ratio " << seconds / bound << "x\n";
+                                  << " GFLOP/s (1 thread, 1024³) is " << bound * 1e3 << " ms: ratio " << seconds / bound
+                                  << "x\n";
             }
         }
     }

@@ -21,7 +21,8 @@ int main(int argc, char** argv)
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QStandardPaths::setTestModeEnabled(true);
     QApplication app(argc, argv);
-    const QString model = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random");
+    const QString model =
+        argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random");
     const QString prompt = argc > 2 ? QString::fromLocal8Bit(argv[2]) : QStringLiteral("1, 2, 3, 4, 5, 6, 7,");
     spyglass::ui::MainWindow window;
     window.resize(1280, 860);
@@ -52,8 +53,8 @@ int main(int argc, char** argv)
         }
         QApplication::processEvents();  // the views fill in
         timer.stop();
-        std::cout << (run == 0 ? "first run (loads the model)" : "second run (model cached)") << ": analysis " << total.elapsed()
-                  << " ms, " << ticks << " event-loop ticks, longest gap " << worst / 1e6 << " ms\n";
+        std::cout << (run == 0 ? "first run (loads the model)" : "second run (model cached)") << ": analysis "
+                  << total.elapsed() << " ms, " << ticks << " event-loop ticks, longest gap " << worst / 1e6 << " ms\n";
     }
     return 0;
 }

@@ -14,8 +14,9 @@
 #include <set>
 
 using namespace spyglass::core;
-using spyglass::test::fixture;
 using nlohmann::json;
+using spyglass::test::errorOf;
+using spyglass::test::fixture;
 
 namespace {
 
@@ -25,7 +26,10 @@ json ecco()
     return json::parse(in);
 }
 
-std::unique_ptr<LanguageModel> tinyModel() { return LanguageModel::load(fixture("gpt2-tiny-random")); }
+std::unique_ptr<LanguageModel> tinyModel()
+{
+    return LanguageModel::load(fixture("gpt2-tiny-random"));
+}
 
 AnalysisOptions quick()
 {
@@ -39,16 +43,6 @@ void expectRankInBand(int rank, const json& band, const std::string& where)
 {
     EXPECT_GE(rank, band[0].get<int>()) << where;
     EXPECT_LE(rank, band[1].get<int>()) << where;
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 }  // namespace
@@ -68,7 +62,8 @@ TEST(AnalysisParity, SaliencyRowsEqualEcco)
             EXPECT_EQ(row.position, static_cast<int>(8 + j));
             const auto expected = e["attribution"][m == 0 ? "grad_x_input" : "saliency"][j].get<std::vector<double>>();
             ASSERT_EQ(row.scores.size(), expected.size());
-            for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(row.scores[i], expected[i], 1e-4) << name(r.saliency[m].method) << " row " << j;
+            for (size_t i = 0; i < expected.size(); ++i)
+                EXPECT_NEAR(row.scores[i], expected[i], 1e-4) << name(r.saliency[m].method) << " row " << j;
         }
     }
 }
@@ -90,9 +85,14 @@ TEST(AnalysisParity, NormedLensEqualsReference)
             const LensCell& cell = r.lens->cells[l + 1][position];
             const std::string where = "token " + std::to_string(j) + " layer " + std::to_string(l);
             EXPECT_EQ(cell.topIds, ref["top_ids"].get<std::vector<int>>()) << where;
-            for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(cell.topProbs[k], ref["top_probs"][k].get<double>(), 1e-4 * ref["top_probs"][k].get<double>()) << where;
+            for (size_t k = 0; k < 5; ++k)
+                EXPECT_NEAR(cell.topProbs[k], ref["top_probs"][k].get<double>(),
+                            1e-4 * ref["top_probs"][k].get<double>())
+                    << where;
             expectRankInBand(*cell.nextRank, ref["rank_band_1e-4"], where);
-            EXPECT_NEAR(*cell.nextProb, ref["prob_of_generated"].get<double>(), 1e-4 * ref["prob_of_generated"].get<double>()) << where;
+            EXPECT_NEAR(*cell.nextProb, ref["prob_of_generated"].get<double>(),
+                        1e-4 * ref["prob_of_generated"].get<double>())
+                << where;
         }
     }
     EXPECT_FALSE(r.lens->cells[0].back().nextRank.has_value());
@@ -110,7 +110,9 @@ TEST(AnalysisParity, RawLensEqualsEccoBelowTheLastBlock)
         const LensCell& cell = r.lens->cells[1][8 + j - 1];  // block.0 = Ecco layer 0 (L−2 for L = 2)
         const json& pred = e["layer_predictions"][j]["layers"][0];
         EXPECT_EQ(cell.topIds, pred["top_ids"].get<std::vector<int>>()) << j;
-        for (size_t k = 0; k < 5; ++k) EXPECT_NEAR(cell.topProbs[k], pred["top_probs"][k].get<double>(), 1e-4 * pred["top_probs"][k].get<double>());
+        for (size_t k = 0; k < 5; ++k)
+            EXPECT_NEAR(cell.topProbs[k], pred["top_probs"][k].get<double>(),
+                        1e-4 * pred["top_probs"][k].get<double>());
         expectRankInBand(*cell.nextRank, e["rankings"]["rank_band_1e-4"][0][j], "ranking " + std::to_string(j));
     }
 }
@@ -122,7 +124,8 @@ TEST(AnalysisParity, SublayerLensNamesAttentionAndMlpReadouts)
     o.lensMode = LensMode::Sublayer;
     o.saliencyMethods.clear();
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
-    EXPECT_EQ(r.lens->layers, (std::vector<std::string>{"embed", "block.0.attn", "block.0.mlp", "block.1.attn", "block.1.mlp"}));
+    EXPECT_EQ(r.lens->layers,
+              (std::vector<std::string>{"embed", "block.0.attn", "block.0.mlp", "block.1.attn", "block.1.mlp"}));
     // The MLP read-out of the last block is the model's output: rank 1 for every generated token.
     for (size_t j = 0; j < 4; ++j) EXPECT_EQ(r.lens->cells[4][8 + j - 1].nextRank, 1);
 }
@@ -308,7 +311,8 @@ TEST(Analysis, RowsStreamAndCancelStops)
     EXPECT_EQ(stages[1], "token");
     EXPECT_EQ(stages[stages.size() - 2], "factors");
     EXPECT_EQ(stages.back(), "projection");
-    EXPECT_THROW((void)analyze(*model, "1, 2, 3, 4,", quick(), [](const Progress& p) { return p.stage != "factors"; }), Cancelled);
+    EXPECT_THROW((void)analyze(*model, "1, 2, 3, 4,", quick(), [](const Progress& p) { return p.stage != "factors"; }),
+                 Cancelled);
 }
 
 TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
@@ -322,7 +326,13 @@ TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
     o.factors = false;
     o.projection = false;
     const std::vector<int> prompt = model->encode("1, 2, 3, 4,");
-    SamplingOptions s{.maxNewTokens = 6, .temperature = 1.5F, .topK = 40, .topP = 0.95F, .seed = 0, .stopAtEos = true, .useKvCache = false};
+    SamplingOptions s{.maxNewTokens = 6,
+                      .temperature = 1.5F,
+                      .topK = 40,
+                      .topP = 0.95F,
+                      .seed = 0,
+                      .stopAtEos = true,
+                      .useKvCache = false};
     std::set<std::vector<int>> distinct;
     for (uint64_t seed : {1u, 2u, 3u}) {
         o.seed = s.seed = seed;
@@ -341,7 +351,8 @@ TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
     EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("temperature: must be ≥ 0"), std::string::npos);
     o.temperature = 1;
     o.sampleTopP = 0;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("sampleTopP: must be in (0, 1]"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2,", o); }).find("sampleTopP: must be in (0, 1]"),
+              std::string::npos);
 }
 
 TEST(AnalysisErrors, OneMessagePerCase)
@@ -351,22 +362,31 @@ TEST(AnalysisErrors, OneMessagePerCase)
     EXPECT_NE(errorOf([&] { (void)analyze(*model, "", o); }).find("the prompt is empty"), std::string::npos);
     std::string longPrompt;
     for (int i = 0; i < 130; ++i) longPrompt += " a";
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, longPrompt, o); }).find("context window is 128 tokens"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, longPrompt, o); }).find("context window is 128 tokens"),
+              std::string::npos);
     o.factorCount = 13;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("factorCount: 13 is larger than the number of positions (12)"),
+    EXPECT_NE(errorOf([&] {
+                  (void)analyze(*model, "1, 2, 3, 4,", o);
+              }).find("factorCount: 13 is larger than the number of positions (12)"),
               std::string::npos);
     o = quick();
     o.saliencyMethods = {static_cast<SaliencyMethod>(7)};  // only a cast can make one outside the table
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("saliencyMethods: unknown saliency method"), std::string::npos);
+    EXPECT_NE(
+        errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("saliencyMethods: unknown saliency method"),
+        std::string::npos);
     EXPECT_EQ(parseName<LensMode>("tuned"), std::nullopt);
-    EXPECT_NE(errorOf([&] { (void)parseNameOrThrow<LensMode>("tuned"); }).find("unknown lens mode 'tuned' (normed, raw or sublayer)"), std::string::npos);
+    EXPECT_NE(errorOf([&] {
+                  (void)parseNameOrThrow<LensMode>("tuned");
+              }).find("unknown lens mode 'tuned' (normed, raw or sublayer)"),
+              std::string::npos);
     o = quick();
     o.factorLayerBegin = 1;
     o.factorLayerEnd = 5;
     EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("factorLayers: 1:5"), std::string::npos);
     o = quick();
     o.projectionMethod = ProjectionMethod::Umap;
-    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("umap is not available"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)analyze(*model, "1, 2, 3, 4,", o); }).find("umap is not available"),
+              std::string::npos);
 }
 
 TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
@@ -377,9 +397,11 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
     const json j = json::parse(reportToJson(r));
     EXPECT_EQ(j["schema"], "spyglass.report/1");
-    for (const char* key : {"path", "architecture", "n_layer", "n_head", "d_model", "vocab_size", "sha256"}) EXPECT_TRUE(j["model"].contains(key)) << key;
+    for (const char* key : {"path", "architecture", "n_layer", "n_head", "d_model", "vocab_size", "sha256"})
+        EXPECT_TRUE(j["model"].contains(key)) << key;
     EXPECT_EQ(j["model"]["sha256"].get<std::string>().size(), 64u);
-    for (const char* key : {"prompt", "max_new_tokens", "saliency", "lens", "factors", "projection", "seed"}) EXPECT_TRUE(j["settings"].contains(key)) << key;
+    for (const char* key : {"prompt", "max_new_tokens", "saliency", "lens", "factors", "projection", "seed"})
+        EXPECT_TRUE(j["settings"].contains(key)) << key;
     EXPECT_EQ(j["tokens"][0], json({{"id", 16}, {"text", "1"}, {"offset", {0, 1}}, {"generated", false}}));
     EXPECT_TRUE(j["tokens"][8]["offset"].is_null());
     EXPECT_TRUE(j["tokens"][8]["generated"].get<bool>());
@@ -388,9 +410,11 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     EXPECT_EQ(row["scores"].size(), 8u);
     EXPECT_TRUE(j["saliency"][1]["rows"][0].contains("raw"));
     for (const char* key : {"mode", "layers", "top_k", "cells"}) EXPECT_TRUE(j["lens"].contains(key)) << key;
-    for (const char* key : {"top_ids", "top_probs", "next_rank", "next_prob", "entropy"}) EXPECT_TRUE(j["lens"]["cells"][1][0].contains(key)) << key;
+    for (const char* key : {"top_ids", "top_probs", "next_rank", "next_prob", "entropy"})
+        EXPECT_TRUE(j["lens"]["cells"][1][0].contains(key)) << key;
     EXPECT_TRUE(j["lens"]["cells"][1][11]["next_rank"].is_null());
-    for (const char* key : {"source", "layers", "k", "positions", "strengths", "reconstruction_error"}) EXPECT_TRUE(j["factors"].contains(key)) << key;
+    for (const char* key : {"source", "layers", "k", "positions", "strengths", "reconstruction_error"})
+        EXPECT_TRUE(j["factors"].contains(key)) << key;
     for (const char* key : {"layer", "method", "points", "clusters"}) EXPECT_TRUE(j["projection"].contains(key)) << key;
 
     spyglass::test::TempDir dir;
@@ -406,18 +430,22 @@ TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
     EXPECT_EQ(back.words.size(), r.words.size());
     EXPECT_EQ(back.tokenTexts, r.tokenTexts);
     spyglass::test::writeFile(dir / "bad.json", R"({"schema":"other/1"})");
-    EXPECT_NE(errorOf([&] { (void)readReport(dir / "bad.json"); }).find("schema 'other/1' is not spyglass.report/1"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)readReport(dir / "bad.json"); }).find("schema 'other/1' is not spyglass.report/1"),
+              std::string::npos);
     // Found by tests/fuzz (report_fuzzer): a token_texts key that is not a number threw
     // std::invalid_argument instead of a clear message.
     std::ifstream good(dir / "r.json");
     nlohmann::json broken = nlohmann::json::parse(good);
     broken["token_texts"]["x7"] = "oops";
     spyglass::test::writeFile(dir / "keys.json", broken.dump());
-    EXPECT_NE(errorOf([&] { (void)readReport(dir / "keys.json"); }).find("token_texts key 'x7' is not a token id"), std::string::npos);
+    EXPECT_NE(errorOf([&] { (void)readReport(dir / "keys.json"); }).find("token_texts key 'x7' is not a token id"),
+              std::string::npos);
     // Found by tests/fuzz (session_fuzzer): the report inside a session is read from a string,
     // where a word without "tokens" let nlohmann's out_of_range escape (readReport caught it).
     broken = nlohmann::json::parse(std::ifstream(dir / "r.json"));
     broken["words"][0].erase("tokens");
-    EXPECT_NE(errorOf([&] { (void)reportFromJson(broken.dump(), "session.spyglass"); }).find("session.spyglass: unexpected structure: "),
+    EXPECT_NE(errorOf([&] {
+                  (void)reportFromJson(broken.dump(), "session.spyglass");
+              }).find("session.spyglass: unexpected structure: "),
               std::string::npos);
 }

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <thread>
-#include <unistd.h>
 
 using spyglass::test::cli;
 using spyglass::test::CliRun;
@@ -53,7 +53,8 @@ TEST(AtomicSave, KillingTheCliMidSaveLeavesThePreviousReport)
 {
     TempDir dir;
     const auto out = dir / "report.json";
-    const std::vector<std::string> base{"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt", "1, 2, 3, 4,", "--out", out.string()};
+    const std::vector<std::string> base{
+        "analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt", "1, 2, 3, 4,", "--out", out.string()};
     auto with = [&](const std::string& tokens) {
         auto args = base;
         args.insert(args.end(), {"--max-new-tokens", tokens});
@@ -95,7 +96,8 @@ TEST(AtomicSave, AFailedWriteKeepsThePreviousFile)
     const auto path = dir / "file.txt";
     spyglass::core::writeFileAtomically(path, "previous");
     std::filesystem::create_directory(dir / "sub");
-    EXPECT_THROW(spyglass::core::writeFileAtomically(dir / "sub", "x"), spyglass::core::Error);  // a folder is in the way
+    EXPECT_THROW(spyglass::core::writeFileAtomically(dir / "sub", "x"),
+                 spyglass::core::Error);  // a folder is in the way
     EXPECT_THROW(spyglass::core::writeFileAtomically(dir / "missing" / "file.txt", "x"), spyglass::core::Error);
     EXPECT_EQ(readAll(path), "previous");
     spyglass::core::writeFileAtomically(path, "next");

@@ -2,11 +2,11 @@
 // Runs spyglass-cli (SPYGLASS_CLI_PATH) in a shell and collects its exit code, stdout and stderr.
 #include "test_support.h"
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 namespace spyglass::test {

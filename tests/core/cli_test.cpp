@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
-#include <sys/wait.h>
 
 using namespace spyglass::test;
 
@@ -60,7 +60,8 @@ TEST(Cli, GenerateGreedyJsonMatchesTheReference)
     EXPECT_EQ(j["prompt_ids"], nlohmann::json({16, 11, 362, 11, 513, 11, 604, 11}));
     EXPECT_EQ(j["generated_ids"], nlohmann::json({25804, 42946, 11849, 48609}));
     EXPECT_TRUE(j["text"].is_string());
-    const CliRun ids = cli({"generate", "--model", kModel, "--ids", "16,11,362,11,513,11,604,11", "--max-new-tokens", "4", "--json"});
+    const CliRun ids =
+        cli({"generate", "--model", kModel, "--ids", "16,11,362,11,513,11,604,11", "--max-new-tokens", "4", "--json"});
     EXPECT_EQ(nlohmann::json::parse(ids.out)["generated_ids"], j["generated_ids"]);
     const CliRun text = cli({"generate", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "4"});
     EXPECT_EQ(text.out, j["text"].get<std::string>() + "\n");
@@ -75,8 +76,8 @@ TEST(Cli, TraceWritesTheDocumentedTensors)
     EXPECT_TRUE(r.out.empty());
     auto file = spyglass::core::SafetensorsFile::open(out);
     EXPECT_EQ(file->get("input_ids").dtype, spyglass::core::DType::I64);
-    for (const char* name : {"logits", "resid_pre.0", "attn_out.1", "mlp_out.0", "resid_post.1", "mlp_act.0", "attn_pattern.1",
-                             "final_norm_out", "ln_f_out"})
+    for (const char* name : {"logits", "resid_pre.0", "attn_out.1", "mlp_out.0", "resid_post.1", "mlp_act.0",
+                             "attn_pattern.1", "final_norm_out", "ln_f_out"})
         EXPECT_NE(file->find(name), nullptr) << name;
     auto reference = spyglass::core::SafetensorsFile::open(fixture("gpt2-tiny-random/reference.safetensors"));
     EXPECT_TRUE(allClose(file->readFloat("ln_f_out"), reference->readFloat("ln_f_out")));
@@ -107,7 +108,8 @@ TEST(Cli, AnalyzeWritesAReportWithEverySection)
 {
     TempDir dir;
     const auto out = (dir / "report.json").string();
-    const CliRun r = cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3", "--save-loadings", "--out", out});
+    const CliRun r = cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3",
+                          "--save-loadings", "--out", out});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_TRUE(r.out.empty());
     std::ifstream in(out);
@@ -128,11 +130,16 @@ TEST(Cli, AnalyzeErrorsNameTheOption)
 {
     TempDir dir;
     const auto out = (dir / "report.json").string();
-    const CliRun big = cli({"analyze", "--model", kModel, "--prompt", "1, 2,", "--max-new-tokens", "2", "--factors", "9", "--out", out});
+    const CliRun big = cli(
+        {"analyze", "--model", kModel, "--prompt", "1, 2,", "--max-new-tokens", "2", "--factors", "9", "--out", out});
     EXPECT_EQ(big.code, 1);
     EXPECT_NE(big.err.find("--factors: 9 is larger than the number of positions (6)"), std::string::npos) << big.err;
     const CliRun method = cli({"analyze", "--model", kModel, "--prompt", "x", "--saliency", "shap", "--out", out});
-    EXPECT_NE(method.err.find("--saliency: unknown saliency method 'shap' (grad_x_input, gradient, integrated_gradients or occlusion)"), std::string::npos) << method.err;
+    EXPECT_NE(
+        method.err.find(
+            "--saliency: unknown saliency method 'shap' (grad_x_input, gradient, integrated_gradients or occlusion)"),
+        std::string::npos)
+        << method.err;
     const CliRun empty = cli({"analyze", "--model", kModel, "--prompt", "", "--out", out});
     EXPECT_NE(empty.err.find("the prompt is empty"), std::string::npos) << empty.err;
     EXPECT_FALSE(std::filesystem::exists(out));
@@ -142,19 +149,23 @@ TEST(Cli, RenderDrawsEveryViewOfAReport)
 {
     TempDir dir;
     const auto report = (dir / "report.json").string();
-    ASSERT_EQ(cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3", "--out", report}).code, 0);
+    ASSERT_EQ(
+        cli({"analyze", "--model", kModel, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "3", "--out", report}).code,
+        0);
     for (const char* view : {"saliency", "lens", "factors", "projection"}) {
         for (const char* suffix : {"png", "svg", "pdf"}) {
             const auto out = (dir / (std::string(view) + "." + suffix)).string();
             const CliRun r = cli({"render", report, "--view", view, "--out", out});
-            if (r.code == 2 && r.err.find("needs a build with the GUI") != std::string::npos) GTEST_SKIP() << "built without the GUI";
+            if (r.code == 2 && r.err.find("needs a build with the GUI") != std::string::npos)
+                GTEST_SKIP() << "built without the GUI";
             ASSERT_EQ(r.code, 0) << r.err;
             EXPECT_GT(std::filesystem::file_size(out), 1000u) << out;
         }
     }
     const CliRun bad = cli({"render", report, "--view", "pie", "--out", (dir / "x.png").string()});
     EXPECT_EQ(bad.code, 2);
-    const CliRun token = cli({"render", report, "--view", "saliency", "--token", "99", "--out", (dir / "x.png").string()});
+    const CliRun token =
+        cli({"render", report, "--view", "saliency", "--token", "99", "--out", (dir / "x.png").string()});
     EXPECT_NE(token.err.find("--token 99 is past the report's 11 tokens"), std::string::npos) << token.err;
 }
 
@@ -168,7 +179,8 @@ TEST(Cli, InfoShowsTheFamily)
     EXPECT_EQ(g["vocab_size"], 50257);
     const CliRun neox = cli({"info", "--model", fixture("families/neox-tiny-random").string()});
     EXPECT_EQ(nlohmann::json::parse(neox.out)["architecture"], "gpt_neox");
-    const CliRun llama2c = cli({"info", "--model", fixture("llama2c/aidreams260K.bin").string(), "--tokenizer", fixture("llama2c/tok512.bin").string()});
+    const CliRun llama2c = cli({"info", "--model", fixture("llama2c/aidreams260K.bin").string(), "--tokenizer",
+                                fixture("llama2c/tok512.bin").string()});
     const auto l = nlohmann::json::parse(llama2c.out);
     EXPECT_EQ(l["architecture"], "llama2c");
     EXPECT_EQ(l["context_length"], 128);

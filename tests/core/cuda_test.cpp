@@ -27,9 +27,15 @@ namespace {
 #define SPYGLASS_REQUIRE_CUDA() \
     if (!cudaAvailable()) GTEST_SKIP() << "no CUDA device visible (" << runtimeDescription() << ")"
 
-std::vector<int> asInts(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
+std::vector<int> asInts(const std::vector<int64_t>& v)
+{
+    return {v.begin(), v.end()};
+}
 
-HostTensor asTensor(const std::vector<float>& v) { return {{static_cast<int64_t>(v.size())}, v}; }
+HostTensor asTensor(const std::vector<float>& v)
+{
+    return {{static_cast<int64_t>(v.size())}, v};
+}
 
 // Folders under tests/fixtures with a reference.safetensors of Hugging Face activations.
 class CudaFamily : public ::testing::TestWithParam<std::string> {
@@ -86,7 +92,8 @@ TEST_P(CudaFamily, EveryAnalysisEqualsTheCpu)
     ASSERT_EQ(a.saliency.size(), b.saliency.size());
     for (size_t s = 0; s < a.saliency.size(); ++s)
         for (size_t r = 0; r < a.saliency[s].rows.size(); ++r)
-            EXPECT_TRUE(allClose(asTensor(a.saliency[s].rows[r].scores), asTensor(b.saliency[s].rows[r].scores), 1e-4, 1e-3))
+            EXPECT_TRUE(
+                allClose(asTensor(a.saliency[s].rows[r].scores), asTensor(b.saliency[s].rows[r].scores), 1e-4, 1e-3))
                 << name(a.saliency[s].method) << " row " << r;
     ASSERT_TRUE(a.lens && b.lens);
     EXPECT_LT(a.lens->selfCheckMaxAbsDiff, 1e-4);
@@ -100,17 +107,21 @@ TEST_P(CudaFamily, EveryAnalysisEqualsTheCpu)
         }
     ASSERT_TRUE(a.factors && b.factors);
     for (size_t f = 0; f < b.factors->strengths.size(); ++f)
-        EXPECT_TRUE(allClose(asTensor(a.factors->strengths[f]), asTensor(b.factors->strengths[f]), 1e-3, 1e-2)) << "factor " << f;
-    EXPECT_NEAR(a.factors->reconstructionError / a.factors->inputNorm, b.factors->reconstructionError / b.factors->inputNorm, 1e-4);
+        EXPECT_TRUE(allClose(asTensor(a.factors->strengths[f]), asTensor(b.factors->strengths[f]), 1e-3, 1e-2))
+            << "factor " << f;
+    EXPECT_NEAR(a.factors->reconstructionError / a.factors->inputNorm,
+                b.factors->reconstructionError / b.factors->inputNorm, 1e-4);
     ASSERT_TRUE(a.projection && b.projection);
     for (size_t p = 0; p < b.projection->points.size(); ++p)
         for (size_t axis = 0; axis < 2; ++axis)
-            EXPECT_NEAR(a.projection->points[p][axis], b.projection->points[p][axis], 1e-3 * (1 + std::abs(b.projection->points[p][axis])));
+            EXPECT_NEAR(a.projection->points[p][axis], b.projection->points[p][axis],
+                        1e-3 * (1 + std::abs(b.projection->points[p][axis])));
     EXPECT_EQ(a.projection->clusters, b.projection->clusters);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, CudaFamily,
-                         ::testing::Values("gpt2-tiny-random", "families/llama-tiny-random", "families/neox-tiny-random"),
+                         ::testing::Values("gpt2-tiny-random", "families/llama-tiny-random",
+                                           "families/neox-tiny-random"),
                          [](const ::testing::TestParamInfo<std::string>& param) {
                              std::string name = param.param.substr(param.param.find('/') + 1);
                              std::replace(name.begin(), name.end(), '-', '_');
@@ -132,9 +143,11 @@ namespace {
 
 double maxAbsDiff(const HostTensor& a, const HostTensor& b, int64_t first = 0, int64_t count = -1)
 {
-    const size_t begin = static_cast<size_t>(first), end = count < 0 ? a.values.size() : static_cast<size_t>(first + count);
+    const size_t begin = static_cast<size_t>(first),
+                 end = count < 0 ? a.values.size() : static_cast<size_t>(first + count);
     double worst = 0;
-    for (size_t i = begin; i < end && i < a.values.size() && i < b.values.size(); ++i) worst = std::max(worst, std::abs(double(a.values[i]) - b.values[i]));
+    for (size_t i = begin; i < end && i < a.values.size() && i < b.values.size(); ++i)
+        worst = std::max(worst, std::abs(double(a.values[i]) - b.values[i]));
     return worst;
 }
 
@@ -163,10 +176,11 @@ TEST(Cuda, StableDiffusionRunEqualsTheCpuFromTheSameSeed)
         EXPECT_EQ(a.tokenIds, b.tokenIds);
         EXPECT_TRUE(allClose(a.promptEmbeds, b.promptEmbeds, 1e-5, 1e-5)) << scheduler;
         const int64_t step = a.latents.numel() / a.latents.shape[0];
-        const double first = maxAbsDiff(a.latents, b.latents, step, step), last = maxAbsDiff(a.latents, b.latents, step * (a.latents.shape[0] - 1), step);
+        const double first = maxAbsDiff(a.latents, b.latents, step, step),
+                     last = maxAbsDiff(a.latents, b.latents, step * (a.latents.shape[0] - 1), step);
         const double image = maxAbsDiff(a.image, b.image);
-        std::cout << scheduler << ": max |gpu - cpu| embeddings " << maxAbsDiff(a.promptEmbeds, b.promptEmbeds) << ", latents after step 1 "
-                  << first << ", final latents " << last << ", image " << image << "\n";
+        std::cout << scheduler << ": max |gpu - cpu| embeddings " << maxAbsDiff(a.promptEmbeds, b.promptEmbeds)
+                  << ", latents after step 1 " << first << ", final latents " << last << ", image " << image << "\n";
         EXPECT_LE(first, 1e-4) << scheduler;
         EXPECT_LE(image, 2e-3) << scheduler;
         ASSERT_EQ(a.rgb.size(), b.rgb.size());

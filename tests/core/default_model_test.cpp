@@ -9,7 +9,8 @@
 using namespace spyglass::core;
 
 namespace {
-const std::filesystem::path kModel = std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../../resources/models/spyglass-tiny";
+const std::filesystem::path kModel =
+    std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../../resources/models/spyglass-tiny";
 }
 
 TEST(DefaultModel, LoadsAndCounts)
@@ -22,7 +23,11 @@ TEST(DefaultModel, LoadsAndCounts)
     o.maxNewTokens = 9;
     EXPECT_EQ(model->tokenizer()->decode(model->generate(model->encode("1, 2, 3,"), o).generatedIds), " 4, 5, 6,");
     o.maxNewTokens = 4;
-    EXPECT_EQ(model->tokenizer()->decode(model->generate(model->encode("Days of the week: Monday,"), o).generatedIds).substr(0, 8), " Tuesday");
-    for (const char* file : {"README.md", "recipe.json", "training_log.tsv", "eval.json", "tokenizer.json", "config.json"})
+    EXPECT_EQ(model->tokenizer()
+                  ->decode(model->generate(model->encode("Days of the week: Monday,"), o).generatedIds)
+                  .substr(0, 8),
+              " Tuesday");
+    for (const char* file :
+         {"README.md", "recipe.json", "training_log.tsv", "eval.json", "tokenizer.json", "config.json"})
         EXPECT_TRUE(std::filesystem::exists(kModel / file)) << file;
 }

@@ -16,7 +16,10 @@ using namespace spyglass::test;
 namespace {
 
 const std::string kPrompt = "a photo of a hand, masterpiece, best quality, detailed fingers";
-std::filesystem::path sd() { return fixture("sd-tiny-random"); }
+std::filesystem::path sd()
+{
+    return fixture("sd-tiny-random");
+}
 
 // A copy of the tiny pipeline that a test may break.
 std::filesystem::path copyPipeline(const TempDir& dir)
@@ -36,10 +39,27 @@ TEST(DiffuseCli, ImageOverlaysIndexAndTraceMatchTheReference)
     SafetensorsWriter noise;
     noise.addFloat("latents", reference->readFloat("initial_noise"));
     noise.write(dir / "noise.safetensors");
-    const CliRun r = cli({"diffuse", "--model", sd().string(), "--prompt", kPrompt, "--steps", "10", "--scheduler-config",
-                          (sd() / "schedulers/euler/scheduler_config.json").string(), "--init-latents", (dir / "noise.safetensors").string(),
-                          "--out", (dir / "image.png").string(), "--heatmaps", (dir / "maps/new").string(), "--trace",
-                          (dir / "trace.safetensors").string(), "--colormap", "turbo", "--alpha", "0.6"});
+    const CliRun r = cli({"diffuse",
+                          "--model",
+                          sd().string(),
+                          "--prompt",
+                          kPrompt,
+                          "--steps",
+                          "10",
+                          "--scheduler-config",
+                          (sd() / "schedulers/euler/scheduler_config.json").string(),
+                          "--init-latents",
+                          (dir / "noise.safetensors").string(),
+                          "--out",
+                          (dir / "image.png").string(),
+                          "--heatmaps",
+                          (dir / "maps/new").string(),
+                          "--trace",
+                          (dir / "trace.safetensors").string(),
+                          "--colormap",
+                          "turbo",
+                          "--alpha",
+                          "0.6"});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_TRUE(r.out.empty());
     EXPECT_NE(r.err.find("denoising 10/10"), std::string::npos);
@@ -47,7 +67,8 @@ TEST(DiffuseCli, ImageOverlaysIndexAndTraceMatchTheReference)
     std::ifstream in(dir / "maps/new/index.json");
     const auto index = nlohmann::json::parse(in);
     ASSERT_EQ(index["words"].size(), 10U);
-    const std::vector<std::string> expected{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality", "detailed", "fingers"};
+    const std::vector<std::string> expected{"a",           "photo", "of",      "hand",     ",",
+                                            "masterpiece", "best",  "quality", "detailed", "fingers"};
     double shares = 0;
     for (size_t i = 0; i < expected.size(); ++i) {
         const auto& w = index["words"][i];
@@ -66,7 +87,8 @@ TEST(DiffuseCli, ImageOverlaysIndexAndTraceMatchTheReference)
     EXPECT_TRUE(allClose(trace->readFloat("image"), reference->readFloat("euler.image"), 5e-4, 0));
     EXPECT_TRUE(allClose(trace->readFloat("token_maps"), reference->readFloat("euler.daam.token_maps"), 2e-5, 0));
     EXPECT_TRUE(allClose(trace->readFloat("word_maps"), reference->readFloat("euler.daam.word_maps"), 2e-5, 0));
-    EXPECT_TRUE(allClose(trace->readFloat("word_maps_image"), reference->readFloat("euler.daam.word_maps_image"), 2e-4, 0));
+    EXPECT_TRUE(
+        allClose(trace->readFloat("word_maps_image"), reference->readFloat("euler.daam.word_maps_image"), 2e-4, 0));
 }
 
 TEST(DiffuseCli, LongPromptsAreEncodedInWindowsThatKeepTheirMaps)
@@ -83,7 +105,7 @@ TEST(DiffuseCli, LongPromptsAreEncodedInWindowsThatKeepTheirMaps)
     const DiffusionResult r = model->generate(o);
     EXPECT_EQ(r.tokenIds.size(), 154U);
     EXPECT_EQ(r.promptEmbeds.shape, (std::vector<int64_t>{1, 154, 32}));
-    EXPECT_EQ(r.tokenIds[77], 49406);  // the second window starts with its own start-of-text
+    EXPECT_EQ(r.tokenIds[77], 49406);                   // the second window starts with its own start-of-text
     EXPECT_EQ(r.heatmaps.rowTokens.size(), 105U + 4U);  // SOT and EOT of each window
     EXPECT_EQ(r.heatmaps.tokenMaps.shape, (std::vector<int64_t>{109, 16, 24}));
     EXPECT_EQ(r.heatmaps.wordMapsImage.shape, (std::vector<int64_t>{8, 32, 48}));
@@ -108,36 +130,47 @@ TEST(DiffuseCli, MalformedFoldersAndOptionsGiveOneClearLine)
     std::filesystem::create_directories(dir / "empty");
     expectError({"diffuse", "--model", (dir / "empty").string(), "--prompt", "a", "--out", out}, "the folder is empty");
     expectError({"diffuse", "--model", (dir / "nowhere").string(), "--prompt", "a", "--out", out}, "does not exist");
-    expectError({"diffuse", "--model", fixture("gpt2-tiny-random").string(), "--prompt", "a", "--out", out}, "no model_index.json");
+    expectError({"diffuse", "--model", fixture("gpt2-tiny-random").string(), "--prompt", "a", "--out", out},
+                "no model_index.json");
 
     const auto broken = copyPipeline(dir);
     std::filesystem::remove_all(broken / "vae");
     expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "the vae/ folder is missing");
     std::filesystem::copy(sd() / "vae", broken / "vae", std::filesystem::copy_options::recursive);
-    writeFile(broken / "unet/config.json", R"({"block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D"]})");
-    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "down_block_types and up_block_types must have one entry");
-    std::filesystem::copy_file(sd() / "unet/config.json", broken / "unet/config.json", std::filesystem::copy_options::overwrite_existing);
+    writeFile(broken / "unet/config.json",
+              R"({"block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D"]})");
+    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out},
+                "down_block_types and up_block_types must have one entry");
+    std::filesystem::copy_file(sd() / "unet/config.json", broken / "unet/config.json",
+                               std::filesystem::copy_options::overwrite_existing);
     writeFile(broken / "text_encoder/model.safetensors", "not a safetensors file");
     expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "model.safetensors");
     std::filesystem::copy_file(sd() / "text_encoder/model.safetensors", broken / "text_encoder/model.safetensors",
                                std::filesystem::copy_options::overwrite_existing);
     writeFile(broken / "scheduler/scheduler_config.json", R"({"_class_name": "LMSDiscreteScheduler"})");
-    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "scheduler 'LMSDiscreteScheduler' is not supported");
-    writeFile(broken / "scheduler/scheduler_config.json", R"({"_class_name": "DDIMScheduler", "prediction_type": "sample"})");
-    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "prediction_type 'sample' is not supported");
+    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out},
+                "scheduler 'LMSDiscreteScheduler' is not supported");
+    writeFile(broken / "scheduler/scheduler_config.json",
+              R"({"_class_name": "DDIMScheduler", "prediction_type": "sample"})");
+    expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out},
+                "prediction_type 'sample' is not supported");
     std::filesystem::remove(broken / "tokenizer/merges.txt");
     expectError({"diffuse", "--model", broken.string(), "--prompt", "a", "--out", out}, "merges.txt: missing");
 
     const std::string model = sd().string();
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "60x64", "--out", out}, "multiples of 8");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "64", "--out", out}, "--size expects WxH");
-    expectError({"diffuse", "--model", model, "--prompt", "a", "--scheduler", "lms", "--out", out}, "--scheduler must be ddim, euler, euler_a or pndm");
-    expectError({"diffuse", "--model", model, "--prompt", "a", "--colormap", "rainbow", "--out", out}, "--colormap 'rainbow' is not known");
-    expectError({"diffuse", "--model", model, "--prompt", "a", "--seed", "1", "--init-latents", "x", "--out", out}, "not both");
+    expectError({"diffuse", "--model", model, "--prompt", "a", "--scheduler", "lms", "--out", out},
+                "--scheduler must be ddim, euler, euler_a or pndm");
+    expectError({"diffuse", "--model", model, "--prompt", "a", "--colormap", "rainbow", "--out", out},
+                "--colormap 'rainbow' is not known");
+    expectError({"diffuse", "--model", model, "--prompt", "a", "--seed", "1", "--init-latents", "x", "--out", out},
+                "not both");
     SafetensorsWriter wrong;
     wrong.addFloat("latents", HostTensor{{1, 4, 8, 8}, std::vector<float>(256)});
     wrong.write(dir / "wrong.safetensors");
-    expectError({"diffuse", "--model", model, "--prompt", "a", "--init-latents", (dir / "wrong.safetensors").string(), "--out", out},
+    expectError({"diffuse", "--model", model, "--prompt", "a", "--init-latents", (dir / "wrong.safetensors").string(),
+                 "--out", out},
                 "--init-latents: shape [1, 4, 8, 8] does not match [1, 4, 32, 32]");
 }
 

@@ -30,7 +30,10 @@ namespace {
 
 const std::string kPrompt = "a photo of a hand, masterpiece, best quality, detailed fingers";
 
-std::filesystem::path sd() { return fixture("sd-tiny-random"); }
+std::filesystem::path sd()
+{
+    return fixture("sd-tiny-random");
+}
 
 const SafetensorsFile& reference()
 {
@@ -38,7 +41,10 @@ const SafetensorsFile& reference()
     return *file;
 }
 
-HostTensor refData(const std::string& name) { return reference().readFloat(name); }
+HostTensor refData(const std::string& name)
+{
+    return reference().readFloat(name);
+}
 
 torch::Tensor refTensor(const std::string& name)
 {
@@ -128,7 +134,8 @@ TEST(ClipTextEncoder, EmbeddingsEqualTransformers)
     EXPECT_TRUE(allClose(toHost(out), refData("prompt.embeds"), 1e-5, 0));
     ASSERT_EQ(hidden.size(), 3U);
     for (size_t i = 0; i < hidden.size(); ++i)
-        EXPECT_TRUE(allClose(toHost(hidden[i]), refData("prompt.text_hidden_states." + std::to_string(i)), 1e-5, 0)) << i;
+        EXPECT_TRUE(allClose(toHost(hidden[i]), refData("prompt.text_hidden_states." + std::to_string(i)), 1e-5, 0))
+            << i;
     const auto negative = text->forward(torch::tensor(padded({49406, 49407}, 49407)).view({1, 77}));
     EXPECT_TRUE(allClose(toHost(negative), refData("negative.embeds"), 1e-5, 0));
 }
@@ -167,10 +174,11 @@ TEST(Schedulers, TimestepsAndEveryStepEqualDiffusers)
         EXPECT_EQ(scheduler->shortName(), run);
         scheduler->setTimesteps(10);
         const HostTensor timesteps = run == "euler" ? refData("euler.timesteps") : HostTensor{};
-        const auto expected = run == "euler" ? std::vector<double>(timesteps.values.begin(), timesteps.values.end()) : [&] {
-            const auto ints = reference().readInt64(run + ".timesteps");
-            return std::vector<double>(ints.begin(), ints.end());
-        }();
+        const auto expected =
+            run == "euler" ? std::vector<double>(timesteps.values.begin(), timesteps.values.end()) : [&] {
+                const auto ints = reference().readInt64(run + ".timesteps");
+                return std::vector<double>(ints.begin(), ints.end());
+            }();
         EXPECT_EQ(scheduler->timesteps(), expected) << run;
         if (run == "euler") {
             const auto& euler = dynamic_cast<const EulerScheduler&>(*scheduler);
@@ -181,9 +189,11 @@ TEST(Schedulers, TimestepsAndEveryStepEqualDiffusers)
         const torch::Tensor eps = refTensor(run + ".noise_pred");
         at::Generator generator = at::detail::createCPUGenerator(0);
         for (int64_t k = 0; k < eps.size(0); ++k) {
-            const torch::Tensor next = scheduler->step(eps[k].unsqueeze(0), static_cast<size_t>(k), latents[k].unsqueeze(0), generator);
+            const torch::Tensor next =
+                scheduler->step(eps[k].unsqueeze(0), static_cast<size_t>(k), latents[k].unsqueeze(0), generator);
             const HostTensor expectedNext = toHost(latents[k + 1].unsqueeze(0));
-            EXPECT_TRUE(allClose(toHost(next), expectedNext, 1e-5 * std::max(1.0, maxAbs(expectedNext)), 0)) << run << " step " << k;
+            EXPECT_TRUE(allClose(toHost(next), expectedNext, 1e-5 * std::max(1.0, maxAbs(expectedNext)), 0))
+                << run << " step " << k;
         }
     }
 }
@@ -243,18 +253,22 @@ TEST_P(DiffusionRun, WholePipelineAndHeatmapsEqualDiffusersAndDaam)
     EXPECT_TRUE(allClose(h.tokenMaps, refData(run + ".daam.token_maps"), 2e-5, 0)) << run;
     std::vector<std::string> words;
     for (const auto& w : h.words) words.push_back(w.word);
-    EXPECT_EQ(words, (std::vector<std::string>{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality", "detailed", "fingers"}));
+    EXPECT_EQ(words, (std::vector<std::string>{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality",
+                                               "detailed", "fingers"}));
     EXPECT_EQ(h.words[0].rows, (std::vector<int>{1, 4}));
     EXPECT_EQ(h.words[4].rows, (std::vector<int>{6, 8, 11}));
     EXPECT_TRUE(allClose(h.wordMaps, refData(run + ".daam.word_maps"), 2e-5, 0)) << run;
     if (run != "euler") return;
     EXPECT_TRUE(allClose(h.wordMapsImage, refData("euler.daam.word_maps_image"), 2e-4, 0));
-    EXPECT_TRUE(allClose(resizeMaps(h.wordMaps, 64, 64, false), refData("euler.daam.word_maps_image_absolute"), 2e-5, 0));
+    EXPECT_TRUE(
+        allClose(resizeMaps(h.wordMaps, 64, 64, false), refData("euler.daam.word_maps_image_absolute"), 2e-5, 0));
     const HostTensor perLayer = refData("euler.daam.per_layer_token_maps");
     for (int l = 0; l < 10; ++l)
         EXPECT_TRUE(allClose(aggregateHeatmaps(h, layersOnly({l})), slice(perLayer, l), 2e-5, 0)) << "layer " << l;
-    EXPECT_TRUE(allClose(aggregateHeatmaps(h, layersOnly({3, 4, 5, 6, 7})), refData("euler.daam.factor1_token_maps"), 2e-5, 0));
-    EXPECT_TRUE(allClose(aggregateHeatmaps(h, layersOnly({0, 1, 2, 8, 9})), refData("euler.daam.factor2_token_maps"), 2e-5, 0));
+    EXPECT_TRUE(
+        allClose(aggregateHeatmaps(h, layersOnly({3, 4, 5, 6, 7})), refData("euler.daam.factor1_token_maps"), 2e-5, 0));
+    EXPECT_TRUE(
+        allClose(aggregateHeatmaps(h, layersOnly({0, 1, 2, 8, 9})), refData("euler.daam.factor2_token_maps"), 2e-5, 0));
     // A step range uses the per-call maps; the whole range of them stays close to the exact maps.
     const HostTensor firstHalf = aggregateHeatmaps(h, callRange(0, 5));
     EXPECT_EQ(firstHalf.shape, (std::vector<int64_t>{15, 32, 32}));
@@ -273,7 +287,8 @@ TEST(Diffusion, SeedGivesDiffusersInitialNoise)
     o.scheduler = "ddim";
     o.heatmaps = false;
     const DiffusionResult r = model->generate(o);
-    EXPECT_TRUE(allClose(slice(r.latents, 0), slice(refData("initial_noise"), 0), 0, 0));  // init_noise_sigma 1 for DDIM
+    EXPECT_TRUE(
+        allClose(slice(r.latents, 0), slice(refData("initial_noise"), 0), 0, 0));  // init_noise_sigma 1 for DDIM
     EXPECT_TRUE(r.heatmaps.layers.empty());
     EXPECT_EQ(r.scheduler, "DDIMScheduler");
 }
@@ -310,7 +325,8 @@ TEST(UNet, Sd2StyleLinearProjectionsAndHeadListsGiveTheSameOutput)
     std::ofstream(dir / "unet/config.json") << config.dump();
     rewriteWeights(sd() / "unet/diffusion_pytorch_model.safetensors", dir / "unet/diffusion_pytorch_model.safetensors",
                    [](const std::string& name, HostTensor& t, DType& dtype) {
-                       if ((name.find("proj_in.weight") != std::string::npos || name.find("proj_out.weight") != std::string::npos) &&
+                       if ((name.find("proj_in.weight") != std::string::npos ||
+                            name.find("proj_out.weight") != std::string::npos) &&
                            t.shape.size() == 4)
                            t.shape = {t.shape[0], t.shape[1]};
                    });
@@ -318,7 +334,8 @@ TEST(UNet, Sd2StyleLinearProjectionsAndHeadListsGiveTheSameOutput)
     c10::InferenceMode guard;
     const torch::Tensor context = torch::cat({refTensor("negative.embeds"), refTensor("prompt.embeds")}, 0);
     const torch::Tensor input = refTensor("ddim.latents")[0];
-    const torch::Tensor out = unet->forward(torch::stack({input, input}), refTensor("ddim.timesteps")[0].item<double>(), context);
+    const torch::Tensor out =
+        unet->forward(torch::stack({input, input}), refTensor("ddim.timesteps")[0].item<double>(), context);
     EXPECT_TRUE(allClose(toHost(out), refData("ddim.unet_out.call0"), 5e-5, 0));
 }
 
@@ -330,7 +347,8 @@ TEST(Diffusion, HalfPrecisionWeightsLoad)
         std::filesystem::copy(sd(), dir / "sd", std::filesystem::copy_options::recursive);
         rewriteWeights(sd() / "text_encoder/model.safetensors", dir / "sd/text_encoder/model.safetensors",
                        [&](const std::string&, HostTensor&, DType& dtype) { dtype = storeAs; });
-        rewriteWeights(sd() / "unet/diffusion_pytorch_model.safetensors", dir / "sd/unet/diffusion_pytorch_model.safetensors",
+        rewriteWeights(sd() / "unet/diffusion_pytorch_model.safetensors",
+                       dir / "sd/unet/diffusion_pytorch_model.safetensors",
                        [&](const std::string&, HostTensor&, DType& dtype) { dtype = storeAs; });
         auto model = DiffusionModel::load(dir / "sd");
         DiffusionOptions o;
@@ -339,6 +357,7 @@ TEST(Diffusion, HalfPrecisionWeightsLoad)
         o.scheduler = "ddim";
         o.heatmaps = false;
         const DiffusionResult r = model->generate(o);
-        EXPECT_TRUE(allClose(r.promptEmbeds, refData("prompt.embeds"), storeAs == DType::F16 ? 0.02 : 0.1, 0)) << dtypeName(storeAs);
+        EXPECT_TRUE(allClose(r.promptEmbeds, refData("prompt.embeds"), storeAs == DType::F16 ? 0.02 : 0.1, 0))
+            << dtypeName(storeAs);
     }
 }

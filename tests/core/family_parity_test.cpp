@@ -3,6 +3,7 @@
 // tensor within atol 1e-4 + rtol 1e-4, greedy ids exact with and without the KV cache, the lens
 // self-check, and every analysis running on each family (#8).
 #include "quick_analysis.h"
+#include "reference_trace.h"
 #include "test_support.h"
 
 #include "spyglass/analysis.h"
@@ -18,6 +19,7 @@
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
+using spyglass::test::asInts;
 using spyglass::test::fixture;
 
 namespace {
@@ -27,23 +29,13 @@ protected:
     std::filesystem::path dir() const { return fixture("families/" + GetParam()); }
 };
 
-std::vector<int> asInts(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
-
 }  // namespace
 
 TEST_P(FamilyParity, EveryTensorMatchesTransformers)
 {
     auto model = LanguageModel::load(dir());
-    auto reference = SafetensorsFile::open(dir() / "reference.safetensors");
-    const auto ids = asInts(reference->readInt64("input_ids"));
-    const auto trace = model->trace(ids);
-    int compared = 0;
-    for (const auto& view : reference->tensors()) {
-        if (view.dtype != DType::F32 || view.name == "greedy_step_logits") continue;
-        ASSERT_TRUE(trace.count(view.name)) << view.name;
-        EXPECT_TRUE(allClose(trace.at(view.name), reference->readFloat(view.name))) << GetParam() << " " << view.name;
-        ++compared;
-    }
+    const int compared =
+        spyglass::test::expectTraceMatchesReference(*model, dir() / "reference.safetensors", GetParam());
     EXPECT_EQ(compared, 2 + 6 * model->info().layerCount);
 }
 
@@ -79,7 +71,8 @@ TEST_P(FamilyParity, EveryAnalysisRuns)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, FamilyParity, ::testing::Values("llama-tiny-random", "llama-ropescale-random", "neox-tiny-random"));
+INSTANTIATE_TEST_SUITE_P(Families, FamilyParity,
+                         ::testing::Values("llama-tiny-random", "llama-ropescale-random", "neox-tiny-random"));
 
 TEST(FamilyConfig, ErrorsNameTheKey)
 {
@@ -92,7 +85,9 @@ TEST(FamilyConfig, ErrorsNameTheKey)
         (void)LanguageModel::load(dir.path());
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("num_attention_heads (8) is not a multiple of num_key_value_heads (3)"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("num_attention_heads (8) is not a multiple of num_key_value_heads (3)"),
+                  std::string::npos)
+            << e.what();
     }
     config["num_key_value_heads"] = 4;
     config["rope_scaling"] = {{"type", "yarn"}, {"factor", 2.0}};
@@ -101,7 +96,8 @@ TEST(FamilyConfig, ErrorsNameTheKey)
         (void)LanguageModel::load(dir.path());
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("rope_scaling type 'yarn' is not supported"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("rope_scaling type 'yarn' is not supported"), std::string::npos)
+            << e.what();
     }
 }
 
@@ -140,15 +136,23 @@ TEST(Qwen2, ValueBiasShiftsAttentionOutputByItsProjection)
         biases[p + "k_proj.bias"] = {{32}, std::vector<float>(32, 0.0F)};
         biases[p + "v_proj.bias"] = vBias;
     }
-    auto qwen = LanguageModel::load(variant(dir, [](nlohmann::json& c) { c["model_type"] = "qwen2"; c["architectures"] = {"Qwen2ForCausalLM"}; }, biases));
+    auto qwen = LanguageModel::load(variant(
+        dir,
+        [](nlohmann::json& c) {
+            c["model_type"] = "qwen2";
+            c["architectures"] = {"Qwen2ForCausalLM"};
+        },
+        biases));
     auto llama = LanguageModel::load(fixture("families/llama-tiny-random"));
     const HostTensor withBias = qwen->trace(kIds, kCaptureAttnOut).at("attn_out.0");
     const HostTensor without = llama->trace(kIds, kCaptureAttnOut).at("attn_out.0");
-    const HostTensor wo = SafetensorsFile::open(fixture("families/llama-tiny-random/model.safetensors"))->readFloat("model.layers.0.self_attn.o_proj.weight");
+    const HostTensor wo = SafetensorsFile::open(fixture("families/llama-tiny-random/model.safetensors"))
+                              ->readFloat("model.layers.0.self_attn.o_proj.weight");
     // Query head h (8 heads of 8 dims) reads kv head h / 2.
     std::vector<float> perQueryHead(64);
     for (int h = 0; h < 8; ++h)
-        for (int d = 0; d < 8; ++d) perQueryHead[static_cast<size_t>(h * 8 + d)] = vBias.values[static_cast<size_t>((h / 2) * 8 + d)];
+        for (int d = 0; d < 8; ++d)
+            perQueryHead[static_cast<size_t>(h * 8 + d)] = vBias.values[static_cast<size_t>((h / 2) * 8 + d)];
     for (int t = 0; t < 12; ++t)
         for (int o = 0; o < 64; ++o) {
             double shift = 0;
@@ -170,7 +174,8 @@ TEST(Mistral, SlidingWindowMasksOldKeys)
     // A window longer than the prompt changes nothing.
     auto same = LanguageModel::load(variant(wide, edit(4096)));
     auto llama = LanguageModel::load(fixture("families/llama-tiny-random"));
-    EXPECT_TRUE(allClose(same->trace(kIds, kCaptureLogits).at("logits"), llama->trace(kIds, kCaptureLogits).at("logits"), 1e-6, 0));
+    EXPECT_TRUE(allClose(same->trace(kIds, kCaptureLogits).at("logits"),
+                         llama->trace(kIds, kCaptureLogits).at("logits"), 1e-6, 0));
     // A window of 3: query i sees keys i-2 … i only; rows still sum to 1.
     auto windowed = LanguageModel::load(variant(narrow, edit(3)));
     const HostTensor pattern = windowed->trace(kIds, kCaptureAttnPattern).at("attn_pattern.1");
@@ -179,8 +184,10 @@ TEST(Mistral, SlidingWindowMasksOldKeys)
             double sum = 0;
             for (int j = 0; j < 12; ++j) {
                 const float p = pattern.at({h, i, j});
-                if (j > i || i - j >= 3) EXPECT_EQ(p, 0.0F) << h << " " << i << " " << j;
-                else EXPECT_GT(p, 0.0F);
+                if (j > i || i - j >= 3)
+                    EXPECT_EQ(p, 0.0F) << h << " " << i << " " << j;
+                else
+                    EXPECT_GT(p, 0.0F);
                 sum += p;
             }
             EXPECT_NEAR(sum, 1.0, 1e-5);

@@ -10,7 +10,10 @@ using spyglass::test::fixture;
 
 namespace {
 
-std::unique_ptr<LanguageModel> tinyModel() { return LanguageModel::load(fixture("gpt2-tiny-random")); }
+std::unique_ptr<LanguageModel> tinyModel()
+{
+    return LanguageModel::load(fixture("gpt2-tiny-random"));
+}
 
 const std::vector<int> kPrompt{16, 11, 362, 11, 513, 11, 604, 11};
 
@@ -69,7 +72,8 @@ TEST(Generation, PromptLongerThanContextNamesBothLengths)
         (void)model->generate(longPrompt, {});
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("the prompt has 129 tokens but the model's context window is 128 tokens"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("the prompt has 129 tokens but the model's context window is 128 tokens"),
+                  std::string::npos)
             << e.what();
     }
 }
@@ -94,7 +98,8 @@ TEST(Generation, BadIdsAreRejected)
         (void)model->generate({1, 50257}, {});
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("token id 50257 at position 1 is outside the vocabulary"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("token id 50257 at position 1 is outside the vocabulary"),
+                  std::string::npos);
     }
 }
 

@@ -38,8 +38,10 @@ TEST(Gradients, WordEmbeddingGradientsMatchEcco)
         const auto expectedSal = ecco["attribution"]["saliency"][j].get<std::vector<double>>();
         ASSERT_EQ(static_cast<size_t>(gxi.size(0)), expectedGxi.size());
         for (size_t i = 0; i < expectedGxi.size(); ++i) {
-            EXPECT_NEAR((gxi[static_cast<long>(i)] / gxi.sum()).item<double>(), expectedGxi[i], 1e-4) << "token " << j << ", input " << i;
-            EXPECT_NEAR((gn[static_cast<long>(i)] / gn.sum()).item<double>(), expectedSal[i], 1e-4) << "token " << j << ", input " << i;
+            EXPECT_NEAR((gxi[static_cast<long>(i)] / gxi.sum()).item<double>(), expectedGxi[i], 1e-4)
+                << "token " << j << ", input " << i;
+            EXPECT_NEAR((gn[static_cast<long>(i)] / gn.sum()).item<double>(), expectedSal[i], 1e-4)
+                << "token " << j << ", input " << i;
         }
     }
 }

@@ -54,7 +54,8 @@ TEST(LlamaTokenizer, Llama2cTokenizerBinMatchesLlama2cEncode)
         const std::string text = c["text"].get<std::string>();
         std::vector<int> expected = c["ids"].get<std::vector<int>>();
         if (text == kLowerEighthBlockLine)  // llama2.c's space symbol is " ", so a literal "▁" falls back to bytes
-            expected = {1, 29871, 229, 153, 132, 16333, 5224, 697, 321, 18919, 2908, 29871, 229, 153, 132, 229, 153, 132};
+            expected = {1,     29871, 229,   153, 132, 16333, 5224, 697, 321,
+                        18919, 2908,  29871, 229, 153, 132,   229,  153, 132};
         const Encoding e = tok->encode(text);
         EXPECT_EQ(e.ids, expected) << text;
         // Offsets tile the input (the BOS and the dummy prefix are empty ranges).
@@ -87,7 +88,8 @@ TEST(LlamaTokenizer, MetaspaceVariantOfTokenizerJsonMatchesToo)
     std::ifstream in(fixture("llama-tokenizer/tokenizer.json"));
     nlohmann::json j = nlohmann::json::parse(in);
     j["normalizer"] = nullptr;
-    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}, {"split", false}};
+    j["pre_tokenizer"] = {
+        {"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"}, {"split", false}};
     spyglass::test::TempDir dir;
     spyglass::test::writeFile(dir / "tokenizer.json", j.dump());
     auto tok = Tokenizer::loadFromFolder(dir.path());

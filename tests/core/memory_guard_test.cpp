@@ -19,8 +19,8 @@ TEST(MemoryGuard, CountsLiveTensorsAndEnforcesTheCap)
         EXPECT_EQ(tensorBytesInUse(), base + (4u << 20));
         setMemoryLimit(base + (6u << 20));
         EXPECT_THROW((void)torch::empty({1 << 20}, torch::kFloat32), OutOfMemory);  // 8 MiB > 6
-        EXPECT_EQ(tensorBytesInUse(), base + (4u << 20));                         // the refused one is not counted
-        const torch::Tensor small = torch::ones({1 << 18}, torch::kFloat32);      // 1 MiB fits
+        EXPECT_EQ(tensorBytesInUse(), base + (4u << 20));                           // the refused one is not counted
+        const torch::Tensor small = torch::ones({1 << 18}, torch::kFloat32);        // 1 MiB fits
         EXPECT_EQ(small.sum().item<float>(), static_cast<float>(1 << 18));
         setMemoryLimit(0);
     }

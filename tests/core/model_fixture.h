@@ -23,7 +23,8 @@ inline TensorMap fixtureWeights()
     return out;
 }
 
-inline void writeWeights(const std::filesystem::path& path, const TensorMap& tensors, core::DType dtype = core::DType::F32)
+inline void writeWeights(const std::filesystem::path& path, const TensorMap& tensors,
+                         core::DType dtype = core::DType::F32)
 {
     core::SafetensorsWriter w;
     for (const auto& [name, t] : tensors) w.addFloat(name, t, dtype);

@@ -76,7 +76,8 @@ TEST(ModelFolder, LoadsShardedCheckpoints)
     writeWeights(dir / "model-00001-of-00002.safetensors", first);
     writeWeights(dir / "model-00002-of-00002.safetensors", second);
     writeFile(dir / "model.safetensors.index.json", index.dump());
-    EXPECT_TRUE(allClose(LanguageModel::load(dir.path())->trace(kPrompt, kCaptureLogits).at("logits"), referenceLogits(), 1e-6, 0));
+    EXPECT_TRUE(allClose(LanguageModel::load(dir.path())->trace(kPrompt, kCaptureLogits).at("logits"),
+                         referenceLogits(), 1e-6, 0));
 
     std::filesystem::remove(dir / "model-00002-of-00002.safetensors");
     EXPECT_CONTAINS(loadError(dir.path()), "shard 'model-00002-of-00002.safetensors' is missing");
@@ -104,7 +105,8 @@ TEST(ModelFolderErrors, MissingTensor)
     writeWeights(dir / "model.safetensors", weights);
     const std::string msg = loadError(dir.path());
     EXPECT_CONTAINS(msg, "loading model '" + dir.path().string() + "'");
-    EXPECT_CONTAINS(msg, "missing tensor 'transformer.h.1.mlp.c_fc.bias'");
+    EXPECT_CONTAINS(msg,
+                    "model.safetensors: missing tensor 'transformer.h.1.mlp.c_fc.bias'");  // the file and the full key
 }
 
 TEST(ModelFolderErrors, UnexpectedTensor)
@@ -122,7 +124,8 @@ TEST(ModelFolderErrors, ShapeDisagreesWithConfig)
     TempDir dir;
     copyModelFiles(dir.path(), true, [](nlohmann::json& c) { c["n_positions"] = 256; });
     std::filesystem::create_symlink(fixture("gpt2-tiny-random/model.safetensors"), dir / "model.safetensors");
-    EXPECT_CONTAINS(loadError(dir.path()), "tensor 'transformer.wpe.weight' has shape [128, 64], config.json implies [256, 64]");
+    EXPECT_CONTAINS(loadError(dir.path()),
+                    "tensor 'transformer.wpe.weight' has shape [128, 64], config.json implies [256, 64]");
 }
 
 TEST(ModelFolderErrors, ConfigKeysMissingOrInconsistent)
@@ -200,12 +203,14 @@ TEST(MalformedCorpus, EveryCaseGivesItsMessageThroughTheCli)
     std::ifstream in(fixture("malformed/cases.json"));
     const auto manifest = nlohmann::json::parse(in);
     ASSERT_GE(manifest["cases"].size(), 15U);
-    const CliRun valid = cli({"generate", "--model", fixture("malformed/valid").string(), "--ids", "1,2", "--max-new-tokens", "2", "--json"});
+    const CliRun valid = cli({"generate", "--model", fixture("malformed/valid").string(), "--ids", "1,2",
+                              "--max-new-tokens", "2", "--json"});
     EXPECT_EQ(valid.code, 0) << valid.err;
     TempDir empty;
     for (const auto& c : manifest["cases"]) {
         const bool made = c.value("made_by_the_test", false);
-        const std::string folder = made ? empty.path().string() : fixture("malformed/" + c["folder"].get<std::string>()).string();
+        const std::string folder =
+            made ? empty.path().string() : fixture("malformed/" + c["folder"].get<std::string>()).string();
         const CliRun r = cli({"generate", "--model", folder, "--ids", "1,2", "--max-new-tokens", "2"});
         EXPECT_EQ(r.code, 1) << c["folder"];
         EXPECT_NE(r.err.find(c["message"].get<std::string>()), std::string::npos) << c["folder"] << ": " << r.err;

@@ -71,7 +71,8 @@ TEST(Nmf, InputMatrixEqualsEccosActivations)
     auto ids = nlohmann::json::parse(in)["all_ids"].get<std::vector<int>>();
     ids.pop_back();
     const auto trace = model->trace(ids, kCaptureMlpAct);
-    const HostTensor expected = SafetensorsFile::open(fixture("gpt2-tiny-random/ecco_nmf.safetensors"))->readFloat("nmf_input_X");
+    const HostTensor expected =
+        SafetensorsFile::open(fixture("gpt2-tiny-random/ecco_nmf.safetensors"))->readFloat("nmf_input_X");
     HostTensor actual{{11, 512}, {}};
     for (int p = 0; p < 11; ++p)
         for (int layer = 0; layer < 2; ++layer) {
@@ -84,7 +85,8 @@ TEST(Nmf, InputMatrixEqualsEccosActivations)
 TEST(Projection, PcaAndKMeansAreDeterministicAndSeparateClusters)
 {
     torch::manual_seed(3);
-    const torch::Tensor x = torch::cat({torch::randn({10, 5}, torch::kFloat64), torch::randn({10, 5}, torch::kFloat64) + 8.0});
+    const torch::Tensor x =
+        torch::cat({torch::randn({10, 5}, torch::kFloat64), torch::randn({10, 5}, torch::kFloat64) + 8.0});
     const PcaResult a = pca2d(x), b = pca2d(x);
     EXPECT_EQ(a.points, b.points);
     EXPECT_GT(a.explainedVariance[0], 0.8F);

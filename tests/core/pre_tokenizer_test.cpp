@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 using namespace spyglass::core;
+using nlohmann::json;
 using spyglass::test::TempDir;
 using spyglass::test::writeFile;
-using nlohmann::json;
 
 namespace {
 
@@ -55,7 +55,10 @@ TEST(PreTokenizer, Gpt2PatternUsesUnicodeWhiteSpace)
     RegexPreTokenizer p(gpt2SplitPattern(), SplitBehavior::Isolated, false);
     EXPECT_EQ(pieces(p, "Hello  world's 123!!"), (Pieces{"Hello", " ", " world", "'s", " 123", "!!"}));
     // U+0085 and U+000B are white space for Python's `regex` (ICU's \s lacks them).
-    EXPECT_EQ(pieces(p, "a\xC2\x85" "b"), (Pieces{"a", "\xC2\x85", "b"}));
+    EXPECT_EQ(pieces(p,
+                     "a\xC2\x85"
+                     "b"),
+              (Pieces{"a", "\xC2\x85", "b"}));
     EXPECT_EQ(pieces(p, "a\vb"), (Pieces{"a", "\v", "b"}));
 }
 
@@ -74,9 +77,10 @@ TEST(PreTokenizer, SplitBehaviours)
 TEST(PreTokenizer, DigitsIndividuallyInASequence)
 {
     TempDir dir;
-    const json pre = {{"type", "Sequence"},
-                      {"pretokenizers",
-                       {{{"type", "Digits"}, {"individual_digits", true}}, {{"type", "ByteLevel"}, {"add_prefix_space", false}}}}};
+    const json pre = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Digits"}, {"individual_digits", true}}, {{"type", "ByteLevel"}, {"add_prefix_space", false}}}}};
     auto tok = write(dir, tinyTokenizer(pre));
     // "12" would merge, but every digit is its own piece.
     const Encoding e = tok->encode("x 123 the");
@@ -104,9 +108,11 @@ TEST(PreTokenizer, TemplateProcessingAddsBos)
 {
     TempDir dir;
     json j = tinyTokenizer({{"type", "ByteLevel"}});
-    j["post_processor"] = {{"type", "TemplateProcessing"},
-                           {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-                           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {260}}, {"tokens", {"<s>"}}}}}}};
+    j["post_processor"] = {
+        {"type", "TemplateProcessing"},
+        {"single",
+         {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+        {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {260}}, {"tokens", {"<s>"}}}}}}};
     auto tok = write(dir, j);
     EXPECT_TRUE(tok->addsBos());
     EXPECT_EQ(tok->bosId(), 260);
@@ -125,7 +131,8 @@ TEST(PreTokenizer, UnsupportedPiecesAreNamed)
         (void)write(dir, tinyTokenizer({{"type", "BertPreTokenizer"}}));
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("pre-tokenizer 'BertPreTokenizer' is not supported"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("pre-tokenizer 'BertPreTokenizer' is not supported"), std::string::npos)
+            << e.what();
     }
     json j = tinyTokenizer({{"type", "ByteLevel"}});
     j["normalizer"] = {{"type", "NFKC"}};

@@ -18,7 +18,8 @@ using namespace spyglass::test;
 
 namespace {
 
-const std::filesystem::path kShapes = std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../../resources/models/spyglass-shapes";
+const std::filesystem::path kShapes =
+    std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../../resources/models/spyglass-shapes";
 
 }  // namespace
 
@@ -58,7 +59,7 @@ TEST(PromptLab, CachesRunsAndRescoresANewRegionWithoutRegenerating)
     o.seeds = {0, 1};
     o.addOne = true;
     o.width = o.height = 32;
-    EXPECT_EQ(PromptLab::prompts(o).size(), 4U);  // full, base, 2 without, 2 with: "without A" is "with B" 
+    EXPECT_EQ(PromptLab::prompts(o).size(), 4U);  // full, base, 2 without, 2 with: "without A" is "with B"
     int runs = 0;
     lab.run(o, [&](const Progress& p) {
         runs = std::max(runs, p.total);
@@ -95,18 +96,20 @@ TEST(PromptLab, CachesRunsAndRescoresANewRegionWithoutRegenerating)
 TEST(PromptLabCli, WritesTheReportFiles)
 {
     TempDir dir;
-    const CliRun r = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a photo of a hand", "--append",
-                          "masterpiece, 8k", "--steps", "2", "--size", "32x32", "--region", "8,8,16,16", "--seeds", "3", "--out", (dir / "lab").string()});
+    const CliRun r = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base",
+                          "a photo of a hand", "--append", "masterpiece, 8k", "--steps", "2", "--size", "32x32",
+                          "--region", "8,8,16,16", "--seeds", "3", "--out", (dir / "lab").string()});
     ASSERT_EQ(r.code, 0) << r.err;
-    for (const char* f : {"index.json", "full.png", "base.png", "without-00.png", "diff-01.png", "grid.png", "report.html", "shortened.png"})
+    for (const char* f : {"index.json", "full.png", "base.png", "without-00.png", "diff-01.png", "grid.png",
+                          "report.html", "shortened.png"})
         EXPECT_TRUE(std::filesystem::exists(dir / "lab" / f)) << f;
     const auto index = nlohmann::json::parse(std::ifstream(dir / "lab/index.json"));
     EXPECT_EQ(index["ranking"].size(), 2U);
     EXPECT_NEAR(index["region_area"].get<double>(), 0.25, 1e-12);
     EXPECT_EQ(index["thresholds"]["change"], 0.02);
     EXPECT_NE(r.out.find("shortened: "), std::string::npos);
-    const CliRun bad = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a", "--append", "b", "--region",
-                            "1,2,3", "--out", (dir / "x").string()});
+    const CliRun bad = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a", "--append",
+                            "b", "--region", "1,2,3", "--out", (dir / "x").string()});
     EXPECT_EQ(bad.code, 2);
     EXPECT_NE(bad.err.find("--region expects x,y,w,h"), std::string::npos);
 }
@@ -116,7 +119,8 @@ TEST(PromptLab, FindsWhichChunksChangeTheImageOnTheShippedModel)
     // Controlled case on resources/models/spyglass-shapes: in training, "striped" and "on a white
     // background" always changed the picture and the magic chunks never did (they were appended at
     // random). The region is the object as the model drew it for the full prompt.
-    if (!std::filesystem::exists(kShapes / "model_index.json")) GTEST_SKIP() << "resources/models/spyglass-shapes is not there";
+    if (!std::filesystem::exists(kShapes / "model_index.json"))
+        GTEST_SKIP() << "resources/models/spyglass-shapes is not there";
     auto model = DiffusionModel::load(kShapes);
     PromptLab lab(*model);
     LabOptions o;
@@ -138,7 +142,8 @@ TEST(PromptLab, FindsWhichChunksChangeTheImageOnTheShippedModel)
     for (const char* real : {"striped", "on a white background"}) {
         EXPECT_NE(by[real].verdict, none) << real;
         for (const char* magic : {"masterpiece", "8k", "best quality"})
-            EXPECT_GT(std::max(by[real].inside, by[real].outside), std::max(by[magic].inside, by[magic].outside)) << real << " vs " << magic;
+            EXPECT_GT(std::max(by[real].inside, by[real].outside), std::max(by[magic].inside, by[magic].outside))
+                << real << " vs " << magic;
     }
     EXPECT_EQ(r.shortenedPrompt, "a big red circle at the top left, striped, on a white background");
 }

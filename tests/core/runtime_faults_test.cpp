@@ -72,7 +72,8 @@ void expectSameSaliency(const Report& a, const Report& b)
     ASSERT_EQ(a.tokens.size(), b.tokens.size());
     ASSERT_EQ(a.saliency.size(), b.saliency.size());
     for (size_t s = 0; s < a.saliency.size(); ++s)
-        for (size_t r = 0; r < a.saliency[s].rows.size(); ++r) EXPECT_EQ(a.saliency[s].rows[r].scores, b.saliency[s].rows[r].scores);
+        for (size_t r = 0; r < a.saliency[s].rows.size(); ++r)
+            EXPECT_EQ(a.saliency[s].rows[r].scores, b.saliency[s].rows[r].scores);
 }
 
 }  // namespace
@@ -104,8 +105,9 @@ TEST(RuntimeFaults, CliMemoryLimitEndsInOneClearLine)
 {
     TempDir dir;
     const auto run = [&](const std::string& mib) {
-        return spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt", "1, 2, 3, 4,", "--saliency",
-                                    "integrated_gradients", "--memory-limit", mib, "--out", (dir / "report.json").string()});
+        return spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt",
+                                    "1, 2, 3, 4,", "--saliency", "integrated_gradients", "--memory-limit", mib, "--out",
+                                    (dir / "report.json").string()});
     };
     const auto tight = run("34");  // loads (≈ 28 MiB of tensors), then runs out during the analysis
     EXPECT_EQ(tight.code, 1);
@@ -132,16 +134,21 @@ TEST(RuntimeFaults, AnalysisReachingTheContextWindowSaysSo)
     o.projection = false;
     const Report r = analyze(*model, prompt, o);
     EXPECT_EQ(r.tokens.size(), 128u);
-    EXPECT_EQ(contextLimitNote(r, model->info(), 8), "stopped at the model's context window (128 tokens) after 4 of 8 new tokens");
+    EXPECT_EQ(contextLimitNote(r, model->info(), 8),
+              "stopped at the model's context window (128 tokens) after 4 of 8 new tokens");
     EXPECT_EQ(contextLimitNote(r, model->info(), 4), "");
     TempDir dir;
-    const auto cli = spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt", prompt, "--saliency", "gradient",
-                                          "--out", (dir / "r.json").string()});
-    EXPECT_NE(cli.err.find("stopped at the model's context window (128 tokens) after 4 of 8 new tokens"), std::string::npos) << cli.err;
-    const auto tooLong = spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt", prompt + prompt,
-                                              "--out", (dir / "r.json").string()});
+    const auto cli = spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt",
+                                          prompt, "--saliency", "gradient", "--out", (dir / "r.json").string()});
+    EXPECT_NE(cli.err.find("stopped at the model's context window (128 tokens) after 4 of 8 new tokens"),
+              std::string::npos)
+        << cli.err;
+    const auto tooLong = spyglass::test::cli({"analyze", "--model", fixture("gpt2-tiny-random").string(), "--prompt",
+                                              prompt + prompt, "--out", (dir / "r.json").string()});
     EXPECT_EQ(tooLong.code, 1);
-    EXPECT_NE(tooLong.err.find("the prompt has 248 tokens but the model's context window is 128 tokens"), std::string::npos) << tooLong.err;
+    EXPECT_NE(tooLong.err.find("the prompt has 248 tokens but the model's context window is 128 tokens"),
+              std::string::npos)
+        << tooLong.err;
 }
 
 TEST(RuntimeFaults, MemoryCapAlsoStopsAnImageRunAndALoad)
@@ -171,7 +178,9 @@ TEST(RuntimeFaults, MemoryCapAlsoStopsAnImageRunAndALoad)
 TEST(RuntimeFaults, CancelAtEveryStageOfAnAnalysis)
 {
     auto model = LanguageModel::load(fixture("gpt2-tiny-random"));
-    const auto run = [&](const ProgressCallback& progress) { (void)analyze(*model, "1, 2, 3, 4,", everySection(), progress); };
+    const auto run = [&](const ProgressCallback& progress) {
+        (void)analyze(*model, "1, 2, 3, 4,", everySection(), progress);
+    };
     const Calls calls = recordCalls(run);
     std::set<std::string> stages;
     for (const auto& c : calls) stages.insert(c.first);
@@ -268,7 +277,8 @@ TEST(RuntimeFaults, RecomputingASectionWithOtherWeightsIsRefused)
             run();
             FAIL() << "recomputed with other weights";
         } catch (const Error& e) {
-            EXPECT_NE(std::string(e.what()).find("the model's weights differ from the ones this report was made with"), std::string::npos)
+            EXPECT_NE(std::string(e.what()).find("the model's weights differ from the ones this report was made with"),
+                      std::string::npos)
                 << e.what();
         }
     }

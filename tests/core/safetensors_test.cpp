@@ -135,7 +135,8 @@ TEST(SafetensorsMalformed, BadJson)
 TEST(SafetensorsMalformed, UnknownDtype)
 {
     TempDir dir;
-    const std::string msg = errorFor(dir, rawFile(R"({"w":{"dtype":"F8_E4M3X","shape":[1],"data_offsets":[0,1]}})", "x"));
+    const std::string msg =
+        errorFor(dir, rawFile(R"({"w":{"dtype":"F8_E4M3X","shape":[1],"data_offsets":[0,1]}})", "x"));
     EXPECT_NE(msg.find("tensor 'w'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("unknown dtype 'F8_E4M3X'"), std::string::npos) << msg;
 }
@@ -143,14 +144,17 @@ TEST(SafetensorsMalformed, UnknownDtype)
 TEST(SafetensorsMalformed, ShapeTimesDtypeSizeDiffersFromByteRange)
 {
     TempDir dir;
-    const std::string msg = errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", std::string(12, '\0')));
-    EXPECT_NE(msg.find("tensor 'w': shape × dtype size is 16 bytes but data_offsets span 12 bytes"), std::string::npos) << msg;
+    const std::string msg =
+        errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", std::string(12, '\0')));
+    EXPECT_NE(msg.find("tensor 'w': shape × dtype size is 16 bytes but data_offsets span 12 bytes"), std::string::npos)
+        << msg;
 }
 
 TEST(SafetensorsMalformed, OffsetsOutOfBounds)
 {
     TempDir dir;
-    const std::string msg = errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(8, '\0')));
+    const std::string msg =
+        errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(8, '\0')));
     EXPECT_NE(msg.find("tensor 'w': ends past the file (offset 16 > 8"), std::string::npos) << msg;
 }
 
@@ -158,20 +162,24 @@ TEST(SafetensorsMalformed, OverlappingTensors)
 {
     TempDir dir;
     const std::string msg = errorFor(
-        dir, rawFile(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                     std::string(12, '\0')));
+        dir,
+        rawFile(
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+            std::string(12, '\0')));
     EXPECT_NE(msg.find("tensors 'a' and 'b' overlap"), std::string::npos) << msg;
 }
 
 TEST(SafetensorsMalformed, ReversedOffsetsNegativeShapeAndOverflow)
 {
     TempDir dir;
-    EXPECT_NE(errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", std::string(8, '\0'))).find("reversed"),
+    EXPECT_NE(errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", std::string(8, '\0')))
+                  .find("reversed"),
               std::string::npos);
     EXPECT_NE(errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", std::string(4, '\0')))
                   .find("not a non-negative integer"),
               std::string::npos);
-    EXPECT_NE(errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", std::string(4, '\0')))
+    EXPECT_NE(errorFor(dir, rawFile(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
+                                    std::string(4, '\0')))
                   .find("overflows"),
               std::string::npos);
 }

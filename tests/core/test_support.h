@@ -1,11 +1,13 @@
 #pragma once
 // Helpers shared by the core tests: fixture paths, temporary folders, tolerant comparison.
+#include "spyglass/error.h"
 #include "spyglass/host_tensor.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -22,7 +24,8 @@ public:
     TempDir()
     {
         std::random_device rd;
-        m_path = std::filesystem::temp_directory_path() / ("spyglass-test-" + std::to_string(rd()) + std::to_string(rd()));
+        m_path =
+            std::filesystem::temp_directory_path() / ("spyglass-test-" + std::to_string(rd()) + std::to_string(rd()));
         std::filesystem::create_directories(m_path);
     }
     ~TempDir()
@@ -52,7 +55,8 @@ inline ::testing::AssertionResult allClose(const core::HostTensor& actual, const
     double worst = 0;
     size_t worstIndex = 0;
     for (size_t i = 0; i < expected.values.size(); ++i) {
-        const double excess = std::abs(double(actual.values[i]) - expected.values[i]) - (atol + rtol * std::abs(double(expected.values[i])));
+        const double excess = std::abs(double(actual.values[i]) - expected.values[i]) -
+                              (atol + rtol * std::abs(double(expected.values[i])));
         if (excess > worst) {
             worst = excess;
             worstIndex = i;
@@ -62,6 +66,17 @@ inline ::testing::AssertionResult allClose(const core::HostTensor& actual, const
         return ::testing::AssertionFailure() << "element " << worstIndex << ": " << actual.values[worstIndex] << " vs "
                                              << expected.values[worstIndex] << " (beyond tolerance by " << worst << ")";
     return ::testing::AssertionSuccess();
+}
+
+// The message of the core::Error that `f` throws, or "(no error)".
+inline std::string errorOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const core::Error& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 }  // namespace spyglass::test

@@ -28,7 +28,9 @@ std::vector<Case> loadCases()
     while (std::getline(in, line)) {
         const auto j = nlohmann::json::parse(line);
         Case c{j["text"].get<std::string>(), j["ids"].get<std::vector<int>>(), {}};
-        c.specialIds = j.contains("ids_if_endoftext_is_special") ? j["ids_if_endoftext_is_special"].get<std::vector<int>>() : c.ids;
+        c.specialIds = j.contains("ids_if_endoftext_is_special")
+                           ? j["ids_if_endoftext_is_special"].get<std::vector<int>>()
+                           : c.ids;
         cases.push_back(std::move(c));
     }
     return cases;
@@ -82,7 +84,8 @@ TEST(Gpt2Tokenizer, SpecialTokenBehaviourIsDocumented)
 {
     auto plain = Tokenizer::loadFromFolder(fixture("gpt2-tiny-random"));
     auto json = Tokenizer::loadFromFolder(fixture("gpt2-tokenizer"));
-    EXPECT_EQ(plain->encode("Hello<|endoftext|>World").ids, (std::vector<int>{15496, 27, 91, 437, 1659, 5239, 91, 29, 10603}));
+    EXPECT_EQ(plain->encode("Hello<|endoftext|>World").ids,
+              (std::vector<int>{15496, 27, 91, 437, 1659, 5239, 91, 29, 10603}));
     EXPECT_EQ(json->encode("Hello<|endoftext|>World").ids, (std::vector<int>{15496, 50256, 10603}));
     EXPECT_EQ(json->encode("Hello<|endoftext|>World").offsets[1], (std::pair<size_t, size_t>{5, 18}));
 }
@@ -96,7 +99,10 @@ TEST(Gpt2Tokenizer, InvalidUtf8IsTokenizedByteExactWithoutCrashing)
     EXPECT_EQ(tok->decode(e.ids), bad);
     expectOffsetsExact(*tok, bad, e);
     for (int id : e.ids) EXPECT_TRUE(isValidUtf8(tok->tokenText(id)));
-    EXPECT_EQ(sanitizeUtf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(sanitizeUtf8("a\xff"
+                           "b"),
+              "a\xEF\xBF\xBD"
+              "b");
 }
 
 TEST(Gpt2Tokenizer, TokenTextReplacesSplitCharacters)
@@ -125,7 +131,8 @@ TEST(Gpt2Tokenizer, FolderErrors)
         (void)Tokenizer::loadFromFolder(dir.path());
         FAIL();
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("merges.txt: merge 1 ('a b') uses a token that is not in the vocabulary"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("merges.txt: merge 1 ('a b') uses a token that is not in the vocabulary"),
+                  std::string::npos)
             << e.what();
     }
     spyglass::test::writeFile(dir / "tokenizer.json", "{\"model\": ");
@@ -141,7 +148,8 @@ TEST(Gpt2Tokenizer, FolderErrors)
 // and std::stoi threw std::invalid_argument out of decode(). Now it is an ordinary piece.
 TEST(TokenizerFuzzRegressions, NonHexBytePieceDecodes)
 {
-    const auto file = std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../fuzz/corpus/llama2c_tokenizer/regression-bad-byte-piece";
+    const auto file =
+        std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "../fuzz/corpus/llama2c_tokenizer/regression-bad-byte-piece";
     try {
         const auto t = Tokenizer::fromLlama2cFile(file);
         const auto e = t->encode("Once upon a time \xe2\x80\x94 123");
@@ -162,7 +170,8 @@ TEST(TokenizerFuzzRegressions, HugeOrSparseIdsAreRefused)
         (void)Tokenizer::fromVocabMerges(dir / "vocab.json", dir / "merges.txt");
         ADD_FAILURE() << "no error";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("has id 146744073703, outside 0 … 16777215"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("has id 146744073703, outside 0 … 16777215"), std::string::npos)
+            << e.what();
     }
     spyglass::test::writeFile(dir / "vocab.json", R"({"a": 0, "b": 9000000})");
     try {

@@ -93,7 +93,8 @@ TEST(Trainer, WritesALoadableReproducibleModel)
     EXPECT_EQ(model->info().eosId, 319);
     const Encoding e = model->tokenizer()->encode("12 + 345 = 357");
     int digits = 0;
-    for (int id : e.ids) digits += std::isdigit(static_cast<unsigned char>(model->tokenizer()->tokenText(id)[0])) ? 1 : 0;
+    for (int id : e.ids)
+        digits += std::isdigit(static_cast<unsigned char>(model->tokenizer()->tokenText(id)[0])) ? 1 : 0;
     EXPECT_EQ(digits, 8);  // every digit is its own token
     for (int id : e.ids) {
         const std::string t = model->tokenizer()->tokenText(id);
@@ -114,7 +115,9 @@ TEST(Trainer, ResumesExactlyAfterACancel)
 {
     TempDir straight, resumed;
     train(tinyConfig(straight.path()), {}, false);
-    EXPECT_THROW(train(tinyConfig(resumed.path()), [](const TrainProgress& p) { return p.step < 7; }, false), Cancelled);
+    EXPECT_THROW(train(
+                     tinyConfig(resumed.path()), [](const TrainProgress& p) { return p.step < 7; }, false),
+                 Cancelled);
     train(tinyConfig(resumed.path()), {}, true);
     EXPECT_EQ(bytesOf(straight / "model.safetensors"), bytesOf(resumed / "model.safetensors"));
 }
@@ -158,7 +161,8 @@ TEST(Eval, MeasuresEverySkill)
         }
         EXPECT_FALSE(m.example.empty()) << m.name;
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"counting_from_1_to_150", "counting_across_100", "counting_beyond_150", "addition_1_digits",
-                                               "addition_2_digits", "addition_3_digits", "addition_4_digits", "list_recall",
-                                               "birth_year_recall", "heldout_prose_perplexity"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"counting_from_1_to_150", "counting_across_100", "counting_beyond_150",
+                                               "addition_1_digits", "addition_2_digits", "addition_3_digits",
+                                               "addition_4_digits", "list_recall", "birth_year_recall",
+                                               "heldout_prose_perplexity"}));
 }

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (json.is_discarded()) return 0;
     spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::Gpt2Config::fromJson(json, "config.json"); });
     for (const char* family : {"llama", "mistral", "qwen2", "gpt_neox"})
-        spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::RotaryConfig::fromJson(json, "config.json", family); });
+        spyglass::fuzz::expectOnlyErrors(
+            [&] { (void)spyglass::core::RotaryConfig::fromJson(json, "config.json", family); });
     spyglass::fuzz::expectOnlyErrors([&] {
         const spyglass::core::ConfigReader c(json, "unet/config.json");
         (void)c.integers("block_out_channels", 0, {320});

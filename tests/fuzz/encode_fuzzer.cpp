@@ -11,7 +11,8 @@ namespace {
 
 const spyglass::core::Tokenizer& gpt2()
 {
-    static const auto t = spyglass::core::Tokenizer::fromTokenizerJson(SPYGLASS_FIXTURES_DIR "/gpt2-tokenizer/tokenizer.json");
+    static const auto t =
+        spyglass::core::Tokenizer::fromTokenizerJson(SPYGLASS_FIXTURES_DIR "/gpt2-tokenizer/tokenizer.json");
     return *t;
 }
 

@@ -4,12 +4,12 @@
 // exception, crash, leak or UB report is a finding.
 #include "spyglass/error.h"
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace spyglass::fuzz {
 
@@ -26,7 +26,8 @@ inline std::filesystem::path scratch(const std::string& name)
 inline std::filesystem::path writeScratch(const std::string& name, const uint8_t* data, size_t size)
 {
     const auto path = scratch(name);
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     return path;
 }
 

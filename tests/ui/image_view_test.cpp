@@ -2,10 +2,10 @@
 // previews then the image and the prompt's words; a clicked word overlays its heatmap; opacity,
 // threshold, layer and step filters change what is shown; the grid holds every word; export
 // writes image, overlays and maps; a broken folder shows the banner (#6).
+#include "pages/image_view.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
 #include "views/error_banner.h"
-#include "pages/image_view.h"
 #include "worker/inference_service.h"
 
 #include <QDir>
@@ -51,14 +51,16 @@ private slots:
     void showsTheWordsAndOverlaysTheClickedOne()
     {
         ImageView* view = m_window->imageView();
-        QCOMPARE(view->words(), (QStringList{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality", "detailed", "fingers"}));
+        QCOMPARE(view->words(), (QStringList{"a", "photo", "of", "hand", ",", "masterpiece", "best", "quality",
+                                             "detailed", "fingers"}));
         const QImage plain = view->shownImage();
         QCOMPARE(plain.size(), QSize(64, 64));
         view->selectWord(3);
         const QImage hand = view->shownImage();
         QVERIFY(hand != plain);
         view->setOpacity(0.0);
-        QCOMPARE(view->shownImage().convertToFormat(QImage::Format_RGB888), plain.convertToFormat(QImage::Format_RGB888));
+        QCOMPARE(view->shownImage().convertToFormat(QImage::Format_RGB888),
+                 plain.convertToFormat(QImage::Format_RGB888));
         view->setOpacity(0.8);
         const QImage strong = view->shownImage();
         view->setThreshold(0.999);  // only the hottest pixels keep colour

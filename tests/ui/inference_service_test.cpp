@@ -1,17 +1,17 @@
 // The GUI's inference thread: results arrive, the newest request wins, cancel works, and errors
 // become a banner instead of a crash (docs/architecture.md "Threads", issue #2's minimal window).
+#include "worker/inference_service.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
 #include "views/error_banner.h"
-#include "worker/inference_service.h"
 
-#include <QJsonObject>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTemporaryDir>
-#include <QFile>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace spyglass::ui;
@@ -49,7 +49,8 @@ private slots:
         s.factorCount = 4;
         QVERIFY(AnalysisSettings::fromJson(s.toJson()) == s);
         // Lenient: sessions of 0.1 wrote one saliency name or "all four"; bad fields keep defaults.
-        const AnalysisSettings old = AnalysisSettings::fromJson(R"({"saliency":"all four","lens_mode":"tuned","seed":"x","top_p":0.5})");
+        const AnalysisSettings old =
+            AnalysisSettings::fromJson(R"({"saliency":"all four","lens_mode":"tuned","seed":"x","top_p":0.5})");
         QCOMPARE(old.saliencyMethods.size(), size_t(4));
         QVERIFY(old.lensMode == spyglass::core::LensMode::Normed);
         QCOMPARE(old.seed, 0);
@@ -108,7 +109,8 @@ private slots:
         // banner, and the window stays usable (a good model runs afterwards).
         QFile file(QStringLiteral(SPYGLASS_FIXTURES_DIR "/malformed/cases.json"));
         QVERIFY(file.open(QIODevice::ReadOnly));
-        const QJsonArray cases = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("cases")).toArray();
+        const QJsonArray cases =
+            QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("cases")).toArray();
         QVERIFY(cases.size() >= 15);
         QTemporaryDir empty;
         MainWindow window;
@@ -117,13 +119,15 @@ private slots:
             const QJsonObject c = value.toObject();
             const QString folder = c.value(QStringLiteral("made_by_the_test")).toBool()
                                        ? empty.path()
-                                       : QStringLiteral(SPYGLASS_FIXTURES_DIR "/malformed/") + c.value(QStringLiteral("folder")).toString();
+                                       : QStringLiteral(SPYGLASS_FIXTURES_DIR "/malformed/") +
+                                             c.value(QStringLiteral("folder")).toString();
             window.setModelPath(folder);
             QSignalSpy failed(window.service(), &InferenceService::generationFailed);
             window.run();
             QVERIFY2(failed.wait(30000), qPrintable(folder));
             const QString expected = c.value(QStringLiteral("message")).toString();
-            QVERIFY2(window.errorBanner()->message().contains(expected), qPrintable(window.errorBanner()->message() + QStringLiteral(" — wanted: ") + expected));
+            QVERIFY2(window.errorBanner()->message().contains(expected),
+                     qPrintable(window.errorBanner()->message() + QStringLiteral(" — wanted: ") + expected));
         }
         window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
         QSignalSpy report(window.service(), &InferenceService::reportReady);

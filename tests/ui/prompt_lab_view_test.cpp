@@ -1,17 +1,17 @@
 // The Prompt lab tab on the tiny reference pipeline: a run through the worker fills the ranked
 // table and the full image; a region drawn on the image re-scores from the cache (no new runs);
 // a row shows its variant and difference; export writes the report files (#7).
+#include "pages/prompt_lab_view.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
-#include "pages/prompt_lab_view.h"
 #include "pages/region_canvas.h"
 #include "worker/inference_service.h"
 
 #include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
-#include <QTableWidget>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -57,7 +57,8 @@ private slots:
         QVERIFY(!lab->canvas()->region().isEmpty());
         QVERIFY(ready.wait(30000));
         QVERIFY(lab->result()->report.regionArea < 0.9);
-        for (const auto& args : progress) QVERIFY2(!args.at(0).toString().startsWith(QLatin1String("run ")), "a re-score generated again");
+        for (const auto& args : progress)
+            QVERIFY2(!args.at(0).toString().startsWith(QLatin1String("run ")), "a re-score generated again");
 
         // A painted mask re-scores too.
         lab->canvas()->setBrush(true, 4);

@@ -2,8 +2,8 @@
 // analysis and of an image run, and the model folder deleted while loaded each end in a clear
 // banner (or a clean cancel) and a window that still runs; killing the app while it saves its
 // session leaves the previous session intact.
-#include "main_window.h"
 #include "gui_thread_check.h"
+#include "main_window.h"
 #include "views/error_banner.h"
 #include "worker/inference_service.h"
 
@@ -13,8 +13,8 @@
 #include <QDir>
 #include <QProcess>
 #include <QSignalSpy>
-#include <QStatusBar>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -44,7 +44,9 @@ AnalysisRequest analysisRequest()
     r.modelPath = kModel;
     r.prompt = QStringLiteral("1, 2, 3, 4,");
     r.options.maxNewTokens = 3;
-    r.options.saliencyMethods = {spyglass::core::SaliencyMethod::GradXInput, spyglass::core::SaliencyMethod::IntegratedGradients, spyglass::core::SaliencyMethod::Occlusion};
+    r.options.saliencyMethods = {spyglass::core::SaliencyMethod::GradXInput,
+                                 spyglass::core::SaliencyMethod::IntegratedGradients,
+                                 spyglass::core::SaliencyMethod::Occlusion};
     r.options.integratedGradientSteps = 6;
     r.options.factorCount = 3;
     return r;
@@ -71,18 +73,20 @@ void cancelAtEachStage(InferenceService& service, const QStringList& stages, Fin
         QSignalSpy failed(&service, &InferenceService::generationFailed);
         QSignalSpy done(&service, finished);
         bool seen = false;
-        const auto connection = QObject::connect(&service, &InferenceService::progressed, &service, [&](const QString& s) {
-            if (s != stage || seen) return;
-            seen = true;
-            service.cancel();
-        });
+        const auto connection =
+            QObject::connect(&service, &InferenceService::progressed, &service, [&](const QString& s) {
+                if (s != stage || seen) return;
+                seen = true;
+                service.cancel();
+            });
         submit();
         for (int i = 0; i < 600 && cancelled.isEmpty() && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(100);
         QObject::disconnect(connection);
         QVERIFY2(seen, qPrintable(QStringLiteral("stage never reported: ") + stage));
         QVERIFY2(failed.isEmpty(), qPrintable(stage));
         QVERIFY2(!cancelled.isEmpty() || !done.isEmpty(), qPrintable(stage));
-        if (stage == stages.first()) QVERIFY2(!cancelled.isEmpty(), qPrintable(stage));  // a long stage: the cancel lands
+        if (stage == stages.first())
+            QVERIFY2(!cancelled.isEmpty(), qPrintable(stage));  // a long stage: the cancel lands
     }
 }
 
@@ -110,16 +114,21 @@ private slots:
         core::setMemoryLimit(0);
         QVERIFY(!ran);
         const QString message = window.errorBanner()->message();
-        QVERIFY2(message.contains(QStringLiteral("out of memory: ")) && message.contains(QStringLiteral("memory limit of")), qPrintable(message));
+        QVERIFY2(
+            message.contains(QStringLiteral("out of memory: ")) && message.contains(QStringLiteral("memory limit of")),
+            qPrintable(message));
         QVERIFY(runAndWait(window));
     }
 
     void cancelAtEveryStageOfAnAnalysisAndAnImage()
     {
         InferenceService service;
-        cancelAtEachStage(service, {QStringLiteral("generating"), QStringLiteral("lens"), QStringLiteral("factors"), QStringLiteral("projection")},
+        cancelAtEachStage(service,
+                          {QStringLiteral("generating"), QStringLiteral("lens"), QStringLiteral("factors"),
+                           QStringLiteral("projection")},
                           &InferenceService::reportReady, [&] { service.submitAnalysis(analysisRequest()); });
-        cancelAtEachStage(service, {QStringLiteral("denoising"), QStringLiteral("decoding"), QStringLiteral("heatmaps")},
+        cancelAtEachStage(service,
+                          {QStringLiteral("denoising"), QStringLiteral("decoding"), QStringLiteral("heatmaps")},
                           &InferenceService::imageReady, [&] { service.submitDiffusion(imageRequest()); });
         QSignalSpy report(&service, &InferenceService::reportReady);
         service.submitAnalysis(analysisRequest());
@@ -139,11 +148,13 @@ private slots:
         QSignalSpy notice(window.service(), &InferenceService::notice);
         QVERIFY(runAndWait(window));
         QVERIFY(notice.wait(5000) || !notice.isEmpty());
-        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("stopped at the model's context window (128 tokens)")),
+        QVERIFY2(window.statusBar()->currentMessage().contains(
+                     QStringLiteral("stopped at the model's context window (128 tokens)")),
                  qPrintable(window.statusBar()->currentMessage()));
         window.setPrompt(prompt + QLatin1Char(' ') + prompt);
         QVERIFY(!runAndWait(window));
-        QVERIFY2(window.errorBanner()->message().contains(QStringLiteral("tokens but the model's context window is 128 tokens")),
+        QVERIFY2(window.errorBanner()->message().contains(
+                     QStringLiteral("tokens but the model's context window is 128 tokens")),
                  qPrintable(window.errorBanner()->message()));
         window.setPrompt(QStringLiteral("1, 2, 3,"));
         QVERIFY(runAndWait(window));
@@ -161,7 +172,8 @@ private slots:
         QVERIFY(QDir(copy).removeRecursively());
         QVERIFY(!runAndWait(window));
         const QString message = window.errorBanner()->message();
-        QVERIFY2(message.contains(QStringLiteral("no longer exists (deleted or moved after it was loaded)")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("no longer exists (deleted or moved after it was loaded)")),
+                 qPrintable(message));
         window.setModelPath(kModel);
         QVERIFY(runAndWait(window));
     }
@@ -185,7 +197,8 @@ private slots:
         env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
         env.insert(QStringLiteral("SPYGLASS_TEST_PAUSE_MID_WRITE_MS"), QStringLiteral("60000"));
         app.setProcessEnvironment(env);
-        app.start(QStringLiteral(SPYGLASS_APP_PATH), {kModel, QStringLiteral("--prompt"), QStringLiteral("1, 2, 3,"), QStringLiteral("--run")});
+        app.start(QStringLiteral(SPYGLASS_APP_PATH),
+                  {kModel, QStringLiteral("--prompt"), QStringLiteral("1, 2, 3,"), QStringLiteral("--run")});
         QVERIFY(app.waitForStarted(10000));
         QByteArray err;
         auto halfWritten = [&] {

@@ -2,9 +2,9 @@
 // numbers, linked selection, item-model checks, exports (PNG/SVG/PDF/CSV) that are real figures.
 #include "gui_thread_check.h"
 #include "main_window.h"
+#include "models/lens_table_model.h"
 #include "pages/language_page.h"
 #include "run_controller.h"
-#include "models/lens_table_model.h"
 #include "theme.h"
 #include "views/contrast.h"
 #include "views/factors_view.h"
@@ -15,6 +15,7 @@
 #include "views/token_strip.h"
 #include "worker/inference_service.h"
 
+#include <qcustomplot.h>
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QImage>
@@ -24,7 +25,6 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <qcustomplot.h>
 
 using namespace spyglass::ui;
 
@@ -105,7 +105,8 @@ private slots:
 
     void modelInfoShowsTheFamily()
     {
-        QVERIFY(m_window->modelInfoText().startsWith(QStringLiteral("gpt2\n2 layers · 4 heads · d_model 64 · vocabulary 50257")));
+        QVERIFY(m_window->modelInfoText().startsWith(
+            QStringLiteral("gpt2\n2 layers · 4 heads · d_model 64 · vocabulary 50257")));
     }
 
     void factorsAndMapCoverEveryToken()
@@ -172,9 +173,11 @@ private slots:
                 for (int x = 0; x < image.width(); x += 7) colours.insert(image.pixel(x, y));
             QVERIFY(colours.size() > 20);  // not uniform
             if (qEnvironmentVariableIsSet("SPYGLASS_KEEP_RENDERS"))
-                QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)), QStringLiteral("/tmp/view%1.png").arg(tab));
+                QFile::copy(dir.filePath(QStringLiteral("view%1.png").arg(tab)),
+                            QStringLiteral("/tmp/view%1.png").arg(tab));
         }
-        QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif"))).contains(QStringLiteral("unknown figure format")));
+        QVERIFY(m_window->exportCurrentView(dir.filePath(QStringLiteral("x.gif")))
+                    .contains(QStringLiteral("unknown figure format")));
     }
 
     void exportsCarryATitleBlock()
@@ -213,14 +216,16 @@ private slots:
                     const QVariant background = model->index(r, c).data(Qt::BackgroundRole);
                     if (!background.isValid()) continue;
                     const QVariant text = model->index(r, c).data(Qt::ForegroundRole);
-                    QVERIFY2(text.isValid(), "a coloured cell without its own text colour takes the palette's (white in dark)");
+                    QVERIFY2(text.isValid(),
+                             "a coloured cell without its own text colour takes the palette's (white in dark)");
                     QVERIFY(contrastRatio(text.value<QColor>(), background.value<QColor>()) >= 4.5);
                 }
         }
         model->setMode(LensTableModel::Mode::Probability);
         QVERIFY(contrastRatio(readableTextOn(QColor(255, 200, 200)), QColor(255, 200, 200)) >= 4.5);
-        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(0x2b, 0x2d, 0x31)), QColor(Qt::white));  // faint over dark
-        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(Qt::white)), QColor(Qt::black));         // faint over light
+        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(0x2b, 0x2d, 0x31)),
+                 QColor(Qt::white));                                                            // faint over dark
+        QCOMPARE(readableTextOn(QColor(120, 0, 0, 40), QColor(Qt::white)), QColor(Qt::black));  // faint over light
         // Figures exported from the dark theme still print on white.
         QTemporaryDir dir;
         m_window->viewTabs()->setCurrentIndex(2);
@@ -236,7 +241,10 @@ private slots:
     {
         const QSettings store;
         QCOMPARE(store.value(QStringLiteral("recentPrompts")).toStringList().value(0), QStringLiteral("1, 2, 3, 4,"));
-        QVERIFY(store.value(QStringLiteral("recentModels")).toStringList().value(0).endsWith(QStringLiteral("gpt2-tiny-random")));
+        QVERIFY(store.value(QStringLiteral("recentModels"))
+                    .toStringList()
+                    .value(0)
+                    .endsWith(QStringLiteral("gpt2-tiny-random")));
     }
 
     void sessionReopensWithoutRecomputing()

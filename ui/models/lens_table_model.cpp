@@ -20,7 +20,8 @@ void LensTableModel::setReport(ReportPtr report)
 void LensTableModel::setMode(Mode mode)
 {
     m_mode = mode;
-    if (rowCount() > 0) emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1), {Qt::BackgroundRole, Qt::DisplayRole});
+    if (rowCount() > 0)
+        emit dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1), {Qt::BackgroundRole, Qt::DisplayRole});
 }
 
 int LensTableModel::rowCount(const QModelIndex& parent) const
@@ -48,7 +49,8 @@ QColor LensTableModel::cellColour(const core::LensCell& cell) const
         if (!cell.nextRank) return {};
         // Rank 1 dark, fading with log(rank) (Ecco's rankings colouring).
         const double t = std::min(1.0, std::log10(static_cast<double>(*cell.nextRank)) / 4.0);
-        return QColor::fromHsvF(0.58F, static_cast<float>(0.75 * (1 - t) + 0.05), static_cast<float>(1.0 - 0.45 * (1 - t)));
+        return QColor::fromHsvF(0.58F, static_cast<float>(0.75 * (1 - t) + 0.05),
+                                static_cast<float>(1.0 - 0.45 * (1 - t)));
     }
     const double p = cell.topProbs.empty() ? 0 : cell.topProbs.front();
     return QColor::fromHsvF(0.33F, static_cast<float>(std::clamp(p, 0.03, 1.0)), static_cast<float>(1.0 - 0.35 * p));
@@ -66,39 +68,56 @@ int LensTableModel::firstTopLayer(int position) const
 QVariant LensTableModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || index.row() >= rowCount() || index.column() >= columnCount()) return {};
-    const core::LensCell& cell = m_report->lens->cells[static_cast<size_t>(index.row())][static_cast<size_t>(index.column())];
-    if (cell.topIds.empty()) return role == Qt::ToolTipRole ? QVariant(tr("not computed yet (the lens fills in as tokens are generated)")) : QVariant();
+    const core::LensCell& cell =
+        m_report->lens->cells[static_cast<size_t>(index.row())][static_cast<size_t>(index.column())];
+    if (cell.topIds.empty())
+        return role == Qt::ToolTipRole ? QVariant(tr("not computed yet (the lens fills in as tokens are generated)"))
+                                       : QVariant();
     switch (role) {
-    case Qt::DisplayRole:
-        if (m_mode == Mode::Rank) return cell.nextRank ? QVariant(*cell.nextRank) : QVariant(QStringLiteral("–"));
-        return cell.topIds.empty() ? QString() : TokenStrip::label(tokenText(cell.topIds.front()));
-    case Qt::BackgroundRole: {
-        const QColor c = cellColour(cell);
-        return c.isValid() ? QVariant(c) : QVariant();
-    }
-    case Qt::ForegroundRole: {
-        const QColor c = cellColour(cell);
-        return c.isValid() ? QVariant(readableTextOn(c)) : QVariant();
-    }
-    case Qt::ToolTipRole: {
-        QString tip = QStringLiteral("<b>%1</b>, position %2<br>").arg(QString::fromStdString(m_report->lens->layers[static_cast<size_t>(index.row())])).arg(index.column());
-        for (size_t k = 0; k < cell.topIds.size(); ++k)
-            tip += QStringLiteral("%1. %2 — %3%<br>").arg(k + 1).arg(tokenText(cell.topIds[k]).toHtmlEscaped()).arg(100.0 * cell.topProbs[k], 0, 'f', 2);
-        if (cell.nextRank) tip += QStringLiteral("next token rank %1, p = %2%").arg(*cell.nextRank).arg(100.0 * *cell.nextProb, 0, 'f', 2);
-        return tip;
-    }
-    case Qt::TextAlignmentRole: return int(Qt::AlignCenter);
-    case Qt::FontRole: {
-        if (firstTopLayer(index.column()) != index.row()) return {};
-        QFont bold;
-        bold.setBold(true);
-        return bold;
-    }
-    case TopProbabilityRole: return cell.topProbs.empty() ? 0.0 : double(cell.topProbs.front());
-    case NextRankRole: return cell.nextRank ? QVariant(*cell.nextRank) : QVariant();
-    case NextProbabilityRole: return cell.nextProb ? QVariant(double(*cell.nextProb)) : QVariant();
-    case FirstTopLayerRole: return firstTopLayer(index.column()) == index.row();
-    default: return {};
+        case Qt::DisplayRole:
+            if (m_mode == Mode::Rank) return cell.nextRank ? QVariant(*cell.nextRank) : QVariant(QStringLiteral("–"));
+            return cell.topIds.empty() ? QString() : TokenStrip::label(tokenText(cell.topIds.front()));
+        case Qt::BackgroundRole: {
+            const QColor c = cellColour(cell);
+            return c.isValid() ? QVariant(c) : QVariant();
+        }
+        case Qt::ForegroundRole: {
+            const QColor c = cellColour(cell);
+            return c.isValid() ? QVariant(readableTextOn(c)) : QVariant();
+        }
+        case Qt::ToolTipRole: {
+            QString tip = QStringLiteral("<b>%1</b>, position %2<br>")
+                              .arg(QString::fromStdString(m_report->lens->layers[static_cast<size_t>(index.row())]))
+                              .arg(index.column());
+            for (size_t k = 0; k < cell.topIds.size(); ++k)
+                tip += QStringLiteral("%1. %2 — %3%<br>")
+                           .arg(k + 1)
+                           .arg(tokenText(cell.topIds[k]).toHtmlEscaped())
+                           .arg(100.0 * cell.topProbs[k], 0, 'f', 2);
+            if (cell.nextRank)
+                tip += QStringLiteral("next token rank %1, p = %2%")
+                           .arg(*cell.nextRank)
+                           .arg(100.0 * *cell.nextProb, 0, 'f', 2);
+            return tip;
+        }
+        case Qt::TextAlignmentRole:
+            return int(Qt::AlignCenter);
+        case Qt::FontRole: {
+            if (firstTopLayer(index.column()) != index.row()) return {};
+            QFont bold;
+            bold.setBold(true);
+            return bold;
+        }
+        case TopProbabilityRole:
+            return cell.topProbs.empty() ? 0.0 : double(cell.topProbs.front());
+        case NextRankRole:
+            return cell.nextRank ? QVariant(*cell.nextRank) : QVariant();
+        case NextProbabilityRole:
+            return cell.nextProb ? QVariant(double(*cell.nextProb)) : QVariant();
+        case FirstTopLayerRole:
+            return firstTopLayer(index.column()) == index.row();
+        default:
+            return {};
     }
 }
 

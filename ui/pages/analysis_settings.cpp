@@ -17,7 +17,8 @@ void read(const json& j, const char* key, T& out)
     if (!j.contains(key)) return;
     const json& v = j.at(key);
     if constexpr (std::is_integral_v<T>) {
-        if (v.is_number_integer() && v.get<int64_t>() >= std::numeric_limits<T>::min() && v.get<int64_t>() <= std::numeric_limits<T>::max())
+        if (v.is_number_integer() && v.get<int64_t>() >= std::numeric_limits<T>::min() &&
+            v.get<int64_t>() <= std::numeric_limits<T>::max())
             out = v.get<T>();
     } else {
         if (v.is_number()) out = v.get<T>();
@@ -54,12 +55,17 @@ std::string AnalysisSettings::toJson() const
 {
     json methods = json::array();
     for (core::SaliencyMethod m : saliencyMethods) methods.push_back(core::name(m));
-    const json j{{"max_new_tokens", maxNewTokens},     {"temperature", temperature},
-                 {"sample_top_k", sampleTopK},         {"top_p", topP},
-                 {"seed", seed},                       {"saliency", methods},
+    const json j{{"max_new_tokens", maxNewTokens},
+                 {"temperature", temperature},
+                 {"sample_top_k", sampleTopK},
+                 {"top_p", topP},
+                 {"seed", seed},
+                 {"saliency", methods},
                  {"saliency_target", core::name(saliencyTarget)},
-                 {"lens_mode", core::name(lensMode)},  {"lens_top_k", lensTopK},
-                 {"factors", factorCount},             {"projection_layer", projectionLayer}};
+                 {"lens_mode", core::name(lensMode)},
+                 {"lens_top_k", lensTopK},
+                 {"factors", factorCount},
+                 {"projection_layer", projectionLayer}};
     return j.dump();
 }
 
@@ -79,9 +85,11 @@ AnalysisSettings AnalysisSettings::fromJson(const std::string& text)
         if (v.is_array()) {
             for (const json& m : v)
                 if (m.is_string())
-                    if (auto method = core::parseName<core::SaliencyMethod>(m.get<std::string>())) methods.push_back(*method);
+                    if (auto method = core::parseName<core::SaliencyMethod>(m.get<std::string>()))
+                        methods.push_back(*method);
         } else if (v.is_string()) {  // sessions before 0.2: one name, or "all four"
-            if (auto method = core::parseName<core::SaliencyMethod>(v.get<std::string>())) methods.push_back(*method);
+            if (auto method = core::parseName<core::SaliencyMethod>(v.get<std::string>()))
+                methods.push_back(*method);
             else if (v.get<std::string>() == "all four") {
                 const auto all = core::allValues<core::SaliencyMethod>();
                 methods.assign(all.begin(), all.end());

@@ -20,7 +20,7 @@ struct AnalysisSettings {
     core::SaliencyTarget saliencyTarget = core::SaliencyTarget::Prob;
     core::LensMode lensMode = core::LensMode::Normed;
     int lensTopK = 10;
-    int factorCount = 0;  // 0: automatic, min(10, positions)
+    int factorCount = 0;       // 0: automatic, min(10, positions)
     int projectionLayer = -1;  // −1: the last layer
 
     [[nodiscard]] core::AnalysisOptions options() const;

@@ -17,7 +17,8 @@ constexpr int kAllMethods = -1;  // the saliency combo's "all four"
 template <typename E>
 void fillNames(QComboBox* box)
 {
-    for (E value : core::allValues<E>()) box->addItem(QString::fromStdString(core::nameString(value)), static_cast<int>(value));
+    for (E value : core::allValues<E>())
+        box->addItem(QString::fromStdString(core::nameString(value)), static_cast<int>(value));
 }
 
 template <typename E>
@@ -124,8 +125,10 @@ void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
     m_sampleTopK->setValue(s.sampleTopK);
     m_topP->setValue(s.topP);
     m_seed->setValue(s.seed);
-    if (s.saliencyMethods.size() == 1) choose(m_saliencyMethod, s.saliencyMethods.front());
-    else m_saliencyMethod->setCurrentIndex(m_saliencyMethod->findData(kAllMethods));
+    if (s.saliencyMethods.size() == 1)
+        choose(m_saliencyMethod, s.saliencyMethods.front());
+    else
+        m_saliencyMethod->setCurrentIndex(m_saliencyMethod->findData(kAllMethods));
     choose(m_saliencyTarget, s.saliencyTarget);
     choose(m_lensMode, s.lensMode);
     m_topK->setValue(s.lensTopK);
@@ -133,7 +136,13 @@ void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
     m_projectionLayer->setValue(s.projectionLayer);
 }
 
-void AnalysisSettingsPanel::setModelInfo(const QString& text) { m_modelInfo->setText(text); }
-QString AnalysisSettingsPanel::modelInfo() const { return m_modelInfo->text(); }
+void AnalysisSettingsPanel::setModelInfo(const QString& text)
+{
+    m_modelInfo->setText(text);
+}
+QString AnalysisSettingsPanel::modelInfo() const
+{
+    return m_modelInfo->text();
+}
 
 }  // namespace spyglass::ui

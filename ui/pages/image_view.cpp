@@ -1,7 +1,7 @@
 #include "pages/image_view.h"
 
-#include "run_controller.h"
 #include <QFileInfo>
+#include "run_controller.h"
 
 #include "spyglass/heatmap_overlay.h"
 #include "views/figure_export.h"
@@ -45,7 +45,8 @@ QPixmap fitted(const QImage& image, const QSize& box)
     if (image.isNull() || box.isEmpty()) return {};
     const QSize target = image.size().scaled(box, Qt::KeepAspectRatio);
     const bool enlarge = target.width() > image.width();
-    return QPixmap::fromImage(image.scaled(target, Qt::KeepAspectRatio, enlarge ? Qt::FastTransformation : Qt::SmoothTransformation));
+    return QPixmap::fromImage(
+        image.scaled(target, Qt::KeepAspectRatio, enlarge ? Qt::FastTransformation : Qt::SmoothTransformation));
 }
 
 }  // namespace
@@ -79,7 +80,8 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
       m_gridHost(new QWidget),
       m_grid(new QGridLayout(m_gridHost))
 {
-    m_modelPath->setPlaceholderText(tr("diffusers Stable Diffusion folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"));
+    m_modelPath->setPlaceholderText(
+        tr("diffusers Stable Diffusion folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"));
     auto* browse = new QPushButton(tr("Open…"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Image model:")));
@@ -94,7 +96,8 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
     m_guidance->setSingleStep(0.5);
     m_guidance->setValue(7.5);
     m_scheduler->addItem(tr("folder's"), QString());
-    for (const char* s : {"ddim", "euler", "euler_a", "pndm"}) m_scheduler->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
+    for (const char* s : {"ddim", "euler", "euler_a", "pndm"})
+        m_scheduler->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
     m_seed->setRange(0, std::numeric_limits<int>::max());
     for (QSpinBox* size : {m_width, m_height}) {
         size->setRange(0, 4096);
@@ -117,6 +120,11 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
 
     m_canvas->setAlignment(Qt::AlignCenter);
     m_canvas->setMinimumSize(256, 256);
+    m_canvas->setWordWrap(true);
+    m_canvas->setText(
+        tr("Type a prompt above and press Generate (Ctrl+Return).\n\nThe image appears here while it "
+           "denoises; then click a word on the right to see where in the image it acted (its DAAM heatmap), "
+           "and filter by layer, head or step."));
     m_canvas->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     m_gridArea->setWidget(m_gridHost);
     m_gridArea->setWidgetResizable(true);
@@ -166,7 +174,8 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
 
     connect(browse, &QPushButton::clicked, this, &ImageView::chooseModel);
     connect(m_generate, &QPushButton::clicked, this, &ImageView::runPage);
-    connect(this, &ImageView::runRequested, controller, [controller](const DiffusionRequest& r) { controller->generateImage(r); });
+    connect(this, &ImageView::runRequested, controller,
+            [controller](const DiffusionRequest& r) { controller->generateImage(r); });
     connect(controller, &RunController::runStarted, this, [this] { setBusy(true); });
     connect(controller, &RunController::runFinished, this, [this] { setBusy(false); });
     connect(controller, &RunController::imagePreviewReady, this, &ImageView::showPreview);
@@ -206,10 +215,12 @@ QString ImageView::exportView(const QString& path, int dpi)
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == QLatin1String("png")) {
         QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || !shownImage().save(&file, "PNG") || !file.commit()) return tr("%1: cannot write").arg(path);
+        if (!file.open(QIODevice::WriteOnly) || !shownImage().save(&file, "PNG") || !file.commit())
+            return tr("%1: cannot write").arg(path);
         return {};
     }
-    if (suffix == QLatin1String("csv")) return tr("%1: use Export image, overlays and maps… in the Image tab for the maps").arg(path);
+    if (suffix == QLatin1String("csv"))
+        return tr("%1: use Export image, overlays and maps… in the Image tab for the maps").arg(path);
     return exportFigure(this, path, dpi, {});
 }
 
@@ -230,9 +241,18 @@ DiffusionRequest ImageView::request() const
     return r;
 }
 
-void ImageView::setModelPath(const QString& path) { m_modelPath->setText(path); }
-void ImageView::setPrompt(const QString& prompt) { m_prompt->setPlainText(prompt); }
-void ImageView::setBusy(bool busy) { m_generate->setEnabled(!busy); }
+void ImageView::setModelPath(const QString& path)
+{
+    m_modelPath->setText(path);
+}
+void ImageView::setPrompt(const QString& prompt)
+{
+    m_prompt->setPlainText(prompt);
+}
+void ImageView::setBusy(bool busy)
+{
+    m_generate->setEnabled(!busy);
+}
 
 void ImageView::chooseModel()
 {
@@ -261,7 +281,9 @@ void ImageView::setResult(const DiffusionResultPtr& result)
     for (size_t i = 0; i < h.words.size(); ++i) {
         double sum = 0;
         for (size_t c = 0; c < cells; ++c) sum += h.wordMaps.values[i * cells + c];
-        m_wordList->addItem(QStringLiteral("%1   %2%").arg(QString::fromStdString(h.words[i].word)).arg(total > 0 ? 100.0 * sum / total : 0.0, 0, 'f', 1));
+        m_wordList->addItem(QStringLiteral("%1   %2%")
+                                .arg(QString::fromStdString(h.words[i].word))
+                                .arg(total > 0 ? 100.0 * sum / total : 0.0, 0, 'f', 1));
     }
     m_wordList->blockSignals(false);
     m_step->blockSignals(true);
@@ -366,7 +388,9 @@ void ImageView::recomputeMaps()
         return refresh();
     }
     m_mapsPending = true;
-    QtConcurrent::run([result = m_result, f] { return filteredMaps(result, f); }).then(this, [this, generation](const FilteredMaps& maps) {
+    QtConcurrent::run([result = m_result, f] {
+        return filteredMaps(result, f);
+    }).then(this, [this, generation](const FilteredMaps& maps) {
         if (generation != m_mapsGeneration) return;  // a newer filter is on its way
         m_mapsPending = false;
         if (!maps.error.isEmpty()) emit message(maps.error);
@@ -376,17 +400,22 @@ void ImageView::recomputeMaps()
     });
 }
 
-QImage ImageView::baseImage() const { return m_result ? imageFromRgb(m_result->rgb, m_result->width, m_result->height) : m_preview; }
+QImage ImageView::baseImage() const
+{
+    return m_result ? imageFromRgb(m_result->rgb, m_result->width, m_result->height) : m_preview;
+}
 
 QImage ImageView::overlayFor(int word) const
 {
-    if (!m_result || word < 0 || m_wordImages.numel() == 0 || word >= static_cast<int>(m_wordImages.shape[0])) return baseImage();
+    if (!m_result || word < 0 || m_wordImages.numel() == 0 || word >= static_cast<int>(m_wordImages.shape[0]))
+        return baseImage();
     core::OverlayOptions o;
     o.colormap = m_colormap->currentText().toStdString();
     o.alpha = m_opacity->value() / 100.0;
     if (m_thresholdOn->isChecked()) o.threshold = m_threshold->value();
     const auto pixels = static_cast<size_t>(m_result->width) * static_cast<size_t>(m_result->height);
-    const auto rgb = core::overlayHeatmap(m_result->rgb, m_result->width, m_result->height, m_wordImages.values.data() + static_cast<size_t>(word) * pixels, o);
+    const auto rgb = core::overlayHeatmap(m_result->rgb, m_result->width, m_result->height,
+                                          m_wordImages.values.data() + static_cast<size_t>(word) * pixels, o);
     return imageFromRgb(rgb, m_result->width, m_result->height);
 }
 
@@ -420,7 +449,10 @@ void ImageView::refresh()
     }
 }
 
-void ImageView::selectWord(int index) { m_wordList->setCurrentRow(index); }
+void ImageView::selectWord(int index)
+{
+    m_wordList->setCurrentRow(index);
+}
 
 QStringList ImageView::words() const
 {
@@ -430,18 +462,39 @@ QStringList ImageView::words() const
     return out;
 }
 
-void ImageView::setOpacity(double alpha) { m_opacity->setValue(static_cast<int>(alpha * 100 + 0.5)); }
-void ImageView::setColormap(const QString& name) { m_colormap->setCurrentText(name); }
+void ImageView::setOpacity(double alpha)
+{
+    m_opacity->setValue(static_cast<int>(alpha * 100 + 0.5));
+}
+void ImageView::setColormap(const QString& name)
+{
+    m_colormap->setCurrentText(name);
+}
 void ImageView::setThreshold(std::optional<double> threshold)
 {
     if (threshold) m_threshold->setValue(*threshold);
     m_thresholdOn->setChecked(threshold.has_value());
 }
-void ImageView::setStep(int call) { m_step->setValue(call); }
-void ImageView::setLayerFilter(int index) { m_layers->setCurrentIndex(index); }
-int ImageView::layerFilterCount() const { return m_layers->count(); }
-void ImageView::setGridShown(bool shown) { m_gridToggle->setChecked(shown); }
-int ImageView::gridCellCount() const { return m_grid->count(); }
+void ImageView::setStep(int call)
+{
+    m_step->setValue(call);
+}
+void ImageView::setLayerFilter(int index)
+{
+    m_layers->setCurrentIndex(index);
+}
+int ImageView::layerFilterCount() const
+{
+    return m_layers->count();
+}
+void ImageView::setGridShown(bool shown)
+{
+    m_gridToggle->setChecked(shown);
+}
+int ImageView::gridCellCount() const
+{
+    return m_grid->count();
+}
 
 QString ImageView::exportTo(const QString& dirPath) const
 {
@@ -449,7 +502,8 @@ QString ImageView::exportTo(const QString& dirPath) const
     const QDir dir(dirPath);
     if (!dir.exists() && !QDir().mkpath(dirPath)) return tr("%1: cannot create the folder").arg(dirPath);
     try {
-        core::writeRgbPng(m_result->rgb, m_result->width, m_result->height, dir.filePath(QStringLiteral("image.png")).toStdString());
+        core::writeRgbPng(m_result->rgb, m_result->width, m_result->height,
+                          dir.filePath(QStringLiteral("image.png")).toStdString());
         QJsonArray words;
         const auto& list = m_result->heatmaps.words;
         QString csv = QStringLiteral("word,y,x,value\n");
@@ -459,7 +513,9 @@ QString ImageView::exportTo(const QString& dirPath) const
             const QString file = QStringLiteral("overlay-%1.png").arg(i, 2, 10, QLatin1Char('0'));
             const QImage overlay = overlayFor(i).convertToFormat(QImage::Format_RGB888);
             if (!overlay.save(dir.filePath(file))) return tr("%1: cannot write").arg(dir.filePath(file));
-            words.append(QJsonObject{{QStringLiteral("word"), QString::fromStdString(list[static_cast<size_t>(i)].word)}, {QStringLiteral("overlay"), file}});
+            words.append(
+                QJsonObject{{QStringLiteral("word"), QString::fromStdString(list[static_cast<size_t>(i)].word)},
+                            {QStringLiteral("overlay"), file}});
             for (int y = 0; y < gh; ++y)
                 for (int x = 0; x < gw; ++x)
                     csv += QStringLiteral("%1,%2,%3,%4\n")
@@ -468,7 +524,8 @@ QString ImageView::exportTo(const QString& dirPath) const
                                .arg(x)
                                .arg(m_wordGrid.values[(static_cast<size_t>(i) * gh + y) * gw + x], 0, 'g', 8);
         }
-        if (const QString error = exportText(csv, dir.filePath(QStringLiteral("word_maps.csv"))); !error.isEmpty()) return error;
+        if (const QString error = exportText(csv, dir.filePath(QStringLiteral("word_maps.csv"))); !error.isEmpty())
+            return error;
         const QJsonObject index{{QStringLiteral("image"), QStringLiteral("image.png")},
                                 {QStringLiteral("prompt"), m_prompt->toPlainText()},
                                 {QStringLiteral("scheduler"), QString::fromStdString(m_result->scheduler)},

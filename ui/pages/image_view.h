@@ -54,7 +54,7 @@ public:
     void setOpacity(double alpha);
     void setColormap(const QString& name);
     void setThreshold(std::optional<double> threshold);
-    void setStep(int call);      // −1: every UNet call (DAAM); k: call k only
+    void setStep(int call);          // −1: every UNet call (DAAM); k: call k only
     void setLayerFilter(int index);  // index into the layer combo (0: all)
     [[nodiscard]] int layerFilterCount() const;
     void setGridShown(bool shown);
@@ -105,8 +105,8 @@ private:
     QGridLayout* m_grid;
 
     DiffusionResultPtr m_result;
-    core::HostTensor m_wordImages;  // [words, H, W] min–max, for the current filter
-    core::HostTensor m_wordGrid;    // [words, h, w] raw, for the current filter
+    core::HostTensor m_wordImages;              // [words, H, W] min–max, for the current filter
+    core::HostTensor m_wordGrid;                // [words, h, w] raw, for the current filter
     std::vector<std::vector<int>> m_layerSets;  // per layer-combo entry
     int m_word = -1;
     QImage m_preview;

@@ -12,11 +12,13 @@
 #include "views/saliency_view.h"
 #include "views/token_selection.h"
 
+#include <QCursor>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
@@ -34,7 +36,8 @@ QString tokenLabel(const core::Report& report, int position)
     return t.text ? QString::fromStdString(*t.text) : QString::number(t.id);
 }
 
-const QStringList kViewNames{QStringLiteral("saliency"), QStringLiteral("lens"), QStringLiteral("factors"), QStringLiteral("projection")};
+const QStringList kViewNames{QStringLiteral("saliency"), QStringLiteral("lens"), QStringLiteral("factors"),
+                             QStringLiteral("projection")};
 
 }  // namespace
 
@@ -54,7 +57,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
       m_projection(new ProjectionView(m_selection)),
       m_settings(new AnalysisSettingsPanel)
 {
-    m_modelPath->setPlaceholderText(tr("Hugging Face model folder (config.json, model.safetensors, tokenizer) or llama2.c .bin"));
+    m_modelPath->setPlaceholderText(tr("Hugging Face model folder, GGUF file (.gguf) or llama2.c checkpoint (.bin)"));
     auto* browse = new QPushButton(tr("Open…"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Model:")));
@@ -94,11 +97,13 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     connect(m_run, &QPushButton::clicked, this, &LanguagePage::run);
     connect(m_factors, &FactorsView::recomputeRequested, this, [this](int k, int first, int end) {
         if (m_controller->busy()) return;
-        if (m_controller->recomputeFactors(k, first, end, static_cast<uint64_t>(m_settings->settings().seed))) m_factors->setRecomputing(true);
+        if (m_controller->recomputeFactors(k, first, end, static_cast<uint64_t>(m_settings->settings().seed)))
+            m_factors->setRecomputing(true);
     });
     connect(m_projection, &ProjectionView::reprojectRequested, this, [this](int layer, core::ProjectionSource source) {
         if (m_controller->busy()) return;
-        if (m_controller->reproject(layer, source, static_cast<uint64_t>(m_settings->settings().seed))) m_projection->setRecomputing(true);
+        if (m_controller->reproject(layer, source, static_cast<uint64_t>(m_settings->settings().seed)))
+            m_projection->setRecomputing(true);
     });
     connect(m_controller, &RunController::runStarted, this, [this] { m_run->setEnabled(false); });
     connect(m_controller, &RunController::runFinished, this, [this] {
@@ -114,11 +119,12 @@ QWidget* LanguagePage::buildEmptyState()
 {
     auto* box = new QWidget;
     auto* layout = new QVBoxLayout(box);
-    auto* hint = new QLabel(tr("<h3>Nothing analysed yet</h3>"
-                               "<p>Type a prompt above and press <b>Run</b> (Ctrl+Return): the model generates a few tokens and "
-                               "every view fills in as it goes — which earlier tokens each new token came from (Saliency), what "
-                               "each layer would have said (Logit lens), which groups of neurons handle which tokens (Factors) "
-                               "and how the model groups tokens (Activation map).</p><p>Or start from an example:</p>"));
+    auto* hint =
+        new QLabel(tr("<h3>Nothing analysed yet</h3>"
+                      "<p>Type a prompt above and press <b>Run</b> (Ctrl+Return): the model generates a few tokens and "
+                      "every view fills in as it goes — which earlier tokens each new token came from (Saliency), what "
+                      "each layer would have said (Logit lens), which groups of neurons handle which tokens (Factors) "
+                      "and how the model groups tokens (Activation map).</p><p>Or start from an example:</p>"));
     hint->setWordWrap(true);
     hint->setTextFormat(Qt::RichText);
     layout->addWidget(hint);
@@ -136,16 +142,46 @@ QWidget* LanguagePage::buildEmptyState()
     return box;
 }
 
-void LanguagePage::setModelPath(const QString& path) { m_modelPath->setText(path); }
-QString LanguagePage::modelPath() const { return m_modelPath->text().trimmed(); }
-void LanguagePage::setPrompt(const QString& prompt) { m_prompt->setPlainText(prompt); }
-QString LanguagePage::prompt() const { return m_prompt->toPlainText(); }
-AnalysisSettings LanguagePage::settings() const { return m_settings->settings(); }
-void LanguagePage::setSettings(const AnalysisSettings& settings) { m_settings->setSettings(settings); }
-QString LanguagePage::outputText() const { return m_output->text(); }
-QString LanguagePage::modelInfoText() const { return m_settings->modelInfo(); }
-bool LanguagePage::showsEmptyState() const { return m_stack->currentIndex() == 0; }
-QString LanguagePage::currentViewName() const { return kViewNames.value(m_views->currentIndex()); }
+void LanguagePage::setModelPath(const QString& path)
+{
+    m_modelPath->setText(path);
+}
+QString LanguagePage::modelPath() const
+{
+    return m_modelPath->text().trimmed();
+}
+void LanguagePage::setPrompt(const QString& prompt)
+{
+    m_prompt->setPlainText(prompt);
+}
+QString LanguagePage::prompt() const
+{
+    return m_prompt->toPlainText();
+}
+AnalysisSettings LanguagePage::settings() const
+{
+    return m_settings->settings();
+}
+void LanguagePage::setSettings(const AnalysisSettings& settings)
+{
+    m_settings->setSettings(settings);
+}
+QString LanguagePage::outputText() const
+{
+    return m_output->text();
+}
+QString LanguagePage::modelInfoText() const
+{
+    return m_settings->modelInfo();
+}
+bool LanguagePage::showsEmptyState() const
+{
+    return m_stack->currentIndex() == 0;
+}
+QString LanguagePage::currentViewName() const
+{
+    return kViewNames.value(m_views->currentIndex());
+}
 
 void LanguagePage::showView(int index)
 {
@@ -164,14 +200,26 @@ void LanguagePage::useExample(const ExamplePrompt& example)
 
 void LanguagePage::chooseModel()
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
-    if (!dir.isEmpty()) m_modelPath->setText(dir);
+    // A model is a folder (Hugging Face) or a file (GGUF, llama2.c): ask which.
+    QMenu menu;
+    QAction* folder = menu.addAction(tr("Model folder (config.json, model.safetensors)…"));
+    QAction* file = menu.addAction(tr("Model file (.gguf, llama2.c .bin)…"));
+    QAction* chosen = menu.exec(QCursor::pos());
+    QString path;
+    if (chosen == folder) {
+        path = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
+    } else if (chosen == file) {
+        path = QFileDialog::getOpenFileName(this, tr("Open model file"), m_modelPath->text(),
+                                            tr("Model files (*.gguf *.bin);;All files (*)"));
+    }
+    if (!path.isEmpty()) m_modelPath->setText(path);
 }
 
 void LanguagePage::run()
 {
     if (m_controller->busy()) return;
-    if (m_controller->analyze(modelPath(), prompt(), settings().options())) emit analysisSubmitted(modelPath(), prompt());
+    if (m_controller->analyze(modelPath(), prompt(), settings().options()))
+        emit analysisSubmitted(modelPath(), prompt());
 }
 
 void LanguagePage::onUpdate(const ReportPtr& live, const core::ReportUpdate& update)
@@ -179,13 +227,15 @@ void LanguagePage::onUpdate(const ReportPtr& live, const core::ReportUpdate& upd
     if (const auto* started = std::get_if<core::AnalysisStarted>(&update)) {
         m_stack->setCurrentWidget(m_views);
         QStringList methods;
-        for (const auto& s : started->saliency) methods << QString::fromStdString(core::nameString(s.method) + " (" + core::nameString(s.target) + ")");
+        for (const auto& s : started->saliency)
+            methods << QString::fromStdString(core::nameString(s.method) + " (" + core::nameString(s.target) + ")");
         QStringList tokens;
         for (int p = 0; p < static_cast<int>(live->tokens.size()); ++p) tokens << tokenLabel(*live, p);
         m_saliency->startLive(methods, tokens);
         m_output->setText(tokens.join(QString()).toHtmlEscaped());
     } else if (const auto* token = std::get_if<core::TokenGenerated>(&update)) {
-        const QString text = token->token.text ? QString::fromStdString(*token->token.text) : QString::number(token->token.id);
+        const QString text =
+            token->token.text ? QString::fromStdString(*token->token.text) : QString::number(token->token.id);
         m_output->setText(m_output->text() + QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()));
     } else if (const auto* row = std::get_if<core::SaliencyRowReady>(&update)) {
         m_saliency->addLiveRow(static_cast<int>(row->section), tokenLabel(*live, row->row.position), row->row);
@@ -236,7 +286,8 @@ QString LanguagePage::exportView(const QString& path, int dpi)
 QImage LanguagePage::viewImage()
 {
     const ReportPtr& report = m_controller->report();
-    return renderFigure(m_views->currentWidget(), 150, report ? figureCaption(*report, currentViewName()) : FigureCaption{});
+    return renderFigure(m_views->currentWidget(), 150,
+                        report ? figureCaption(*report, currentViewName()) : FigureCaption{});
 }
 
 }  // namespace spyglass::ui

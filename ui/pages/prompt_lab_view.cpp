@@ -1,13 +1,13 @@
 #include "pages/prompt_lab_view.h"
 
-#include "run_controller.h"
-#include "views/figure_export.h"
 #include <QFileInfo>
 #include <QSaveFile>
+#include "run_controller.h"
+#include "views/figure_export.h"
 
+#include "pages/region_canvas.h"
 #include "spyglass/heatmap_overlay.h"
 #include "views/plot_helpers.h"
-#include "pages/region_canvas.h"
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
@@ -90,8 +90,8 @@ PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
     settings->addStretch(1);
     settings->addWidget(m_run);
 
-    const QStringList headers{tr("chunk"), tr("verdict"), tr("change in region"), tr("outside"), tr("1−SSIM in"), tr("heat in region"),
-                              tr("others' heat Δ")};
+    const QStringList headers{tr("chunk"),     tr("verdict"),        tr("change in region"), tr("outside"),
+                              tr("1−SSIM in"), tr("heat in region"), tr("others' heat Δ")};
     m_table->setColumnCount(static_cast<int>(headers.size()));
     m_table->setHorizontalHeaderLabels(headers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -142,7 +142,8 @@ PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
         if (!dir.isEmpty()) m_modelPath->setText(dir);
     });
     connect(m_run, &QPushButton::clicked, this, &PromptLabView::runPage);
-    connect(this, &PromptLabView::runRequested, controller, [controller](const LabRequest& r) { controller->runLab(r); });
+    connect(this, &PromptLabView::runRequested, controller,
+            [controller](const LabRequest& r) { controller->runLab(r); });
     connect(controller, &RunController::runStarted, this, [this] { setBusy(true); });
     connect(controller, &RunController::runFinished, this, [this] { setBusy(false); });
     connect(controller, &RunController::labReady, this, &PromptLabView::setResult);
@@ -176,7 +177,8 @@ QString PromptLabView::exportView(const QString& path, int dpi)
     if (!m_result) return tr("Run the lab first.");
     if (QFileInfo(path).suffix().toLower() == QLatin1String("png")) {
         QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || !grab().toImage().save(&file, "PNG") || !file.commit()) return tr("%1: cannot write").arg(path);
+        if (!file.open(QIODevice::WriteOnly) || !grab().toImage().save(&file, "PNG") || !file.commit())
+            return tr("%1: cannot write").arg(path);
         return {};
     }
     return exportFigure(this, path, dpi, {});
@@ -189,7 +191,8 @@ LabRequest PromptLabView::request() const
     core::LabOptions& o = r.options;
     o.base = m_base->text().toStdString();
     try {
-        o.chunks = core::splitChunks(m_append->toPlainText().toStdString(), m_separator->text().isEmpty() ? "," : m_separator->text().toStdString());
+        o.chunks = core::splitChunks(m_append->toPlainText().toStdString(),
+                                     m_separator->text().isEmpty() ? "," : m_separator->text().toStdString());
     } catch (const std::exception&) {
         o.chunks.clear();
     }
@@ -208,12 +211,30 @@ LabRequest PromptLabView::request() const
     return r;
 }
 
-void PromptLabView::setModelPath(const QString& path) { m_modelPath->setText(path); }
-void PromptLabView::setBase(const QString& base) { m_base->setText(base); }
-void PromptLabView::setAppended(const QString& appended) { m_append->setPlainText(appended); }
-void PromptLabView::setSeeds(const QString& seeds) { m_seeds->setText(seeds); }
-void PromptLabView::setSteps(int steps) { m_steps->setValue(steps); }
-void PromptLabView::setBusy(bool busy) { m_run->setEnabled(!busy); }
+void PromptLabView::setModelPath(const QString& path)
+{
+    m_modelPath->setText(path);
+}
+void PromptLabView::setBase(const QString& base)
+{
+    m_base->setText(base);
+}
+void PromptLabView::setAppended(const QString& appended)
+{
+    m_append->setPlainText(appended);
+}
+void PromptLabView::setSeeds(const QString& seeds)
+{
+    m_seeds->setText(seeds);
+}
+void PromptLabView::setSteps(int steps)
+{
+    m_steps->setValue(steps);
+}
+void PromptLabView::setBusy(bool busy)
+{
+    m_run->setEnabled(!busy);
+}
 
 void PromptLabView::setResult(const LabResultPtr& result)
 {
@@ -236,7 +257,7 @@ void PromptLabView::setResult(const LabResultPtr& result)
             if (c == 1) {
                 const QColor colour = s.verdict == core::Verdict::ChangesRegion      ? QColor(255, 205, 160)
                                       : s.verdict == core::Verdict::ChangesElsewhere ? QColor(200, 220, 255)
-                                                                                      : QColor(215, 240, 200);
+                                                                                     : QColor(215, 240, 200);
                 item->setBackground(colour);
                 item->setForeground(Qt::black);
             }
@@ -250,7 +271,8 @@ void PromptLabView::setResult(const LabResultPtr& result)
                            .arg(result->options.seeds.size())
                            .arg(100 * r.regionArea, 0, 'f', 1)
                            .arg(r.changeThreshold));
-    m_shortened->setText(tr("<b>Shortened prompt</b> (only chunks with an effect): %1<br>vs the full prompt: change %2 in the region, %3 outside")
+    m_shortened->setText(tr("<b>Shortened prompt</b> (only chunks with an effect): %1<br>vs the full prompt: change %2 "
+                            "in the region, %3 outside")
                              .arg(QString::fromStdString(r.shortenedPrompt).toHtmlEscaped())
                              .arg(r.shortenedInside, 0, 'f', 4)
                              .arg(r.shortenedOutside, 0, 'f', 4));
@@ -258,11 +280,16 @@ void PromptLabView::setResult(const LabResultPtr& result)
     showVariant();
 }
 
-void PromptLabView::selectRow(int row) { m_table->setCurrentCell(row, 0); }
+void PromptLabView::selectRow(int row)
+{
+    m_table->setCurrentCell(row, 0);
+}
 
 void PromptLabView::showVariant()
 {
-    if (!m_result || m_table->currentRow() < 0 || m_table->currentRow() >= static_cast<int>(m_result->report.scores.size())) return;
+    if (!m_result || m_table->currentRow() < 0 ||
+        m_table->currentRow() >= static_cast<int>(m_result->report.scores.size()))
+        return;
     const core::ChunkScore& s = m_result->report.scores[static_cast<size_t>(m_table->currentRow())];
     const int w = m_result->width, h = m_result->height;
     const auto& without = m_result->without[static_cast<size_t>(s.index)];
@@ -285,6 +312,9 @@ void PromptLabView::showVariant()
     m_variant->setPixmap(QPixmap::fromImage(strip));
 }
 
-QImage PromptLabView::variantImage() const { return m_variantImage; }
+QImage PromptLabView::variantImage() const
+{
+    return m_variantImage;
+}
 
 }  // namespace spyglass::ui

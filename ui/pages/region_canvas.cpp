@@ -43,10 +43,12 @@ void RegionCanvas::paintAt(const QPoint& p)
 {
     const int w = m_image.width(), h = m_image.height();
     if (w == 0) return;
-    if (m_painted.size() != static_cast<size_t>(w) * static_cast<size_t>(h)) m_painted.assign(static_cast<size_t>(w) * static_cast<size_t>(h), 0);
+    if (m_painted.size() != static_cast<size_t>(w) * static_cast<size_t>(h))
+        m_painted.assign(static_cast<size_t>(w) * static_cast<size_t>(h), 0);
     for (int y = std::max(0, p.y() - m_radius); y <= std::min(h - 1, p.y() + m_radius); ++y)
         for (int x = std::max(0, p.x() - m_radius); x <= std::min(w - 1, p.x() + m_radius); ++x)
-            if ((x - p.x()) * (x - p.x()) + (y - p.y()) * (y - p.y()) <= m_radius * m_radius) m_painted[static_cast<size_t>(y * w + x)] = 1;
+            if ((x - p.x()) * (x - p.x()) + (y - p.y()) * (y - p.y()) <= m_radius * m_radius)
+                m_painted[static_cast<size_t>(y * w + x)] = 1;
     m_region = {};
     update();
 }
@@ -94,12 +96,14 @@ void RegionCanvas::paintEvent(QPaintEvent*)
         overlay.fill(Qt::transparent);
         for (int y = 0; y < m_image.height(); ++y)
             for (int x = 0; x < m_image.width(); ++x)
-                if (m_painted[static_cast<size_t>(y * m_image.width() + x)]) overlay.setPixelColor(x, y, QColor(255, 255, 255, 110));
+                if (m_painted[static_cast<size_t>(y * m_image.width() + x)])
+                    overlay.setPixelColor(x, y, QColor(255, 255, 255, 110));
         painter.drawImage(t, overlay);
     }
     if (!m_region.isEmpty()) {
         const double sx = double(t.width()) / m_image.width(), sy = double(t.height()) / m_image.height();
-        const QRectF r(t.left() + m_region.left() * sx, t.top() + m_region.top() * sy, m_region.width() * sx, m_region.height() * sy);
+        const QRectF r(t.left() + m_region.left() * sx, t.top() + m_region.top() * sy, m_region.width() * sx,
+                       m_region.height() * sy);
         painter.setPen(QPen(Qt::white, 3));
         painter.drawRect(r);
         painter.setPen(QPen(Qt::black, 1, Qt::DashLine));

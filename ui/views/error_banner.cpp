@@ -9,7 +9,8 @@ namespace spyglass::ui {
 ErrorBanner::ErrorBanner(QWidget* parent) : QFrame(parent), m_label(new QLabel(this))
 {
     setObjectName(QStringLiteral("errorBanner"));
-    setStyleSheet(QStringLiteral("#errorBanner { background: #fde2e1; border: 1px solid #e0a09d; border-radius: 4px; }"));
+    setStyleSheet(
+        QStringLiteral("#errorBanner { background: #fde2e1; border: 1px solid #e0a09d; border-radius: 4px; }"));
     m_label->setWordWrap(true);
     m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* close = new QToolButton(this);
@@ -30,6 +31,9 @@ void ErrorBanner::showMessage(const QString& message)
     show();
 }
 
-QString ErrorBanner::message() const { return m_label->text(); }
+QString ErrorBanner::message() const
+{
+    return m_label->text();
+}
 
 }  // namespace spyglass::ui

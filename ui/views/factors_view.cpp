@@ -5,13 +5,13 @@
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
+#include <qcustomplot.h>
 #include <QComboBox>
-#include <QPushButton>
-#include <QSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 namespace spyglass::ui {
 
@@ -20,12 +20,16 @@ namespace {
 QString textOf(const core::Report& r, int id)
 {
     const auto it = r.tokenTexts.find(id);
-    return TokenStrip::label(it == r.tokenTexts.end() ? QStringLiteral("#%1").arg(id) : QString::fromStdString(it->second));
+    return TokenStrip::label(it == r.tokenTexts.end() ? QStringLiteral("#%1").arg(id)
+                                                      : QString::fromStdString(it->second));
 }
 
 }  // namespace
 
-QColor FactorsView::factorColour(int factor, int count) { return QColor::fromHsvF(std::fmod(0.61803 * factor, 1.0), 0.7, 0.9 - 0.2 * (factor % 2)); }
+QColor FactorsView::factorColour(int factor, int count)
+{
+    return QColor::fromHsvF(std::fmod(0.61803 * factor, 1.0), 0.7, 0.9 - 0.2 * (factor % 2));
+}
 
 FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     : QWidget(parent),
@@ -56,9 +60,8 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     m_firstLayer->setToolTip(tr("first factorised layer"));
     m_lastLayer->setToolTip(tr("last factorised layer"));
     m_recompute->setToolTip(tr("recompute the factors in the background (one forward pass and NMF)"));
-    connect(m_recompute, &QPushButton::clicked, this, [this] {
-        emit recomputeRequested(m_k->value(), m_firstLayer->value(), m_lastLayer->value() + 1);
-    });
+    connect(m_recompute, &QPushButton::clicked, this,
+            [this] { emit recomputeRequested(m_k->value(), m_firstLayer->value(), m_lastLayer->value() + 1); });
     connect(m_firstLayer, &QSpinBox::valueChanged, this, [this](int v) { m_lastLayer->setMinimum(v); });
     m_promoted->setWordWrap(true);
     m_promoted->setTextFormat(Qt::RichText);
@@ -121,7 +124,8 @@ void FactorsView::refresh()
     const int chosen = m_factor->currentIndex() - 1;  // −1: argmax
     std::vector<double> maxOf(static_cast<size_t>(f.k), 0.0);
     for (int j = 0; j < f.k; ++j)
-        for (float v : f.strengths[static_cast<size_t>(j)]) maxOf[static_cast<size_t>(j)] = std::max<double>(maxOf[static_cast<size_t>(j)], v);
+        for (float v : f.strengths[static_cast<size_t>(j)])
+            maxOf[static_cast<size_t>(j)] = std::max<double>(maxOf[static_cast<size_t>(j)], v);
     QVector<TokenStrip::Token> tokens;
     for (size_t p = 0; p < f.positions.size(); ++p) {
         const auto& reportToken = m_report->tokens[static_cast<size_t>(f.positions[p])];
@@ -132,19 +136,22 @@ void FactorsView::refresh()
         if (factor < 0) {
             double best = -1;
             for (int j = 0; j < f.k; ++j) {
-                const double v = f.strengths[static_cast<size_t>(j)][p] / std::max(1e-12, maxOf[static_cast<size_t>(j)]);
+                const double v =
+                    f.strengths[static_cast<size_t>(j)][p] / std::max(1e-12, maxOf[static_cast<size_t>(j)]);
                 if (v > best) {
                     best = v;
                     factor = j;
                 }
             }
         }
-        const double strength = f.strengths[static_cast<size_t>(factor)][p] / std::max(1e-12, maxOf[static_cast<size_t>(factor)]);
+        const double strength =
+            f.strengths[static_cast<size_t>(factor)][p] / std::max(1e-12, maxOf[static_cast<size_t>(factor)]);
         QColor c = factorColour(factor, f.k);
         c.setAlphaF(0.1 + 0.85 * std::clamp(strength, 0.0, 1.0));
         t.background = c;
         QString tip = tr("%1 — factor strengths:").arg(t.text.toHtmlEscaped());
-        for (int j = 0; j < f.k; ++j) tip += QStringLiteral("<br>%1: %2").arg(j).arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 4);
+        for (int j = 0; j < f.k; ++j)
+            tip += QStringLiteral("<br>%1: %2").arg(j).arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 4);
         t.toolTip = tip;
         tokens.append(t);
     }
@@ -170,15 +177,22 @@ void FactorsView::refresh()
     m_plot->rescaleAxes();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 
-    QString promoted = tr("<b>Tokens each factor promotes</b> (last factorised layer, through the down-projection and the unembedding):");
+    QString promoted = tr(
+        "<b>Tokens each factor promotes</b> (last factorised layer, through the down-projection and the unembedding):");
     for (int j = 0; j < f.k; ++j) {
         if (chosen >= 0 && j != chosen) continue;
         if (f.topTokens.empty()) break;
         QStringList words;
         for (int id : f.topTokens[static_cast<size_t>(j)].back()) words << textOf(*m_report, id).toHtmlEscaped();
-        promoted += QStringLiteral("<br><span style='color:%1'>■</span> %2: %3").arg(factorColour(j, f.k).name()).arg(j).arg(words.join(QStringLiteral(" · ")));
+        promoted += QStringLiteral("<br><span style='color:%1'>■</span> %2: %3")
+                        .arg(factorColour(j, f.k).name())
+                        .arg(j)
+                        .arg(words.join(QStringLiteral(" · ")));
     }
-    promoted += tr("<br>reconstruction error %1 of ‖X‖ %2; stability %3").arg(f.reconstructionError, 0, 'g', 4).arg(f.inputNorm, 0, 'g', 4).arg(f.stability, 0, 'f', 3);
+    promoted += tr("<br>reconstruction error %1 of ‖X‖ %2; stability %3")
+                    .arg(f.reconstructionError, 0, 'g', 4)
+                    .arg(f.inputNorm, 0, 'g', 4)
+                    .arg(f.stability, 0, 'f', 3);
     m_promoted->setText(promoted);
 }
 
@@ -190,8 +204,11 @@ QString FactorsView::toCsv() const
     for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",factor_%1").arg(j);
     csv += QLatin1Char('\n');
     for (size_t p = 0; p < f.positions.size(); ++p) {
-        csv += QStringLiteral("%1,%2").arg(f.positions[p]).arg(csvField(textOf(*m_report, m_report->tokens[static_cast<size_t>(f.positions[p])].id)));
-        for (int j = 0; j < f.k; ++j) csv += QStringLiteral(",%1").arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 8);
+        csv += QStringLiteral("%1,%2")
+                   .arg(f.positions[p])
+                   .arg(csvField(textOf(*m_report, m_report->tokens[static_cast<size_t>(f.positions[p])].id)));
+        for (int j = 0; j < f.k; ++j)
+            csv += QStringLiteral(",%1").arg(f.strengths[static_cast<size_t>(j)][p], 0, 'g', 8);
         csv += QLatin1Char('\n');
     }
     return csv;

@@ -15,8 +15,10 @@ QString decoding(const QJsonObject& settings)
     if (!d.isObject()) return QStringLiteral("greedy");
     const QJsonObject o = d.toObject();
     QString text = QStringLiteral("sampled at T=%1").arg(o.value(QStringLiteral("temperature")).toDouble());
-    if (o.value(QStringLiteral("top_k")).toInt() > 0) text += QStringLiteral(", top-k %1").arg(o.value(QStringLiteral("top_k")).toInt());
-    if (o.value(QStringLiteral("top_p")).toDouble(1) < 1) text += QStringLiteral(", top-p %1").arg(o.value(QStringLiteral("top_p")).toDouble());
+    if (o.value(QStringLiteral("top_k")).toInt() > 0)
+        text += QStringLiteral(", top-k %1").arg(o.value(QStringLiteral("top_k")).toInt());
+    if (o.value(QStringLiteral("top_p")).toDouble(1) < 1)
+        text += QStringLiteral(", top-p %1").arg(o.value(QStringLiteral("top_p")).toDouble());
     return text + QStringLiteral(", seed %1").arg(settings.value(QStringLiteral("seed")).toInteger());
 }
 
@@ -36,9 +38,11 @@ FigureCaption figureCaption(const core::Report& report, const QString& view)
         const QJsonObject sal = s.value(QStringLiteral("saliency")).toObject();
         QStringList methods;
         for (const auto& m : sal.value(QStringLiteral("methods")).toArray()) methods << m.toString();
-        c.title = QStringLiteral("Input saliency — %1 (%2)").arg(methods.join(QStringLiteral(", ")), sal.value(QStringLiteral("target")).toString());
+        c.title = QStringLiteral("Input saliency — %1 (%2)")
+                      .arg(methods.join(QStringLiteral(", ")), sal.value(QStringLiteral("target")).toString());
     } else if (view == QLatin1String("lens")) {
-        c.title = QStringLiteral("Logit lens — %1 mode").arg(s.value(QStringLiteral("lens")).toObject().value(QStringLiteral("mode")).toString());
+        c.title = QStringLiteral("Logit lens — %1 mode")
+                      .arg(s.value(QStringLiteral("lens")).toObject().value(QStringLiteral("mode")).toString());
     } else if (view == QLatin1String("factors") && report.factors) {
         const auto& f = *report.factors;
         c.title = QStringLiteral("Activation factors — NMF of MLP activations, k = %1, layers %2–%3")
@@ -48,7 +52,8 @@ FigureCaption figureCaption(const core::Report& report, const QString& view)
     } else if (view == QLatin1String("projection") && report.projection) {
         const auto& p = *report.projection;
         c.title = QStringLiteral("Activation map — %1 of %2, layer %3")
-                      .arg(QString::fromStdString(core::nameString(p.method)).toUpper(), QString::fromStdString(core::nameString(p.source)))
+                      .arg(QString::fromStdString(core::nameString(p.method)).toUpper(),
+                           QString::fromStdString(core::nameString(p.source)))
                       .arg(p.layer);
     } else {
         c.title = view;

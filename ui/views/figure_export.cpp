@@ -34,8 +34,11 @@ public:
         m_subtitleFont = widget->font();
         if (!caption.title.isEmpty()) {
             const int width = widget->width() - 2 * kMargin;
-            m_titleHeight = QFontMetrics(m_titleFont).boundingRect(0, 0, width, 1000, Qt::TextWordWrap, caption.title).height();
-            m_subtitleHeight = QFontMetrics(m_subtitleFont).boundingRect(0, 0, width, 1000, Qt::TextWordWrap, caption.subtitle).height();
+            m_titleHeight =
+                QFontMetrics(m_titleFont).boundingRect(0, 0, width, 1000, Qt::TextWordWrap, caption.title).height();
+            m_subtitleHeight = QFontMetrics(m_subtitleFont)
+                                   .boundingRect(0, 0, width, 1000, Qt::TextWordWrap, caption.subtitle)
+                                   .height();
             m_bandHeight = kMargin + m_titleHeight + 4 + m_subtitleHeight + kMargin;
         }
     }
@@ -51,7 +54,8 @@ public:
             painter.drawText(QRect(kMargin, kMargin, width, m_titleHeight), Qt::TextWordWrap, m_caption.title);
             painter.setFont(m_subtitleFont);
             painter.setPen(QColor(0x50, 0x50, 0x50));
-            painter.drawText(QRect(kMargin, kMargin + m_titleHeight + 4, width, m_subtitleHeight), Qt::TextWordWrap, m_caption.subtitle);
+            painter.drawText(QRect(kMargin, kMargin + m_titleHeight + 4, width, m_subtitleHeight), Qt::TextWordWrap,
+                             m_caption.subtitle);
             painter.setPen(QColor(0xc0, 0xc0, 0xc0));
             painter.drawLine(kMargin, m_bandHeight - 1, m_widget->width() - kMargin, m_bandHeight - 1);
         }
@@ -72,7 +76,8 @@ private:
 // Gives the widget the light palette for the duration of an export.
 class LightPalette {
 public:
-    explicit LightPalette(QWidget* widget) : m_widget(widget), m_saved(widget->palette()), m_had(widget->testAttribute(Qt::WA_SetPalette))
+    explicit LightPalette(QWidget* widget)
+        : m_widget(widget), m_saved(widget->palette()), m_had(widget->testAttribute(Qt::WA_SetPalette))
     {
         if (widget->palette().color(QPalette::Window).lightnessF() < 0.5) {
             widget->setPalette(QApplication::style()->standardPalette());
@@ -121,7 +126,8 @@ QString exportFigure(QWidget* widget, const QString& path, int dpi, const Figure
     QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
     if (suffix == QLatin1String("png")) {
-        if (!renderFigure(widget, dpi, caption).save(&buffer, "PNG")) return QStringLiteral("%1: PNG encoding failed").arg(path);
+        if (!renderFigure(widget, dpi, caption).save(&buffer, "PNG"))
+            return QStringLiteral("%1: PNG encoding failed").arg(path);
     } else if (suffix == QLatin1String("svg")) {
         QSvgGenerator svg;
         svg.setOutputDevice(&buffer);
@@ -134,7 +140,8 @@ QString exportFigure(QWidget* widget, const QString& path, int dpi, const Figure
     } else if (suffix == QLatin1String("pdf")) {
         QPdfWriter pdf(&buffer);
         pdf.setResolution(dpi);
-        pdf.setPageSize(QPageSize(QSizeF(size.width() * 25.4 / 96.0, size.height() * 25.4 / 96.0), QPageSize::Millimeter));
+        pdf.setPageSize(
+            QPageSize(QSizeF(size.width() * 25.4 / 96.0, size.height() * 25.4 / 96.0), QPageSize::Millimeter));
         pdf.setPageMargins({0, 0, 0, 0});
         pdf.setTitle(caption.title.isEmpty() ? widget->windowTitle() : caption.title);
         pdf.setCreator(QStringLiteral("Spyglass"));
@@ -148,8 +155,14 @@ QString exportFigure(QWidget* widget, const QString& path, int dpi, const Figure
     return saveBytes(bytes, path);
 }
 
-QString exportText(const QString& text, const QString& path) { return saveBytes(text.toUtf8(), path); }
+QString exportText(const QString& text, const QString& path)
+{
+    return saveBytes(text.toUtf8(), path);
+}
 
-QString csvField(QString text) { return QLatin1Char('"') + text.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); }
+QString csvField(QString text)
+{
+    return QLatin1Char('"') + text.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+}
 
 }  // namespace spyglass::ui

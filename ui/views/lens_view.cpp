@@ -13,7 +13,11 @@
 namespace spyglass::ui {
 
 LensView::LensView(TokenSelection* selection, QWidget* parent)
-    : QWidget(parent), m_selection(selection), m_model(new LensTableModel(this)), m_table(new QTableView), m_mode(new QComboBox)
+    : QWidget(parent),
+      m_selection(selection),
+      m_model(new LensTableModel(this)),
+      m_table(new QTableView),
+      m_mode(new QComboBox)
 {
     setWindowTitle(tr("Logit lens"));
     m_mode->addItem(tr("Top-1 token (colour: its probability)"));
@@ -31,9 +35,11 @@ LensView::LensView(TokenSelection* selection, QWidget* parent)
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    connect(m_mode, &QComboBox::currentIndexChanged, this,
-            [this](int i) { m_model->setMode(i == 0 ? LensTableModel::Mode::Probability : LensTableModel::Mode::Rank); });
-    connect(m_table, &QTableView::clicked, this, [this](const QModelIndex& index) { m_selection->select(index.column()); });
+    connect(m_mode, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_model->setMode(i == 0 ? LensTableModel::Mode::Probability : LensTableModel::Mode::Rank);
+    });
+    connect(m_table, &QTableView::clicked, this,
+            [this](const QModelIndex& index) { m_selection->select(index.column()); });
     connect(m_table->horizontalHeader(), &QHeaderView::sectionClicked, m_selection, &TokenSelection::select);
     connect(m_selection, &TokenSelection::positionChanged, this, [this](int p) {
         if (p >= 0 && p < m_model->columnCount()) m_table->selectColumn(p);

@@ -5,6 +5,7 @@
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
+#include <qcustomplot.h>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -12,7 +13,6 @@
 #include <QSpinBox>
 #include <QToolTip>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 #include <set>
 
@@ -36,7 +36,9 @@ ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
     top->addWidget(m_layer);
     top->addWidget(m_source);
     top->addWidget(m_recompute);
-    connect(m_recompute, &QPushButton::clicked, this, [this] { emit reprojectRequested(m_layer->value(), static_cast<core::ProjectionSource>(m_source->currentData().toInt())); });
+    connect(m_recompute, &QPushButton::clicked, this, [this] {
+        emit reprojectRequested(m_layer->value(), static_cast<core::ProjectionSource>(m_source->currentData().toInt()));
+    });
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_plot, 1);
@@ -48,12 +50,14 @@ ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
         if (i >= 0) {
             const auto& t = m_report->tokens[static_cast<size_t>(i)];
             const auto it = m_report->tokenTexts.find(t.id);
-            QToolTip::showText(e->globalPosition().toPoint(),
-                               tr("“%1” (position %2, cluster %3)")
-                                   .arg(it == m_report->tokenTexts.end() ? QString::number(t.id) : QString::fromStdString(it->second).toHtmlEscaped())
-                                   .arg(i)
-                                   .arg(m_report->projection->clusters[static_cast<size_t>(i)]),
-                               m_plot);
+            QToolTip::showText(
+                e->globalPosition().toPoint(),
+                tr("“%1” (position %2, cluster %3)")
+                    .arg(it == m_report->tokenTexts.end() ? QString::number(t.id)
+                                                          : QString::fromStdString(it->second).toHtmlEscaped())
+                    .arg(i)
+                    .arg(m_report->projection->clusters[static_cast<size_t>(i)]),
+                m_plot);
         } else {
             QToolTip::hideText();
         }
@@ -65,7 +69,10 @@ ProjectionView::ProjectionView(TokenSelection* selection, QWidget* parent)
     connect(m_selection, &TokenSelection::positionChanged, this, [this] { showSelection(); });
 }
 
-int ProjectionView::pointCount() const { return m_report && m_report->projection ? static_cast<int>(m_report->projection->points.size()) : 0; }
+int ProjectionView::pointCount() const
+{
+    return m_report && m_report->projection ? static_cast<int>(m_report->projection->points.size()) : 0;
+}
 
 int ProjectionView::nearest(const QPointF& pixel) const
 {
@@ -73,7 +80,8 @@ int ProjectionView::nearest(const QPointF& pixel) const
     double bestDistance = 12.0 * 12.0;  // pixels
     for (int i = 0; i < pointCount(); ++i) {
         const auto& p = m_report->projection->points[static_cast<size_t>(i)];
-        const double dx = m_plot->xAxis->coordToPixel(p[0]) - pixel.x(), dy = m_plot->yAxis->coordToPixel(p[1]) - pixel.y();
+        const double dx = m_plot->xAxis->coordToPixel(p[0]) - pixel.x(),
+                     dy = m_plot->yAxis->coordToPixel(p[1]) - pixel.y();
         if (dx * dx + dy * dy < bestDistance) {
             bestDistance = dx * dx + dy * dy;
             best = i;
@@ -110,7 +118,8 @@ void ProjectionView::setReport(const ReportPtr& report)
         QCPGraph* g = m_plot->addGraph();
         g->setName(tr("cluster %1").arg(c));
         g->setLineStyle(QCPGraph::lsNone);
-        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, FactorsView::factorColour(c, static_cast<int>(clusters.size())), 9));
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc,
+                                           FactorsView::factorColour(c, static_cast<int>(clusters.size())), 9));
         for (size_t i = 0; i < proj.points.size(); ++i)
             if (proj.clusters[i] == c) g->addData(proj.points[i][0], proj.points[i][1]);
     }
@@ -118,7 +127,8 @@ void ProjectionView::setReport(const ReportPtr& report)
     for (size_t i = 0; i < proj.points.size(); ++i) {
         auto* label = new QCPItemText(m_plot);
         const auto it = report->tokenTexts.find(report->tokens[i].id);
-        label->setText(it == report->tokenTexts.end() ? QString::number(report->tokens[i].id) : TokenStrip::label(QString::fromStdString(it->second)));
+        label->setText(it == report->tokenTexts.end() ? QString::number(report->tokens[i].id)
+                                                      : TokenStrip::label(QString::fromStdString(it->second)));
         label->position->setCoords(proj.points[i][0], proj.points[i][1]);
         label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
         label->setPadding(QMargins(4, 0, 0, 2));
@@ -146,7 +156,9 @@ void ProjectionView::showSelection()
     if (!m_selected) return;
     m_selected->data()->clear();
     const int p = m_selection->position();
-    if (p >= 0 && p < pointCount()) m_selected->addData(m_report->projection->points[static_cast<size_t>(p)][0], m_report->projection->points[static_cast<size_t>(p)][1]);
+    if (p >= 0 && p < pointCount())
+        m_selected->addData(m_report->projection->points[static_cast<size_t>(p)][0],
+                            m_report->projection->points[static_cast<size_t>(p)][1]);
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -155,7 +167,12 @@ QString ProjectionView::toCsv() const
     QString csv = QStringLiteral("position,token_id,x,y,cluster\n");
     for (int i = 0; i < pointCount(); ++i) {
         const auto& p = m_report->projection->points[static_cast<size_t>(i)];
-        csv += QStringLiteral("%1,%2,%3,%4,%5\n").arg(i).arg(m_report->tokens[static_cast<size_t>(i)].id).arg(p[0], 0, 'g', 8).arg(p[1], 0, 'g', 8).arg(m_report->projection->clusters[static_cast<size_t>(i)]);
+        csv += QStringLiteral("%1,%2,%3,%4,%5\n")
+                   .arg(i)
+                   .arg(m_report->tokens[static_cast<size_t>(i)].id)
+                   .arg(p[0], 0, 'g', 8)
+                   .arg(p[1], 0, 'g', 8)
+                   .arg(m_report->projection->clusters[static_cast<size_t>(i)]);
     }
     return csv;
 }

@@ -5,11 +5,11 @@
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 
+#include <qcustomplot.h>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
-#include <qcustomplot.h>
 
 namespace spyglass::ui {
 
@@ -26,7 +26,12 @@ QColor shareColour(double share, double max)
 }  // namespace
 
 SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
-    : QWidget(parent), m_selection(selection), m_method(new QComboBox), m_caption(new QLabel), m_strip(new TokenStrip), m_plot(new QCustomPlot)
+    : QWidget(parent),
+      m_selection(selection),
+      m_method(new QComboBox),
+      m_caption(new QLabel),
+      m_strip(new TokenStrip),
+      m_plot(new QCustomPlot)
 {
     setWindowTitle(tr("Input saliency"));
     auto* top = new QHBoxLayout;
@@ -50,7 +55,7 @@ SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     m_map->setColorScale(scale);
     QCPColorGradient gradient(QCPColorGradient::gpHot);
     gradient.setLevelCount(256);
-    gradient = gradient.inverted();               // white (0) … dark red (max)
+    gradient = gradient.inverted();                            // white (0) … dark red (max)
     gradient.setNanHandling(QCPColorGradient::nhTransparent);  // cells after the row's token stay empty
     m_map->setGradient(gradient);
     auto* margins = new QCPMarginGroup(m_plot);
@@ -67,7 +72,8 @@ SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
         const int row = static_cast<int>(std::lround(m_plot->yAxis->pixelToCoord(e->position().y())));
         const int method = std::max(0, m_method->currentIndex());
-        if (method < static_cast<int>(m_rows.size()) && row >= 0 && row < static_cast<int>(m_rows[static_cast<size_t>(method)].size()))
+        if (method < static_cast<int>(m_rows.size()) && row >= 0 &&
+            row < static_cast<int>(m_rows[static_cast<size_t>(method)].size()))
             m_selection->select(m_rows[static_cast<size_t>(method)][static_cast<size_t>(row)].position);
     });
 }
@@ -100,7 +106,8 @@ void SaliencyView::addLiveRow(int method, const QString& tokenText, const core::
 void SaliencyView::setReport(const ReportPtr& report)
 {
     QStringList methods;
-    for (const auto& s : report->saliency) methods << QString::fromStdString(core::nameString(s.method) + " (" + core::nameString(s.target) + ")");
+    for (const auto& s : report->saliency)
+        methods << QString::fromStdString(core::nameString(s.method) + " (" + core::nameString(s.target) + ")");
     const QString current = m_method->currentText();
     m_method->blockSignals(true);
     m_method->clear();
@@ -111,7 +118,9 @@ void SaliencyView::setReport(const ReportPtr& report)
     m_generated.clear();
     for (const auto& t : report->tokens) {
         const auto it = report->tokenTexts.find(t.id);
-        m_tokens << (t.text ? QString::fromStdString(*t.text) : it != report->tokenTexts.end() ? QString::fromStdString(it->second) : QString::number(t.id));
+        m_tokens << (t.text                           ? QString::fromStdString(*t.text)
+                     : it != report->tokenTexts.end() ? QString::fromStdString(it->second)
+                                                      : QString::number(t.id));
         m_generated.push_back(t.generated);
     }
     m_rows.clear();
@@ -122,7 +131,9 @@ void SaliencyView::setReport(const ReportPtr& report)
 
 int SaliencyView::rowCount(int method) const
 {
-    return method >= 0 && method < static_cast<int>(m_rows.size()) ? static_cast<int>(m_rows[static_cast<size_t>(method)].size()) : 0;
+    return method >= 0 && method < static_cast<int>(m_rows.size())
+               ? static_cast<int>(m_rows[static_cast<size_t>(method)].size())
+               : 0;
 }
 
 const core::SaliencyRow* SaliencyView::rowFor(int position) const
@@ -166,7 +177,8 @@ void SaliencyView::refresh()
 
     // Heatmap: generated rows × context columns.
     const int method = m_method->currentIndex();
-    const auto* rows = method >= 0 && method < static_cast<int>(m_rows.size()) ? &m_rows[static_cast<size_t>(method)] : nullptr;
+    const auto* rows =
+        method >= 0 && method < static_cast<int>(m_rows.size()) ? &m_rows[static_cast<size_t>(method)] : nullptr;
     const int columns = std::max(1, static_cast<int>(m_tokens.size()) - 1);
     const int height = rows ? std::max(1, static_cast<int>(rows->size())) : 1;
     m_map->data()->setSize(columns, height);
@@ -177,7 +189,8 @@ void SaliencyView::refresh()
     if (rows) {
         for (int r = 0; r < static_cast<int>(rows->size()); ++r) {
             const auto& scores = (*rows)[static_cast<size_t>(r)].scores;
-            for (int c = 0; c < static_cast<int>(scores.size()) && c < columns; ++c) m_map->data()->setCell(c, r, 100.0 * scores[static_cast<size_t>(c)]);
+            for (int c = 0; c < static_cast<int>(scores.size()) && c < columns; ++c)
+                m_map->data()->setCell(c, r, 100.0 * scores[static_cast<size_t>(c)]);
             yTicks->addTick(r, TokenStrip::label(m_tokens.value((*rows)[static_cast<size_t>(r)].position)));
         }
     }

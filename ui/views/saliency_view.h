@@ -47,7 +47,7 @@ private:
     QStringList m_tokens;
     std::vector<bool> m_generated;
     std::vector<std::vector<core::SaliencyRow>> m_rows;  // [method][generated index]
-    int m_shownRow = -1;                                   // position of the generated token shown
+    int m_shownRow = -1;                                 // position of the generated token shown
 };
 
 }  // namespace spyglass::ui

@@ -71,7 +71,10 @@ int TokenStrip::heightForWidth(int width) const
     return rects.isEmpty() ? QFontMetrics(font()).height() + 2 * kMargin : rects.last().bottom() + kMargin;
 }
 
-QSize TokenStrip::sizeHint() const { return {500, heightForWidth(500)}; }
+QSize TokenStrip::sizeHint() const
+{
+    return {500, heightForWidth(500)};
+}
 
 void TokenStrip::paintEvent(QPaintEvent*)
 {
@@ -84,7 +87,8 @@ void TokenStrip::paintEvent(QPaintEvent*)
         painter.setPen(Qt::NoPen);
         painter.setBrush(t.background);
         painter.drawRoundedRect(r, 3, 3);
-        painter.setPen(t.background.alpha() == 0 ? palette().color(QPalette::Text) : readableTextOn(t.background, palette().color(QPalette::Window)));
+        painter.setPen(t.background.alpha() == 0 ? palette().color(QPalette::Text)
+                                                 : readableTextOn(t.background, palette().color(QPalette::Window)));
         QFont f = font();
         f.setItalic(t.generated);
         painter.setFont(f);
@@ -123,8 +127,10 @@ bool TokenStrip::event(QEvent* event)
     if (event->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(event);
         const int i = tokenAt(help->pos());
-        if (i >= 0 && !m_tokens[i].toolTip.isEmpty()) QToolTip::showText(help->globalPos(), m_tokens[i].toolTip, this);
-        else QToolTip::hideText();
+        if (i >= 0 && !m_tokens[i].toolTip.isEmpty())
+            QToolTip::showText(help->globalPos(), m_tokens[i].toolTip, this);
+        else
+            QToolTip::hideText();
         return true;
     }
     return QWidget::event(event);

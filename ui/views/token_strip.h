@@ -44,7 +44,6 @@ private:
     [[nodiscard]] QVector<QRect> layoutFor(int width) const;
     [[nodiscard]] int tokenAt(const QPoint& point) const;
 
-
     QVector<Token> m_tokens;
     int m_selected = -1;
     int m_hovered = -1;

@@ -20,9 +20,10 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::tokenGenerated, this, [this](quint64 id, int token, const QString& text) {
         if (id == m_latest) emit tokenGenerated(token, text);
     });
-    connect(m_worker, &InferenceWorker::generationFinished, this, [this](quint64 id, const QString& text, const QVector<int>& ids) {
-        if (id == m_latest) emit generationFinished(text, ids);
-    });
+    connect(m_worker, &InferenceWorker::generationFinished, this,
+            [this](quint64 id, const QString& text, const QVector<int>& ids) {
+                if (id == m_latest) emit generationFinished(text, ids);
+            });
     connect(m_worker, &InferenceWorker::generationFailed, this, [this](quint64 id, const QString& message) {
         if (id == m_latest) emit generationFailed(message);
     });
@@ -35,9 +36,10 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::reportReady, this, [this](quint64 id, const ReportPtr& report) {
         if (id == m_latest) emit reportReady(report);
     });
-    connect(m_worker, &InferenceWorker::imagePreviewReady, this, [this](quint64 id, int step, int total, const QImage& image) {
-        if (id == m_latest) emit imagePreviewReady(step, total, image);
-    });
+    connect(m_worker, &InferenceWorker::imagePreviewReady, this,
+            [this](quint64 id, int step, int total, const QImage& image) {
+                if (id == m_latest) emit imagePreviewReady(step, total, image);
+            });
     connect(m_worker, &InferenceWorker::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
         if (id == m_latest) emit imageReady(result);
     });
@@ -63,16 +65,35 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
     request.id = ++m_latest;
     m_worker->setLatest(request.id);  // older runs stop at their next check
     InferenceWorker* worker = m_worker;
-    QMetaObject::invokeMethod(worker, [worker, run, request] { (worker->*run)(request); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker, [worker, run, request] { (worker->*run)(request); }, Qt::QueuedConnection);
     return request.id;
 }
 
-quint64 InferenceService::submit(GenerationRequest request) { return dispatch(std::move(request), &InferenceWorker::run); }
-quint64 InferenceService::submitAnalysis(AnalysisRequest request) { return dispatch(std::move(request), &InferenceWorker::runAnalysis); }
-quint64 InferenceService::submitSection(SectionRequest request) { return dispatch(std::move(request), &InferenceWorker::runSection); }
-quint64 InferenceService::submitDiffusion(DiffusionRequest request) { return dispatch(std::move(request), &InferenceWorker::runDiffusion); }
-quint64 InferenceService::submitLab(LabRequest request) { return dispatch(std::move(request), &InferenceWorker::runLab); }
+quint64 InferenceService::submit(GenerationRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::run);
+}
+quint64 InferenceService::submitAnalysis(AnalysisRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runAnalysis);
+}
+quint64 InferenceService::submitSection(SectionRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runSection);
+}
+quint64 InferenceService::submitDiffusion(DiffusionRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runDiffusion);
+}
+quint64 InferenceService::submitLab(LabRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runLab);
+}
 
-void InferenceService::cancel() { m_worker->requestCancel(); }
+void InferenceService::cancel()
+{
+    m_worker->requestCancel();
+}
 
 }  // namespace spyglass::ui

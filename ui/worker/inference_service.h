@@ -4,13 +4,13 @@
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
-#include "worker/lab_request.h"
 #include "worker/generation_request.h"
+#include "worker/lab_request.h"
 
 #include <QImage>
 #include <QObject>
-#include <QThread>
 #include <QStringList>
+#include <QThread>
 #include <QVector>
 
 namespace spyglass::ui {

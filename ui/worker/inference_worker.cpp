@@ -45,7 +45,8 @@ QString cacheKey(const QString& path, const QString& device, const QString& cach
     const QString prefix = path + QLatin1Char('|') + device + QLatin1Char('|');
     const QString stamp = diskStamp(path);
     if (stamp.isEmpty() && cachedKey.startsWith(prefix))
-        throw core::Error("model '" + path.toStdString() + "': no longer exists (deleted or moved after it was loaded); open another model");
+        throw core::Error("model '" + path.toStdString() +
+                          "': no longer exists (deleted or moved after it was loaded); open another model");
     return prefix + stamp;
 }
 
@@ -120,7 +121,8 @@ void InferenceWorker::guarded(quint64 id, int threads, Body&& body)
     } catch (const core::Cancelled&) {
         emit generationCancelled(id);
     } catch (const std::bad_alloc&) {
-        emit generationFailed(id, tr("out of memory: a host allocation failed; ask for less (fewer tokens, steps or methods)"));
+        emit generationFailed(
+            id, tr("out of memory: a host allocation failed; ask for less (fewer tokens, steps or methods)"));
     } catch (const std::exception& e) {
         emit generationFailed(id, QString::fromStdString(e.what()));
     } catch (...) {
@@ -137,9 +139,11 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
         // The engine tokenizes the prompt (once) and owns the partial report; each stage goes to
         // the GUI as the small value it adds.
         auto observer = [&](const core::ReportUpdate& update, const core::Report&) { emit reportUpdated(id, update); };
-        auto report = std::make_shared<const core::Report>(core::analyze(lm, request.prompt.toStdString(), request.options, progressFor(id), observer));
+        auto report = std::make_shared<const core::Report>(
+            core::analyze(lm, request.prompt.toStdString(), request.options, progressFor(id), observer));
         emit reportReady(id, report);
-        if (const std::string note = core::contextLimitNote(*report, lm.info(), request.options.maxNewTokens); !note.empty())
+        if (const std::string note = core::contextLimitNote(*report, lm.info(), request.options.maxNewTokens);
+            !note.empty())
             emit notice(id, QString::fromStdString(note));
     });
 }
@@ -150,8 +154,9 @@ void InferenceWorker::runSection(const SectionRequest& request)
     guarded(id, request.threads, [&] {
         core::LanguageModel& lm = model(request.modelPath, request.device);
         auto report = std::make_shared<const core::Report>(
-            request.section == SectionRequest::Section::Factors ? core::refactor(lm, *request.base, request.options, progressFor(id))
-                                                                : core::reproject(lm, *request.base, request.options, progressFor(id)));
+            request.section == SectionRequest::Section::Factors
+                ? core::refactor(lm, *request.base, request.options, progressFor(id))
+                : core::reproject(lm, *request.base, request.options, progressFor(id)));
         emit reportReady(id, report);
     });
 }
@@ -166,10 +171,14 @@ void InferenceWorker::run(const GenerationRequest& request)
         const core::ProgressCallback progress = progressFor(id);
         const core::Tokenizer* tokenizer = lm.tokenizer();
         auto onToken = [&](int token) {
-            emit tokenGenerated(id, token, tokenizer ? QString::fromStdString(tokenizer->tokenText(token)) : QString::number(token));
+            emit tokenGenerated(
+                id, token, tokenizer ? QString::fromStdString(tokenizer->tokenText(token)) : QString::number(token));
         };
         const core::GenerationResult result = lm.generate(prompt, request.sampling, progress, onToken);
-        const QString text = tokenizer ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds))) : QString();
+        const QString text =
+            tokenizer
+                ? QString::fromStdString(core::sanitizeUtf8(tokenizer->decodeAfter(prompt.back(), result.generatedIds)))
+                : QString();
         emit generationFinished(id, text, QVector<int>(result.generatedIds.begin(), result.generatedIds.end()));
         if (result.stoppedAtContextLimit)
             emit notice(id, tr("stopped at the model's context window (%1 tokens)").arg(lm.info().contextLength));
@@ -190,7 +199,8 @@ void InferenceWorker::runDiffusion(const DiffusionRequest& request)
             const QImage image(rgb.data(), width, height, width * 3, QImage::Format_RGB888);
             emit imagePreviewReady(id, step, total, image.copy());
         };
-        auto result = std::make_shared<const core::DiffusionResult>(sd.generate(request.options, progressFor(id), preview));
+        auto result =
+            std::make_shared<const core::DiffusionResult>(sd.generate(request.options, progressFor(id), preview));
         emit imageReady(id, result);
     });
 }
@@ -210,14 +220,19 @@ void InferenceWorker::runLab(const LabRequest& request)
         result->options = o;
         result->width = full->width;
         result->height = full->height;
-        result->mask = request.mask.empty() ? std::vector<uint8_t>(static_cast<size_t>(full->width) * static_cast<size_t>(full->height), 1) : request.mask;
+        result->mask =
+            request.mask.empty()
+                ? std::vector<uint8_t>(static_cast<size_t>(full->width) * static_cast<size_t>(full->height), 1)
+                : request.mask;
         result->report = m_lab->score(o, result->mask);
         m_lab->runShortened(o, result->mask, result->report, progress);
-        if (!request.exportDir.isEmpty()) core::writeLabReport(*m_lab, o, result->report, result->mask, request.exportDir.toStdString());
+        if (!request.exportDir.isEmpty())
+            core::writeLabReport(*m_lab, o, result->report, result->mask, request.exportDir.toStdString());
         result->full = full->rgb;
         result->base = m_lab->cached(o, result->report.basePrompt, o.seeds.front())->rgb;
         result->shortened = m_lab->cached(o, result->report.shortenedPrompt, o.seeds.front())->rgb;
-        for (size_t c = 0; c < o.chunks.size(); ++c) result->without.push_back(m_lab->cached(o, core::PromptLab::promptWithout(o, c), o.seeds.front())->rgb);
+        for (size_t c = 0; c < o.chunks.size(); ++c)
+            result->without.push_back(m_lab->cached(o, core::PromptLab::promptWithout(o, c), o.seeds.front())->rgb);
         emit labReady(id, result);
     });
 }

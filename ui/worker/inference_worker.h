@@ -6,8 +6,8 @@
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
-#include "worker/lab_request.h"
 #include "worker/generation_request.h"
+#include "worker/lab_request.h"
 
 #include <QImage>
 #include <QObject>

@@ -25,8 +25,8 @@ struct LabResult {
     core::LabReport report;
     std::vector<uint8_t> mask;
     int width = 0, height = 0;
-    std::vector<uint8_t> full, base, shortened;   // RGB
-    std::vector<std::vector<uint8_t>> without;    // by chunk index
+    std::vector<uint8_t> full, base, shortened;  // RGB
+    std::vector<std::vector<uint8_t>> without;   // by chunk index
 };
 
 using LabResultPtr = std::shared_ptr<const LabResult>;

@@ -23,13 +23,13 @@ struct AnalysisOptions {
     // Decoding: greedy when temperature is 0 (Ecco's default), else temperature → top-k → top-p
     // sampling seeded by `seed`; every section explains the token actually chosen.
     float temperature = 0.0F;
-    int sampleTopK = 0;    // 0: off
+    int sampleTopK = 0;       // 0: off
     float sampleTopP = 1.0F;  // 1: off
     // Saliency: any methods (empty: none), each a section of the report in this order.
     std::vector<SaliencyMethod> saliencyMethods{SaliencyMethod::GradXInput};
     SaliencyTarget saliencyTarget = SaliencyTarget::Prob;
     int integratedGradientSteps = 50;
-    bool occlusionReplace = false;  // replace the token with occlusionToken instead of removing it
+    bool occlusionReplace = false;      // replace the token with occlusionToken instead of removing it
     std::optional<int> occlusionToken;  // default: the EOS/BOS id, else 0
     // Lens
     bool lens = true;
@@ -41,15 +41,15 @@ struct AnalysisOptions {
     int factorLayerBegin = 0;        // inclusive
     int factorLayerEnd = -1;         // exclusive; −1: all layers
     int factorMaxIterations = 500;
-    int factorStabilitySeeds = 2;    // extra seeds used to measure stability (0: skip)
+    int factorStabilitySeeds = 2;  // extra seeds used to measure stability (0: skip)
     // Projection
     bool projection = true;
     ProjectionMethod projectionMethod = ProjectionMethod::Pca;  // umap: not available yet
     ProjectionSource projectionSource = ProjectionSource::MlpAct;
-    int projectionLayer = -1;                // −1: the last layer
-    std::optional<int> clusterCount;         // default: chosen by silhouette
+    int projectionLayer = -1;                             // −1: the last layer
+    std::optional<int> clusterCount;                      // default: chosen by silhouette
     ClusterMethod clusterMethod = ClusterMethod::KMeans;  // Nmf: each token's strongest factor
-    uint64_t seed = 0;  // sampling, NMF init and k-means
+    uint64_t seed = 0;                                    // sampling, NMF init and k-means
 };
 
 // Throws OptionError for bad options (naming the field), Error for a bad prompt (empty, past the
@@ -69,11 +69,13 @@ using AnalysisObserver = std::function<void(const ReportUpdate& update, const Re
 // Recomputes only the factors of `base` (another k or layer range: options.factorCount,
 // factorLayerBegin/End, seed) from one forward pass over its tokens; the rest is kept. Both this
 // and reproject() throw Error when the model's weights are not the ones `base` was made with.
-[[nodiscard]] Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
+[[nodiscard]] Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions& options,
+                              const ProgressCallback& progress = {});
 
 // Recomputes only the 2-D map of `base` (options.projectionLayer, projectionSource, clusterCount,
 // clusterMethod, seed) from one forward pass over its tokens; the rest is kept.
-[[nodiscard]] Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& options, const ProgressCallback& progress = {});
+[[nodiscard]] Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& options,
+                               const ProgressCallback& progress = {});
 
 // "stopped at the model's context window (128 tokens) after 3 of 8 new tokens" when generation
 // ran into the window before `requestedNewTokens`; empty otherwise (all generated, or EOS).

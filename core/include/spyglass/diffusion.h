@@ -24,12 +24,12 @@ namespace spyglass::core {
 
 struct DiffusionInfo {
     std::filesystem::path path;
-    std::string scheduler;       // the folder's scheduler class
-    int textWidth = 0;           // CLIP hidden size
+    std::string scheduler;  // the folder's scheduler class
+    int textWidth = 0;      // CLIP hidden size
     int textLayers = 0;
     int latentChannels = 4;
-    int sampleSize = 64;         // UNet latent size the model was trained at
-    int vaeScaleFactor = 8;      // pixels per latent
+    int sampleSize = 64;           // UNet latent size the model was trained at
+    int vaeScaleFactor = 8;        // pixels per latent
     int crossAttentionLayers = 0;  // recorded for DAAM (down and up blocks)
     std::string device;
 };
@@ -46,11 +46,11 @@ struct DiffusionOptions {
     std::filesystem::path schedulerConfig;
     uint64_t seed = 0;
     std::optional<HostTensor> initLatents;  // [1, C, h, w] unscaled N(0,1) noise; replaces the seed's
-    int width = 0;   // pixels, a multiple of 8 (0: the model's size)
+    int width = 0;                          // pixels, a multiple of 8 (0: the model's size)
     int height = 0;
-    bool heatmaps = true;   // record cross-attention (DAAM)
+    bool heatmaps = true;        // record cross-attention (DAAM)
     bool promptWeights = false;  // read "(word:1.2)" / "(word)" / "[word]" emphasis (spyglass/prompt_weights.h)
-    int previewEvery = 0;   // decode a preview every N steps (0: never)
+    int previewEvery = 0;        // decode a preview every N steps (0: never)
 };
 
 // One recorded cross-attention layer.
@@ -58,7 +58,7 @@ struct HeatmapLayer {
     std::string name;   // diffusers module name
     std::string block;  // "down" | "up"
     int heads = 0;
-    int height = 0;     // attention grid
+    int height = 0;  // attention grid
     int width = 0;
 };
 
@@ -68,14 +68,14 @@ struct HeatmapWord {
 };
 
 struct Heatmaps {
-    std::vector<HeatmapLayer> layers;  // DAAM order: up blocks, then down blocks
+    std::vector<HeatmapLayer> layers;    // DAAM order: up blocks, then down blocks
     std::vector<std::string> rowTokens;  // text of each tokenMaps row: per window SOT, tokens, EOT
     std::vector<int> rowIds;
-    std::vector<HostTensor> headSums;    // per layer [heads, rows, h, w], summed over UNet calls
+    std::vector<HostTensor> headSums;               // per layer [heads, rows, h, w], summed over UNet calls
     std::vector<std::vector<HostTensor>> callMaps;  // [call][layer] → [rows, h, w], mean over heads
-    int gridHeight = 0;  // latent grid
+    int gridHeight = 0;                             // latent grid
     int gridWidth = 0;
-    HostTensor tokenMaps;      // [rows, gridHeight, gridWidth] DAAM global heat map (not normalised)
+    HostTensor tokenMaps;  // [rows, gridHeight, gridWidth] DAAM global heat map (not normalised)
     std::vector<HeatmapWord> words;
     HostTensor wordMaps;       // [words, gridHeight, gridWidth]
     HostTensor wordMapsImage;  // [words, H, W] bicubic to image size + per-word min–max
@@ -83,19 +83,20 @@ struct Heatmaps {
 
 struct DiffusionResult {
     int width = 0, height = 0;
-    HostTensor image;                // [1, 3, H, W] raw VAE output (not clamped)
-    std::vector<uint8_t> rgb;        // H·W·3, round(clamp(image/2 + 0.5, 0, 1)·255)
-    std::vector<int64_t> tokenIds;   // conditional ids, 77 per window
-    std::vector<float> tokenWeights; // emphasis of each of tokenIds (1 without promptWeights)
-    HostTensor promptEmbeds;         // [1, 77·windows, D]
-    HostTensor latents;              // [calls + 1, C, h, w]; [0] = noise × init_noise_sigma
-    std::vector<double> timesteps;   // per UNet call
-    std::string scheduler;           // class used
-    Heatmaps heatmaps;               // empty when options.heatmaps is false
+    HostTensor image;                 // [1, 3, H, W] raw VAE output (not clamped)
+    std::vector<uint8_t> rgb;         // H·W·3, round(clamp(image/2 + 0.5, 0, 1)·255)
+    std::vector<int64_t> tokenIds;    // conditional ids, 77 per window
+    std::vector<float> tokenWeights;  // emphasis of each of tokenIds (1 without promptWeights)
+    HostTensor promptEmbeds;          // [1, 77·windows, D]
+    HostTensor latents;               // [calls + 1, C, h, w]; [0] = noise × init_noise_sigma
+    std::vector<double> timesteps;    // per UNet call
+    std::string scheduler;            // class used
+    Heatmaps heatmaps;                // empty when options.heatmaps is false
 };
 
 // A decoded preview while generating: step done, total, RGB (H·W·3).
-using PreviewCallback = std::function<void(int step, int total, int width, int height, const std::vector<uint8_t>& rgb)>;
+using PreviewCallback =
+    std::function<void(int step, int total, int width, int height, const std::vector<uint8_t>& rgb)>;
 
 // Which recorded maps to aggregate (empty vectors: all). Calls [firstCall, endCall) use the
 // per-call head-averaged maps; the full range with any heads uses the exact per-head sums (DAAM).
@@ -117,7 +118,8 @@ public:
     [[nodiscard]] const DiffusionInfo& info() const;
     // Throws Error for bad options (size not a multiple of 8, empty prompt, …), Cancelled when
     // `progress` returns false (checked after every UNet call).
-    DiffusionResult generate(const DiffusionOptions& options, const ProgressCallback& progress = {}, const PreviewCallback& preview = {});
+    DiffusionResult generate(const DiffusionOptions& options, const ProgressCallback& progress = {},
+                             const PreviewCallback& preview = {});
     // CLIP ids of `text` without start/end and the cleaned text's byte ranges (for tests and UIs).
     [[nodiscard]] std::vector<int> tokenize(const std::string& text) const;
 

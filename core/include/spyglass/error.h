@@ -18,10 +18,7 @@ public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 
     // A new error whose message is `context + ": " + what()`.
-    [[nodiscard]] Error withContext(const std::string& context) const
-    {
-        return Error(context + ": " + what());
-    }
+    [[nodiscard]] Error withContext(const std::string& context) const { return Error(context + ": " + what()); }
 };
 
 // A bad option value. `field()` names the option as the options struct does (e.g. "lensTopK"), so

@@ -21,13 +21,14 @@ struct EvalOptions {
 };
 
 struct EvalMetric {
-    std::string name;     // e.g. "addition_3_digits"
-    double value = 0;     // accuracy in [0, 1], or perplexity
+    std::string name;  // e.g. "addition_3_digits"
+    double value = 0;  // accuracy in [0, 1], or perplexity
     int trials = 0;
     std::string example;  // one prompt → answer seen, for the card
 };
 
 // Throws Error when the model has no tokenizer.
-[[nodiscard]] std::vector<EvalMetric> evaluate(LanguageModel& model, const EvalOptions& options, const ProgressCallback& progress = {});
+[[nodiscard]] std::vector<EvalMetric> evaluate(LanguageModel& model, const EvalOptions& options,
+                                               const ProgressCallback& progress = {});
 
 }  // namespace spyglass::core

@@ -22,10 +22,11 @@ struct OverlayOptions {
 [[nodiscard]] const std::vector<std::string>& colormapNames();
 // `rgb`: width·height·3 bytes; `map`: width·height values in [0, 1] (clamped). Returns RGB bytes.
 // Throws Error for an unknown colormap or alpha outside [0, 1].
-[[nodiscard]] std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, int height, const float* map,
-                                                  const OverlayOptions& options);
+[[nodiscard]] std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, int height,
+                                                  const float* map, const OverlayOptions& options);
 // The colormap alone (no image under it).
-[[nodiscard]] std::vector<uint8_t> colorizeHeatmap(int width, int height, const float* map, const std::string& colormap);
+[[nodiscard]] std::vector<uint8_t> colorizeHeatmap(int width, int height, const float* map,
+                                                   const std::string& colormap);
 // Writes RGB bytes as a PNG atomically (temporary file + rename); Error names the file.
 void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path);
 // Reads a PNG/JPEG as RGB bytes; Error names the file.

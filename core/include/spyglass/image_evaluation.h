@@ -34,6 +34,7 @@ struct ImageEvalResult {
     std::vector<ImageEvalSample> samples;
 };
 
-ImageEvalResult evaluateImageModel(DiffusionModel& model, const ImageEvalOptions& options, const ProgressCallback& progress = {});
+ImageEvalResult evaluateImageModel(DiffusionModel& model, const ImageEvalOptions& options,
+                                   const ProgressCallback& progress = {});
 
 }  // namespace spyglass::core

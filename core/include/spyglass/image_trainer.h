@@ -25,18 +25,18 @@ struct ImageTrainConfig {
     int textHeads = 4;
     std::vector<int> unetChannels{32, 64};
     int unetHeads = 4;
-    int vaeSteps = 600;      // decoder pre-training steps
+    int vaeSteps = 600;  // decoder pre-training steps
     int batchSize = 32;
-    int steps = 20000;       // UNet + text encoder steps (stops earlier at `minutes`)
-    double minutes = 55;     // wall-clock budget for the UNet stage
+    int steps = 20000;    // UNet + text encoder steps (stops earlier at `minutes`)
+    double minutes = 55;  // wall-clock budget for the UNet stage
     double learningRate = 4e-4;
     int warmupSteps = 200;
     double emaDecay = 0.999;
     double promptDropout = 0.1;  // empty prompt, for classifier-free guidance
     uint64_t seed = 1;
-    bool saveHalf = true;    // F16 weights
+    bool saveHalf = true;  // F16 weights
     int logEvery = 50;
-    int saveEvery = 1000;    // write the folder every N steps (a run cut short keeps its model)
+    int saveEvery = 1000;              // write the folder every N steps (a run cut short keeps its model)
     std::filesystem::path resumeFrom;  // continue from a model this trainer wrote (same sizes; fresh optimizer)
 };
 
@@ -47,6 +47,7 @@ struct ImageTrainResult {
 };
 
 // Throws Error naming the file for bad inputs; Cancelled when `progress` returns false.
-ImageTrainResult trainImageModel(const ImageTrainConfig& config, const std::filesystem::path& outDir, const ProgressCallback& progress = {});
+ImageTrainResult trainImageModel(const ImageTrainConfig& config, const std::filesystem::path& outDir,
+                                 const ProgressCallback& progress = {});
 
 }  // namespace spyglass::core

@@ -25,7 +25,7 @@
 namespace spyglass::core {
 
 struct LoadOptions {
-    std::string device = "cpu";  // "cpu", "cuda" or "cuda:N"
+    std::string device = "cpu";       // "cpu", "cuda" or "cuda:N"
     std::filesystem::path tokenizer;  // llama2.c: tokenizer.bin to use (default: one beside the checkpoint)
 };
 
@@ -91,8 +91,7 @@ public:
     // Throws Error when the prompt is empty, holds ids outside the vocabulary, or is longer than
     // the context window; Cancelled when `progress` returns false. `onToken` sees each new id.
     GenerationResult generate(const std::vector<int>& promptIds, const SamplingOptions& options,
-                              const ProgressCallback& progress = {},
-                              const std::function<void(int)>& onToken = {});
+                              const ProgressCallback& progress = {}, const std::function<void(int)>& onToken = {});
 
     // One forward pass over `ids` capturing the requested activations, named as in the trace
     // file format: resid_pre.i, attn_out.i, attn_pattern.i [H,T,T], mlp_act.i [T,F], mlp_out.i,

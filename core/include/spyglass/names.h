@@ -31,7 +31,8 @@ struct Names;
 template <>
 struct Names<SaliencyMethod> {
     static constexpr std::string_view what = "saliency method";
-    static constexpr std::array<std::string_view, 4> list{"grad_x_input", "gradient", "integrated_gradients", "occlusion"};
+    static constexpr std::array<std::string_view, 4> list{"grad_x_input", "gradient", "integrated_gradients",
+                                                          "occlusion"};
 };
 template <>
 struct Names<SaliencyTarget> {

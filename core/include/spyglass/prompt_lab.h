@@ -47,11 +47,11 @@ struct LabOptions {
 struct ChunkScore {
     int index = 0;
     std::string chunk;
-    double inside = 0, outside = 0;              // RMS change when the chunk is removed (mean over seeds)
-    double insideSpread = 0, outsideSpread = 0;  // standard deviation over seeds
+    double inside = 0, outside = 0;                    // RMS change when the chunk is removed (mean over seeds)
+    double insideSpread = 0, outsideSpread = 0;        // standard deviation over seeds
     double structureInside = 0, structureOutside = 0;  // 1 − SSIM
-    double heatInside = 0;        // share of the chunk's DAAM heat inside the region (full prompt)
-    double otherHeatChange = 0;   // mean |Δ| of the other words' normalised maps inside the region
+    double heatInside = 0;                             // share of the chunk's DAAM heat inside the region (full prompt)
+    double otherHeatChange = 0;                       // mean |Δ| of the other words' normalised maps inside the region
     std::optional<double> addedInside, addedOutside;  // base + chunk vs base
     Verdict verdict = Verdict::NoEffect;
 };
@@ -60,7 +60,7 @@ struct LabReport {
     std::string fullPrompt, basePrompt, shortenedPrompt;
     double regionArea = 0;  // share of the image the region covers
     double changeThreshold = 0;
-    std::vector<ChunkScore> scores;  // ranked by change inside the region
+    std::vector<ChunkScore> scores;                    // ranked by change inside the region
     double shortenedInside = 0, shortenedOutside = 0;  // shortened vs full (after runShortened)
     bool shortenedRun = false;
 };
@@ -81,8 +81,10 @@ public:
     // Scores from cached runs only (Error when one is missing). `mask`: width·height, 1 inside.
     [[nodiscard]] LabReport score(const LabOptions& o, const std::vector<uint8_t>& mask) const;
     // Generates the shortened prompt (cached) and fills its comparison with the full prompt.
-    void runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report, const ProgressCallback& progress = {});
-    [[nodiscard]] std::shared_ptr<const DiffusionResult> cached(const LabOptions& o, const std::string& prompt, uint64_t seed) const;
+    void runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report,
+                      const ProgressCallback& progress = {});
+    [[nodiscard]] std::shared_ptr<const DiffusionResult> cached(const LabOptions& o, const std::string& prompt,
+                                                                uint64_t seed) const;
     [[nodiscard]] size_t cacheSize() const { return m_cache.size(); }
 
 private:
@@ -93,12 +95,13 @@ private:
 
 // |a − b| per pixel (mean over colours, ×4 so a 25% change is full scale) coloured with the
 // inferno colormap: the difference images of the grid and the app.
-[[nodiscard]] std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width, int height);
+[[nodiscard]] std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b,
+                                                   int width, int height);
 
 // Writes index.json (options, thresholds, ranked scores, prompts), full.png, base.png,
 // without-NN.png and diff-NN.png per chunk (first seed), grid.png (each variant beside the full
 // image with the region outlined and its difference map), shortened.png and report.html.
-void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report, const std::vector<uint8_t>& mask,
-                    const std::filesystem::path& dir);
+void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report,
+                    const std::vector<uint8_t>& mask, const std::filesystem::path& dir);
 
 }  // namespace spyglass::core

@@ -79,7 +79,7 @@ struct FactorSection {
     double inputNorm = 0;                       // ‖X‖_F
     double stability = 0;                       // mean best-match cosine of loadings across seeds
     int iterations = 0;
-    HostTensor loadings;                              // k × (layers · neurons)
+    HostTensor loadings;                                   // k × (layers · neurons)
     std::vector<std::vector<std::vector<int>>> topTokens;  // [factor][layer] → 10 ids promoted
     std::optional<std::string> loadingsFile;
 };

@@ -61,7 +61,8 @@ struct ProjectionReady {
     ProjectionSection projection;
 };
 
-using ReportUpdate = std::variant<AnalysisStarted, TokenGenerated, SaliencyRowReady, LensColumnReady, FactorsReady, ProjectionReady>;
+using ReportUpdate =
+    std::variant<AnalysisStarted, TokenGenerated, SaliencyRowReady, LensColumnReady, FactorsReady, ProjectionReady>;
 
 // Adds `update` to `report`; throws Error when it does not fit (a row of a section or a column
 // of a position the report does not have).

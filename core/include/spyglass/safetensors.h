@@ -42,6 +42,8 @@ struct TensorView {
     [[nodiscard]] int64_t numel() const;
 };
 
+class MappedFile;
+
 class SafetensorsFile {
 public:
     // Limits against hostile headers: header bytes and tensor count.
@@ -68,7 +70,7 @@ private:
     void parse();
 
     std::filesystem::path m_path;
-    void* m_map = nullptr;
+    std::shared_ptr<const MappedFile> m_file;
     size_t m_mapSize = 0;
     std::vector<TensorView> m_tensors;
     std::map<std::string, size_t, std::less<>> m_index;

@@ -22,8 +22,8 @@ inline constexpr const char* kSessionSchema = "spyglass.session/1";
 struct Session {
     std::string prompt;
     std::string modelPath;
-    std::string settingsJson = "{}";  // the app's settings (a JSON object)
-    std::string viewJson = "{}";      // tab, selected position, … (a JSON object)
+    std::string settingsJson = "{}";       // the app's settings (a JSON object)
+    std::string viewJson = "{}";           // tab, selected position, … (a JSON object)
     std::shared_ptr<const Report> report;  // null: a session saved before any run
 };
 

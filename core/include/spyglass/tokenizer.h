@@ -9,11 +9,11 @@
 // Sources: `tokenizer.json` (byte-level BPE with pre-tokenizers ByteLevel, Split, Digits, Sequence;
 // or SentencePiece-style BPE with byte fallback and the Prepend/Replace "▁" normalizer of Llama 2;
 // ByteLevel decoder; added and special tokens, which are matched in the text as whole tokens)
-// llama2.c's `tokenizer.bin`; or `vocab.json` + `merges.txt` (GPT-2 files: plain text only, `<|endoftext|>` in the text is
-// tokenized as ordinary characters, as OpenAI's encoder does).
-// Invalid UTF-8 input never fails: the bytes are tokenized as they are (byte-level BPE covers
-// every byte) and ill-formed sequences count as U+FFFD for the pre-tokenizer's character classes.
-// Thread safety: encode/decode are const and safe to call from several threads at once.
+// llama2.c's `tokenizer.bin`; or `vocab.json` + `merges.txt` (GPT-2 files: plain text only, `<|endoftext|>` in the text
+// is tokenized as ordinary characters, as OpenAI's encoder does). Invalid UTF-8 input never fails: the bytes are
+// tokenized as they are (byte-level BPE covers every byte) and ill-formed sequences count as U+FFFD for the
+// pre-tokenizer's character classes. Thread safety: encode/decode are const and safe to call from several threads at
+// once.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -32,6 +32,7 @@ struct Encoding {
 };
 
 class TokenizerImpl;
+class GgufFile;
 
 class Tokenizer {
 public:
@@ -52,6 +53,11 @@ public:
     [[nodiscard]] std::string decodeAfter(int previous, const std::vector<int>& ids) const;
     // llama2.c's tokenizer.bin (vocabulary size from the model; -1: until the end of the file).
     static std::unique_ptr<Tokenizer> fromLlama2cFile(const std::filesystem::path& file, int vocabSize = -1);
+    // The tokenizer embedded in a GGUF file (tokenizer.ggml.*): "llama" (SentencePiece BPE by
+    // scores, byte fallback) or "gpt2" (byte-level BPE from merges; pre-tokenizer named by
+    // tokenizer.ggml.pre: default, gpt-2, llama-bpe, qwen2), BOS/EOS/add_bos from the metadata.
+    // Null when the file has no tokenizer.ggml.model. Throws Error naming the file and key.
+    static std::unique_ptr<Tokenizer> fromGguf(const GgufFile& gguf);
     // The raw bytes one token stands for.
     [[nodiscard]] std::string tokenBytes(int id) const;
     // The token as valid UTF-8 for display: bytes that split a character become U+FFFD.

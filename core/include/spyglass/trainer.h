@@ -24,7 +24,7 @@ struct TrainConfig {
     int layers = 6, heads = 8, width = 256, contextLength = 256;
     // Corpus
     int64_t corpusTokens = 4'000'000;  // tokens generated up front; batches are windows into them
-    std::map<std::string, double> taskWeights{{"counting", 3}, {"addition", 3}, {"lists", 1.5}, {"facts", 1.5},
+    std::map<std::string, double> taskWeights{{"counting", 3},  {"addition", 3}, {"lists", 1.5}, {"facts", 1.5},
                                               {"multiline", 1}, {"brackets", 1}, {"prose", 3}};
     int additionMaxDigits = 3;
     int countingMaxStart = 150;
@@ -54,6 +54,7 @@ struct TrainProgress {
 
 // Returns the output folder. Resumes from `outDir/checkpoint/` when `resume` and it exists.
 // Throws Error on bad settings, Cancelled when `progress` returns false (after saving a checkpoint).
-std::filesystem::path train(const TrainConfig& config, const std::function<bool(const TrainProgress&)>& progress, bool resume);
+std::filesystem::path train(const TrainConfig& config, const std::function<bool(const TrainProgress&)>& progress,
+                            bool resume);
 
 }  // namespace spyglass::core

@@ -22,7 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info) { return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd; }
+int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info)
+{
+    return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd;
+}
 
 std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
 {
@@ -30,7 +33,8 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
     s["prompt"] = sanitizeUtf8(prompt);
     s["max_new_tokens"] = o.maxNewTokens;
     if (o.temperature > 0)
-        s["decoding"] = {{"method", "sample"}, {"temperature", o.temperature}, {"top_k", o.sampleTopK}, {"top_p", o.sampleTopP}};
+        s["decoding"] = {
+            {"method", "sample"}, {"temperature", o.temperature}, {"top_k", o.sampleTopK}, {"top_p", o.sampleTopP}};
     else
         s["decoding"] = "greedy";
     std::vector<std::string> methods;
@@ -61,8 +65,8 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
     return s.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-FactorSection computeFactors(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o, int positions,
-                             const std::function<void()>& checkCancel)
+FactorSection computeFactors(const CausalLm& model, const ActivationCapture& capture, const AnalysisOptions& o,
+                             int positions, const std::function<void()>& checkCancel)
 {
     const ModelInfo& info = model.info();
     FactorSection f;
@@ -75,7 +79,8 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     const torch::Tensor x = torch::cat(blocks, 1).to(torch::kCPU, torch::kFloat64);
     f.k = o.factorCount.value_or(std::min(10, positions));
     if (f.k > positions)
-        throw OptionError("factorCount", std::to_string(f.k) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+        throw OptionError("factorCount", std::to_string(f.k) + " is larger than the number of positions (" +
+                                             std::to_string(positions) + ")");
     for (int p = 0; p < positions; ++p) f.positions.push_back(p);
     NmfOptions nmf;
     nmf.k = f.k;
@@ -106,12 +111,14 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     std::vector<torch::Tensor> written;  // per layer [k, D]
     for (int64_t li = 0; li < layerCount; ++li)
         written.push_back(torch::matmul(h.select(1, li), model.mlpDownProjection(f.layers[static_cast<size_t>(li)])));
-    const torch::Tensor top = std::get<1>(model.unembed(torch::stack(written, 1)).topk(10, -1)).to(torch::kCPU).contiguous();  // [k, L, 10]
+    const torch::Tensor top =
+        std::get<1>(model.unembed(torch::stack(written, 1)).topk(10, -1)).to(torch::kCPU).contiguous();  // [k, L, 10]
     const auto acc = top.accessor<int64_t, 3>();
     f.topTokens.assign(static_cast<size_t>(f.k), std::vector<std::vector<int>>(static_cast<size_t>(layerCount)));
     for (int j = 0; j < f.k; ++j)
         for (int64_t li = 0; li < layerCount; ++li)
-            for (int64_t t = 0; t < 10; ++t) f.topTokens[static_cast<size_t>(j)][static_cast<size_t>(li)].push_back(static_cast<int>(acc[j][li][t]));
+            for (int64_t t = 0; t < 10; ++t)
+                f.topTokens[static_cast<size_t>(j)][static_cast<size_t>(li)].push_back(static_cast<int>(acc[j][li][t]));
     return f;
 }
 
@@ -122,7 +129,8 @@ ProjectionSection computeProjection(const CausalLm& model, const ActivationCaptu
     p.layer = o.projectionLayer < 0 ? model.info().layerCount - 1 : o.projectionLayer;
     p.source = o.projectionSource;
     p.method = o.projectionMethod;
-    const std::string tensor = (o.projectionSource == ProjectionSource::Resid ? "resid_post." : "mlp_act.") + std::to_string(p.layer);
+    const std::string tensor =
+        (o.projectionSource == ProjectionSource::Resid ? "resid_post." : "mlp_act.") + std::to_string(p.layer);
     const torch::Tensor x = capture.tensors.at(tensor).select(0, 0);
     const PcaResult pca = pca2d(x);
     p.points = pca.points;
@@ -182,14 +190,17 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
 {
     // Enumerators outside their tables (a cast from a bad integer) are caught here too.
     for (SaliencyMethod m : o.saliencyMethods)
-        if (static_cast<size_t>(m) >= Names<SaliencyMethod>::list.size()) throw OptionError("saliencyMethods", "unknown saliency method");
-    if (o.integratedGradientSteps < 1) throw OptionError("integratedGradientSteps", "integrated gradients need at least 1 step");
+        if (static_cast<size_t>(m) >= Names<SaliencyMethod>::list.size())
+            throw OptionError("saliencyMethods", "unknown saliency method");
+    if (o.integratedGradientSteps < 1)
+        throw OptionError("integratedGradientSteps", "integrated gradients need at least 1 step");
     if (o.maxNewTokens < 0) throw OptionError("maxNewTokens", "must be ≥ 0");
     if (!(o.temperature >= 0)) throw OptionError("temperature", "must be ≥ 0 (0 means greedy)");
     if (o.sampleTopK < 0) throw OptionError("sampleTopK", "must be ≥ 0 (0 means off)");
     if (!(o.sampleTopP > 0 && o.sampleTopP <= 1)) throw OptionError("sampleTopP", "must be in (0, 1]");
     if (o.lensTopK < 1 || o.lensTopK > info.vocabSize)
-        throw OptionError("lensTopK", "must be between 1 and the vocabulary size (" + std::to_string(info.vocabSize) + ")");
+        throw OptionError("lensTopK",
+                          "must be between 1 and the vocabulary size (" + std::to_string(info.vocabSize) + ")");
     if (o.factorCount && *o.factorCount < 1) throw OptionError("factorCount", "must be at least 1");
     const int end = factorLayerEnd(o, info);
     if (o.factorLayerBegin < 0 || o.factorLayerBegin >= end || end > info.layerCount)
@@ -206,17 +217,18 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
 
 namespace {
 
-Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const AnalysisObserver& observer);
+Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding,
+                      const AnalysisOptions& o, const ProgressCallback& progress, const AnalysisObserver& observer);
 
 }  // namespace
 
-Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o, const ProgressCallback& progress,
-               const AnalysisObserver& observer)
+Report analyze(LanguageModel& model, const std::string& prompt, const AnalysisOptions& o,
+               const ProgressCallback& progress, const AnalysisObserver& observer)
 {
     validateAnalysisOptions(o, model.info());
     if (prompt.empty()) throw Error("the prompt is empty");
-    if (!model.tokenizer()) throw Error("model '" + model.info().path.string() + "' has no tokenizer files; analyze it on token ids");
+    if (!model.tokenizer())
+        throw Error("model '" + model.info().path.string() + "' has no tokenizer files; analyze it on token ids");
     return analyzeEncoded(model, prompt, model.tokenizer()->encode(prompt), o, progress, observer);
 }
 
@@ -242,10 +254,11 @@ ActivationCapture captureOver(const CausalLm& lm, const Report& base, uint32_t k
 
 std::string contextLimitNote(const Report& report, const ModelInfo& info, int requestedNewTokens)
 {
-    const auto generated = std::count_if(report.tokens.begin(), report.tokens.end(), [](const ReportToken& t) { return t.generated; });
+    const auto generated =
+        std::count_if(report.tokens.begin(), report.tokens.end(), [](const ReportToken& t) { return t.generated; });
     if (generated >= requestedNewTokens || static_cast<int>(report.tokens.size()) < info.contextLength) return {};
-    return "stopped at the model's context window (" + std::to_string(info.contextLength) + " tokens) after " + std::to_string(generated) +
-           " of " + std::to_string(requestedNewTokens) + " new tokens";
+    return "stopped at the model's context window (" + std::to_string(info.contextLength) + " tokens) after " +
+           std::to_string(generated) + " of " + std::to_string(requestedNewTokens) + " new tokens";
 }
 
 namespace {
@@ -254,8 +267,9 @@ namespace {
 void checkSameWeights(const LanguageModel& model, const Report& base)
 {
     if (!base.model.sha256.empty() && !model.info().sha256.empty() && base.model.sha256 != model.info().sha256)
-        throw Error("the model's weights differ from the ones this report was made with (sha256 " + model.info().sha256.substr(0, 12) +
-                    "… now, " + base.model.sha256.substr(0, 12) + "… in the report); run the analysis again");
+        throw Error("the model's weights differ from the ones this report was made with (sha256 " +
+                    model.info().sha256.substr(0, 12) + "… now, " + base.model.sha256.substr(0, 12) +
+                    "… in the report); run the analysis again");
 }
 
 }  // namespace
@@ -266,7 +280,8 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
     checkSameWeights(model, base);
     const int positions = static_cast<int>(base.tokens.size());
     if (o.factorCount && *o.factorCount > positions)
-        throw OptionError("factorCount", std::to_string(*o.factorCount) + " is larger than the number of positions (" + std::to_string(positions) + ")");
+        throw OptionError("factorCount", std::to_string(*o.factorCount) + " is larger than the number of positions (" +
+                                             std::to_string(positions) + ")");
     Progress current{"factors", 0, 1};
     auto checkCancel = [&] {
         if (progress && !progress(current)) throw Cancelled();
@@ -278,7 +293,9 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
     r.factors = computeFactors(lm, capture, o, positions, checkCancel);
     for (const auto& factor : r.factors->topTokens)
         for (const auto& layer : factor)
-            for (int id : layer) r.tokenTexts.try_emplace(id, model.tokenizer() ? model.tokenizer()->tokenText(id) : "#" + std::to_string(id));
+            for (int id : layer)
+                r.tokenTexts.try_emplace(
+                    id, model.tokenizer() ? model.tokenizer()->tokenText(id) : "#" + std::to_string(id));
     current.done = 1;
     checkCancel();
     return r;
@@ -288,7 +305,8 @@ Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions
 {
     validateAnalysisOptions(o, model.info());
     checkSameWeights(model, base);
-    if (o.clusterMethod == ClusterMethod::Nmf && !base.factors) throw OptionError("clusterMethod", "nmf needs the factors section");
+    if (o.clusterMethod == ClusterMethod::Nmf && !base.factors)
+        throw OptionError("clusterMethod", "nmf needs the factors section");
     if (progress && !progress({"projection", 0, 1})) throw Cancelled();
     const CausalLm& lm = *model.impl().model;
     Report r = base;
@@ -297,14 +315,15 @@ Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions
     return r;
 }
 
-Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& o, const ProgressCallback& progress,
-                  const AnalysisObserver& observer)
+Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const AnalysisOptions& o,
+                  const ProgressCallback& progress, const AnalysisObserver& observer)
 {
     validateAnalysisOptions(o, model.info());
     Encoding encoding;
     encoding.ids = promptIds;
     for (int id : promptIds)
-        if (id < 0 || id >= model.info().vocabSize) throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
+        if (id < 0 || id >= model.info().vocabSize)
+            throw Error("token id " + std::to_string(id) + " is outside the vocabulary");
     std::string text;
     for (size_t i = 0; i < promptIds.size(); ++i) text += (i ? "," : "") + std::to_string(promptIds[i]);
     return analyzeEncoded(model, "ids:" + text, encoding, o, progress, observer);
@@ -312,15 +331,16 @@ Report analyzeIds(LanguageModel& model, const std::vector<int>& promptIds, const
 
 namespace {
 
-Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding, const AnalysisOptions& o,
-                      const ProgressCallback& progress, const AnalysisObserver& observer)
+Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Encoding& encoding,
+                      const AnalysisOptions& o, const ProgressCallback& progress, const AnalysisObserver& observer)
 {
     const ModelInfo& info = model.info();
     const Tokenizer* tokenizer = model.tokenizer();
     if (encoding.ids.empty()) throw Error("the prompt has no tokens");
     if (static_cast<int>(encoding.ids.size()) > info.contextLength)
-        throw Error("the prompt has " + std::to_string(encoding.ids.size()) + " tokens but the model's context window is " +
-                    std::to_string(info.contextLength) + " tokens; shorten the prompt");
+        throw Error("the prompt has " + std::to_string(encoding.ids.size()) +
+                    " tokens but the model's context window is " + std::to_string(info.contextLength) +
+                    " tokens; shorten the prompt");
     const int maxPositions = std::min<int>(info.contextLength, static_cast<int>(encoding.ids.size()) + o.maxNewTokens);
     if (o.factors && o.factorCount && *o.factorCount > maxPositions)
         throw OptionError("factorCount", std::to_string(*o.factorCount) + " is larger than the number of positions (" +
@@ -352,11 +372,13 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     };
     {
         AnalysisStarted started;
-        started.model = {info.path.string(), info.architecture, info.sha256, info.layerCount, info.headCount, info.modelWidth, info.vocabSize};
+        started.model = {info.path.string(), info.architecture, info.sha256,   info.layerCount,
+                         info.headCount,     info.modelWidth,   info.vocabSize};
         for (SaliencyMethod m : o.saliencyMethods) started.saliency.push_back({m, o.saliencyTarget, {}});
         for (size_t p = 0; p < encoding.ids.size(); ++p)
-            started.promptTokens.push_back(tokenAt(encoding.ids[p], false,
-                                                   p < encoding.offsets.size() ? std::optional(encoding.offsets[p]) : std::nullopt));
+            started.promptTokens.push_back(
+                tokenAt(encoding.ids[p], false,
+                        p < encoding.offsets.size() ? std::optional(encoding.offsets[p]) : std::nullopt));
         publish(std::move(started));
     }
 
@@ -384,7 +406,8 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             ForwardOptions f;
             f.lastLogitsOnly = true;
             f.capture = &stepCapture;
-            const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
+            const torch::Tensor ids64 =
+                torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
             next = pick(lm.forward(ids64, f)[0][0]);
         }
         const int position = static_cast<int>(ids.size()) - 1;
@@ -398,7 +421,9 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             column.topK = o.lensTopK;
             column.cells = computeLensColumn(lm, stepCapture, position, next, o.lensMode, o.lensTopK, column.layers);
             for (const LensCell& cell : column.cells)
-                for (int top : cell.topIds) column.tokenTexts.try_emplace(top, tokenizer ? tokenizer->tokenText(top) : "#" + std::to_string(top));
+                for (int top : cell.topIds)
+                    column.tokenTexts.try_emplace(top,
+                                                  tokenizer ? tokenizer->tokenText(top) : "#" + std::to_string(top));
             publish(std::move(column));
         }
         if (info.eosId && next == *info.eosId) break;
@@ -412,7 +437,8 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
             for (const auto& word : r.words) {
                 if (word.firstToken >= row.position) break;
                 float sum = 0;
-                for (int t = word.firstToken; t < std::min(word.endToken, row.position); ++t) sum += row.scores[static_cast<size_t>(t)];
+                for (int t = word.firstToken; t < std::min(word.endToken, row.position); ++t)
+                    sum += row.scores[static_cast<size_t>(t)];
                 row.wordScores.push_back(sum);
             }
 
@@ -424,7 +450,8 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         c10::InferenceMode guard;
         ForwardOptions f;
         f.capture = &capture;
-        const torch::Tensor ids64 = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
+        const torch::Tensor ids64 =
+            torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
         logits = lm.forward(ids64, f).select(0, 0);
     }
     if (o.lens) {

@@ -20,7 +20,8 @@ std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& ne
     for (int id : nextIds) safeNext.push_back(std::max(id, 0));
     const torch::Tensor next = torch::tensor(safeNext).to(z.device()).view({-1, 1});
     const torch::Tensor ranks = (z > z.gather(1, next)).sum(-1).add(1).to(torch::kCPU).contiguous();
-    const torch::Tensor nextProbs = logProbs.gather(1, next).to(torch::kFloat64).exp().view({-1}).to(torch::kCPU).contiguous();
+    const torch::Tensor nextProbs =
+        logProbs.gather(1, next).to(torch::kFloat64).exp().view({-1}).to(torch::kCPU).contiguous();
     const auto topP = topProbsCpu.accessor<double, 2>();
     const auto topI = topIdsCpu.accessor<int64_t, 2>();
     const auto ent = entropy.accessor<double, 1>();
@@ -53,7 +54,8 @@ std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const Activation
     for (int i = 0; i < model.info().layerCount; ++i) {
         const std::string index = std::to_string(i);
         if (mode == LensMode::Sublayer) {
-            add("block." + index + ".attn", capture.tensors.at("resid_pre." + index) + capture.tensors.at("attn_out." + index));
+            add("block." + index + ".attn",
+                capture.tensors.at("resid_pre." + index) + capture.tensors.at("attn_out." + index));
             add("block." + index + ".mlp", capture.tensors.at("resid_post." + index));
         } else {
             add("block." + index, capture.tensors.at("resid_post." + index));
@@ -71,8 +73,8 @@ torch::Tensor readOutLogits(const CausalLm& model, const std::vector<torch::Tens
 
 }  // namespace
 
-std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position, int nextId,
-                                        LensMode mode, int topK, std::vector<std::string>& layers)
+std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position,
+                                        int nextId, LensMode mode, int topK, std::vector<std::string>& layers)
 {
     c10::InferenceMode guard;
     layers.clear();
@@ -80,7 +82,8 @@ std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationC
     for (auto& r : residuals) r = r.narrow(0, position, 1);
     const torch::Tensor z = readOutLogits(model, residuals, mode);
     std::vector<LensCell> column;
-    for (int64_t l = 0; l < z.size(0); ++l) column.push_back(readOut(z[l], {nextId}, std::min(topK, model.info().vocabSize)).front());
+    for (int64_t l = 0; l < z.size(0); ++l)
+        column.push_back(readOut(z[l], {nextId}, std::min(topK, model.info().vocabSize)).front());
     return column;
 }
 

@@ -13,12 +13,13 @@ namespace spyglass::core {
 // `capture` must hold resid_pre.0, resid_post.i (and attn_out.i for sublayer mode) over `ids`;
 // `logits` are the model's own logits [T, V] for the self-check.
 [[nodiscard]] LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture,
-                                           const torch::Tensor& logits, const std::vector<int>& ids,
-                                           LensMode mode, int topK);
+                                           const torch::Tensor& logits, const std::vector<int>& ids, LensMode mode,
+                                           int topK);
 
 // One column of the lens while generating: every layer read out at `position` (the last one
 // of the captured sequence), scoring `nextId`. Returns the layer names in `layers`.
-[[nodiscard]] std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture, int64_t position, int nextId,
-                                                      LensMode mode, int topK, std::vector<std::string>& layers);
+[[nodiscard]] std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationCapture& capture,
+                                                      int64_t position, int nextId, LensMode mode, int topK,
+                                                      std::vector<std::string>& layers);
 
 }  // namespace spyglass::core

@@ -29,7 +29,8 @@ double squaredError(double xNormSq, const torch::Tensor& w, const torch::Tensor&
 {
     // ‖X − WH‖² = ‖X‖² − 2·tr(Wᵀ X Hᵀ) + tr(WᵀW · HHᵀ)
     const double cross = (w.to(torch::kFloat64) * xht.to(torch::kFloat64)).sum().item<double>();
-    const double quad = (torch::mm(w.t(), w).to(torch::kFloat64) * torch::mm(h, h.t()).to(torch::kFloat64)).sum().item<double>();
+    const double quad =
+        (torch::mm(w.t(), w).to(torch::kFloat64) * torch::mm(h, h.t()).to(torch::kFloat64)).sum().item<double>();
     return std::max(0.0, xNormSq - 2 * cross + quad);
 }
 
@@ -91,8 +92,10 @@ NmfResult factorise(const torch::Tensor& x, const NmfOptions& options, const std
 
 double meanBestMatchCosine(const torch::Tensor& a, const torch::Tensor& b)
 {
-    const torch::Tensor an = torch::nn::functional::normalize(a.to(torch::kFloat64), torch::nn::functional::NormalizeFuncOptions().dim(1));
-    const torch::Tensor bn = torch::nn::functional::normalize(b.to(torch::kFloat64), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    const torch::Tensor an =
+        torch::nn::functional::normalize(a.to(torch::kFloat64), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    const torch::Tensor bn =
+        torch::nn::functional::normalize(b.to(torch::kFloat64), torch::nn::functional::NormalizeFuncOptions().dim(1));
     return std::get<0>(torch::mm(an, bn.t()).max(1)).mean().item<double>();
 }
 

@@ -10,8 +10,8 @@
 namespace spyglass::core {
 
 struct NmfResult {
-    torch::Tensor w;  // [n, k]
-    torch::Tensor h;  // [k, m]
+    torch::Tensor w;   // [n, k]
+    torch::Tensor h;   // [k, m]
     double error = 0;  // ‖X − WH‖_F
     int iterations = 0;
 };
@@ -27,8 +27,8 @@ struct NmfOptions {
 [[nodiscard]] NmfResult factorise(const torch::Tensor& x, const NmfOptions& options,
                                   const std::function<void()>& checkCancel = {});
 // Same, starting from given factors (for comparisons with a reference solver's init).
-[[nodiscard]] NmfResult factoriseFrom(const torch::Tensor& x, torch::Tensor w, torch::Tensor h, const NmfOptions& options,
-                                      const std::function<void()>& checkCancel = {});
+[[nodiscard]] NmfResult factoriseFrom(const torch::Tensor& x, torch::Tensor w, torch::Tensor h,
+                                      const NmfOptions& options, const std::function<void()>& checkCancel = {});
 
 // Mean over the rows of `a` of the best cosine similarity with any row of `b`.
 [[nodiscard]] double meanBestMatchCosine(const torch::Tensor& a, const torch::Tensor& b);

@@ -2,7 +2,6 @@
 
 #include "spyglass/error.h"
 
-
 #include <limits>
 #include <random>
 
@@ -23,8 +22,11 @@ PcaResult pca2d(const torch::Tensor& xIn)
         const torch::Tensor loading = vh[axis];
         const double sign = loading[loading.abs().argmax()].item<double>() < 0 ? -1.0 : 1.0;
         const torch::Tensor coordinates = u.select(1, axis) * s[axis] * sign;
-        for (int64_t i = 0; i < n; ++i) result.points[static_cast<size_t>(i)][static_cast<size_t>(axis)] = static_cast<float>(coordinates[i].item<double>());
-        result.explainedVariance[static_cast<size_t>(axis)] = total > 0 ? static_cast<float>(s[axis].item<double>() * s[axis].item<double>() / total) : 0.0F;
+        for (int64_t i = 0; i < n; ++i)
+            result.points[static_cast<size_t>(i)][static_cast<size_t>(axis)] =
+                static_cast<float>(coordinates[i].item<double>());
+        result.explainedVariance[static_cast<size_t>(axis)] =
+            total > 0 ? static_cast<float>(s[axis].item<double>() * s[axis].item<double>() / total) : 0.0F;
     }
     return result;
 }
@@ -93,7 +95,8 @@ double silhouette(const torch::Tensor& x, const std::vector<int>& labels, int k)
         const double a = sum[static_cast<size_t>(own)] / count[static_cast<size_t>(own)];
         double b = std::numeric_limits<double>::infinity();
         for (int c = 0; c < k; ++c)
-            if (c != own && count[static_cast<size_t>(c)] > 0) b = std::min(b, sum[static_cast<size_t>(c)] / count[static_cast<size_t>(c)]);
+            if (c != own && count[static_cast<size_t>(c)] > 0)
+                b = std::min(b, sum[static_cast<size_t>(c)] / count[static_cast<size_t>(c)]);
         if (std::isfinite(b) && std::max(a, b) > 0) total += (b - a) / std::max(a, b);
     }
     return total / static_cast<double>(n);
@@ -107,7 +110,8 @@ std::vector<int> kMeans(const torch::Tensor& xIn, std::optional<int> k, uint64_t
     const torch::Tensor x = xIn.to(torch::kCPU, torch::kFloat64).contiguous();
     const int64_t n = x.size(0);
     if (k && (*k < 1 || *k > n))
-        throw Error("cluster count " + std::to_string(*k) + " must be between 1 and the number of positions (" + std::to_string(n) + ")");
+        throw Error("cluster count " + std::to_string(*k) + " must be between 1 and the number of positions (" +
+                    std::to_string(n) + ")");
     std::mt19937_64 rng(seed);
     if (k) return lloyd(x, *k, rng).labels;
     if (n < 4) return std::vector<int>(static_cast<size_t>(n), 0);

@@ -28,14 +28,16 @@ std::vector<float> normalisedShares(const torch::Tensor& v)
     std::vector<float> out(static_cast<size_t>(n));
     const double* data = c.data_ptr<double>();
     for (int64_t i = 0; i < n; ++i)
-        out[static_cast<size_t>(i)] = sum > 0 && std::isfinite(sum) ? static_cast<float>(data[i] / sum) : 1.0F / static_cast<float>(n);
+        out[static_cast<size_t>(i)] =
+            sum > 0 && std::isfinite(sum) ? static_cast<float>(data[i] / sum) : 1.0F / static_cast<float>(n);
     return out;
 }
 
 SaliencyEngine::SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel)
     : m_model(model), m_options(options), m_checkCancel(std::move(checkCancel))
 {
-    m_needsGradient = has(options.saliencyMethods, SaliencyMethod::GradXInput) || has(options.saliencyMethods, SaliencyMethod::Gradient);
+    m_needsGradient = has(options.saliencyMethods, SaliencyMethod::GradXInput) ||
+                      has(options.saliencyMethods, SaliencyMethod::Gradient);
 }
 
 torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) const
@@ -45,7 +47,8 @@ torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) 
     return torch::softmax(lastLogits, -1).select(-1, next);
 }
 
-SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture, const Picker& pick) const
+SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture,
+                                          const Picker& pick) const
 {
     Step result;
     const torch::Device device = m_model.device();
@@ -75,10 +78,18 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, Activ
         row.position = position;
         row.tokenId = result.next;
         switch (method) {
-        case SaliencyMethod::GradXInput: row.scores = normalisedShares((gradient * embeddings).norm(2, -1)); break;
-        case SaliencyMethod::Gradient: row.scores = normalisedShares(gradient.norm(2, -1)); break;
-        case SaliencyMethod::IntegratedGradients: integratedGradients(embeddings, result.next, row); break;
-        case SaliencyMethod::Occlusion: occlusion(context, result.next, fullLogProb, row); break;
+            case SaliencyMethod::GradXInput:
+                row.scores = normalisedShares((gradient * embeddings).norm(2, -1));
+                break;
+            case SaliencyMethod::Gradient:
+                row.scores = normalisedShares(gradient.norm(2, -1));
+                break;
+            case SaliencyMethod::IntegratedGradients:
+                integratedGradients(embeddings, result.next, row);
+                break;
+            case SaliencyMethod::Occlusion:
+                occlusion(context, result.next, fullLogProb, row);
+                break;
         }
         result.rows.push_back(std::move(row));
     }
@@ -97,7 +108,10 @@ void SaliencyEngine::integratedGradients(const torch::Tensor& embeddings, int ne
         m_checkCancel();
         const int count = std::min(kIntegratedGradientBatch, steps - begin);
         const torch::Tensor alphas =
-            (torch::arange(begin, begin + count, torch::TensorOptions().dtype(torch::kFloat32).device(embeddings.device())) + 0.5) / steps;
+            (torch::arange(begin, begin + count,
+                           torch::TensorOptions().dtype(torch::kFloat32).device(embeddings.device())) +
+             0.5) /
+            steps;
         torch::Tensor scaled = (alphas.view({-1, 1, 1}) * embeddings.unsqueeze(0)).detach().requires_grad_(true);
         const torch::Tensor last = m_model.forwardEmbeddings(scaled, forward).select(1, 0);  // [count, V]
         target(last, next).sum().backward();
@@ -119,7 +133,8 @@ void SaliencyEngine::occlusion(const std::vector<int>& context, int next, double
         row.raw = {0.0F};
         return;
     }
-    const int neutral = m_options.occlusionToken.value_or(m_model.info().eosId.value_or(m_model.info().bosId.value_or(0)));
+    const int neutral =
+        m_options.occlusionToken.value_or(m_model.info().eosId.value_or(m_model.info().bosId.value_or(0)));
     std::vector<int64_t> batch;
     const int64_t width = m_options.occlusionReplace ? length : length - 1;
     for (int64_t i = 0; i < length; ++i)

@@ -19,14 +19,15 @@ public:
     SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel);
 
     struct Step {
-        int next = 0;                     // the chosen token
-        std::vector<SaliencyRow> rows;    // one per method, in options order
+        int next = 0;                   // the chosen token
+        std::vector<SaliencyRow> rows;  // one per method, in options order
     };
     // Picks the next token after `context` and explains it; rows have `position` =
     // context.size() and token_id = next. `pick` chooses from the last logits [V] (default argmax).
     // `capture`, when given, receives the activations of that forward pass.
     using Picker = std::function<int(const torch::Tensor& lastLogits)>;
-    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr, const Picker& pick = {}) const;
+    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr,
+                            const Picker& pick = {}) const;
 
     // How many IG interpolation steps share one forward/backward pass.
     static constexpr int kIntegratedGradientBatch = 16;

@@ -8,7 +8,10 @@
 
 namespace spyglass::core {
 
-std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device) { return loadComponent<ClipTextEncoder>(dir, device); }
+std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device)
+{
+    return loadComponent<ClipTextEncoder>(dir, device);
+}
 
 std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, const Weights& weights)
 {
@@ -31,10 +34,14 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, c
         e->m_positionEmbedding = w("embeddings.position_embedding.weight", {cfg.positions, cfg.width});
         for (int64_t i = 0; i < cfg.layers; ++i) {
             const Weights l = w.at("encoder.layers." + std::to_string(i));
-            e->m_layers.push_back({LayerNorm(l.at("layer_norm1"), cfg.width, cfg.eps), LayerNorm(l.at("layer_norm2"), cfg.width, cfg.eps),
-                                   Linear(l.at("self_attn.q_proj"), cfg.width, cfg.width), Linear(l.at("self_attn.k_proj"), cfg.width, cfg.width),
-                                   Linear(l.at("self_attn.v_proj"), cfg.width, cfg.width), Linear(l.at("self_attn.out_proj"), cfg.width, cfg.width),
-                                   Linear(l.at("mlp.fc1"), cfg.width, cfg.intermediate), Linear(l.at("mlp.fc2"), cfg.intermediate, cfg.width)});
+            e->m_layers.push_back({LayerNorm(l.at("layer_norm1"), cfg.width, cfg.eps),
+                                   LayerNorm(l.at("layer_norm2"), cfg.width, cfg.eps),
+                                   Linear(l.at("self_attn.q_proj"), cfg.width, cfg.width),
+                                   Linear(l.at("self_attn.k_proj"), cfg.width, cfg.width),
+                                   Linear(l.at("self_attn.v_proj"), cfg.width, cfg.width),
+                                   Linear(l.at("self_attn.out_proj"), cfg.width, cfg.width),
+                                   Linear(l.at("mlp.fc1"), cfg.width, cfg.intermediate),
+                                   Linear(l.at("mlp.fc2"), cfg.intermediate, cfg.width)});
         }
         e->m_finalNorm = LayerNorm(w.at("final_layer_norm"), cfg.width, cfg.eps);
     }
@@ -44,8 +51,10 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, c
 torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden) const
 {
     const int64_t b = ids.size(0), t = ids.size(1);
-    if (t > m_config.positions) throw Error("the text encoder takes at most " + std::to_string(m_config.positions) + " tokens");
-    torch::Tensor h = m_tokenEmbedding.index_select(0, ids.reshape({-1})).view({b, t, m_config.width}) + m_positionEmbedding.slice(0, 0, t);
+    if (t > m_config.positions)
+        throw Error("the text encoder takes at most " + std::to_string(m_config.positions) + " tokens");
+    torch::Tensor h = m_tokenEmbedding.index_select(0, ids.reshape({-1})).view({b, t, m_config.width}) +
+                      m_positionEmbedding.slice(0, 0, t);
     if (hidden) hidden->push_back(h);
     const torch::Tensor mask = torch::full({t, t}, -std::numeric_limits<float>::infinity(), h.options()).triu(1);
     const double scale = 1.0 / std::sqrt(static_cast<double>(m_config.width / m_config.heads));

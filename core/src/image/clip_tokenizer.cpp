@@ -27,7 +27,8 @@ const std::string kEndOfWord = "</w>";
 std::string tokenContent(const nlohmann::json& value)
 {
     if (value.is_string()) return value.get<std::string>();
-    if (value.is_object() && value.contains("content") && value["content"].is_string()) return value["content"].get<std::string>();
+    if (value.is_object() && value.contains("content") && value["content"].is_string())
+        return value["content"].get<std::string>();
     return {};
 }
 
@@ -64,14 +65,18 @@ std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir)
     const fs::path vocabPath = dir / "vocab.json";
     const fs::path mergesPath = dir / "merges.txt";
     std::error_code ec;
-    if (!fs::is_regular_file(vocabPath, ec)) throw Error(vocabPath.string() + ": missing (the CLIP tokenizer needs vocab.json and merges.txt)");
-    if (!fs::is_regular_file(mergesPath, ec)) throw Error(mergesPath.string() + ": missing (the CLIP tokenizer needs vocab.json and merges.txt)");
+    if (!fs::is_regular_file(vocabPath, ec))
+        throw Error(vocabPath.string() + ": missing (the CLIP tokenizer needs vocab.json and merges.txt)");
+    if (!fs::is_regular_file(mergesPath, ec))
+        throw Error(mergesPath.string() + ": missing (the CLIP tokenizer needs vocab.json and merges.txt)");
     const nlohmann::json vocabJson = readJsonFile(vocabPath);
-    if (!vocabJson.is_object() || vocabJson.empty()) throw Error(vocabPath.string() + ": not a JSON object of token → id");
+    if (!vocabJson.is_object() || vocabJson.empty())
+        throw Error(vocabPath.string() + ": not a JSON object of token → id");
     std::unordered_map<std::string, int> vocab;
     for (auto it = vocabJson.begin(); it != vocabJson.end(); ++it) {
         if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() >= (1 << 24))
-            throw Error(vocabPath.string() + ": the id of '" + sanitizeUtf8(it.key()) + "' is not a small non-negative integer");
+            throw Error(vocabPath.string() + ": the id of '" + sanitizeUtf8(it.key()) +
+                        "' is not a small non-negative integer");
         vocab.emplace(it.key(), it->get<int>());
     }
     std::ifstream in(mergesPath, std::ios::binary);
@@ -90,14 +95,17 @@ std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir)
         first = false;
         if (line.empty()) continue;
         const size_t space = line.find(' ');
-        if (space == std::string::npos || space == 0 || space + 1 >= line.size() || line.find(' ', space + 1) != std::string::npos)
-            throw Error(mergesPath.string() + ": line " + std::to_string(lineNumber) + " is not two tokens separated by one space");
+        if (space == std::string::npos || space == 0 || space + 1 >= line.size() ||
+            line.find(' ', space + 1) != std::string::npos)
+            throw Error(mergesPath.string() + ": line " + std::to_string(lineNumber) +
+                        " is not two tokens separated by one space");
         merges.emplace_back(line.substr(0, space), line.substr(space + 1));
     }
     auto t = std::unique_ptr<ClipTokenizer>(new ClipTokenizer);
     auto special = [&](const std::string& name) {
         const auto it = vocab.find(name);
-        if (it == vocab.end()) throw Error(vocabPath.string() + ": has no '" + name + "' token (not a CLIP vocabulary)");
+        if (it == vocab.end())
+            throw Error(vocabPath.string() + ": has no '" + name + "' token (not a CLIP vocabulary)");
         return it->second;
     };
     t->m_startId = special("<|startoftext|>");
@@ -110,7 +118,8 @@ std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir)
         const auto a = vocab.find(symbol);
         const auto e = vocab.find(symbol + kEndOfWord);
         if (a == vocab.end() || e == vocab.end())
-            throw Error(vocabPath.string() + ": byte " + std::to_string(b) + " has no symbol (a CLIP vocabulary holds all 256 bytes with and without </w>)");
+            throw Error(vocabPath.string() + ": byte " + std::to_string(b) +
+                        " has no symbol (a CLIP vocabulary holds all 256 bytes with and without </w>)");
         t->m_byteIds[static_cast<size_t>(b)] = a->second;
         t->m_byteEndIds[static_cast<size_t>(b)] = e->second;
     }
@@ -155,7 +164,8 @@ ClipEncoding ClipTokenizer::encode(const std::string& text) const
         size_t position = begin;
         for (int id : symbols) {
             std::string token = m_bpe->token(id);
-            if (token.size() >= kEndOfWord.size() && token.compare(token.size() - kEndOfWord.size(), kEndOfWord.size(), kEndOfWord) == 0)
+            if (token.size() >= kEndOfWord.size() &&
+                token.compare(token.size() - kEndOfWord.size(), kEndOfWord.size(), kEndOfWord) == 0)
                 token.resize(token.size() - kEndOfWord.size());
             const size_t length = unicodeToBytes(token).value_or(token).size();
             e.ids.push_back(id);
@@ -171,7 +181,8 @@ std::string ClipTokenizer::tokenText(int id) const
     if (id == m_startId) return "<|startoftext|>";
     if (id == m_endId) return "<|endoftext|>";
     std::string token = m_bpe->token(id);
-    if (token.size() >= kEndOfWord.size() && token.compare(token.size() - kEndOfWord.size(), kEndOfWord.size(), kEndOfWord) == 0)
+    if (token.size() >= kEndOfWord.size() &&
+        token.compare(token.size() - kEndOfWord.size(), kEndOfWord.size(), kEndOfWord) == 0)
         token.resize(token.size() - kEndOfWord.size());
     return sanitizeUtf8(unicodeToBytes(token).value_or(token));
 }

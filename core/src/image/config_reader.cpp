@@ -7,14 +7,21 @@ namespace spyglass::core {
 
 ConfigReader::ConfigReader(const std::filesystem::path& path) : ConfigReader(readJsonFile(path), path) {}
 
-ConfigReader::ConfigReader(nlohmann::json json, std::filesystem::path path) : m_json(std::move(json)), m_path(std::move(path))
+ConfigReader::ConfigReader(nlohmann::json json, std::filesystem::path path)
+    : m_json(std::move(json)), m_path(std::move(path))
 {
     if (!m_json.is_object()) fail("is not a JSON object");
 }
 
-void ConfigReader::fail(const std::string& reason) const { throw Error(m_path.string() + ": " + reason); }
+void ConfigReader::fail(const std::string& reason) const
+{
+    throw Error(m_path.string() + ": " + reason);
+}
 
-bool ConfigReader::has(const std::string& key) const { return m_json.contains(key) && !m_json[key].is_null(); }
+bool ConfigReader::has(const std::string& key) const
+{
+    return m_json.contains(key) && !m_json[key].is_null();
+}
 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback) const
 {
@@ -50,7 +57,8 @@ std::string ConfigReader::string(const std::string& key, const std::string& fall
     return v.get<std::string>();
 }
 
-std::vector<int64_t> ConfigReader::integers(const std::string& key, size_t count, const std::vector<int64_t>& fallback) const
+std::vector<int64_t> ConfigReader::integers(const std::string& key, size_t count,
+                                            const std::vector<int64_t>& fallback) const
 {
     if (!has(key)) {
         if (!fallback.empty()) return fallback;
@@ -65,7 +73,8 @@ std::vector<int64_t> ConfigReader::integers(const std::string& key, size_t count
             fail("\"" + key + "\" must hold positive integers");
         out.push_back(x.get<int64_t>());
     }
-    if (count != 0 && out.size() != count) fail("\"" + key + "\" has " + std::to_string(out.size()) + " entries, expected " + std::to_string(count));
+    if (count != 0 && out.size() != count)
+        fail("\"" + key + "\" has " + std::to_string(out.size()) + " entries, expected " + std::to_string(count));
     return out;
 }
 

@@ -21,7 +21,8 @@ public:
     [[nodiscard]] bool boolean(const std::string& key, bool fallback) const;
     [[nodiscard]] std::string string(const std::string& key, const std::string& fallback) const;
     // An integer list, or one integer repeated `count` times.
-    [[nodiscard]] std::vector<int64_t> integers(const std::string& key, size_t count, const std::vector<int64_t>& fallback = {}) const;
+    [[nodiscard]] std::vector<int64_t> integers(const std::string& key, size_t count,
+                                                const std::vector<int64_t>& fallback = {}) const;
     [[nodiscard]] std::vector<std::string> strings(const std::string& key) const;
     [[nodiscard]] std::vector<double> numbers(const std::string& key) const;
     [[noreturn]] void fail(const std::string& reason) const;

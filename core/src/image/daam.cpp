@@ -22,7 +22,10 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-torch::Tensor fromHost(const HostTensor& t) { return torch::tensor(t.values, torch::kFloat32).view(t.shape); }
+torch::Tensor fromHost(const HostTensor& t)
+{
+    return torch::tensor(t.values, torch::kFloat32).view(t.shape);
+}
 
 // maps [n, h, w] → [n, H, W], bicubic, align_corners = false.
 torch::Tensor bicubic(const torch::Tensor& maps, int64_t height, int64_t width)
@@ -34,7 +37,10 @@ torch::Tensor bicubic(const torch::Tensor& maps, int64_t height, int64_t width)
         .squeeze(1);
 }
 
-bool chosen(const std::vector<int>& set, int value) { return set.empty() || std::find(set.begin(), set.end(), value) != set.end(); }
+bool chosen(const std::vector<int>& set, int value)
+{
+    return set.empty() || std::find(set.begin(), set.end(), value) != set.end();
+}
 
 }  // namespace
 

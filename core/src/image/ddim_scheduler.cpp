@@ -22,16 +22,21 @@ void DdimScheduler::setTimesteps(int steps)
     m_timesteps.clear();
     if (m_common.spacing == "leading") {
         const int64_t ratio = n / steps;
-        for (int i = steps - 1; i >= 0; --i) m_timesteps.push_back(static_cast<double>(i * ratio + m_common.stepsOffset));
+        for (int i = steps - 1; i >= 0; --i)
+            m_timesteps.push_back(static_cast<double>(i * ratio + m_common.stepsOffset));
     } else if (m_common.spacing == "linspace") {
-        for (int i = steps - 1; i >= 0; --i) m_timesteps.push_back(std::nearbyint(steps == 1 ? 0.0 : i == steps - 1 ? static_cast<double>(n - 1) : i * (static_cast<double>(n - 1) / (steps - 1))));
+        for (int i = steps - 1; i >= 0; --i)
+            m_timesteps.push_back(std::nearbyint(steps == 1       ? 0.0
+                                                 : i == steps - 1 ? static_cast<double>(n - 1)
+                                                                  : i * (static_cast<double>(n - 1) / (steps - 1))));
     } else {
         const double ratio = static_cast<double>(n) / steps;
         for (int i = 0; i < steps; ++i) m_timesteps.push_back(std::nearbyint(static_cast<double>(n) - i * ratio) - 1);
     }
 }
 
-torch::Tensor DdimScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& /*generator*/)
+torch::Tensor DdimScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                  at::Generator& /*generator*/)
 {
     const auto t = static_cast<int64_t>(m_timesteps.at(call));
     const int64_t prev = t - m_common.trainSteps / m_steps;

@@ -8,7 +8,8 @@ class DdimScheduler : public Scheduler {
 public:
     explicit DdimScheduler(const ConfigReader& config);
     void setTimesteps(int steps) override;
-    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& generator) override;
+    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                     at::Generator& generator) override;
     [[nodiscard]] std::string className() const override { return "DDIMScheduler"; }
     [[nodiscard]] std::string shortName() const override { return "ddim"; }
 

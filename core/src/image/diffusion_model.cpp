@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kWindow = 77;           // CLIP positions per window
+constexpr int64_t kWindow = 77;  // CLIP positions per window
 constexpr int64_t kWindowTokens = kWindow - 2;
 
 // Each window: SOT, up to 75 tokens, EOT, padding to 77.
@@ -34,7 +34,8 @@ std::vector<int64_t> windowIds(const std::vector<int>& ids, int64_t windows, con
     std::vector<int64_t> out;
     for (int64_t w = 0; w < windows; ++w) {
         std::vector<int64_t> one{t.startId()};
-        for (int64_t i = w * kWindowTokens; i < std::min<int64_t>(static_cast<int64_t>(ids.size()), (w + 1) * kWindowTokens); ++i)
+        for (int64_t i = w * kWindowTokens;
+             i < std::min<int64_t>(static_cast<int64_t>(ids.size()), (w + 1) * kWindowTokens); ++i)
             one.push_back(ids[static_cast<size_t>(i)]);
         one.push_back(t.endId());
         one.resize(kWindow, t.padId());
@@ -87,7 +88,14 @@ std::vector<float> windowWeights(const std::vector<float>& weights, int64_t wind
 std::vector<uint8_t> toRgb(const torch::Tensor& image)
 {
     // round(clamp(x/2 + 0.5, 0, 1)·255), HWC
-    const torch::Tensor u8 = (image[0] / 2 + 0.5).clamp(0, 1).mul(255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous().to(torch::kCPU);
+    const torch::Tensor u8 = (image[0] / 2 + 0.5)
+                                 .clamp(0, 1)
+                                 .mul(255)
+                                 .round()
+                                 .to(torch::kUInt8)
+                                 .permute({1, 2, 0})
+                                 .contiguous()
+                                 .to(torch::kCPU);
     return {u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel()};
 }
 
@@ -106,16 +114,23 @@ public:
 
 DiffusionModel::DiffusionModel(std::unique_ptr<DiffusionModelImpl> impl) : m_impl(std::move(impl)) {}
 DiffusionModel::~DiffusionModel() = default;
-const DiffusionInfo& DiffusionModel::info() const { return m_impl->info; }
+const DiffusionInfo& DiffusionModel::info() const
+{
+    return m_impl->info;
+}
 
 std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const std::string& device)
 {
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw Error("'" + dir.string() + "': does not exist");
-    if (!fs::is_directory(dir, ec)) throw Error("'" + dir.string() + "': is not a folder (a diffusers pipeline is a folder with model_index.json)");
+    if (!fs::is_directory(dir, ec))
+        throw Error("'" + dir.string() + "': is not a folder (a diffusers pipeline is a folder with model_index.json)");
     const fs::path index = dir / "model_index.json";
     if (!fs::is_regular_file(index, ec)) {
-        if (fs::is_empty(dir, ec)) throw Error("'" + dir.string() + "': the folder is empty (expected a diffusers pipeline: model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)");
+        if (fs::is_empty(dir, ec))
+            throw Error("'" + dir.string() +
+                        "': the folder is empty (expected a diffusers pipeline: model_index.json, unet/, vae/, "
+                        "text_encoder/, tokenizer/, scheduler/)");
         throw Error("'" + dir.string() + "': no model_index.json (not a diffusers pipeline folder)");
     }
     const ConfigReader pipeline(index);
@@ -123,7 +138,8 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline")
         pipeline.fail("_class_name '" + cls + "' is not a Stable Diffusion 1.x/2.x pipeline (StableDiffusionPipeline)");
     for (const char* part : {"text_encoder", "tokenizer", "unet", "vae", "scheduler"})
-        if (!fs::is_directory(dir / part, ec)) throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
+        if (!fs::is_directory(dir / part, ec))
+            throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
     checkDevice(device);
     auto impl = std::make_unique<DiffusionModelImpl>();
     impl->device = torch::Device(device);
@@ -136,8 +152,9 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     impl->schedulerConfig = std::make_unique<ConfigReader>(schedulerPath);
     (void)Scheduler::fromConfig(*impl->schedulerConfig);  // fail at load, not at Run
     if (impl->unet->contextWidth() != impl->text->config().width)
-        throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" + std::to_string(impl->unet->contextWidth()) +
-                    ") differs from the text encoder's hidden_size (" + std::to_string(impl->text->config().width) + ")");
+        throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" +
+                    std::to_string(impl->unet->contextWidth()) + ") differs from the text encoder's hidden_size (" +
+                    std::to_string(impl->text->config().width) + ")");
     if (impl->unet->inChannels() != impl->vae->latentChannels())
         throw Error("'" + dir.string() + "': the UNet's in_channels (" + std::to_string(impl->unet->inChannels()) +
                     ") differs from the VAE's latent_channels (" + std::to_string(impl->vae->latentChannels()) + ")");
@@ -154,16 +171,21 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     return std::unique_ptr<DiffusionModel>(new DiffusionModel(std::move(impl)));
 }
 
-std::vector<int> DiffusionModel::tokenize(const std::string& text) const { return m_impl->tokenizer->encode(text).ids; }
+std::vector<int> DiffusionModel::tokenize(const std::string& text) const
+{
+    return m_impl->tokenizer->encode(text).ids;
+}
 
-DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const ProgressCallback& progress, const PreviewCallback& preview)
+DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const ProgressCallback& progress,
+                                         const PreviewCallback& preview)
 {
     DiffusionModelImpl& m = *m_impl;
     const int scale = m.info.vaeScaleFactor;
     const int width = o.width > 0 ? o.width : m.info.sampleSize * scale;
     const int height = o.height > 0 ? o.height : m.info.sampleSize * scale;
     if (width % 8 != 0 || height % 8 != 0 || width % scale != 0 || height % scale != 0 || width < 8 || height < 8)
-        throw OptionError("size", std::to_string(width) + "x" + std::to_string(height) + ": width and height must be positive multiples of 8");
+        throw OptionError("size", std::to_string(width) + "x" + std::to_string(height) +
+                                      ": width and height must be positive multiples of 8");
     if (width > 4096 || height > 4096) throw OptionError("size", "at most 4096 pixels a side");
     if (o.steps < 1 || o.steps > 1000) throw OptionError("steps", "must be between 1 and 1000");
     if (!std::isfinite(o.guidance) || o.guidance < 0) throw OptionError("guidance", "must be a number ≥ 0");
@@ -186,8 +208,9 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     if (o.initLatents) {
         const HostTensor& t = *o.initLatents;
         if (t.shape != std::vector<int64_t>{1, channels, lh, lw})
-            throw OptionError("initLatents", "shape " + shapeText(t.shape) + " does not match " + shapeText({1, channels, lh, lw}) + " for " +
-                        std::to_string(width) + "x" + std::to_string(height));
+            throw OptionError("initLatents", "shape " + shapeText(t.shape) + " does not match " +
+                                                 shapeText({1, channels, lh, lw}) + " for " + std::to_string(width) +
+                                                 "x" + std::to_string(height));
         noise = torch::tensor(t.values, torch::kFloat32).view(t.shape);
     } else {
         noise = at::randn({1, channels, lh, lw}, generator, torch::TensorOptions().dtype(torch::kFloat32));
@@ -199,7 +222,9 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     const WeightedEncoding weightedNegative = encodeWeighted(tok, o.negativePrompt, o.promptWeights);
     const ClipEncoding& prompt = weightedPrompt.encoding;
     const ClipEncoding& negative = weightedNegative.encoding;
-    auto windowsFor = [](size_t n) { return std::max<int64_t>(1, (static_cast<int64_t>(n) + kWindowTokens - 1) / kWindowTokens); };
+    auto windowsFor = [](size_t n) {
+        return std::max<int64_t>(1, (static_cast<int64_t>(n) + kWindowTokens - 1) / kWindowTokens);
+    };
     const int64_t windows = std::max(windowsFor(prompt.ids.size()), windowsFor(negative.ids.size()));
     const std::vector<int64_t> condIds = windowIds(prompt.ids, windows, tok);
     const std::vector<int64_t> uncondIds = windowIds(negative.ids, windows, tok);
@@ -217,7 +242,9 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     const std::vector<float> condWeights = windowWeights(weightedPrompt.weights, windows);
     const torch::Tensor condEmbeds = encode(condIds, condWeights);
     const bool guided = o.guidance > 1.0;
-    const torch::Tensor context = guided ? torch::cat({encode(uncondIds, windowWeights(weightedNegative.weights, windows)), condEmbeds}, 0) : condEmbeds;
+    const torch::Tensor context =
+        guided ? torch::cat({encode(uncondIds, windowWeights(weightedNegative.weights, windows)), condEmbeds}, 0)
+               : condEmbeds;
 
     DiffusionResult r;
     r.width = width;

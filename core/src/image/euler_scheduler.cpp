@@ -23,13 +23,18 @@ void EulerScheduler::setTimesteps(int steps)
     if (m_common.spacing == "linspace") {
         // np.linspace(0, n − 1, steps, dtype=float32), reversed.
         for (int i = steps - 1; i >= 0; --i)
-            t.push_back(steps == 1 ? 0.0F : static_cast<float>(i == steps - 1 ? static_cast<double>(n - 1) : i * (static_cast<double>(n - 1) / (steps - 1))));
+            t.push_back(steps == 1
+                            ? 0.0F
+                            : static_cast<float>(i == steps - 1 ? static_cast<double>(n - 1)
+                                                                : i * (static_cast<double>(n - 1) / (steps - 1))));
     } else if (m_common.spacing == "leading") {
         const int64_t ratio = n / steps;
-        for (int i = steps - 1; i >= 0; --i) t.push_back(static_cast<float>(i * ratio) + static_cast<float>(m_common.stepsOffset));
+        for (int i = steps - 1; i >= 0; --i)
+            t.push_back(static_cast<float>(i * ratio) + static_cast<float>(m_common.stepsOffset));
     } else {
         const double ratio = static_cast<double>(n) / steps;
-        for (int i = 0; i < steps; ++i) t.push_back(static_cast<float>(std::nearbyint(static_cast<double>(n) - i * ratio)) - 1.0F);
+        for (int i = 0; i < steps; ++i)
+            t.push_back(static_cast<float>(std::nearbyint(static_cast<double>(n) - i * ratio)) - 1.0F);
     }
     // σ over the training steps in float32, interpolated in float64 at the timesteps (np.interp).
     const torch::Tensor all = ((1 - m_alphasCumprod) / m_alphasCumprod).pow(0.5).contiguous();
@@ -68,18 +73,21 @@ torch::Tensor EulerScheduler::scaleModelInput(const torch::Tensor& x, size_t cal
     return x / (sigma.pow(2) + 1).pow(0.5);
 }
 
-torch::Tensor EulerScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& generator)
+torch::Tensor EulerScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                   at::Generator& generator)
 {
     const auto k = static_cast<int64_t>(call);
     const torch::Tensor sigma = m_sigmas[k].to(x.device());
     const torch::Tensor next = m_sigmas[k + 1].to(x.device());
-    const torch::Tensor x0 = m_common.prediction == "epsilon" ? x - sigma * output
-                                                              : output * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + x / (sigma.pow(2) + 1);
+    const torch::Tensor x0 = m_common.prediction == "epsilon"
+                                 ? x - sigma * output
+                                 : output * (-sigma / (sigma.pow(2) + 1).pow(0.5)) + x / (sigma.pow(2) + 1);
     const torch::Tensor derivative = (x - x0) / sigma;
     if (!m_ancestral) return x + derivative * (next - sigma);
     const torch::Tensor up = (next.pow(2) * (sigma.pow(2) - next.pow(2)) / sigma.pow(2)).pow(0.5);
     const torch::Tensor down = (next.pow(2) - up.pow(2)).pow(0.5);
-    const torch::Tensor noise = at::randn(output.sizes(), generator, torch::TensorOptions().dtype(torch::kFloat32)).to(x.device());
+    const torch::Tensor noise =
+        at::randn(output.sizes(), generator, torch::TensorOptions().dtype(torch::kFloat32)).to(x.device());
     return x + derivative * (down - sigma) + noise * up;
 }
 

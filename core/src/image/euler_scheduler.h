@@ -11,8 +11,12 @@ public:
     void setTimesteps(int steps) override;
     [[nodiscard]] double initNoiseSigma() const override;
     [[nodiscard]] torch::Tensor scaleModelInput(const torch::Tensor& x, size_t call) const override;
-    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& generator) override;
-    [[nodiscard]] std::string className() const override { return m_ancestral ? "EulerAncestralDiscreteScheduler" : "EulerDiscreteScheduler"; }
+    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                     at::Generator& generator) override;
+    [[nodiscard]] std::string className() const override
+    {
+        return m_ancestral ? "EulerAncestralDiscreteScheduler" : "EulerDiscreteScheduler";
+    }
     [[nodiscard]] std::string shortName() const override { return m_ancestral ? "euler_a" : "euler"; }
     // float32 σ per call, then 0.
     [[nodiscard]] const torch::Tensor& sigmas() const { return m_sigmas; }

@@ -25,9 +25,11 @@ const std::map<std::string, int>& colormaps()
 cv::Mat colorized(int width, int height, const float* map, const std::string& name)
 {
     const auto it = colormaps().find(name);
-    if (it == colormaps().end()) throw Error("colormap '" + name + "' is not known (jet, turbo, viridis, inferno, magma, plasma, hot, bone)");
+    if (it == colormaps().end())
+        throw Error("colormap '" + name + "' is not known (jet, turbo, viridis, inferno, magma, plasma, hot, bone)");
     cv::Mat gray(height, width, CV_8UC1);
-    for (int i = 0; i < width * height; ++i) gray.data[i] = static_cast<uint8_t>(std::clamp(map[i], 0.0F, 1.0F) * 255.0F + 0.5F);
+    for (int i = 0; i < width * height; ++i)
+        gray.data[i] = static_cast<uint8_t>(std::clamp(map[i], 0.0F, 1.0F) * 255.0F + 0.5F);
     cv::Mat bgr;
     cv::applyColorMap(gray, bgr, it->second);
     cv::Mat rgb;
@@ -49,9 +51,11 @@ std::vector<uint8_t> colorizeHeatmap(int width, int height, const float* map, co
     return {rgb.data, rgb.data + static_cast<size_t>(width) * static_cast<size_t>(height) * 3};
 }
 
-std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, int height, const float* map, const OverlayOptions& o)
+std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, int height, const float* map,
+                                    const OverlayOptions& o)
 {
-    if (rgb.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * 3) throw Error("overlay: the image is not width·height·3 bytes");
+    if (rgb.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * 3)
+        throw Error("overlay: the image is not width·height·3 bytes");
     if (!(o.alpha >= 0 && o.alpha <= 1)) throw Error("overlay: alpha must be in [0, 1]");
     const cv::Mat heat = colorized(width, height, map, o.colormap);
     std::vector<uint8_t> out(rgb.size());
@@ -59,14 +63,16 @@ std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, 
         const bool shown = !o.threshold || map[p] > *o.threshold;
         const double a = shown ? o.alpha : 0.0;
         for (size_t c = 0; c < 3; ++c)
-            out[p * 3 + c] = static_cast<uint8_t>(std::clamp((1 - a) * rgb[p * 3 + c] + a * heat.data[p * 3 + c] + 0.5, 0.0, 255.0));
+            out[p * 3 + c] =
+                static_cast<uint8_t>(std::clamp((1 - a) * rgb[p * 3 + c] + a * heat.data[p * 3 + c] + 0.5, 0.0, 255.0));
     }
     return out;
 }
 
 void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path)
 {
-    if (rgb.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * 3) throw Error(path.string() + ": image is not width·height·3 bytes");
+    if (rgb.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * 3)
+        throw Error(path.string() + ": image is not width·height·3 bytes");
     const cv::Mat image(height, width, CV_8UC3, const_cast<uint8_t*>(rgb.data()));
     cv::Mat bgr;
     cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);

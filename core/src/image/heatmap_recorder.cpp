@@ -5,7 +5,12 @@
 namespace spyglass::core {
 
 HeatmapRecorder::HeatmapRecorder(const std::vector<CrossAttentionLayer>& layers, std::vector<int64_t> keys, bool guided)
-    : m_layers(layers), m_keys(torch::tensor(keys, torch::kInt64)), m_guided(guided), m_sums(layers.size()), m_grids(layers.size()), m_current(layers.size())
+    : m_layers(layers),
+      m_keys(torch::tensor(keys, torch::kInt64)),
+      m_guided(guided),
+      m_sums(layers.size()),
+      m_grids(layers.size()),
+      m_current(layers.size())
 {
 }
 
@@ -37,8 +42,8 @@ void HeatmapRecorder::finish(Heatmaps& out) const
     out.headSums.clear();
     out.callMaps.clear();
     for (size_t l = 0; l < m_layers.size(); ++l) {
-        out.layers.push_back({m_layers[l].name, m_layers[l].block, static_cast<int>(m_layers[l].heads), static_cast<int>(m_grids[l].first),
-                              static_cast<int>(m_grids[l].second)});
+        out.layers.push_back({m_layers[l].name, m_layers[l].block, static_cast<int>(m_layers[l].heads),
+                              static_cast<int>(m_grids[l].first), static_cast<int>(m_grids[l].second)});
         out.headSums.push_back(m_sums[l].defined() ? toHost(m_sums[l]) : HostTensor{});
     }
     for (const auto& call : m_calls) {

@@ -25,9 +25,9 @@ private:
     std::vector<CrossAttentionLayer> m_layers;
     torch::Tensor m_keys;
     bool m_guided;
-    std::vector<torch::Tensor> m_sums;         // per layer [heads, rows, h, w]
+    std::vector<torch::Tensor> m_sums;  // per layer [heads, rows, h, w]
     std::vector<std::pair<int64_t, int64_t>> m_grids;
-    std::vector<torch::Tensor> m_current;      // this call, per layer [rows, h, w]
+    std::vector<torch::Tensor> m_current;  // this call, per layer [rows, h, w]
     std::vector<std::vector<torch::Tensor>> m_calls;
 };
 

@@ -50,17 +50,26 @@ GroupNorm::GroupNorm(const Weights& w, int64_t groups_, int64_t channels, double
 {
 }
 
-LayerNorm::LayerNorm(const Weights& w, int64_t width_, double eps_) : weight(w("weight", {width_})), bias(w("bias", {width_})), width(width_), eps(eps_)
+LayerNorm::LayerNorm(const Weights& w, int64_t width_, double eps_)
+    : weight(w("weight", {width_})), bias(w("bias", {width_})), width(width_), eps(eps_)
 {
 }
 
-torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale, torch::Tensor* probs)
+torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
+                              torch::Tensor* probs)
 {
     const int64_t batch = q.size(0), queries = q.size(1), keys = k.size(1);
-    const bool training = torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
-    if (training) return torch::bmm(torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), 0, scale).softmax(-1), v);
+    const bool training =
+        torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    if (training)
+        return torch::bmm(
+            torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), 0, scale)
+                .softmax(-1),
+            v);
     if (probs) {
-        *probs = torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), /*beta=*/0, /*alpha=*/scale).softmax(-1);
+        *probs = torch::baddbmm(torch::empty({batch, queries, keys}, q.options()), q, k.transpose(1, 2), /*beta=*/0,
+                                /*alpha=*/scale)
+                     .softmax(-1);
         return torch::bmm(*probs, v);
     }
     // Scores go into one reused buffer and the softmax runs in place: fresh 100 MB allocations
@@ -75,7 +84,8 @@ torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, co
     for (int64_t begin = 0; begin < batch; begin += perSlice) {
         const int64_t end = std::min(batch, begin + perSlice);
         torch::Tensor scores = scratch.narrow(0, 0, (end - begin) * queries * keys).view({end - begin, queries, keys});
-        at::baddbmm_out(scores, scores, q.slice(0, begin, end), k.slice(0, begin, end).transpose(1, 2), /*beta=*/0, /*alpha=*/scale);
+        at::baddbmm_out(scores, scores, q.slice(0, begin, end), k.slice(0, begin, end).transpose(1, 2), /*beta=*/0,
+                        /*alpha=*/scale);
         at::_softmax_out(scores, scores, -1, false);
         outs.push_back(torch::bmm(scores, v.slice(0, begin, end)));
     }

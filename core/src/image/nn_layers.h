@@ -30,7 +30,8 @@ public:
     {
     }
     // Trainable weights: loaded from `store` (when given) or created, recorded in `parameters`.
-    Weights(const WeightStore* store, std::shared_ptr<ParameterSet> parameters, torch::Device device, std::string prefix = {})
+    Weights(const WeightStore* store, std::shared_ptr<ParameterSet> parameters, torch::Device device,
+            std::string prefix = {})
         : m_store(store), m_device(device), m_prefix(std::move(prefix)), m_parameters(std::move(parameters))
     {
     }
@@ -68,7 +69,10 @@ struct Conv2d {
     int64_t stride = 1, padding = 0;
     Conv2d() = default;
     Conv2d(const Weights& w, int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0);
-    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const { return torch::conv2d(x, weight, bias, stride, padding); }
+    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const
+    {
+        return torch::conv2d(x, weight, bias, stride, padding);
+    }
 };
 
 struct GroupNorm {
@@ -77,7 +81,10 @@ struct GroupNorm {
     double eps = 1e-5;
     GroupNorm() = default;
     GroupNorm(const Weights& w, int64_t groups, int64_t channels, double eps);
-    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const { return torch::group_norm(x, groups, weight, bias, eps); }
+    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const
+    {
+        return torch::group_norm(x, groups, weight, bias, eps);
+    }
 };
 
 struct LayerNorm {
@@ -86,13 +93,16 @@ struct LayerNorm {
     double eps = 1e-5;
     LayerNorm() = default;
     LayerNorm(const Weights& w, int64_t width, double eps);
-    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const { return torch::layer_norm(x, {width}, weight, bias, eps); }
+    [[nodiscard]] torch::Tensor operator()(const torch::Tensor& x) const
+    {
+        return torch::layer_norm(x, {width}, weight, bias, eps);
+    }
 };
 
 // softmax(scale · q kᵀ) v over [batch·heads, tokens, head_dim], sliced over batch·heads so the
 // score matrix never exceeds ~256 MB. `probs`, when given, receives the probabilities (unsliced).
-[[nodiscard]] torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
-                                            torch::Tensor* probs = nullptr);
+[[nodiscard]] torch::Tensor scaledAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                            double scale, torch::Tensor* probs = nullptr);
 // [B, T, heads·d] ↔ [B·heads, T, d] (diffusers' head_to_batch_dim / batch_to_head_dim).
 [[nodiscard]] torch::Tensor headsToBatch(const torch::Tensor& x, int64_t heads);
 [[nodiscard]] torch::Tensor batchToHeads(const torch::Tensor& x, int64_t heads);

@@ -22,12 +22,16 @@ void PndmScheduler::setTimesteps(int steps)
     std::vector<int64_t> base;  // ascending
     if (m_common.spacing == "linspace") {
         for (int i = 0; i < steps; ++i)
-            base.push_back(static_cast<int64_t>(std::nearbyint(steps == 1 ? 0.0 : i == steps - 1 ? static_cast<double>(n - 1) : i * (static_cast<double>(n - 1) / (steps - 1)))));
+            base.push_back(static_cast<int64_t>(std::nearbyint(steps == 1 ? 0.0
+                                                               : i == steps - 1
+                                                                   ? static_cast<double>(n - 1)
+                                                                   : i * (static_cast<double>(n - 1) / (steps - 1)))));
     } else if (m_common.spacing == "leading") {
         for (int i = 0; i < steps; ++i) base.push_back(i * (n / steps) + m_common.stepsOffset);
     } else {
         const double ratio = static_cast<double>(n) / steps;
-        for (int i = steps - 1; i >= 0; --i) base.push_back(static_cast<int64_t>(std::nearbyint(static_cast<double>(n) - i * ratio)) - 1);
+        for (int i = steps - 1; i >= 0; --i)
+            base.push_back(static_cast<int64_t>(std::nearbyint(static_cast<double>(n) - i * ratio)) - 1);
     }
     std::vector<int64_t> calls;
     m_prkTimesteps.clear();
@@ -72,7 +76,8 @@ torch::Tensor PndmScheduler::previous(const torch::Tensor& x, int64_t t, int64_t
     return sampleCoefficient * x - (aPrev - a) * output / denominator;
 }
 
-torch::Tensor PndmScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& /*generator*/)
+torch::Tensor PndmScheduler::step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                  at::Generator& /*generator*/)
 {
     const auto t = static_cast<int64_t>(m_timesteps.at(call));
     if (!m_skipPrk && m_counter < static_cast<int>(m_prkTimesteps.size())) return stepPrk(output, t, x);

@@ -11,7 +11,8 @@ class PndmScheduler : public Scheduler {
 public:
     explicit PndmScheduler(const ConfigReader& config);
     void setTimesteps(int steps) override;
-    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& generator) override;
+    [[nodiscard]] torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                     at::Generator& generator) override;
     [[nodiscard]] std::string className() const override { return "PNDMScheduler"; }
     [[nodiscard]] std::string shortName() const override { return "pndm"; }
 

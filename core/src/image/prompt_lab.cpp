@@ -35,10 +35,14 @@ std::string joined(const std::string& base, const std::vector<std::string>& chun
     return p;
 }
 
-cv::Mat toMat(const DiffusionResult& r) { return cv::Mat(r.height, r.width, CV_8UC3, const_cast<uint8_t*>(r.rgb.data())); }
+cv::Mat toMat(const DiffusionResult& r)
+{
+    return cv::Mat(r.height, r.width, CV_8UC3, const_cast<uint8_t*>(r.rgb.data()));
+}
 
 // RMS of the per-pixel colour difference (0 … 1) inside and outside the mask.
-std::pair<double, double> rmsChange(const DiffusionResult& a, const DiffusionResult& b, const std::vector<uint8_t>& mask)
+std::pair<double, double> rmsChange(const DiffusionResult& a, const DiffusionResult& b,
+                                    const std::vector<uint8_t>& mask)
 {
     double in = 0, out = 0;
     size_t nIn = 0, nOut = 0;
@@ -49,7 +53,8 @@ std::pair<double, double> rmsChange(const DiffusionResult& a, const DiffusionRes
         (mask[p] ? in : out) += d;
         ++(mask[p] ? nIn : nOut);
     }
-    return {nIn ? std::sqrt(in / static_cast<double>(nIn)) : 0.0, nOut ? std::sqrt(out / static_cast<double>(nOut)) : 0.0};
+    return {nIn ? std::sqrt(in / static_cast<double>(nIn)) : 0.0,
+            nOut ? std::sqrt(out / static_cast<double>(nOut)) : 0.0};
 }
 
 // Per-pixel SSIM (Wang et al.: 11×11 Gaussian, σ 1.5, C1 = (0.01·255)², C2 = (0.03·255)²), mean over colours.
@@ -81,7 +86,8 @@ cv::Mat ssimMap(const cv::Mat& a8, const cv::Mat& b8)
     return mean;
 }
 
-std::pair<double, double> structureChange(const DiffusionResult& a, const DiffusionResult& b, const std::vector<uint8_t>& mask)
+std::pair<double, double> structureChange(const DiffusionResult& a, const DiffusionResult& b,
+                                          const std::vector<uint8_t>& mask)
 {
     const cv::Mat s = ssimMap(toMat(a), toMat(b));
     double in = 0, out = 0;
@@ -188,7 +194,10 @@ std::vector<uint8_t> rectangleMask(int x, int y, int w, int h, int width, int he
     return mask;
 }
 
-std::string PromptLab::fullPrompt(const LabOptions& o) { return joined(o.base, o.chunks); }
+std::string PromptLab::fullPrompt(const LabOptions& o)
+{
+    return joined(o.base, o.chunks);
+}
 
 std::string PromptLab::promptWithout(const LabOptions& o, size_t chunk)
 {
@@ -197,7 +206,10 @@ std::string PromptLab::promptWithout(const LabOptions& o, size_t chunk)
     return joined(o.base, rest);
 }
 
-std::string PromptLab::promptWith(const LabOptions& o, size_t chunk) { return joined(o.base, {o.chunks.at(chunk)}); }
+std::string PromptLab::promptWith(const LabOptions& o, size_t chunk)
+{
+    return joined(o.base, {o.chunks.at(chunk)});
+}
 
 std::vector<std::string> PromptLab::prompts(const LabOptions& o)
 {
@@ -214,10 +226,12 @@ std::vector<std::string> PromptLab::prompts(const LabOptions& o)
 std::string PromptLab::key(const LabOptions& o, const std::string& prompt, uint64_t seed)
 {
     return prompt + "\x1f" + o.negative + "\x1f" + std::to_string(seed) + "\x1f" + std::to_string(o.steps) + "\x1f" +
-           std::to_string(o.guidance) + "\x1f" + o.scheduler + "\x1f" + std::to_string(o.width) + "x" + std::to_string(o.height);
+           std::to_string(o.guidance) + "\x1f" + o.scheduler + "\x1f" + std::to_string(o.width) + "x" +
+           std::to_string(o.height);
 }
 
-std::shared_ptr<const DiffusionResult> PromptLab::cached(const LabOptions& o, const std::string& prompt, uint64_t seed) const
+std::shared_ptr<const DiffusionResult> PromptLab::cached(const LabOptions& o, const std::string& prompt,
+                                                         uint64_t seed) const
 {
     const auto it = m_cache.find(key(o, prompt, seed));
     return it == m_cache.end() ? nullptr : it->second;
@@ -235,8 +249,10 @@ void PromptLab::run(const LabOptions& o, const ProgressCallback& progress)
             if (!cached(o, p, seed)) todo.emplace_back(p, seed);
     const int total = static_cast<int>(todo.size());
     for (int i = 0; i < total; ++i) {
-        if (progress && !progress({"run " + std::to_string(i + 1) + "/" + std::to_string(total), i, total})) throw Cancelled();
-        const DiffusionOptions d = runOptions(o, todo[static_cast<size_t>(i)].first, todo[static_cast<size_t>(i)].second);
+        if (progress && !progress({"run " + std::to_string(i + 1) + "/" + std::to_string(total), i, total}))
+            throw Cancelled();
+        const DiffusionOptions d =
+            runOptions(o, todo[static_cast<size_t>(i)].first, todo[static_cast<size_t>(i)].second);
         const std::string stage = "run " + std::to_string(i + 1) + "/" + std::to_string(total);
         auto result = m_model.generate(d, [&](const Progress&) { return !progress || progress({stage, i, total}); });
         m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
@@ -304,7 +320,9 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
                     if (without->heatmaps.words[b].word != w) continue;
                     double d = 0;
                     for (size_t p = 0; p < pixels; ++p)
-                        if (mask[p]) d += std::abs(full->heatmaps.wordMapsImage.values[a * pixels + p] - without->heatmaps.wordMapsImage.values[b * pixels + p]);
+                        if (mask[p])
+                            d += std::abs(full->heatmaps.wordMapsImage.values[a * pixels + p] -
+                                          without->heatmaps.wordMapsImage.values[b * pixels + p]);
                     change += d / static_cast<double>(inside);
                     ++words;
                 }
@@ -328,13 +346,17 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
             s.addedInside = meanOf(addIn);
             s.addedOutside = meanOf(addOut);
         }
-        if (s.inside > o.changeThreshold) s.verdict = Verdict::ChangesRegion;
-        else if (s.outside > o.changeThreshold) s.verdict = Verdict::ChangesElsewhere;
-        else s.verdict = Verdict::NoEffect;
+        if (s.inside > o.changeThreshold)
+            s.verdict = Verdict::ChangesRegion;
+        else if (s.outside > o.changeThreshold)
+            s.verdict = Verdict::ChangesElsewhere;
+        else
+            s.verdict = Verdict::NoEffect;
         if (s.inside > o.changeThreshold || s.outside > o.changeThreshold) kept.push_back(s.chunk);
         r.scores.push_back(std::move(s));
     }
-    std::stable_sort(r.scores.begin(), r.scores.end(), [](const ChunkScore& a, const ChunkScore& b) { return a.inside > b.inside; });
+    std::stable_sort(r.scores.begin(), r.scores.end(),
+                     [](const ChunkScore& a, const ChunkScore& b) { return a.inside > b.inside; });
     r.shortenedPrompt = joined(o.base, kept);
     if (const auto shortened = cached(o, r.shortenedPrompt, o.seeds.front())) {
         const auto [i, e] = rmsChange(*shortened, *first, mask);
@@ -345,20 +367,25 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
     return r;
 }
 
-void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report, const ProgressCallback& progress)
+void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report,
+                             const ProgressCallback& progress)
 {
     if (!cached(o, report.shortenedPrompt, o.seeds.front())) {
         const DiffusionOptions d = runOptions(o, report.shortenedPrompt, o.seeds.front());
-        auto result = m_model.generate(d, [&](const Progress& p) { return !progress || progress({"shortened prompt", p.done, p.total}); });
+        auto result = m_model.generate(d, [&](const Progress& p) {
+            return !progress || progress({"shortened prompt", p.done, p.total});
+        });
         m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
     }
     report = score(o, mask);
 }
 
-std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width, int height)
+std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width,
+                                     int height)
 {
     std::vector<float> diff(static_cast<size_t>(width) * static_cast<size_t>(height));
-    if (a.size() != diff.size() * 3 || b.size() != diff.size() * 3) throw Error("difference image: the images are not width·height·3 bytes");
+    if (a.size() != diff.size() * 3 || b.size() != diff.size() * 3)
+        throw Error("difference image: the images are not width·height·3 bytes");
     for (size_t p = 0; p < diff.size(); ++p) {
         double d = 0;
         for (size_t c = 0; c < 3; ++c) d += std::abs(a[p * 3 + c] - b[p * 3 + c]) / 255.0;
@@ -367,7 +394,8 @@ std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::v
     return colorizeHeatmap(width, height, diff.data(), "inferno");
 }
 
-void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report, const std::vector<uint8_t>& mask, const fs::path& dir)
+void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& report,
+                    const std::vector<uint8_t>& mask, const fs::path& dir)
 {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -413,8 +441,8 @@ void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& 
         row.copyTo(labelled(cv::Rect(0, 22, row.cols, row.rows)));
         // Hershey fonts are ASCII: a short verdict.
         const std::string shortVerdict = s.verdict == Verdict::NoEffect ? "no effect" : nameString(s.verdict);
-        cv::putText(labelled, "without \"" + s.chunk + "\": " + shortVerdict, cv::Point(4, 16), cv::FONT_HERSHEY_SIMPLEX, 0.4,
-                    cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+        cv::putText(labelled, "without \"" + s.chunk + "\": " + shortVerdict, cv::Point(4, 16),
+                    cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
         rows.push_back(labelled);
         nlohmann::json j{{"index", s.index},
                          {"chunk", s.chunk},
@@ -444,46 +472,63 @@ void writeLabReport(const PromptLab& lab, const LabOptions& o, const LabReport& 
         cv::imencode(".png", grid, bytes);
         writeFileAtomically(dir / "grid.png", std::string(bytes.begin(), bytes.end()));
     }
-    if (const auto shortened = lab.cached(o, report.shortenedPrompt, seed)) writeRgbPng(shortened->rgb, w, h, dir / "shortened.png");
-    nlohmann::json index{{"base", o.base},
-                         {"chunks", o.chunks},
-                         {"negative", o.negative},
-                         {"seeds", o.seeds},
-                         {"steps", o.steps},
-                         {"guidance", o.guidance},
-                         {"scheduler", full->scheduler},
-                         {"size", {w, h}},
-                         {"region_area", report.regionArea},
-                         {"thresholds", {{"change", o.changeThreshold},
-                                         {"meaning", "RMS colour change (0…1) of the image when the chunk is removed; above it inside the region: "
-                                                     "'changes the region'; only outside: 'changes only elsewhere'; neither: 'no measurable effect — can be deleted'"}}},
-                         {"full_prompt", report.fullPrompt},
-                         {"base_prompt", report.basePrompt},
-                         {"shortened_prompt", report.shortenedPrompt},
-                         {"ranking", chunks}};
-    if (report.shortenedRun) index["shortened_vs_full"] = {{"change_inside", report.shortenedInside}, {"change_outside", report.shortenedOutside}};
+    if (const auto shortened = lab.cached(o, report.shortenedPrompt, seed))
+        writeRgbPng(shortened->rgb, w, h, dir / "shortened.png");
+    nlohmann::json index{
+        {"base", o.base},
+        {"chunks", o.chunks},
+        {"negative", o.negative},
+        {"seeds", o.seeds},
+        {"steps", o.steps},
+        {"guidance", o.guidance},
+        {"scheduler", full->scheduler},
+        {"size", {w, h}},
+        {"region_area", report.regionArea},
+        {"thresholds",
+         {{"change", o.changeThreshold},
+          {"meaning",
+           "RMS colour change (0…1) of the image when the chunk is removed; above it inside the region: "
+           "'changes the region'; only outside: 'changes only elsewhere'; neither: 'no measurable effect — can be "
+           "deleted'"}}},
+        {"full_prompt", report.fullPrompt},
+        {"base_prompt", report.basePrompt},
+        {"shortened_prompt", report.shortenedPrompt},
+        {"ranking", chunks}};
+    if (report.shortenedRun)
+        index["shortened_vs_full"] = {{"change_inside", report.shortenedInside},
+                                      {"change_outside", report.shortenedOutside}};
     writeFileAtomically(dir / "index.json", index.dump(2) + "\n");
     // A self-contained HTML summary for a report.
     auto esc = [](const std::string& s) {
         std::string o2;
-        for (char c : s) o2 += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
+        for (char c : s)
+            o2 += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
         return o2;
     };
-    std::string html = "<!doctype html><meta charset=utf-8><title>Spyglass prompt lab</title><style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
-                       "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:nth-child(2),td:nth-child(3){text-align:left}"
-                       "img{image-rendering:pixelated}</style><h1>Which chunks change the region?</h1>";
-    html += "<p>Base: <b>" + esc(report.basePrompt) + "</b><br>Full: " + esc(report.fullPrompt) + "<br>Seeds: " + std::to_string(o.seeds.size()) +
-            ", " + std::to_string(o.steps) + " steps, " + esc(full->scheduler) + ", region " + std::to_string(static_cast<int>(report.regionArea * 100 + 0.5)) +
+    std::string html =
+        "<!doctype html><meta charset=utf-8><title>Spyglass prompt "
+        "lab</title><style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px "
+        "8px;text-align:right}td:nth-child(2),td:nth-child(3){text-align:left}"
+        "img{image-rendering:pixelated}</style><h1>Which chunks change the region?</h1>";
+    html += "<p>Base: <b>" + esc(report.basePrompt) + "</b><br>Full: " + esc(report.fullPrompt) +
+            "<br>Seeds: " + std::to_string(o.seeds.size()) + ", " + std::to_string(o.steps) + " steps, " +
+            esc(full->scheduler) + ", region " + std::to_string(static_cast<int>(report.regionArea * 100 + 0.5)) +
             "% of the image. Threshold: RMS change &gt; " + std::to_string(o.changeThreshold) + ".</p>";
-    html += "<p><img src=full.png width=192> <img src=base.png width=192> <img src=shortened.png width=192><br>full · base · shortened: <b>" +
-            esc(report.shortenedPrompt) + "</b></p>";
-    html += "<table><tr><th>#</th><th>chunk</th><th>verdict</th><th>change inside</th><th>outside</th><th>1−SSIM inside</th><th>heat in region</th><th>other words' heat Δ</th></tr>";
+    html +=
+        "<p><img src=full.png width=192> <img src=base.png width=192> <img src=shortened.png width=192><br>full · base "
+        "· shortened: <b>" +
+        esc(report.shortenedPrompt) + "</b></p>";
+    html +=
+        "<table><tr><th>#</th><th>chunk</th><th>verdict</th><th>change inside</th><th>outside</th><th>1−SSIM "
+        "inside</th><th>heat in region</th><th>other words' heat Δ</th></tr>";
     int rank = 1;
     for (const auto& s : report.scores) {
         char line[512];
-        std::snprintf(line, sizeof line, "<td>%.4f ± %.4f</td><td>%.4f</td><td>%.3f</td><td>%.1f%%</td><td>%.3f</td>", s.inside, s.insideSpread, s.outside,
-                      s.structureInside, 100 * s.heatInside, s.otherHeatChange);
-        html += "<tr><td>" + std::to_string(rank++) + "</td><td>" + esc(s.chunk) + "</td><td>" + esc(nameString(s.verdict)) + "</td>" + line + "</tr>";
+        std::snprintf(line, sizeof line, "<td>%.4f ± %.4f</td><td>%.4f</td><td>%.3f</td><td>%.1f%%</td><td>%.3f</td>",
+                      s.inside, s.insideSpread, s.outside, s.structureInside, 100 * s.heatInside, s.otherHeatChange);
+        html += "<tr><td>" + std::to_string(rank++) + "</td><td>" + esc(s.chunk) + "</td><td>" +
+                esc(nameString(s.verdict)) + "</td>" + line + "</tr>";
     }
     html += "</table><h2>Each variant beside the full prompt, with its difference</h2><img src=grid.png>";
     writeFileAtomically(dir / "report.html", html);

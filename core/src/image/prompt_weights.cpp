@@ -45,7 +45,8 @@ std::vector<WeightedText> parsePromptWeights(const std::string& s)
     size_t i = 0;
     while (i < s.size()) {
         const char c = s[i];
-        if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '(' || s[i + 1] == ')' || s[i + 1] == '[' || s[i + 1] == ']' || s[i + 1] == '\\')) {
+        if (c == '\\' && i + 1 < s.size() &&
+            (s[i + 1] == '(' || s[i + 1] == ')' || s[i + 1] == '[' || s[i + 1] == ']' || s[i + 1] == '\\')) {
             append(std::string(1, s[i + 1]));
             i += 2;
         } else if (c == '(') {
@@ -76,7 +77,9 @@ std::vector<WeightedText> parsePromptWeights(const std::string& s)
         } else {
             size_t j = i + 1;
             if (c != ')' && c != ']' && c != ':' && c != '\\')
-                while (j < s.size() && s[j] != '(' && s[j] != ')' && s[j] != '[' && s[j] != ']' && s[j] != ':' && s[j] != '\\') ++j;
+                while (j < s.size() && s[j] != '(' && s[j] != ')' && s[j] != '[' && s[j] != ']' && s[j] != ':' &&
+                       s[j] != '\\')
+                    ++j;
             append(s.substr(i, j - i));
             i = j;
         }
@@ -85,8 +88,10 @@ std::vector<WeightedText> parsePromptWeights(const std::string& s)
     for (size_t p : square) multiply(p, 1 / 1.1);
     std::vector<WeightedText> merged;
     for (const auto& piece : res) {
-        if (!merged.empty() && merged.back().weight == piece.weight) merged.back().text += piece.text;
-        else merged.push_back(piece);
+        if (!merged.empty() && merged.back().weight == piece.weight)
+            merged.back().text += piece.text;
+        else
+            merged.push_back(piece);
     }
     if (merged.empty()) merged.push_back({"", 1.0});
     return merged;

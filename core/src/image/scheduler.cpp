@@ -13,7 +13,8 @@ std::unique_ptr<Scheduler> Scheduler::create(const std::string& name, const Conf
 {
     if (name == "ddim" || name == "DDIMScheduler") return std::make_unique<DdimScheduler>(config);
     if (name == "euler" || name == "EulerDiscreteScheduler") return std::make_unique<EulerScheduler>(config, false);
-    if (name == "euler_a" || name == "EulerAncestralDiscreteScheduler") return std::make_unique<EulerScheduler>(config, true);
+    if (name == "euler_a" || name == "EulerAncestralDiscreteScheduler")
+        return std::make_unique<EulerScheduler>(config, true);
     if (name == "pndm" || name == "PNDMScheduler") return std::make_unique<PndmScheduler>(config);
     throw Error(config.path().string() + ": scheduler '" + name + "' is not supported (ddim, euler, euler_a, pndm)");
 }
@@ -27,7 +28,8 @@ std::unique_ptr<Scheduler> Scheduler::fromConfig(const ConfigReader& config)
 void Scheduler::readCommon(const ConfigReader& c, const std::string& defaultSpacing)
 {
     m_common.trainSteps = c.integer("num_train_timesteps", 1000);
-    if (m_common.trainSteps < 2 || m_common.trainSteps > 100000) c.fail("num_train_timesteps must be between 2 and 100000");
+    if (m_common.trainSteps < 2 || m_common.trainSteps > 100000)
+        c.fail("num_train_timesteps must be between 2 and 100000");
     m_common.betaStart = c.number("beta_start", 0.0001);
     m_common.betaEnd = c.number("beta_end", 0.02);
     m_common.betaSchedule = c.string("beta_schedule", "linear");
@@ -45,7 +47,8 @@ void Scheduler::readCommon(const ConfigReader& c, const std::string& defaultSpac
     const int64_t n = m_common.trainSteps;
     torch::Tensor betas;
     if (!m_common.trainedBetas.empty()) {
-        if (static_cast<int64_t>(m_common.trainedBetas.size()) != n) c.fail("trained_betas must have num_train_timesteps entries");
+        if (static_cast<int64_t>(m_common.trainedBetas.size()) != n)
+            c.fail("trained_betas must have num_train_timesteps entries");
         betas = torch::tensor(m_common.trainedBetas, torch::kFloat64).to(torch::kFloat32);
     } else if (m_common.betaSchedule == "linear") {
         betas = torch::linspace(m_common.betaStart, m_common.betaEnd, n, torch::kFloat32);
@@ -55,10 +58,12 @@ void Scheduler::readCommon(const ConfigReader& c, const std::string& defaultSpac
         auto alphaBar = [](double t) { return std::pow(std::cos((t + 0.008) / 1.008 * M_PI / 2), 2); };
         std::vector<double> b;
         for (int64_t i = 0; i < n; ++i)
-            b.push_back(std::min(1 - alphaBar(static_cast<double>(i + 1) / n) / alphaBar(static_cast<double>(i) / n), 0.999));
+            b.push_back(
+                std::min(1 - alphaBar(static_cast<double>(i + 1) / n) / alphaBar(static_cast<double>(i) / n), 0.999));
         betas = torch::tensor(b, torch::kFloat64).to(torch::kFloat32);
     } else {
-        c.fail("beta_schedule '" + m_common.betaSchedule + "' is not supported (linear, scaled_linear, squaredcos_cap_v2)");
+        c.fail("beta_schedule '" + m_common.betaSchedule +
+               "' is not supported (linear, scaled_linear, squaredcos_cap_v2)");
     }
     m_alphasCumprod = torch::cumprod(1.0 - betas, 0);
 }

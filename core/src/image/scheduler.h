@@ -30,7 +30,8 @@ public:
     [[nodiscard]] virtual double initNoiseSigma() const { return 1.0; }
     [[nodiscard]] virtual torch::Tensor scaleModelInput(const torch::Tensor& x, size_t /*call*/) const { return x; }
     // The latents after UNet call `call` predicted `output` for `x`. `generator` feeds ancestral noise.
-    [[nodiscard]] virtual torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x, at::Generator& generator) = 0;
+    [[nodiscard]] virtual torch::Tensor step(const torch::Tensor& output, size_t call, const torch::Tensor& x,
+                                             at::Generator& generator) = 0;
     [[nodiscard]] virtual std::string className() const = 0;
     // Short name: ddim, euler, euler_a, pndm.
     [[nodiscard]] virtual std::string shortName() const = 0;

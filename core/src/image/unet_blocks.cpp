@@ -14,7 +14,8 @@ std::vector<std::string> attn2Names(const std::vector<Transformer2D>& attentions
     std::vector<std::string> names;
     for (size_t j = 0; j < attentions.size(); ++j)
         for (size_t b = 0; b < attentions[j].blocks.size(); ++b)
-            names.push_back(prefix + ".attentions." + std::to_string(j) + ".transformer_blocks." + std::to_string(b) + ".attn2");
+            names.push_back(prefix + ".attentions." + std::to_string(j) + ".transformer_blocks." + std::to_string(b) +
+                            ".attn2");
     return names;
 }
 
@@ -40,12 +41,14 @@ ResnetBlock::ResnetBlock(const Weights& w, int64_t in, int64_t out, int64_t time
 torch::Tensor ResnetBlock::forward(const torch::Tensor& x, const torch::Tensor& timeEmbedding) const
 {
     torch::Tensor h = conv1(torch::silu(norm1(x)));
-    if (timeProjection && timeEmbedding.defined()) h = h + (*timeProjection)(torch::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
+    if (timeProjection && timeEmbedding.defined())
+        h = h + (*timeProjection)(torch::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
     h = conv2(torch::silu(norm2(h)));
     return (shortcut ? (*shortcut)(x) : x) + h;
 }
 
-Transformer2D::Transformer2D(const Weights& w, const UNetConfig& u, int64_t channels_, int64_t heads_, int64_t layers, int64_t contextDim)
+Transformer2D::Transformer2D(const Weights& w, const UNetConfig& u, int64_t channels_, int64_t heads_, int64_t layers,
+                             int64_t contextDim)
     : norm(w.at("norm"), u.groups, channels_, 1e-6), linear(u.linearProjection), heads(heads_), channels(channels_)
 {
     if (linear) {
@@ -58,17 +61,19 @@ Transformer2D::Transformer2D(const Weights& w, const UNetConfig& u, int64_t chan
     for (int64_t i = 0; i < layers; ++i) {
         const Weights b = w.at("transformer_blocks." + std::to_string(i));
         const int64_t c = channels;
-        blocks.push_back({LayerNorm(b.at("norm1"), c, 1e-5), LayerNorm(b.at("norm2"), c, 1e-5), LayerNorm(b.at("norm3"), c, 1e-5),
-                          Linear(b.at("attn1.to_q"), c, c, false), Linear(b.at("attn1.to_k"), c, c, false),
-                          Linear(b.at("attn1.to_v"), c, c, false), Linear(b.at("attn1.to_out.0"), c, c),
-                          Linear(b.at("attn2.to_q"), c, c, false), Linear(b.at("attn2.to_k"), contextDim, c, false),
+        blocks.push_back({LayerNorm(b.at("norm1"), c, 1e-5), LayerNorm(b.at("norm2"), c, 1e-5),
+                          LayerNorm(b.at("norm3"), c, 1e-5), Linear(b.at("attn1.to_q"), c, c, false),
+                          Linear(b.at("attn1.to_k"), c, c, false), Linear(b.at("attn1.to_v"), c, c, false),
+                          Linear(b.at("attn1.to_out.0"), c, c), Linear(b.at("attn2.to_q"), c, c, false),
+                          Linear(b.at("attn2.to_k"), contextDim, c, false),
                           Linear(b.at("attn2.to_v"), contextDim, c, false), Linear(b.at("attn2.to_out.0"), c, c),
                           Linear(b.at("ff.net.0.proj"), c, 8 * c), Linear(b.at("ff.net.2"), 4 * c, c)});
         captureIndex.push_back(-1);
     }
 }
 
-torch::Tensor Transformer2D::forward(const torch::Tensor& x, const torch::Tensor& context, const CrossAttentionSink& sink) const
+torch::Tensor Transformer2D::forward(const torch::Tensor& x, const torch::Tensor& context,
+                                     const CrossAttentionSink& sink) const
 {
     const int64_t b = x.size(0), height = x.size(2), width = x.size(3);
     const double scale = 1.0 / std::sqrt(static_cast<double>(channels / heads));
@@ -81,13 +86,14 @@ torch::Tensor Transformer2D::forward(const torch::Tensor& x, const torch::Tensor
     for (size_t i = 0; i < blocks.size(); ++i) {
         const Block& blk = blocks[i];
         torch::Tensor n = blk.norm1(h);
-        torch::Tensor a = scaledAttention(headsToBatch(blk.q1(n), heads), headsToBatch(blk.k1(n), heads), headsToBatch(blk.v1(n), heads), scale);
+        torch::Tensor a = scaledAttention(headsToBatch(blk.q1(n), heads), headsToBatch(blk.k1(n), heads),
+                                          headsToBatch(blk.v1(n), heads), scale);
         h = blk.out1(batchToHeads(a, heads)) + h;
         n = blk.norm2(h);
         torch::Tensor probs;
         const bool record = sink && captureIndex[i] >= 0;
-        a = scaledAttention(headsToBatch(blk.q2(n), heads), headsToBatch(blk.k2(context), heads), headsToBatch(blk.v2(context), heads), scale,
-                            record ? &probs : nullptr);
+        a = scaledAttention(headsToBatch(blk.q2(n), heads), headsToBatch(blk.k2(context), heads),
+                            headsToBatch(blk.v2(context), heads), scale, record ? &probs : nullptr);
         if (record) sink(captureIndex[i], probs, height, width);
         h = blk.out2(batchToHeads(a, heads)) + h;
         const auto parts = blk.geglu(blk.norm3(h)).chunk(2, -1);
@@ -108,14 +114,15 @@ UNetDownBlock::UNetDownBlock(const Weights& w, const UNetConfig& u, size_t level
     for (int64_t j = 0; j < u.layersPerBlock[level]; ++j) {
         m_resnets.emplace_back(w.at("resnets." + std::to_string(j)), j == 0 ? in : out, out, timeDim, u.groups, u.eps);
         if (cross)
-            m_attentions.emplace_back(w.at("attentions." + std::to_string(j)), u, out, u.heads[level], u.transformerLayers[level],
-                                      u.crossAttentionDim[level]);
+            m_attentions.emplace_back(w.at("attentions." + std::to_string(j)), u, out, u.heads[level],
+                                      u.transformerLayers[level], u.crossAttentionDim[level]);
     }
-    if (level + 1 < u.blockOut.size()) m_downsample.emplace(w.at("downsamplers.0.conv"), out, out, 3, 2, u.downsamplePadding);
+    if (level + 1 < u.blockOut.size())
+        m_downsample.emplace(w.at("downsamplers.0.conv"), out, out, 3, 2, u.downsamplePadding);
 }
 
-torch::Tensor UNetDownBlock::forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context, std::vector<torch::Tensor>& skips,
-                                     const CrossAttentionSink& sink) const
+torch::Tensor UNetDownBlock::forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                                     std::vector<torch::Tensor>& skips, const CrossAttentionSink& sink) const
 {
     for (size_t j = 0; j < m_resnets.size(); ++j) {
         h = m_resnets[j].forward(h, emb);
@@ -129,13 +136,20 @@ torch::Tensor UNetDownBlock::forward(torch::Tensor h, const torch::Tensor& emb, 
     return h;
 }
 
-std::vector<std::string> UNetDownBlock::crossAttentionNames(const std::string& prefix) const { return attn2Names(m_attentions, prefix); }
-int UNetDownBlock::assignCrossAttentionIndices(int next) { return assignCaptureIndices(m_attentions, next); }
+std::vector<std::string> UNetDownBlock::crossAttentionNames(const std::string& prefix) const
+{
+    return attn2Names(m_attentions, prefix);
+}
+int UNetDownBlock::assignCrossAttentionIndices(int next)
+{
+    return assignCaptureIndices(m_attentions, next);
+}
 
 UNetMidBlock::UNetMidBlock(const Weights& w, const UNetConfig& u, int64_t timeDim)
     : m_first(w.at("resnets.0"), u.blockOut.back(), u.blockOut.back(), timeDim, u.groups, u.eps),
       m_second(w.at("resnets.1"), u.blockOut.back(), u.blockOut.back(), timeDim, u.groups, u.eps),
-      m_attention(w.at("attentions.0"), u, u.blockOut.back(), u.heads.back(), u.transformerLayers.back(), u.crossAttentionDim.back())
+      m_attention(w.at("attentions.0"), u, u.blockOut.back(), u.heads.back(), u.transformerLayers.back(),
+                  u.crossAttentionDim.back())
 {
 }
 
@@ -159,14 +173,14 @@ UNetUpBlock::UNetUpBlock(const Weights& w, const UNetConfig& u, size_t index, in
         const int64_t resnetIn = j == 0 ? previous : out;
         m_resnets.emplace_back(w.at("resnets." + std::to_string(j)), resnetIn + skip, out, timeDim, u.groups, u.eps);
         if (cross)
-            m_attentions.emplace_back(w.at("attentions." + std::to_string(j)), u, out, u.heads[level], u.transformerLayers[level],
-                                      u.crossAttentionDim[level]);
+            m_attentions.emplace_back(w.at("attentions." + std::to_string(j)), u, out, u.heads[level],
+                                      u.transformerLayers[level], u.crossAttentionDim[level]);
     }
     if (index + 1 < n) m_upsample.emplace(w.at("upsamplers.0.conv"), out, out, 3, 1, 1);
 }
 
-torch::Tensor UNetUpBlock::forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context, std::vector<torch::Tensor>& skips,
-                                   const CrossAttentionSink& sink) const
+torch::Tensor UNetUpBlock::forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                                   std::vector<torch::Tensor>& skips, const CrossAttentionSink& sink) const
 {
     for (size_t j = 0; j < m_resnets.size(); ++j) {
         h = torch::cat({h, skips.back()}, 1);
@@ -177,13 +191,21 @@ torch::Tensor UNetUpBlock::forward(torch::Tensor h, const torch::Tensor& emb, co
     if (m_upsample) {
         // To the size of the skip it meets next (×2 unless a side was odd).
         const auto& next = skips.back();
-        h = F::interpolate(h, F::InterpolateFuncOptions().size(std::vector<int64_t>{next.size(2), next.size(3)}).mode(torch::kNearest));
+        h = F::interpolate(
+            h,
+            F::InterpolateFuncOptions().size(std::vector<int64_t>{next.size(2), next.size(3)}).mode(torch::kNearest));
         h = (*m_upsample)(h);
     }
     return h;
 }
 
-std::vector<std::string> UNetUpBlock::crossAttentionNames(const std::string& prefix) const { return attn2Names(m_attentions, prefix); }
-int UNetUpBlock::assignCrossAttentionIndices(int next) { return assignCaptureIndices(m_attentions, next); }
+std::vector<std::string> UNetUpBlock::crossAttentionNames(const std::string& prefix) const
+{
+    return attn2Names(m_attentions, prefix);
+}
+int UNetUpBlock::assignCrossAttentionIndices(int next)
+{
+    return assignCaptureIndices(m_attentions, next);
+}
 
 }  // namespace spyglass::core

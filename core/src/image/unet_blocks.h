@@ -47,16 +47,18 @@ struct Transformer2D {
     std::vector<Block> blocks;
     std::vector<int> captureIndex;  // per block: DAAM layer index of its attn2, −1 when not recorded
     Transformer2D() = default;
-    Transformer2D(const Weights& w, const UNetConfig& u, int64_t channels, int64_t heads, int64_t layers, int64_t contextDim);
-    [[nodiscard]] torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context, const CrossAttentionSink& sink) const;
+    Transformer2D(const Weights& w, const UNetConfig& u, int64_t channels, int64_t heads, int64_t layers,
+                  int64_t contextDim);
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context,
+                                        const CrossAttentionSink& sink) const;
 };
 
 class UNetDownBlock {
 public:
     UNetDownBlock(const Weights& w, const UNetConfig& u, size_t level, int64_t in, int64_t timeDim);
     // Appends the skip tensors of this block to `skips`.
-    [[nodiscard]] torch::Tensor forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context, std::vector<torch::Tensor>& skips,
-                                        const CrossAttentionSink& sink) const;
+    [[nodiscard]] torch::Tensor forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                                        std::vector<torch::Tensor>& skips, const CrossAttentionSink& sink) const;
     [[nodiscard]] std::vector<std::string> crossAttentionNames(const std::string& prefix) const;
     int assignCrossAttentionIndices(int next);
 
@@ -80,8 +82,8 @@ class UNetUpBlock {
 public:
     UNetUpBlock(const Weights& w, const UNetConfig& u, size_t index, int64_t previous, int64_t timeDim);
     // Pops its skip tensors from the end of `skips`.
-    [[nodiscard]] torch::Tensor forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context, std::vector<torch::Tensor>& skips,
-                                        const CrossAttentionSink& sink) const;
+    [[nodiscard]] torch::Tensor forward(torch::Tensor h, const torch::Tensor& emb, const torch::Tensor& context,
+                                        std::vector<torch::Tensor>& skips, const CrossAttentionSink& sink) const;
     [[nodiscard]] std::vector<std::string> crossAttentionNames(const std::string& prefix) const;
     int assignCrossAttentionIndices(int next);
 

@@ -31,15 +31,20 @@ UNetConfig readConfig(const ConfigReader& c)
     u.blockOut = c.integers("block_out_channels", 0, {320, 640, 1280, 1280});
     const size_t n = u.blockOut.size();
     u.downTypes = c.has("down_block_types") ? c.strings("down_block_types")
-                                            : std::vector<std::string>{"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"};
+                                            : std::vector<std::string>{"CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+                                                                       "CrossAttnDownBlock2D", "DownBlock2D"};
     u.upTypes = c.has("up_block_types") ? c.strings("up_block_types")
-                                        : std::vector<std::string>{"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"};
+                                        : std::vector<std::string>{"UpBlock2D", "CrossAttnUpBlock2D",
+                                                                   "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"};
     if (u.downTypes.size() != n || u.upTypes.size() != n)
-        c.fail("down_block_types and up_block_types must have one entry per block_out_channels entry (" + std::to_string(n) + ")");
+        c.fail("down_block_types and up_block_types must have one entry per block_out_channels entry (" +
+               std::to_string(n) + ")");
     for (const auto& t : u.downTypes)
-        if (t != "CrossAttnDownBlock2D" && t != "DownBlock2D") c.fail("down block type '" + t + "' is not supported (CrossAttnDownBlock2D, DownBlock2D)");
+        if (t != "CrossAttnDownBlock2D" && t != "DownBlock2D")
+            c.fail("down block type '" + t + "' is not supported (CrossAttnDownBlock2D, DownBlock2D)");
     for (const auto& t : u.upTypes)
-        if (t != "CrossAttnUpBlock2D" && t != "UpBlock2D") c.fail("up block type '" + t + "' is not supported (CrossAttnUpBlock2D, UpBlock2D)");
+        if (t != "CrossAttnUpBlock2D" && t != "UpBlock2D")
+            c.fail("up block type '" + t + "' is not supported (CrossAttnUpBlock2D, UpBlock2D)");
     u.midType = c.string("mid_block_type", "UNetMidBlock2DCrossAttn");
     if (c.has("mid_block_type") && u.midType != "UNetMidBlock2DCrossAttn")
         c.fail("mid_block_type '" + u.midType + "' is not supported (UNetMidBlock2DCrossAttn)");
@@ -51,10 +56,12 @@ UNetConfig readConfig(const ConfigReader& c)
     u.crossAttentionDim = c.integers("cross_attention_dim", n, {1280});
     if (u.crossAttentionDim.size() == 1 && n > 1) u.crossAttentionDim.assign(n, u.crossAttentionDim.front());
     // Legacy naming: attention_head_dim is the number of heads unless num_attention_heads is set.
-    u.heads = c.has("num_attention_heads") ? c.integers("num_attention_heads", n) : c.integers("attention_head_dim", n, {8});
+    u.heads =
+        c.has("num_attention_heads") ? c.integers("num_attention_heads", n) : c.integers("attention_head_dim", n, {8});
     if (u.heads.size() == 1 && n > 1) u.heads.assign(n, u.heads.front());
     for (size_t i = 0; i < n; ++i)
-        if (u.blockOut[i] % u.heads[i] != 0) c.fail("block_out_channels[" + std::to_string(i) + "] is not a multiple of its number of attention heads");
+        if (u.blockOut[i] % u.heads[i] != 0)
+            c.fail("block_out_channels[" + std::to_string(i) + "] is not a multiple of its number of attention heads");
     u.groups = c.integer("norm_num_groups", 32);
     for (int64_t ch : u.blockOut)
         if (u.groups == 0 || ch % u.groups != 0) c.fail("block_out_channels must be multiples of norm_num_groups");
@@ -64,22 +71,28 @@ UNetConfig readConfig(const ConfigReader& c)
     u.freqShift = c.number("freq_shift", 0);
     u.downsamplePadding = c.integer("downsample_padding", 1);
     u.centerInput = c.boolean("center_input_sample", false);
-    if (c.integer("conv_in_kernel", 3) != 3 || c.integer("conv_out_kernel", 3) != 3) c.fail("only 3x3 conv_in/conv_out kernels are supported");
+    if (c.integer("conv_in_kernel", 3) != 3 || c.integer("conv_out_kernel", 3) != 3)
+        c.fail("only 3x3 conv_in/conv_out kernels are supported");
     if (c.string("act_fn", "silu") != "silu") c.fail("act_fn must be silu");
     if (c.string("time_embedding_type", "positional") != "positional") c.fail("time_embedding_type must be positional");
     if (c.string("resnet_time_scale_shift", "default") != "default") c.fail("resnet_time_scale_shift must be default");
     if (c.has("class_embed_type")) c.fail("class embeddings (class_embed_type) are not supported");
     if (c.has("addition_embed_type"))
-        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") + "' is not supported (SDXL-style UNets are not Stable Diffusion 1.x/2.x)");
-    if (c.boolean("dual_cross_attention", false) || c.boolean("only_cross_attention", false)) c.fail("dual/only cross-attention is not supported");
-    if (c.has("time_cond_proj_dim") || c.has("encoder_hid_dim")) c.fail("time_cond_proj_dim / encoder_hid_dim are not supported");
+        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") +
+               "' is not supported (SDXL-style UNets are not Stable Diffusion 1.x/2.x)");
+    if (c.boolean("dual_cross_attention", false) || c.boolean("only_cross_attention", false))
+        c.fail("dual/only cross-attention is not supported");
+    if (c.has("time_cond_proj_dim") || c.has("encoder_hid_dim"))
+        c.fail("time_cond_proj_dim / encoder_hid_dim are not supported");
     return u;
 }
 
-torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, double shift, const torch::TensorOptions& options)
+torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, double shift,
+                                const torch::TensorOptions& options)
 {
     const int64_t half = dim / 2;
-    const torch::Tensor exponent = -std::log(10000.0) * torch::arange(0, half, torch::kFloat32) / (static_cast<double>(half) - shift);
+    const torch::Tensor exponent =
+        -std::log(10000.0) * torch::arange(0, half, torch::kFloat32) / (static_cast<double>(half) - shift);
     const torch::Tensor e = t.to(torch::kCPU, torch::kFloat32).unsqueeze(1) * exponent.exp().unsqueeze(0);
     torch::Tensor emb = torch::cat({e.sin(), e.cos()}, -1);
     if (flip) emb = torch::cat({emb.slice(1, half), emb.slice(1, 0, half)}, -1);
@@ -91,7 +104,10 @@ torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, 
 
 UNetModel::~UNetModel() = default;
 
-std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device) { return loadComponent<UNetModel>(dir, device); }
+std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device)
+{
+    return loadComponent<UNetModel>(dir, device);
+}
 
 std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights& weights)
 {
@@ -113,7 +129,8 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
         for (size_t i = 0; i < n; ++i) {
             const std::string prefix = "down_blocks." + std::to_string(i);
             m.down.emplace_back(w.at(prefix), u, i, channels, timeDim);
-            for (const auto& name : m.down.back().crossAttentionNames(prefix)) downLayers.push_back({name, "down", u.heads[i]});
+            for (const auto& name : m.down.back().crossAttentionNames(prefix))
+                downLayers.push_back({name, "down", u.heads[i]});
             channels = u.blockOut[i];
         }
         if (!u.midType.empty()) m.mid.emplace(w.at("mid_block"), u, timeDim);
@@ -123,7 +140,8 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
             const std::string prefix = "up_blocks." + std::to_string(i);
             m.up.emplace_back(w.at(prefix), u, i, previous, timeDim);
             const size_t level = n - 1 - i;
-            for (const auto& name : m.up.back().crossAttentionNames(prefix)) m.layers.push_back({name, "up", u.heads[level]});
+            for (const auto& name : m.up.back().crossAttentionNames(prefix))
+                m.layers.push_back({name, "up", u.heads[level]});
             previous = reversed[i];
         }
         m.layers.insert(m.layers.end(), downLayers.begin(), downLayers.end());
@@ -137,13 +155,14 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
     return model;
 }
 
-torch::Tensor UNetModel::forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context, const CrossAttentionSink& sink) const
+torch::Tensor UNetModel::forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
+                                 const CrossAttentionSink& sink) const
 {
     return forward(sample, torch::full({sample.size(0)}, timestep, torch::kFloat64).to(torch::kFloat32), context, sink);
 }
 
-torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tensor& timesteps, const torch::Tensor& context,
-                                 const CrossAttentionSink& sink) const
+torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
+                                 const torch::Tensor& context, const CrossAttentionSink& sink) const
 {
     const Impl& m = *m_impl;
     const UNetConfig& u = m.config;
@@ -158,10 +177,22 @@ torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tenso
     return m.convOut(torch::silu(m.normOut(h)));
 }
 
-int64_t UNetModel::inChannels() const { return m_impl->config.inChannels; }
-int64_t UNetModel::sampleSize() const { return m_impl->config.sampleSize; }
-int64_t UNetModel::contextWidth() const { return m_impl->config.crossAttentionDim.front(); }
-const std::vector<CrossAttentionLayer>& UNetModel::crossAttentionLayers() const { return m_impl->layers; }
+int64_t UNetModel::inChannels() const
+{
+    return m_impl->config.inChannels;
+}
+int64_t UNetModel::sampleSize() const
+{
+    return m_impl->config.sampleSize;
+}
+int64_t UNetModel::contextWidth() const
+{
+    return m_impl->config.crossAttentionDim.front();
+}
+const std::vector<CrossAttentionLayer>& UNetModel::crossAttentionLayers() const
+{
+    return m_impl->layers;
+}
 
 int64_t UNetModel::downsampleFactor() const
 {

@@ -38,8 +38,8 @@ public:
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
                                         const CrossAttentionSink& sink = {}) const;
     // One timestep per batch entry (training): timesteps [B], float.
-    [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps, const torch::Tensor& context,
-                                        const CrossAttentionSink& sink = {}) const;
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
+                                        const torch::Tensor& context, const CrossAttentionSink& sink = {}) const;
 
     [[nodiscard]] int64_t inChannels() const;
     [[nodiscard]] int64_t sampleSize() const;

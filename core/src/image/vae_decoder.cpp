@@ -10,13 +10,17 @@ namespace spyglass::core {
 
 namespace F = torch::nn::functional;
 
-std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, torch::Device device) { return loadComponent<VaeDecoder>(dir, device); }
+std::unique_ptr<VaeDecoder> VaeDecoder::load(const std::filesystem::path& dir, torch::Device device)
+{
+    return loadComponent<VaeDecoder>(dir, device);
+}
 
 std::unique_ptr<VaeDecoder> VaeDecoder::build(const ConfigReader& c, const Weights& weights)
 {
     const std::vector<int64_t> blockOut = c.integers("block_out_channels", 0, {64});
     const size_t n = blockOut.size();
-    const std::vector<std::string> upTypes = c.has("up_block_types") ? c.strings("up_block_types") : std::vector<std::string>(n, "UpDecoderBlock2D");
+    const std::vector<std::string> upTypes =
+        c.has("up_block_types") ? c.strings("up_block_types") : std::vector<std::string>(n, "UpDecoderBlock2D");
     if (upTypes.size() != n) c.fail("up_block_types must have one entry per block_out_channels entry");
     for (const auto& t : upTypes)
         if (t != "UpDecoderBlock2D") c.fail("up block type '" + t + "' is not supported (UpDecoderBlock2D)");
@@ -43,16 +47,19 @@ std::unique_ptr<VaeDecoder> VaeDecoder::build(const ConfigReader& c, const Weigh
         if (c.boolean("mid_block_add_attention", true)) {
             const Weights a = dec.at("mid_block.attentions.0");
             const bool current = a.has("to_q.weight");
-            d->m_attention = Attention{GroupNorm(a.at("group_norm"), groups, top, 1e-6), Linear(a.at(current ? "to_q" : "query"), top, top),
-                                       Linear(a.at(current ? "to_k" : "key"), top, top), Linear(a.at(current ? "to_v" : "value"), top, top),
-                                       Linear(a.at(current ? "to_out.0" : "proj_attn"), top, top)};
+            d->m_attention = Attention{
+                GroupNorm(a.at("group_norm"), groups, top, 1e-6), Linear(a.at(current ? "to_q" : "query"), top, top),
+                Linear(a.at(current ? "to_k" : "key"), top, top), Linear(a.at(current ? "to_v" : "value"), top, top),
+                Linear(a.at(current ? "to_out.0" : "proj_attn"), top, top)};
         }
         int64_t previous = top;
         for (size_t i = 0; i < n; ++i) {
             const int64_t out = blockOut[n - 1 - i];
             Up up;
             const Weights b = dec.at("up_blocks." + std::to_string(i));
-            for (int64_t j = 0; j <= layers; ++j) up.resnets.emplace_back(b.at("resnets." + std::to_string(j)), j == 0 ? previous : out, out, 0, groups, 1e-6);
+            for (int64_t j = 0; j <= layers; ++j)
+                up.resnets.emplace_back(b.at("resnets." + std::to_string(j)), j == 0 ? previous : out, out, 0, groups,
+                                        1e-6);
             if (i + 1 < n) up.upsample.emplace(b.at("upsamplers.0.conv"), out, out, 3, 1, 1);
             d->m_up.push_back(std::move(up));
             previous = out;
@@ -80,7 +87,9 @@ torch::Tensor VaeDecoder::decode(const torch::Tensor& latents) const
     h = m_mid2.forward(h);
     for (const Up& up : m_up) {
         for (const auto& r : up.resnets) h = r.forward(h);
-        if (up.upsample) h = (*up.upsample)(F::interpolate(h, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
+        if (up.upsample)
+            h = (*up.upsample)(F::interpolate(
+                h, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest)));
     }
     return m_convOut(torch::silu(m_normOut(h)));
 }

@@ -2,14 +2,14 @@
 
 #include "spyglass/error.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <thread>
-#include <unistd.h>
 
 namespace spyglass::core {
 
@@ -57,7 +57,8 @@ AtomicFile::AtomicFile(std::filesystem::path path) : m_path(std::move(path))
 {
     std::error_code ec;
     const auto status = std::filesystem::status(m_path, ec);  // follows links
-    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) && !std::filesystem::is_directory(status)) {
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+        !std::filesystem::is_directory(status)) {
         m_direct = true;
         m_file = std::fopen(m_path.c_str(), "wb");
         if (!m_file) throw Error(m_path.string() + ": cannot write: " + std::strerror(errno));

@@ -1,3 +1,5 @@
+#include "io/ggml_types.h"
+#include "io/mapped_file.h"
 #include "spyglass/error.h"
 #include "spyglass/safetensors.h"
 
@@ -7,10 +9,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace spyglass::core {
 
@@ -53,34 +51,6 @@ bool mulChecked(uint64_t a, uint64_t b, uint64_t& out)
     return !__builtin_mul_overflow(a, b, &out);
 }
 
-float halfToFloat(uint16_t h)
-{
-    const uint32_t sign = (h & 0x8000u) << 16;
-    uint32_t exponent = (h >> 10) & 0x1fu;
-    uint32_t mantissa = h & 0x3ffu;
-    uint32_t bits = 0;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {  // subnormal: normalise
-            exponent = 127 - 15 + 1;
-            while ((mantissa & 0x400u) == 0) {
-                mantissa <<= 1;
-                --exponent;
-            }
-            mantissa &= 0x3ffu;
-            bits = sign | (exponent << 23) | (mantissa << 13);
-        }
-    } else if (exponent == 0x1f) {
-        bits = sign | 0x7f800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
-
 template <typename T>
 void convertPlain(const std::byte* src, size_t count, float* dst)
 {
@@ -93,8 +63,14 @@ void convertPlain(const std::byte* src, size_t count, float* dst)
 
 }  // namespace
 
-size_t dtypeSize(DType dtype) { return info(dtype).size; }
-std::string_view dtypeName(DType dtype) { return info(dtype).name; }
+size_t dtypeSize(DType dtype)
+{
+    return info(dtype).size;
+}
+std::string_view dtypeName(DType dtype)
+{
+    return info(dtype).name;
+}
 
 std::optional<DType> parseDType(std::string_view name)
 {
@@ -113,29 +89,43 @@ int64_t TensorView::numel() const
 void convertToFloat(DType dtype, const std::byte* src, size_t count, float* dst)
 {
     switch (dtype) {
-    case DType::F32: std::memcpy(dst, src, count * 4); return;
-    case DType::F64: convertPlain<double>(src, count, dst); return;
-    case DType::F16:
-        for (size_t i = 0; i < count; ++i) {
-            uint16_t h;
-            std::memcpy(&h, src + 2 * i, 2);
-            dst[i] = halfToFloat(h);
-        }
-        return;
-    case DType::BF16:
-        for (size_t i = 0; i < count; ++i) {
-            uint16_t h;
-            std::memcpy(&h, src + 2 * i, 2);
-            const uint32_t bits = static_cast<uint32_t>(h) << 16;
-            std::memcpy(&dst[i], &bits, 4);
-        }
-        return;
-    case DType::I64: convertPlain<int64_t>(src, count, dst); return;
-    case DType::I32: convertPlain<int32_t>(src, count, dst); return;
-    case DType::I16: convertPlain<int16_t>(src, count, dst); return;
-    case DType::I8: convertPlain<int8_t>(src, count, dst); return;
-    case DType::U8:
-    case DType::Bool: convertPlain<uint8_t>(src, count, dst); return;
+        case DType::F32:
+            std::memcpy(dst, src, count * 4);
+            return;
+        case DType::F64:
+            convertPlain<double>(src, count, dst);
+            return;
+        case DType::F16:
+            for (size_t i = 0; i < count; ++i) {
+                uint16_t h;
+                std::memcpy(&h, src + 2 * i, 2);
+                dst[i] = ggmlHalfToFloat(h);
+            }
+            return;
+        case DType::BF16:
+            for (size_t i = 0; i < count; ++i) {
+                uint16_t h;
+                std::memcpy(&h, src + 2 * i, 2);
+                const uint32_t bits = static_cast<uint32_t>(h) << 16;
+                std::memcpy(&dst[i], &bits, 4);
+            }
+            return;
+        case DType::I64:
+            convertPlain<int64_t>(src, count, dst);
+            return;
+        case DType::I32:
+            convertPlain<int32_t>(src, count, dst);
+            return;
+        case DType::I16:
+            convertPlain<int16_t>(src, count, dst);
+            return;
+        case DType::I8:
+            convertPlain<int8_t>(src, count, dst);
+            return;
+        case DType::U8:
+        case DType::Bool:
+            convertPlain<uint8_t>(src, count, dst);
+            return;
     }
 }
 
@@ -143,47 +133,26 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
 {
     std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
     file->m_path = path;
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw Error(fileError(path, "is a directory, expected a safetensors file"));
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(fileError(path, std::string("cannot open: ") + std::strerror(errno)));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw Error(fileError(path, std::string("cannot stat: ") + std::strerror(err)));
-    }
-    file->m_mapSize = static_cast<size_t>(st.st_size);
-    if (file->m_mapSize > 0) {
-        void* map = ::mmap(nullptr, file->m_mapSize, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            const int err = errno;
-            ::close(fd);
-            throw Error(fileError(path, std::string("cannot map into memory: ") + std::strerror(err)));
-        }
-        file->m_map = map;
-    }
-    ::close(fd);
+    file->m_file = std::make_shared<const MappedFile>(path, "a safetensors file");
+    file->m_mapSize = file->m_file->size();
     file->parse();
     return file;
 }
 
-SafetensorsFile::~SafetensorsFile()
-{
-    if (m_map) ::munmap(m_map, m_mapSize);
-}
+SafetensorsFile::~SafetensorsFile() = default;
 
 void SafetensorsFile::parse()
 {
-    const auto* bytes = static_cast<const std::byte*>(m_map);
+    const std::byte* bytes = m_file->data();
     if (m_mapSize >= 4 && std::memcmp(bytes, "PK\x03\x04", 4) == 0)
-        throw Error(fileError(m_path, "is a zip archive (a PyTorch pickle checkpoint?), not safetensors; "
-                                      "Spyglass never unpickles, convert it to safetensors"));
+        throw Error(fileError(m_path,
+                              "is a zip archive (a PyTorch pickle checkpoint?), not safetensors; "
+                              "Spyglass never unpickles, convert it to safetensors"));
     if (m_mapSize >= 1 && static_cast<unsigned char>(bytes[0]) == 0x80 && m_mapSize >= 2 &&
         static_cast<unsigned char>(bytes[1]) <= 5)
-        throw Error(fileError(m_path, "is a Python pickle, not safetensors; Spyglass never unpickles "
-                                      "(it can execute code), convert it to safetensors"));
+        throw Error(fileError(m_path,
+                              "is a Python pickle, not safetensors; Spyglass never unpickles "
+                              "(it can execute code), convert it to safetensors"));
     if (m_mapSize < 8)
         throw Error(fileError(m_path, "truncated: " + std::to_string(m_mapSize) +
                                           " bytes, a safetensors file starts with an 8-byte header length"));
@@ -205,8 +174,8 @@ void SafetensorsFile::parse()
     }
     if (!header.is_object()) throw Error(fileError(m_path, "header is not a JSON object"));
     if (header.size() > kMaxTensors)
-        throw Error(fileError(m_path, "header lists " + std::to_string(header.size()) + " entries, more than the limit of " +
-                                          std::to_string(kMaxTensors)));
+        throw Error(fileError(m_path, "header lists " + std::to_string(header.size()) +
+                                          " entries, more than the limit of " + std::to_string(kMaxTensors)));
 
     const std::byte* dataBegin = bytes + 8 + headerSize;
     const uint64_t dataSize = m_mapSize - 8 - headerSize;
@@ -236,7 +205,8 @@ void SafetensorsFile::parse()
         const std::string dtypeText = entry["dtype"].get<std::string>();
         const auto dtype = parseDType(dtypeText);
         if (!dtype)
-            throw tensorError("unknown dtype '" + dtypeText + "' (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+            throw tensorError("unknown dtype '" + dtypeText +
+                              "' (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
         if (!entry.contains("shape") || !entry["shape"].is_array()) throw tensorError("missing shape");
         if (!entry.contains("data_offsets") || !entry["data_offsets"].is_array() || entry["data_offsets"].size() != 2)
             throw tensorError("data_offsets must be an array of two integers");
@@ -264,22 +234,22 @@ void SafetensorsFile::parse()
             throw tensorError("ends past the file (offset " + std::to_string(end) + " > " + std::to_string(dataSize) +
                               " data bytes); the file is truncated");
         if (end - begin != expectedBytes)
-            throw tensorError("shape × dtype size is " + std::to_string(expectedBytes) + " bytes but data_offsets span " +
-                              std::to_string(end - begin) + " bytes");
+            throw tensorError("shape × dtype size is " + std::to_string(expectedBytes) +
+                              " bytes but data_offsets span " + std::to_string(end - begin) + " bytes");
         view.data = dataBegin + begin;
         view.byteSize = static_cast<size_t>(end - begin);
         ranges.push_back({begin, end, m_tensors.size()});
         m_tensors.push_back(std::move(view));
     }
-    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
     for (size_t i = 1; i < ranges.size(); ++i) {
         if (ranges[i].begin < ranges[i - 1].end)
             throw Error(fileError(m_path, "tensors '" + m_tensors[ranges[i - 1].tensor].name + "' and '" +
                                               m_tensors[ranges[i].tensor].name + "' overlap in the data section"));
     }
-    std::sort(m_tensors.begin(), m_tensors.end(), [](const TensorView& a, const TensorView& b) { return a.name < b.name; });
+    std::sort(m_tensors.begin(), m_tensors.end(),
+              [](const TensorView& a, const TensorView& b) { return a.name < b.name; });
     for (size_t i = 0; i < m_tensors.size(); ++i) m_index.emplace(m_tensors[i].name, i);
 }
 
@@ -312,15 +282,19 @@ std::vector<int64_t> SafetensorsFile::readInt64(std::string_view name) const
     const size_t n = static_cast<size_t>(view.numel());
     std::vector<int64_t> out(n);
     switch (view.dtype) {
-    case DType::I64: std::memcpy(out.data(), view.data, n * 8); break;
-    case DType::I32:
-        for (size_t i = 0; i < n; ++i) {
-            int32_t v;
-            std::memcpy(&v, view.data + 4 * i, 4);
-            out[i] = v;
-        }
-        break;
-    default: throw Error(fileError(m_path, "tensor '" + view.name + "' is " + std::string(dtypeName(view.dtype)) + ", expected I64 or I32"));
+        case DType::I64:
+            std::memcpy(out.data(), view.data, n * 8);
+            break;
+        case DType::I32:
+            for (size_t i = 0; i < n; ++i) {
+                int32_t v;
+                std::memcpy(&v, view.data + 4 * i, 4);
+                out[i] = v;
+            }
+            break;
+        default:
+            throw Error(fileError(m_path, "tensor '" + view.name + "' is " + std::string(dtypeName(view.dtype)) +
+                                              ", expected I64 or I32"));
     }
     return out;
 }

@@ -9,7 +9,8 @@
 
 namespace spyglass::core {
 
-void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<int64_t> shape, std::vector<std::byte> bytes)
+void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<int64_t> shape,
+                            std::vector<std::byte> bytes)
 {
     int64_t count = 1;
     for (int64_t d : shape) count *= d;
@@ -29,7 +30,7 @@ uint16_t floatToHalf(float value)
     const uint32_t absBits = bits & 0x7fffffffu;
     if (absBits >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (absBits > 0x7f800000u ? 0x200u : 0u));
     if (absBits >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow → Inf
-    if (absBits < 0x38800000u) {                                                  // subnormal half or zero
+    if (absBits < 0x38800000u) {                                               // subnormal half or zero
         if (absBits < 0x33000000u) return static_cast<uint16_t>(sign);
         const uint32_t exponent = absBits >> 23;
         const uint32_t mantissa = (absBits & 0x7fffffu) | 0x800000u;
@@ -64,7 +65,8 @@ void SafetensorsWriter::addFloat(const std::string& name, const HostTensor& tens
         if (!bytes.empty()) std::memcpy(bytes.data(), tensor.values.data(), bytes.size());
     } else {
         for (size_t i = 0; i < tensor.values.size(); ++i) {
-            const uint16_t h = storeAs == DType::F16 ? floatToHalf(tensor.values[i]) : floatToBFloat16(tensor.values[i]);
+            const uint16_t h =
+                storeAs == DType::F16 ? floatToHalf(tensor.values[i]) : floatToBFloat16(tensor.values[i]);
             std::memcpy(bytes.data() + 2 * i, &h, 2);
         }
     }

@@ -25,7 +25,8 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
             throw Error(index.string() + ": has no \"weight_map\" object");
         std::map<std::string, std::shared_ptr<const SafetensorsFile>> shards;
         for (auto it = json["weight_map"].begin(); it != json["weight_map"].end(); ++it) {
-            if (!it->is_string()) throw Error(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
+            if (!it->is_string())
+                throw Error(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
             const std::string shardName = it->get<std::string>();
             if (shardName.find('/') != std::string::npos || shardName.find("..") != std::string::npos)
                 throw Error(index.string() + ": shard name '" + shardName + "' must be a plain file name");
@@ -37,13 +38,16 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
             }
             const TensorView* view = shard->find(it.key());
             if (!view)
-                throw Error(index.string() + ": tensor '" + it.key() + "' is listed in shard '" + shardName + "' but not stored there");
-            store.m_entries.emplace(it.key(), Entry{view, shard});
+                throw Error(index.string() + ": tensor '" + it.key() + "' is listed in shard '" + shardName +
+                            "' but not stored there");
+            store.m_entries.emplace(it.key(), Entry{view, shard, {}, {}, {}});
         }
         for (const auto& [name, shard] : shards)
             for (const auto& view : shard->tensors())
                 if (!store.m_entries.count(view.name))
-                    throw Error(shard->path().string() + ": tensor '" + view.name + "' is not listed in " + index.filename().string());
+                    throw Error(shard->path().string() + ": tensor '" + view.name + "' is not listed in " +
+                                index.filename().string());
+        store.m_source = index.filename().string();
         return store;
     }
     std::vector<fs::path> candidates;
@@ -52,8 +56,10 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
         candidates.push_back(single);
     } else {
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
-            if (entry.path().extension() == ".safetensors") candidates.push_back(entry.path());
-            else if (isPickleFileName(entry.path())) pickles.push_back(entry.path());
+            if (entry.path().extension() == ".safetensors")
+                candidates.push_back(entry.path());
+            else if (isPickleFileName(entry.path()))
+                pickles.push_back(entry.path());
         }
     }
     if (candidates.empty()) {
@@ -64,9 +70,12 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
         throw Error(dir.string() + ": no weights found (expected model.safetensors or model.safetensors.index.json)");
     }
     if (candidates.size() > 1)
-        throw Error(dir.string() + ": several .safetensors files and no model.safetensors.index.json to say which belong to the model");
+        throw Error(
+            dir.string() +
+            ": several .safetensors files and no model.safetensors.index.json to say which belong to the model");
     auto file = SafetensorsFile::open(candidates.front());
-    for (const auto& view : file->tensors()) store.m_entries.emplace(view.name, Entry{&view, file});
+    store.m_source = file->path().filename().string();
+    for (const auto& view : file->tensors()) store.m_entries.emplace(view.name, Entry{&view, file, {}, {}, {}});
     return store;
 }
 
@@ -87,7 +96,18 @@ std::vector<std::string> WeightStore::names() const
 std::string WeightStore::fileOf(const std::string& name) const
 {
     const Entry* e = find(name);
-    return e ? e->file->path().filename().string() : std::string("?");
+    if (!e) return "?";
+    return e->file ? e->file->path().filename().string() : e->origin;
+}
+
+void WeightStore::addComputed(const std::string& name, std::vector<int64_t> shape, std::string origin,
+                              std::function<void(float*)> fill)
+{
+    Entry entry;
+    entry.shape = std::move(shape);
+    entry.origin = std::move(origin);
+    entry.fill = std::move(fill);
+    m_entries.insert_or_assign(name, std::move(entry));
 }
 
 }  // namespace spyglass::core

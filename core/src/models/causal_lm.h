@@ -15,9 +15,9 @@ namespace spyglass::core {
 
 // Per-layer keys and values of earlier positions, for incremental decoding.
 struct KvCache {
-    std::vector<torch::Tensor> keys;    // per layer [B, H, S, hd]
+    std::vector<torch::Tensor> keys;  // per layer [B, H, S, hd]
     std::vector<torch::Tensor> values;
-    int64_t length = 0;                 // positions already cached
+    int64_t length = 0;  // positions already cached
 
     // Prepends the cached keys/values of `layer` to k and v ([B, heads, T, hd]) and stores the result.
     void extend(int layer, torch::Tensor& k, torch::Tensor& v)
@@ -47,10 +47,10 @@ struct ActivationCapture {
 };
 
 struct ForwardOptions {
-    int64_t startPosition = 0;            // absolute position of the first input (with a cache)
-    KvCache* cache = nullptr;             // read and extended when given
-    ActivationCapture* capture = nullptr; // filled when given
-    bool lastLogitsOnly = false;          // compute logits only for the last position
+    int64_t startPosition = 0;             // absolute position of the first input (with a cache)
+    KvCache* cache = nullptr;              // read and extended when given
+    ActivationCapture* capture = nullptr;  // filled when given
+    bool lastLogitsOnly = false;           // compute logits only for the last position
 };
 
 class CausalLm {

@@ -32,8 +32,10 @@ static Gpt2Config parseGpt2Config(const nlohmann::json& json, const std::filesys
     c.headCount = positiveInt(json, "n_head", where);
     c.width = positiveInt(json, "n_embd", where);
     c.vocabSize = positiveInt(json, "vocab_size", where);
-    c.contextLength = json.contains("n_positions") ? positiveInt(json, "n_positions", where) : positiveInt(json, "n_ctx", where);
-    c.innerWidth = json.contains("n_inner") && !json["n_inner"].is_null() ? positiveInt(json, "n_inner", where) : 4 * c.width;
+    c.contextLength =
+        json.contains("n_positions") ? positiveInt(json, "n_positions", where) : positiveInt(json, "n_ctx", where);
+    c.innerWidth =
+        json.contains("n_inner") && !json["n_inner"].is_null() ? positiveInt(json, "n_inner", where) : 4 * c.width;
     if (c.width % c.headCount != 0)
         throw Error(where + ": n_embd (" + std::to_string(c.width) + ") is not divisible by n_head (" +
                     std::to_string(c.headCount) + ")");
@@ -44,7 +46,8 @@ static Gpt2Config parseGpt2Config(const nlohmann::json& json, const std::filesys
     }
     if (json.contains("activation_function")) {
         c.activation = json["activation_function"].get<std::string>();
-        static const char* const kKnown[] = {"gelu_new", "gelu", "gelu_fast", "gelu_pytorch_tanh", "relu", "silu", "swish"};
+        static const char* const kKnown[] = {"gelu_new", "gelu", "gelu_fast", "gelu_pytorch_tanh",
+                                             "relu",     "silu", "swish"};
         bool known = false;
         for (const char* k : kKnown) known = known || c.activation == k;
         if (!known)

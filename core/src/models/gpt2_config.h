@@ -10,12 +10,12 @@
 namespace spyglass::core {
 
 struct Gpt2Config {
-    int layerCount = 0;    // n_layer
-    int headCount = 0;     // n_head
-    int width = 0;         // n_embd
-    int innerWidth = 0;    // n_inner (null → 4 · n_embd)
-    int vocabSize = 0;     // vocab_size
-    int contextLength = 0; // n_positions (or n_ctx)
+    int layerCount = 0;     // n_layer
+    int headCount = 0;      // n_head
+    int width = 0;          // n_embd
+    int innerWidth = 0;     // n_inner (null → 4 · n_embd)
+    int vocabSize = 0;      // vocab_size
+    int contextLength = 0;  // n_positions (or n_ctx)
     double layerNormEpsilon = 1e-5;
     std::string activation = "gelu_new";
     bool tiedEmbeddings = true;

@@ -31,7 +31,8 @@ bool isIgnoredBuffer(const std::string& name)
 std::vector<std::pair<std::string, std::vector<int64_t>>> Gpt2Model::parameterShapes(const Gpt2Config& config)
 {
     const int64_t d = config.width, f = config.innerWidth, v = config.vocabSize;
-    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes{{"wte.weight", {v, d}}, {"wpe.weight", {config.contextLength, d}}};
+    std::vector<std::pair<std::string, std::vector<int64_t>>> shapes{{"wte.weight", {v, d}},
+                                                                     {"wpe.weight", {config.contextLength, d}}};
     for (int i = 0; i < config.layerCount; ++i) {
         const std::string p = "h." + std::to_string(i) + ".";
         shapes.push_back({p + "ln_1.weight", {d}});
@@ -113,11 +114,18 @@ std::vector<std::pair<std::string, torch::Tensor>> Gpt2Model::namedParameters() 
     for (size_t i = 0; i < m_blocks.size(); ++i) {
         const std::string p = "h." + std::to_string(i) + ".";
         const Block& b = m_blocks[i];
-        out.insert(out.end(), {{p + "ln_1.weight", b.ln1Weight}, {p + "ln_1.bias", b.ln1Bias}, {p + "attn.c_attn.weight", b.qkvWeight},
-                               {p + "attn.c_attn.bias", b.qkvBias}, {p + "attn.c_proj.weight", b.attnProjWeight},
-                               {p + "attn.c_proj.bias", b.attnProjBias}, {p + "ln_2.weight", b.ln2Weight}, {p + "ln_2.bias", b.ln2Bias},
-                               {p + "mlp.c_fc.weight", b.fcWeight}, {p + "mlp.c_fc.bias", b.fcBias},
-                               {p + "mlp.c_proj.weight", b.mlpProjWeight}, {p + "mlp.c_proj.bias", b.mlpProjBias}});
+        out.insert(out.end(), {{p + "ln_1.weight", b.ln1Weight},
+                               {p + "ln_1.bias", b.ln1Bias},
+                               {p + "attn.c_attn.weight", b.qkvWeight},
+                               {p + "attn.c_attn.bias", b.qkvBias},
+                               {p + "attn.c_proj.weight", b.attnProjWeight},
+                               {p + "attn.c_proj.bias", b.attnProjBias},
+                               {p + "ln_2.weight", b.ln2Weight},
+                               {p + "ln_2.bias", b.ln2Bias},
+                               {p + "mlp.c_fc.weight", b.fcWeight},
+                               {p + "mlp.c_fc.bias", b.fcBias},
+                               {p + "mlp.c_proj.weight", b.mlpProjWeight},
+                               {p + "mlp.c_proj.bias", b.mlpProjBias}});
     }
     out.push_back({"ln_f.weight", m_lnfWeight});
     out.push_back({"ln_f.bias", m_lnfBias});
@@ -139,7 +147,8 @@ torch::Tensor Gpt2Model::activation(const torch::Tensor& x) const
     return torch::gelu(x, "tanh");  // gelu_new, gelu_fast, gelu_pytorch_tanh
 }
 
-torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::Tensor& x, const ForwardOptions& options) const
+torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::Tensor& x,
+                                   const ForwardOptions& options) const
 {
     const int64_t batch = x.size(0), length = x.size(1), d = m_config.width, heads = m_config.headCount;
     const int64_t headWidth = d / heads;
@@ -183,11 +192,12 @@ torch::Tensor Gpt2Model::forwardEmbeddings(const torch::Tensor& wordEmbeddings, 
         const std::string index = std::to_string(i);
         keep(kCaptureResidPre, "resid_pre." + index, x);
         const torch::Tensor attnOut =
-            attention(b, static_cast<int>(i), torch::layer_norm(x, {d}, b.ln1Weight, b.ln1Bias, m_config.layerNormEpsilon), options);
+            attention(b, static_cast<int>(i),
+                      torch::layer_norm(x, {d}, b.ln1Weight, b.ln1Bias, m_config.layerNormEpsilon), options);
         keep(kCaptureAttnOut, "attn_out." + index, attnOut);
         x = x + attnOut;
-        const torch::Tensor act =
-            activation(conv1d(torch::layer_norm(x, {d}, b.ln2Weight, b.ln2Bias, m_config.layerNormEpsilon), b.fcWeight, b.fcBias));
+        const torch::Tensor act = activation(
+            conv1d(torch::layer_norm(x, {d}, b.ln2Weight, b.ln2Bias, m_config.layerNormEpsilon), b.fcWeight, b.fcBias));
         keep(kCaptureMlpAct, "mlp_act." + index, act);
         const torch::Tensor mlpOut = conv1d(act, b.mlpProjWeight, b.mlpProjBias);
         keep(kCaptureMlpOut, "mlp_out." + index, mlpOut);

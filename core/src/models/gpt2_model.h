@@ -28,7 +28,8 @@ public:
     // Every parameter by its Hugging Face name (no prefix; lm_head.weight only when untied).
     [[nodiscard]] std::vector<std::pair<std::string, torch::Tensor>> namedParameters() const;
     // Shapes of every parameter for `config`, in namedParameters() order.
-    [[nodiscard]] static std::vector<std::pair<std::string, std::vector<int64_t>>> parameterShapes(const Gpt2Config& config);
+    [[nodiscard]] static std::vector<std::pair<std::string, std::vector<int64_t>>> parameterShapes(
+        const Gpt2Config& config);
 
     [[nodiscard]] const ModelInfo& info() const override { return m_info; }
     [[nodiscard]] torch::Device device() const override { return m_device; }

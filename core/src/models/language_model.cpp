@@ -17,7 +17,8 @@ torch::Tensor idsTensor(const std::vector<int>& ids, const torch::Device& device
 
 std::vector<float> lastRow(const torch::Tensor& logits)
 {
-    const torch::Tensor row = logits.select(0, 0).select(0, logits.size(1) - 1).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor row =
+        logits.select(0, 0).select(0, logits.size(1) - 1).to(torch::kCPU, torch::kFloat32).contiguous();
     return {row.data_ptr<float>(), row.data_ptr<float>() + row.numel()};
 }
 
@@ -43,13 +44,20 @@ std::unique_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& 
     return std::unique_ptr<LanguageModel>(new LanguageModel(loadLanguageModel(path, options)));
 }
 
-const ModelInfo& LanguageModel::info() const { return m_impl->info; }
-const Tokenizer* LanguageModel::tokenizer() const { return m_impl->tokenizer.get(); }
+const ModelInfo& LanguageModel::info() const
+{
+    return m_impl->info;
+}
+const Tokenizer* LanguageModel::tokenizer() const
+{
+    return m_impl->tokenizer.get();
+}
 
 std::vector<int> LanguageModel::encode(const std::string& text) const
 {
     if (!m_impl->tokenizer)
-        throw Error("model '" + m_impl->info.path.string() + "' has no tokenizer files (tokenizer.json or vocab.json + merges.txt); pass token ids instead");
+        throw Error("model '" + m_impl->info.path.string() +
+                    "' has no tokenizer files (tokenizer.json or vocab.json + merges.txt); pass token ids instead");
     return m_impl->tokenizer->encode(text).ids;
 }
 

@@ -19,6 +19,7 @@ public:
 
 // Opens a model folder: config.json → family → weights → tokenizer. Throws Error with the
 // folder as context.
-[[nodiscard]] std::unique_ptr<LanguageModelImpl> loadLanguageModel(const std::filesystem::path& path, const LoadOptions& options);
+[[nodiscard]] std::unique_ptr<LanguageModelImpl> loadLanguageModel(const std::filesystem::path& path,
+                                                                   const LoadOptions& options);
 
 }  // namespace spyglass::core

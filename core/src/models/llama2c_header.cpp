@@ -26,9 +26,9 @@ bool readRaw(const std::filesystem::path& file, Llama2cHeader& h, uint64_t& file
 
 bool Llama2cHeader::plausible() const
 {
-    return dim > 0 && hidden > 0 && layers > 0 && heads > 0 && kvHeads > 0 && vocab != 0 && seqLen > 0 && dim <= 65536 &&
-           hidden <= 1 << 20 && layers <= 1024 && vocabSize() <= 1 << 22 && seqLen <= 1 << 22 && dim % heads == 0 && heads % kvHeads == 0 &&
-           (dim / heads) % 2 == 0;
+    return dim > 0 && hidden > 0 && layers > 0 && heads > 0 && kvHeads > 0 && vocab != 0 && seqLen > 0 &&
+           dim <= 65536 && hidden <= 1 << 20 && layers <= 1024 && vocabSize() <= 1 << 22 && seqLen <= 1 << 22 &&
+           dim % heads == 0 && heads % kvHeads == 0 && (dim / heads) % 2 == 0;
 }
 
 uint64_t Llama2cHeader::floatCount() const
@@ -55,11 +55,12 @@ Llama2cHeader readLlama2cHeader(const std::filesystem::path& file)
     uint64_t size = 0;
     if (!readRaw(file, h, size)) throw Error(file.string() + ": cannot read a llama2.c header (7 int32)");
     if (!h.plausible())
-        throw Error(file.string() + ": the llama2.c header is inconsistent (dim " + std::to_string(h.dim) + ", heads " + std::to_string(h.heads) +
-                    ", kv heads " + std::to_string(h.kvHeads) + ", vocab " + std::to_string(h.vocab) + ")");
+        throw Error(file.string() + ": the llama2.c header is inconsistent (dim " + std::to_string(h.dim) + ", heads " +
+                    std::to_string(h.heads) + ", kv heads " + std::to_string(h.kvHeads) + ", vocab " +
+                    std::to_string(h.vocab) + ")");
     if (size != 28 + 4 * h.floatCount())
-        throw Error(file.string() + ": " + std::to_string(size) + " bytes, but the llama2.c header implies " + std::to_string(28 + 4 * h.floatCount()) +
-                    " (truncated, or not a v0 checkpoint)");
+        throw Error(file.string() + ": " + std::to_string(size) + " bytes, but the llama2.c header implies " +
+                    std::to_string(28 + 4 * h.floatCount()) + " (truncated, or not a v0 checkpoint)");
     return h;
 }
 

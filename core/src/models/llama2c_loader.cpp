@@ -10,8 +10,8 @@
 
 namespace spyglass::core {
 
-std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file, const std::filesystem::path& tokenizerFile,
-                                               const LoadOptions& options)
+std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file,
+                                               const std::filesystem::path& tokenizerFile, const LoadOptions& options)
 {
     const Llama2cHeader h = readLlama2cHeader(file);
     checkDevice(options.device);
@@ -23,7 +23,8 @@ std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file
         in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size() * 4));
         if (!in) throw Error(file.string() + ": read failed");
     }
-    const int64_t dim = h.dim, hidden = h.hidden, layers = h.layers, heads = h.heads, kvHeads = h.kvHeads, vocab = h.vocabSize();
+    const int64_t dim = h.dim, hidden = h.hidden, layers = h.layers, heads = h.heads, kvHeads = h.kvHeads,
+                  vocab = h.vocabSize();
     const int64_t headSize = dim / heads, kvDim = headSize * kvHeads;
     size_t offset = 0;
     auto take = [&](std::vector<int64_t> shape) {
@@ -42,7 +43,8 @@ std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file
     t["model.embed_tokens.weight"] = take({vocab, dim});
     const torch::Tensor rmsAtt = take({layers, dim}), wq = take({layers, dim, dim}), wk = take({layers, kvDim, dim}),
                         wv = take({layers, kvDim, dim}), wo = take({layers, dim, dim}), rmsFfn = take({layers, dim}),
-                        w1 = take({layers, hidden, dim}), w2 = take({layers, dim, hidden}), w3 = take({layers, hidden, dim});
+                        w1 = take({layers, hidden, dim}), w2 = take({layers, dim, hidden}),
+                        w3 = take({layers, hidden, dim});
     for (int64_t l = 0; l < layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         t[p + "input_layernorm.weight"] = rmsAtt[l];
@@ -75,13 +77,15 @@ std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file
     c.bosId = 1;
     c.eosId = 1;  // run.c ends a sequence when it samples BOS
     auto impl = std::make_unique<LanguageModelImpl>();
-    impl->info = {file, "llama2c", h.layers, h.heads, h.dim, h.hidden, static_cast<int>(vocab), h.seqLen, c.eosId, c.bosId, options.device};
+    impl->info = {file,     "llama2c", h.layers, h.heads,       h.dim, h.hidden, static_cast<int>(vocab),
+                  h.seqLen, c.eosId,   c.bosId,  options.device};
     impl->model = std::make_unique<RotaryDecoderModel>(
         c,
         [&](const std::string& name, const std::vector<int64_t>& shape) {
             const auto it = t.find(name);
             if (it == t.end()) throw Error(file.string() + ": missing tensor '" + name + "'");
-            if (it->second.sizes().vec() != shape) throw Error(file.string() + ": tensor '" + name + "' has the wrong shape");
+            if (it->second.sizes().vec() != shape)
+                throw Error(file.string() + ": tensor '" + name + "' has the wrong shape");
             return it->second.to(device);
         },
         device, impl->info);
@@ -92,8 +96,8 @@ std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file
             throw e.withContext("tokenizer for " + file.filename().string());
         }
         if (impl->tokenizer->vocabSize() != vocab)
-            throw Error(tokenizerFile.string() + ": " + std::to_string(impl->tokenizer->vocabSize()) + " tokens, the checkpoint has " +
-                        std::to_string(vocab));
+            throw Error(tokenizerFile.string() + ": " + std::to_string(impl->tokenizer->vocabSize()) +
+                        " tokens, the checkpoint has " + std::to_string(vocab));
     }
     return impl;
 }

@@ -12,7 +12,8 @@ namespace spyglass::core {
 
 // Throws Error naming the file and the reason. The tokenizer is `tokenizerFile`, else a
 // tokenizer.bin beside the checkpoint, else none (the model then runs on ids).
-[[nodiscard]] std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file, const std::filesystem::path& tokenizerFile,
+[[nodiscard]] std::unique_ptr<LanguageModelImpl> loadLlama2c(const std::filesystem::path& file,
+                                                             const std::filesystem::path& tokenizerFile,
                                                              const LoadOptions& options);
 
 }  // namespace spyglass::core

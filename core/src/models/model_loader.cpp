@@ -1,6 +1,8 @@
+#include "io/gguf_file.h"
 #include "io/json_file.h"
 #include "io/sha256.h"
 #include "io/weight_store.h"
+#include "models/gguf_model_source.h"
 #include "models/gpt2_model.h"
 #include "models/language_model_impl.h"
 #include "models/llama2c_loader.h"
@@ -17,11 +19,13 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* const kSupportedArchitectures =
-    "gpt2 (GPT2LMHeadModel), llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), gpt_neox (GPTNeoXForCausalLM)";
+    "gpt2 (GPT2LMHeadModel), llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), "
+    "gpt_neox (GPTNeoXForCausalLM)";
 
 std::string architectureOf(const nlohmann::json& config)
 {
-    if (config.contains("model_type") && config["model_type"].is_string()) return config["model_type"].get<std::string>();
+    if (config.contains("model_type") && config["model_type"].is_string())
+        return config["model_type"].get<std::string>();
     if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty()) {
         const std::string a = config["architectures"][0].get<std::string>();
         if (a == "GPT2LMHeadModel") return "gpt2";
@@ -34,24 +38,62 @@ std::string architectureOf(const nlohmann::json& config)
     return "";
 }
 
+// A GGUF file: the model its metadata describes, on its tensors dequantized as ggml does, and
+// the tokenizer it embeds (or --tokenizer's).
+std::unique_ptr<LanguageModelImpl> loadGguf(const fs::path& file, const LoadOptions& options)
+{
+    checkDevice(options.device);
+    const auto gguf = GgufFile::open(file);
+    const GgufModelSource source = ggufModelSource(gguf);
+    const torch::Device device(options.device);
+    auto impl = std::make_unique<LanguageModelImpl>();
+    if (source.architecture == "gpt2") {
+        const Gpt2Config gpt2 = Gpt2Config::fromJson(source.config, file);
+        impl->info = {file,       "gpt2",          gpt2.layerCount, gpt2.headCount,
+                      gpt2.width, gpt2.innerWidth, gpt2.vocabSize,  gpt2.contextLength,
+                      gpt2.eosId, gpt2.bosId,      options.device,  {}};
+        impl->model = std::make_unique<Gpt2Model>(gpt2, source.weights, device, impl->info);
+    } else {
+        const RotaryConfig rotary = RotaryConfig::fromJson(source.config, file, source.architecture);
+        impl->info = {file,         source.architecture, rotary.layerCount, rotary.headCount,
+                      rotary.width, rotary.mlpWidth,     rotary.vocabSize,  rotary.contextLength,
+                      rotary.eosId, rotary.bosId,        options.device,    {}};
+        impl->model = std::make_unique<RotaryDecoderModel>(rotary, source.weights, device, impl->info);
+    }
+    std::error_code ec;
+    impl->tokenizer = options.tokenizer.empty()                 ? Tokenizer::fromGguf(*gguf)
+                      : fs::is_directory(options.tokenizer, ec) ? Tokenizer::loadFromFolder(options.tokenizer)
+                                                                : Tokenizer::fromTokenizerJson(options.tokenizer);
+    if (impl->tokenizer && impl->tokenizer->vocabSize() > impl->info.vocabSize)
+        throw Error(impl->tokenizer->source() + ": the tokenizer has " + std::to_string(impl->tokenizer->vocabSize()) +
+                    " tokens but the model's vocabulary has only " + std::to_string(impl->info.vocabSize));
+    return impl;
+}
+
 std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOptions& options)
 {
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw Error("does not exist");
     if (!fs::is_directory(dir, ec)) {
+        if (looksLikeGguf(dir)) return loadGguf(dir, options);
         if (looksLikeLlama2c(dir)) {
             const fs::path beside = dir.parent_path() / "tokenizer.bin";
-            const fs::path tokenizer = !options.tokenizer.empty() ? options.tokenizer : fs::exists(beside, ec) ? beside : fs::path();
+            const fs::path tokenizer = !options.tokenizer.empty() ? options.tokenizer
+                                       : fs::exists(beside, ec)   ? beside
+                                                                  : fs::path();
             return loadLlama2c(dir, tokenizer, options);
         }
         if (isPickleFileName(dir))
-            throw Error("is a pickle checkpoint; Spyglass never unpickles (it can execute code). Save the weights as "
-                        "model.safetensors in a Hugging Face folder");
-        throw Error("is neither a model folder (config.json, model.safetensors) nor a llama2.c checkpoint");
+            throw Error(
+                "is a pickle checkpoint; Spyglass never unpickles (it can execute code). Save the weights as "
+                "model.safetensors in a Hugging Face folder");
+        throw Error(
+            "is neither a model folder (config.json, model.safetensors), a GGUF file nor a llama2.c checkpoint");
     }
     const fs::path configPath = dir / "config.json";
     if (!fs::exists(configPath, ec)) {
-        if (fs::is_empty(dir, ec)) throw Error("the folder is empty (expected config.json, model.safetensors and tokenizer files)");
+        if (fs::is_empty(dir, ec))
+            throw Error("the folder is empty (expected config.json, model.safetensors and tokenizer files)");
         throw Error("no config.json (not a Hugging Face model folder)");
     }
     const auto config = readJsonFile(configPath);
@@ -63,17 +105,21 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     if (architecture == "gpt2") {
         const Gpt2Config gpt2 = Gpt2Config::fromJson(config, configPath);
         const WeightStore weights = WeightStore::openFolder(dir);
-        impl->info = {dir, "gpt2", gpt2.layerCount, gpt2.headCount, gpt2.width, gpt2.innerWidth, gpt2.vocabSize, gpt2.contextLength,
-                      gpt2.eosId, gpt2.bosId, options.device};
+        impl->info = {dir,        "gpt2",          gpt2.layerCount, gpt2.headCount,
+                      gpt2.width, gpt2.innerWidth, gpt2.vocabSize,  gpt2.contextLength,
+                      gpt2.eosId, gpt2.bosId,      options.device};
         impl->model = std::make_unique<Gpt2Model>(gpt2, weights, device, impl->info);
-    } else if (architecture == "llama" || architecture == "mistral" || architecture == "qwen2" || architecture == "gpt_neox") {
+    } else if (architecture == "llama" || architecture == "mistral" || architecture == "qwen2" ||
+               architecture == "gpt_neox") {
         const RotaryConfig rotary = RotaryConfig::fromJson(config, configPath, architecture);
         const WeightStore weights = WeightStore::openFolder(dir);
-        impl->info = {dir, architecture, rotary.layerCount, rotary.headCount, rotary.width, rotary.mlpWidth, rotary.vocabSize,
-                      rotary.contextLength, rotary.eosId, rotary.bosId, options.device};
+        impl->info = {dir,          architecture,    rotary.layerCount, rotary.headCount,
+                      rotary.width, rotary.mlpWidth, rotary.vocabSize,  rotary.contextLength,
+                      rotary.eosId, rotary.bosId,    options.device};
         impl->model = std::make_unique<RotaryDecoderModel>(rotary, weights, device, impl->info);
     } else {
-        throw Error(configPath.string() + ": architecture '" + (architecture.empty() ? std::string("(none)") : architecture) +
+        throw Error(configPath.string() + ": architecture '" +
+                    (architecture.empty() ? std::string("(none)") : architecture) +
                     "' is not supported (supported: " + kSupportedArchitectures + ")");
     }
     impl->tokenizer = Tokenizer::loadFromFolder(dir);

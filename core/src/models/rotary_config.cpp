@@ -22,7 +22,8 @@ std::optional<int> id(const nlohmann::json& j, const char* key)
 
 }  // namespace
 
-static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesystem::path& file, const std::string& family)
+static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesystem::path& file,
+                                      const std::string& family)
 {
     const std::string where = file.string();
     RotaryConfig c;
@@ -33,14 +34,17 @@ static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesy
     c.mlpWidth = positive(j, "intermediate_size", where);
     c.vocabSize = positive(j, "vocab_size", where);
     c.contextLength = positive(j, "max_position_embeddings", where);
-    c.kvHeadCount = j.contains("num_key_value_heads") && !j["num_key_value_heads"].is_null() ? positive(j, "num_key_value_heads", where) : c.headCount;
-    c.headWidth = j.contains("head_dim") && !j["head_dim"].is_null() ? positive(j, "head_dim", where) : c.width / c.headCount;
+    c.kvHeadCount = j.contains("num_key_value_heads") && !j["num_key_value_heads"].is_null()
+                        ? positive(j, "num_key_value_heads", where)
+                        : c.headCount;
+    c.headWidth =
+        j.contains("head_dim") && !j["head_dim"].is_null() ? positive(j, "head_dim", where) : c.width / c.headCount;
     if (!j.contains("head_dim") && c.width % c.headCount != 0)
-        throw Error(where + ": hidden_size (" + std::to_string(c.width) + ") is not divisible by num_attention_heads (" +
-                    std::to_string(c.headCount) + ")");
+        throw Error(where + ": hidden_size (" + std::to_string(c.width) +
+                    ") is not divisible by num_attention_heads (" + std::to_string(c.headCount) + ")");
     if (c.headCount % c.kvHeadCount != 0)
-        throw Error(where + ": num_attention_heads (" + std::to_string(c.headCount) + ") is not a multiple of num_key_value_heads (" +
-                    std::to_string(c.kvHeadCount) + ")");
+        throw Error(where + ": num_attention_heads (" + std::to_string(c.headCount) +
+                    ") is not a multiple of num_key_value_heads (" + std::to_string(c.kvHeadCount) + ")");
     c.eosId = id(j, "eos_token_id");
     c.bosId = id(j, "bos_token_id");
     if (family == "gpt_neox") {
@@ -65,7 +69,8 @@ static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesy
         c.tiedEmbeddings = j.value("tie_word_embeddings", false);
         if (family == "mistral" || family == "qwen2") {
             const bool use = family == "mistral" || j.value("use_sliding_window", false);
-            if (use && j.contains("sliding_window") && j["sliding_window"].is_number_integer()) c.slidingWindow = j["sliding_window"].get<int>();
+            if (use && j.contains("sliding_window") && j["sliding_window"].is_number_integer())
+                c.slidingWindow = j["sliding_window"].get<int>();
         }
     }
     if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
@@ -76,15 +81,18 @@ static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesy
         c.ropeScale = s.value("factor", 1.0);
         if (!(c.ropeScale > 0)) throw Error(where + ": rope_scaling factor must be positive");
     }
-    if (c.rotaryDims % 2 != 0) throw Error(where + ": the rotated dimensions per head (" + std::to_string(c.rotaryDims) + ") must be even");
-    static const char* const kActivations[] = {"silu", "swish", "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu"};
+    if (c.rotaryDims % 2 != 0)
+        throw Error(where + ": the rotated dimensions per head (" + std::to_string(c.rotaryDims) + ") must be even");
+    static const char* const kActivations[] = {"silu",      "swish", "gelu", "gelu_new", "gelu_pytorch_tanh",
+                                               "gelu_fast", "relu"};
     bool known = false;
     for (const char* a : kActivations) known = known || c.activation == a;
     if (!known) throw Error(where + ": hidden_act '" + c.activation + "' is not supported");
     return c;
 }
 
-RotaryConfig RotaryConfig::fromJson(const nlohmann::json& j, const std::filesystem::path& file, const std::string& family)
+RotaryConfig RotaryConfig::fromJson(const nlohmann::json& j, const std::filesystem::path& file,
+                                    const std::string& family)
 {
     try {
         return parseRotaryConfig(j, file, family);

@@ -25,7 +25,8 @@ torch::Tensor activate(const std::string& name, const torch::Tensor& x)
 
 }  // namespace
 
-RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore& weights, const torch::Device& device, ModelInfo info)
+RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore& weights, const torch::Device& device,
+                                       ModelInfo info)
     : m_config(c), m_device(device), m_info(std::move(info))
 {
     std::set<std::string> used;
@@ -43,7 +44,8 @@ RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const WeightStore&
     }
 }
 
-RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const TensorSource& source, const torch::Device& device, ModelInfo info)
+RotaryDecoderModel::RotaryDecoderModel(const RotaryConfig& c, const TensorSource& source, const torch::Device& device,
+                                       ModelInfo info)
     : m_config(c), m_device(device), m_info(std::move(info))
 {
     build(source);
@@ -93,12 +95,18 @@ void RotaryDecoderModel::build(const TensorSource& load)
     if (neox) m_finalBias = load(root + "final_layer_norm.bias", {d});
     m_head = c.tiedEmbeddings ? m_embed : load(neox ? "embed_out.weight" : "lm_head.weight", {v, d});
     // inv_freq[j] = θ^(−2j / r) over the r rotated dims of a head.
-    m_invFreq = torch::pow(c.ropeTheta, -torch::arange(0, c.rotaryDims, 2, torch::kFloat64) / c.rotaryDims).to(torch::kFloat32).to(m_device);
+    m_invFreq = torch::pow(c.ropeTheta, -torch::arange(0, c.rotaryDims, 2, torch::kFloat64) / c.rotaryDims)
+                    .to(torch::kFloat32)
+                    .to(m_device);
 }
 
-torch::Tensor RotaryDecoderModel::embedTokens(const torch::Tensor& ids) const { return torch::embedding(m_embed, ids.to(m_device)); }
+torch::Tensor RotaryDecoderModel::embedTokens(const torch::Tensor& ids) const
+{
+    return torch::embedding(m_embed, ids.to(m_device));
+}
 
-torch::Tensor RotaryDecoderModel::norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) const
+torch::Tensor RotaryDecoderModel::norm(const torch::Tensor& x, const torch::Tensor& weight,
+                                       const torch::Tensor& bias) const
 {
     if (!m_config.rmsNorm) return torch::layer_norm(x, {m_config.width}, weight, bias, m_config.normEpsilon);
     return x * torch::rsqrt(x.pow(2).mean(-1, true) + m_config.normEpsilon) * weight;
@@ -108,10 +116,11 @@ torch::Tensor RotaryDecoderModel::rotate(const torch::Tensor& x, int64_t start) 
 {
     // x [B, heads, T, hd]; HF rotate_half layout over the first r dims of each head.
     const int64_t length = x.size(2), r = m_config.rotaryDims, half = r / 2;
-    const torch::Tensor positions = torch::arange(start, start + length, torch::TensorOptions().dtype(torch::kFloat32).device(m_device)) /
-                                    static_cast<float>(m_config.ropeScale);
-    const torch::Tensor angles = torch::outer(positions, m_invFreq);           // [T, r/2]
-    const torch::Tensor full = torch::cat({angles, angles}, -1);                // [T, r]
+    const torch::Tensor positions =
+        torch::arange(start, start + length, torch::TensorOptions().dtype(torch::kFloat32).device(m_device)) /
+        static_cast<float>(m_config.ropeScale);
+    const torch::Tensor angles = torch::outer(positions, m_invFreq);  // [T, r/2]
+    const torch::Tensor full = torch::cat({angles, angles}, -1);      // [T, r]
     const torch::Tensor cos = full.cos(), sin = full.sin();
     const torch::Tensor rotated = x.narrow(-1, 0, r);
     const torch::Tensor halfTurn = torch::cat({-rotated.narrow(-1, half, half), rotated.narrow(-1, 0, half)}, -1);
@@ -120,9 +129,11 @@ torch::Tensor RotaryDecoderModel::rotate(const torch::Tensor& x, int64_t start) 
     return torch::cat({out, x.narrow(-1, r, x.size(-1) - r)}, -1);
 }
 
-torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const torch::Tensor& h, const ForwardOptions& options) const
+torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const torch::Tensor& h,
+                                            const ForwardOptions& options) const
 {
-    const int64_t batch = h.size(0), length = h.size(1), heads = m_config.headCount, kvHeads = m_config.kvHeadCount, hd = m_config.headWidth;
+    const int64_t batch = h.size(0), length = h.size(1), heads = m_config.headCount, kvHeads = m_config.kvHeadCount,
+                  hd = m_config.headWidth;
     torch::Tensor q, k, v;
     if (b.qkvWeight.defined()) {  // NeoX: per head [q | k | v]
         const torch::Tensor qkv = torch::linear(h, b.qkvWeight, b.qkvBias).view({batch, length, heads, 3 * hd});
@@ -152,25 +163,29 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
         scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
     }
     const torch::Tensor pattern = torch::softmax(scores, -1);
-    if (options.capture && options.capture->wants(kCaptureAttnPattern)) options.capture->put("attn_pattern." + std::to_string(layer), pattern);
+    if (options.capture && options.capture->wants(kCaptureAttnPattern))
+        options.capture->put("attn_pattern." + std::to_string(layer), pattern);
     const torch::Tensor mixed = torch::matmul(pattern, v).transpose(1, 2).reshape({batch, length, heads * hd});
     return torch::linear(mixed, b.outWeight, b.outBias);
 }
 
-torch::Tensor RotaryDecoderModel::mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture, int layer) const
+torch::Tensor RotaryDecoderModel::mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture,
+                                      int layer) const
 {
-    const torch::Tensor act = m_config.gatedMlp ? activate(m_config.activation, torch::linear(h, b.gateWeight)) * torch::linear(h, b.upWeight)
-                                                : activate(m_config.activation, torch::linear(h, b.upWeight, b.upBias));
+    const torch::Tensor act =
+        m_config.gatedMlp ? activate(m_config.activation, torch::linear(h, b.gateWeight)) * torch::linear(h, b.upWeight)
+                          : activate(m_config.activation, torch::linear(h, b.upWeight, b.upBias));
     if (capture && capture->wants(kCaptureMlpAct)) capture->put("mlp_act." + std::to_string(layer), act);
     return torch::linear(act, b.downWeight, b.downBias);
 }
 
-torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmbeddings, const ForwardOptions& options) const
+torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmbeddings,
+                                                    const ForwardOptions& options) const
 {
     const int64_t length = wordEmbeddings.size(1);
     if (options.startPosition + length > m_config.contextLength)
-        throw Error("sequence of " + std::to_string(options.startPosition + length) + " tokens exceeds the model's context window of " +
-                    std::to_string(m_config.contextLength));
+        throw Error("sequence of " + std::to_string(options.startPosition + length) +
+                    " tokens exceeds the model's context window of " + std::to_string(m_config.contextLength));
     ActivationCapture* capture = options.capture;
     auto keep = [&](CaptureKind kind, const std::string& name, const torch::Tensor& t) {
         if (capture && capture->wants(kind)) capture->put(name, t);
@@ -203,8 +218,17 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
     return logits;
 }
 
-torch::Tensor RotaryDecoderModel::finalNorm(const torch::Tensor& residual) const { return norm(residual, m_finalWeight, m_finalBias); }
-torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const { return torch::matmul(normed, m_head.t()); }
-torch::Tensor RotaryDecoderModel::mlpDownProjection(int layer) const { return m_blocks.at(static_cast<size_t>(layer)).downWeight.t(); }
+torch::Tensor RotaryDecoderModel::finalNorm(const torch::Tensor& residual) const
+{
+    return norm(residual, m_finalWeight, m_finalBias);
+}
+torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const
+{
+    return torch::matmul(normed, m_head.t());
+}
+torch::Tensor RotaryDecoderModel::mlpDownProjection(int layer) const
+{
+    return m_blocks.at(static_cast<size_t>(layer)).downWeight.t();
+}
 
 }  // namespace spyglass::core

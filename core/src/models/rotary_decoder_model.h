@@ -20,14 +20,17 @@ public:
     using TensorSource = std::function<torch::Tensor(const std::string& name, const std::vector<int64_t>& shape)>;
 
     // Throws Error on missing, unexpected or mis-shaped tensors.
-    RotaryDecoderModel(const RotaryConfig& config, const WeightStore& weights, const torch::Device& device, ModelInfo info);
+    RotaryDecoderModel(const RotaryConfig& config, const WeightStore& weights, const torch::Device& device,
+                       ModelInfo info);
     // From tensors in HF naming and layout (e.g. converted from a llama2.c checkpoint).
-    RotaryDecoderModel(const RotaryConfig& config, const TensorSource& source, const torch::Device& device, ModelInfo info);
+    RotaryDecoderModel(const RotaryConfig& config, const TensorSource& source, const torch::Device& device,
+                       ModelInfo info);
 
     [[nodiscard]] const ModelInfo& info() const override { return m_info; }
     [[nodiscard]] torch::Device device() const override { return m_device; }
     [[nodiscard]] torch::Tensor embedTokens(const torch::Tensor& ids) const override;
-    [[nodiscard]] torch::Tensor forwardEmbeddings(const torch::Tensor& wordEmbeddings, const ForwardOptions& options) const override;
+    [[nodiscard]] torch::Tensor forwardEmbeddings(const torch::Tensor& wordEmbeddings,
+                                                  const ForwardOptions& options) const override;
     [[nodiscard]] torch::Tensor finalNorm(const torch::Tensor& residual) const override;
     [[nodiscard]] torch::Tensor unembed(const torch::Tensor& normed) const override;
     [[nodiscard]] torch::Tensor mlpDownProjection(int layer) const override;
@@ -42,10 +45,13 @@ private:
         torch::Tensor outWeight, outBias;
         torch::Tensor gateWeight, upWeight, upBias, downWeight, downBias;
     };
-    [[nodiscard]] torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) const;
+    [[nodiscard]] torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& weight,
+                                     const torch::Tensor& bias) const;
     [[nodiscard]] torch::Tensor rotate(const torch::Tensor& x, int64_t start) const;
-    [[nodiscard]] torch::Tensor attention(const Block& b, int layer, const torch::Tensor& h, const ForwardOptions& options) const;
-    [[nodiscard]] torch::Tensor mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture, int layer) const;
+    [[nodiscard]] torch::Tensor attention(const Block& b, int layer, const torch::Tensor& h,
+                                          const ForwardOptions& options) const;
+    [[nodiscard]] torch::Tensor mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture,
+                                    int layer) const;
 
     RotaryConfig m_config;
     torch::Device m_device;

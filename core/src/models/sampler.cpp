@@ -23,8 +23,9 @@ int Sampler::next(const std::vector<float>& logits)
     std::vector<int> order(logits.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int a, int b) {
-        return logits[static_cast<size_t>(a)] != logits[static_cast<size_t>(b)] ? logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)]
-                                                                                : a < b;
+        return logits[static_cast<size_t>(a)] != logits[static_cast<size_t>(b)]
+                   ? logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)]
+                   : a < b;
     });
     size_t keep = order.size();
     if (m_options.topK > 0) keep = std::min(keep, static_cast<size_t>(m_options.topK));

@@ -24,35 +24,52 @@ torch::Tensor loadWeight(const WeightStore& store, const std::string& name, cons
                          const torch::Device& device)
 {
     const WeightStore::Entry* entry = store.find(name);
-    if (!entry) throw Error("missing tensor '" + name + "' (expected shape " + shapeText(expected) + ")");
-    const TensorView& view = *entry->view;
-    if (view.shape != expected)
-        throw Error(entry->file->path().filename().string() + ": tensor '" + name + "' has shape " + shapeText(view.shape) +
-                    ", config.json implies " + shapeText(expected));
-    torch::ScalarType type;
-    switch (view.dtype) {
-    case DType::F32: type = torch::kFloat32; break;
-    case DType::F16: type = torch::kFloat16; break;
-    case DType::BF16: type = torch::kBFloat16; break;
-    case DType::F64: type = torch::kFloat64; break;
-    default:
-        throw Error(entry->file->path().filename().string() + ": tensor '" + name + "' has dtype " +
-                    std::string(dtypeName(view.dtype)) + ", expected F32, F16 or BF16");
-    }
-    auto keepAlive = entry->file;
-    void* data = const_cast<std::byte*>(view.data);  // read-only mapping: never written through
-    torch::Tensor t;
-    if (view.byteSize == 0) {
-        t = torch::empty(expected, torch::kFloat32);
+    if (!entry)
+        throw Error((store.source().empty() ? std::string() : store.source() + ": ") + "missing tensor '" + name +
+                    "' (expected shape " + shapeText(expected) + ")");
+    const std::string origin = store.fileOf(name);
+    if (entry->tensorShape() != expected)
+        throw Error(origin + ": tensor '" + name + "' has shape " + shapeText(entry->tensorShape()) +
+                    (entry->view ? ", config.json implies " : ", the model's metadata implies ") + shapeText(expected));
+    torch::Tensor out;
+    if (entry->fill) {
+        // Computed (e.g. dequantized): written straight into the tensor, one copy in memory.
+        out = torch::empty(expected, torch::kFloat32);
+        entry->fill(out.data_ptr<float>());
+        if (device != torch::kCPU) out = out.to(device);
     } else {
-        t = torch::from_blob(data, expected, [keepAlive](void*) {}, torch::TensorOptions().dtype(type));
+        const TensorView& view = *entry->view;
+        torch::ScalarType type;
+        switch (view.dtype) {
+            case DType::F32:
+                type = torch::kFloat32;
+                break;
+            case DType::F16:
+                type = torch::kFloat16;
+                break;
+            case DType::BF16:
+                type = torch::kBFloat16;
+                break;
+            case DType::F64:
+                type = torch::kFloat64;
+                break;
+            default:
+                throw Error(origin + ": tensor '" + name + "' has dtype " + std::string(dtypeName(view.dtype)) +
+                            ", expected F32, F16 or BF16");
+        }
+        auto keepAlive = entry->file;
+        void* data = const_cast<std::byte*>(view.data);  // read-only mapping: never written through
+        const torch::Tensor t = view.byteSize == 0
+                                    ? torch::empty(expected, torch::kFloat32)
+                                    : torch::from_blob(
+                                          data, expected, [keepAlive](void*) {}, torch::TensorOptions().dtype(type));
+        // Always a copy, never the file's mapping: a checkpoint rewritten in place while Spyglass
+        // has it loaded (a training script saving again) would otherwise fault the process
+        // (SIGBUS), and the loaded model must stay what was loaded.
+        out = t.to(device, torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
     }
-    // Always a copy, never the file's mapping: a checkpoint rewritten in place while Spyglass has
-    // it loaded (a training script saving again) would otherwise fault the process (SIGBUS), and
-    // the loaded model must stay what was loaded.
-    torch::Tensor out = t.to(device, torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
     if (!torch::isfinite(out).all().item<bool>())
-        throw Error(entry->file->path().filename().string() + ": tensor '" + name + "' holds NaN or Inf values");
+        throw Error(origin + ": tensor '" + name + "' holds NaN or Inf values");
     return out;
 }
 

@@ -19,7 +19,10 @@ using nlohmann::json;
 
 namespace {
 
-json optionalJson(const auto& v) { return v ? json(*v) : json(nullptr); }
+json optionalJson(const auto& v)
+{
+    return v ? json(*v) : json(nullptr);
+}
 
 json lensJson(const LensSection& lens)
 {
@@ -34,21 +37,18 @@ json lensJson(const LensSection& lens)
                            {"entropy", c.entropy}});
         cells.push_back(std::move(row));
     }
-    return {{"mode", name(lens.mode)}, {"layers", lens.layers}, {"top_k", lens.topK}, {"cells", std::move(cells)},
+    return {{"mode", name(lens.mode)},
+            {"layers", lens.layers},
+            {"top_k", lens.topK},
+            {"cells", std::move(cells)},
             {"self_check_max_abs_diff", lens.selfCheckMaxAbsDiff}};
 }
 
 json factorsJson(const FactorSection& f)
 {
-    json j = {{"source", f.source},
-              {"layers", f.layers},
-              {"k", f.k},
-              {"positions", f.positions},
-              {"strengths", f.strengths},
-              {"reconstruction_error", f.reconstructionError},
-              {"input_norm", f.inputNorm},
-              {"stability", f.stability},
-              {"iterations", f.iterations},
+    json j = {{"source", f.source},        {"layers", f.layers},       {"k", f.k},
+              {"positions", f.positions},  {"strengths", f.strengths}, {"reconstruction_error", f.reconstructionError},
+              {"input_norm", f.inputNorm}, {"stability", f.stability}, {"iterations", f.iterations},
               {"top_tokens", f.topTokens}};
     if (f.loadingsFile) j["loadings_file"] = *f.loadingsFile;
     return j;
@@ -71,22 +71,26 @@ void checkFloats(const json& j, const std::string& where)
 {
     if (j.is_number_float()) {
         const double x = j.get<double>();
-        if (!(std::abs(x) <= std::numeric_limits<float>::max())) throw Error(where + ": number " + j.dump() + " is out of range for a float");
+        if (!(std::abs(x) <= std::numeric_limits<float>::max()))
+            throw Error(where + ": number " + j.dump() + " is out of range for a float");
     } else if (j.is_structured()) {
         for (const auto& child : j) checkFloats(child, where);
     }
 }
 
 template <typename T>
-struct IsIntVector : std::false_type {};
+struct IsIntVector : std::false_type {
+};
 template <>
-struct IsIntVector<std::vector<int>> : std::true_type {};
+struct IsIntVector<std::vector<int>> : std::true_type {
+};
 
 template <typename T>
 T field(const json& j, const char* key, const std::string& where)
 {
     if (!j.contains(key)) throw Error(where + ": missing field \"" + key + "\"");
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return integer<T>(j.at(key), where + ": field \"" + key + "\"");
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+        return integer<T>(j.at(key), where + ": field \"" + key + "\"");
     if constexpr (IsIntVector<T>::value) {
         if (!j.at(key).is_array()) throw Error(where + ": field \"" + key + "\" is not a list");
         std::vector<int> out;
@@ -105,7 +109,8 @@ template <typename E>
 E parseNamed(const std::string& text, const std::string& where)
 {
     if (auto value = parseName<E>(text)) return *value;
-    throw Error(where + ": unknown " + std::string(Names<E>::what) + " '" + sanitizeUtf8(text) + "' (" + nameChoices<E>() + ")");
+    throw Error(where + ": unknown " + std::string(Names<E>::what) + " '" + sanitizeUtf8(text) + "' (" +
+                nameChoices<E>() + ")");
 }
 
 template <typename E>
@@ -120,14 +125,16 @@ std::string reportToJson(const Report& r)
 {
     json j;
     j["schema"] = kReportSchema;
-    j["model"] = {{"path", r.model.path},         {"architecture", r.model.architecture}, {"n_layer", r.model.layerCount},
-                  {"n_head", r.model.headCount},  {"d_model", r.model.modelWidth},        {"vocab_size", r.model.vocabSize},
+    j["model"] = {{"path", r.model.path},          {"architecture", r.model.architecture},
+                  {"n_layer", r.model.layerCount}, {"n_head", r.model.headCount},
+                  {"d_model", r.model.modelWidth}, {"vocab_size", r.model.vocabSize},
                   {"sha256", r.model.sha256}};
     j["settings"] = json::parse(r.settingsJson);
     j["tokens"] = json::array();
     for (const auto& t : r.tokens) {
         json offset = t.offset ? json({t.offset->first, t.offset->second}) : json(nullptr);
-        j["tokens"].push_back({{"id", t.id}, {"text", optionalJson(t.text)}, {"offset", offset}, {"generated", t.generated}});
+        j["tokens"].push_back(
+            {{"id", t.id}, {"text", optionalJson(t.text)}, {"offset", offset}, {"generated", t.generated}});
     }
     j["saliency"] = json::array();
     for (const auto& s : r.saliency) {
@@ -149,8 +156,12 @@ std::string reportToJson(const Report& r)
         const auto& p = *r.projection;
         json points = json::array();
         for (const auto& pt : p.points) points.push_back({pt[0], pt[1]});
-        j["projection"] = {{"layer", p.layer},   {"source", name(p.source)},     {"method", name(p.method)},
-                           {"points", points},   {"clusters", p.clusters}, {"cluster_method", name(p.clusterMethod)},
+        j["projection"] = {{"layer", p.layer},
+                           {"source", name(p.source)},
+                           {"method", name(p.method)},
+                           {"points", points},
+                           {"clusters", p.clusters},
+                           {"cluster_method", name(p.clusterMethod)},
                            {"explained_variance", {p.explainedVariance[0], p.explainedVariance[1]}}};
     }
     j["token_texts"] = json::object();
@@ -174,21 +185,26 @@ Report parseReport(const std::string& text, const std::string& source)
     if (schema != kReportSchema) throw Error(source + ": schema '" + schema + "' is not " + kReportSchema);
     Report r;
     const json& m = j.at("model");
-    r.model = {field<std::string>(m, "path", source + ": model"),     field<std::string>(m, "architecture", source + ": model"),
-               field<std::string>(m, "sha256", source + ": model"),   field<int>(m, "n_layer", source + ": model"),
-               field<int>(m, "n_head", source + ": model"),           field<int>(m, "d_model", source + ": model"),
-               field<int>(m, "vocab_size", source + ": model")};
+    r.model = {
+        field<std::string>(m, "path", source + ": model"),   field<std::string>(m, "architecture", source + ": model"),
+        field<std::string>(m, "sha256", source + ": model"), field<int>(m, "n_layer", source + ": model"),
+        field<int>(m, "n_head", source + ": model"),         field<int>(m, "d_model", source + ": model"),
+        field<int>(m, "vocab_size", source + ": model")};
     r.settingsJson = j.value("settings", json::object()).dump();
     for (const auto& t : field<json>(j, "tokens", source)) {
         ReportToken token;
         token.id = field<int>(t, "id", source + ": tokens");
         if (t.contains("text") && t["text"].is_string()) token.text = t["text"].get<std::string>();
-        if (t.contains("offset") && t["offset"].is_array()) token.offset = std::make_pair(integer<size_t>(t["offset"].at(0), source + ": offset"), integer<size_t>(t["offset"].at(1), source + ": offset"));
+        if (t.contains("offset") && t["offset"].is_array())
+            token.offset = std::make_pair(integer<size_t>(t["offset"].at(0), source + ": offset"),
+                                          integer<size_t>(t["offset"].at(1), source + ": offset"));
         token.generated = field<bool>(t, "generated", source + ": tokens");
         r.tokens.push_back(std::move(token));
     }
     for (const auto& s : j.value("saliency", json::array())) {
-        SaliencySection section{named<SaliencyMethod>(s, "method", source + ": saliency"), named<SaliencyTarget>(s, "target", source + ": saliency"), {}};
+        SaliencySection section{named<SaliencyMethod>(s, "method", source + ": saliency"),
+                                named<SaliencyTarget>(s, "target", source + ": saliency"),
+                                {}};
         for (const auto& row : field<json>(s, "rows", source + ": saliency")) {
             SaliencyRow out;
             out.position = field<int>(row, "position", source + ": saliency row");
@@ -202,7 +218,8 @@ Report parseReport(const std::string& text, const std::string& source)
         r.saliency.push_back(std::move(section));
     }
     for (const auto& w : j.value("words", json::array()))
-        r.words.push_back({integer<int>(w.at("tokens").at(0), source + ": words"), integer<int>(w.at("tokens").at(1), source + ": words"), w.value("text", "")});
+        r.words.push_back({integer<int>(w.at("tokens").at(0), source + ": words"),
+                           integer<int>(w.at("tokens").at(1), source + ": words"), w.value("text", "")});
     if (j.contains("lens") && j["lens"].is_object()) {
         const json& l = j["lens"];
         LensSection lens;
@@ -216,7 +233,8 @@ Report parseReport(const std::string& text, const std::string& source)
                 LensCell cell;
                 cell.topIds = field<std::vector<int>>(c, "top_ids", source + ": lens cell");
                 cell.topProbs = field<std::vector<float>>(c, "top_probs", source + ": lens cell");
-                if (c.contains("next_rank") && !c["next_rank"].is_null()) cell.nextRank = integer<int>(c["next_rank"], source + ": lens next_rank");
+                if (c.contains("next_rank") && !c["next_rank"].is_null())
+                    cell.nextRank = integer<int>(c["next_rank"], source + ": lens next_rank");
                 if (c.contains("next_prob") && !c["next_prob"].is_null()) cell.nextProb = c["next_prob"].get<float>();
                 cell.entropy = c.value("entropy", 0.0F);
                 row.push_back(std::move(cell));
@@ -236,7 +254,8 @@ Report parseReport(const std::string& text, const std::string& source)
         factors.reconstructionError = field<double>(f, "reconstruction_error", source + ": factors");
         factors.inputNorm = f.value("input_norm", 0.0);
         factors.stability = f.value("stability", 0.0);
-        if (f.contains("iterations")) factors.iterations = integer<int>(f["iterations"], source + ": factors iterations");
+        if (f.contains("iterations"))
+            factors.iterations = integer<int>(f["iterations"], source + ": factors iterations");
         if (f.contains("top_tokens"))
             for (const auto& factor : f["top_tokens"]) {
                 auto& layers = factors.topTokens.emplace_back();
@@ -245,7 +264,8 @@ Report parseReport(const std::string& text, const std::string& source)
                     for (const auto& id : layer) ids.push_back(integer<int>(id, source + ": factors top_tokens"));
                 }
             }
-        if (f.contains("loadings_file") && f["loadings_file"].is_string()) factors.loadingsFile = f["loadings_file"].get<std::string>();
+        if (f.contains("loadings_file") && f["loadings_file"].is_string())
+            factors.loadingsFile = f["loadings_file"].get<std::string>();
         r.factors = std::move(factors);
     }
     if (j.contains("projection") && j["projection"].is_object()) {
@@ -257,9 +277,12 @@ Report parseReport(const std::string& text, const std::string& source)
         for (const auto& pt : field<json>(p, "points", source + ": projection"))
             projection.points.push_back({pt.at(0).get<float>(), pt.at(1).get<float>()});
         projection.clusters = field<std::vector<int>>(p, "clusters", source + ": projection");
-        projection.clusterMethod = parseNamed<ClusterMethod>(p.value("cluster_method", "kmeans"), source + ": projection cluster_method");
-        if (p.contains("explained_variance") && p["explained_variance"].is_array() && p["explained_variance"].size() == 2)
-            projection.explainedVariance = {p["explained_variance"][0].get<float>(), p["explained_variance"][1].get<float>()};
+        projection.clusterMethod =
+            parseNamed<ClusterMethod>(p.value("cluster_method", "kmeans"), source + ": projection cluster_method");
+        if (p.contains("explained_variance") && p["explained_variance"].is_array() &&
+            p["explained_variance"].size() == 2)
+            projection.explainedVariance = {p["explained_variance"][0].get<float>(),
+                                            p["explained_variance"][1].get<float>()};
         r.projection = std::move(projection);
     }
     if (j.contains("token_texts") && j["token_texts"].is_object())
@@ -297,7 +320,10 @@ void writeReport(const Report& report, const std::filesystem::path& path)
     out.commit();
 }
 
-Report readReport(const std::filesystem::path& path) { return reportFromJson(readTextFile(path), path.string()); }
+Report readReport(const std::filesystem::path& path)
+{
+    return reportFromJson(readTextFile(path), path.string());
+}
 
 void writeFactorLoadings(const Report& report, const std::filesystem::path& path)
 {

@@ -20,7 +20,8 @@ using json = nlohmann::json;
 json objectFrom(const std::string& text, const char* what)
 {
     json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw Error(std::string("the session's ") + what + " are not a JSON object");
+    if (j.is_discarded() || !j.is_object())
+        throw Error(std::string("the session's ") + what + " are not a JSON object");
     return j;
 }
 
@@ -36,9 +37,11 @@ Session parseSession(const std::string& text, const std::string& source)
     const json root = json::parse(text, nullptr, false);
     if (root.is_discarded()) throw Error(source + ": not valid JSON");
     if (!root.is_object()) throw Error(source + ": not a JSON object");
-    const std::string schema = root.contains("schema") && root["schema"].is_string() ? root["schema"].get<std::string>() : "";
+    const std::string schema =
+        root.contains("schema") && root["schema"].is_string() ? root["schema"].get<std::string>() : "";
     if (schema != kSessionSchema)
-        throw Error(source + ": not a Spyglass session (schema '" + sanitizeUtf8(schema) + "', expected " + kSessionSchema + ")");
+        throw Error(source + ": not a Spyglass session (schema '" + sanitizeUtf8(schema) + "', expected " +
+                    kSessionSchema + ")");
     Session s;
     try {
         s.prompt = stringField(root, "prompt");
@@ -54,7 +57,8 @@ Session parseSession(const std::string& text, const std::string& source)
     } catch (const Error& e) {
         throw e.withContext(source);
     }
-    if (root.contains("report")) s.report = std::make_shared<const Report>(reportFromJson(root["report"].dump(), source));
+    if (root.contains("report"))
+        s.report = std::make_shared<const Report>(reportFromJson(root["report"].dump(), source));
     return s;
 }
 

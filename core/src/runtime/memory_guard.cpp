@@ -52,7 +52,8 @@ c10::DataPtr allocateGuarded(size_t n)
     const uint64_t before = g_inUse.fetch_add(n);
     if (limit != 0 && before + n > limit) {
         g_inUse.fetch_sub(n);
-        throw OutOfMemory("out of memory: " + mib(n) + " more would pass the memory limit of " + mib(limit) + " (" + mib(before) +
+        throw OutOfMemory("out of memory: " + mib(n) + " more would pass the memory limit of " + mib(limit) + " (" +
+                          mib(before) +
                           " held by tensors); raise the memory limit or ask for less (fewer tokens, steps or methods)");
     }
     void* data = nullptr;
@@ -111,8 +112,14 @@ void setMemoryLimit(uint64_t bytes)
     g_limit.store(bytes);
 }
 
-uint64_t memoryLimit() { return g_limit.load(); }
+uint64_t memoryLimit()
+{
+    return g_limit.load();
+}
 
-uint64_t tensorBytesInUse() { return g_inUse.load(); }
+uint64_t tensorBytesInUse()
+{
+    return g_inUse.load();
+}
 
 }  // namespace spyglass::core

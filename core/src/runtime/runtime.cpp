@@ -4,11 +4,11 @@
 
 #include <torch/torch.h>
 
+#include <unistd.h>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <regex>
-#include <unistd.h>
 
 // Present when the process's BLAS is OpenBLAS (Debian's libblas.so.3 alternative); weak so that
 // other BLAS builds link too.
@@ -42,9 +42,15 @@ void setThreadCount(int n)
     if (openblas_set_num_threads) openblas_set_num_threads(n);
 }
 
-int threadCount() { return at::get_num_threads(); }
+int threadCount()
+{
+    return at::get_num_threads();
+}
 
-bool cudaAvailable() { return torch::cuda::is_available(); }
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
 
 void checkDevice(const std::string& device)
 {
@@ -53,17 +59,21 @@ void checkDevice(const std::string& device)
         throw OptionError("device", "'" + device + "' is not recognised (use cpu, cuda or cuda:N)");
     if (device == "cpu") return;
     if (!cudaAvailable())
-        throw OptionError("device", "'" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use cpu");
+        throw OptionError(
+            "device",
+            "'" + device + "' is not available: this libtorch build has no CUDA or no GPU is visible; use cpu");
     const auto colon = device.find(':');
     const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
     int64_t index = 0;
     if (colon != std::string::npos) {
         const char* digits = device.c_str() + colon + 1;
-        if (std::from_chars(digits, device.c_str() + device.size(), index).ec != std::errc()) index = count;  // too many digits
+        if (std::from_chars(digits, device.c_str() + device.size(), index).ec != std::errc())
+            index = count;  // too many digits
     }
     if (index >= count)
-        throw OptionError("device", "'" + device + "' is not available: " + std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
-                    " visible (cuda:0" + (count > 1 ? "…cuda:" + std::to_string(count - 1) : std::string()) + ")");
+        throw OptionError("device", "'" + device + "' is not available: " + std::to_string(count) + " CUDA device" +
+                                        (count == 1 ? "" : "s") + " visible (cuda:0" +
+                                        (count > 1 ? "…cuda:" + std::to_string(count - 1) : std::string()) + ")");
     // Exact numbers: TF32 would round matmul/convolution inputs to 10 mantissa bits on Ampere and
     // later, about 1e-3 away from the CPU and the references. Keep full float32.
     at::globalContext().setAllowTF32CuBLAS(false);

@@ -32,7 +32,8 @@ std::unique_ptr<at::ObserverContext> onOperator(const at::RecordFunction& fn)
 void forbidTorchOnThisThread()
 {
     static std::once_flag installed;
-    std::call_once(installed, [] { at::addGlobalCallback(at::RecordFunctionCallback(&onOperator).needsInputs(false)); });
+    std::call_once(installed,
+                   [] { at::addGlobalCallback(at::RecordFunctionCallback(&onOperator).needsInputs(false)); });
     g_forbidden = std::this_thread::get_id();
 }
 

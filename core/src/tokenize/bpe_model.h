@@ -37,12 +37,15 @@ private:
         int rank;
         int result;
     };
-    static uint64_t pairKey(int a, int b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
+    static uint64_t pairKey(int a, int b)
+    {
+        return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+    }
 
     std::unordered_map<std::string, int> m_vocab;
     std::vector<std::string> m_idToToken;
     std::unordered_map<uint64_t, Merge> m_merges;
-    std::vector<int> m_byteIds;       // id of the single-byte token for each byte, -1 if absent
+    std::vector<int> m_byteIds;        // id of the single-byte token for each byte, -1 if absent
     std::vector<size_t> m_tokenBytes;  // byte length of each id
     std::string m_source;
 };

@@ -54,7 +54,10 @@ void appendUtf8(std::string& out, char32_t cp)
     }
 }
 
-const std::string& byteToUnicode(unsigned char byte) { return tables().forward[byte]; }
+const std::string& byteToUnicode(unsigned char byte)
+{
+    return tables().forward[byte];
+}
 
 std::optional<std::string> unicodeToBytes(std::string_view mapped)
 {

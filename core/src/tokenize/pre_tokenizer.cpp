@@ -12,8 +12,7 @@ std::vector<ByteRange> PreTokenizer::splitAll(std::string_view text, const std::
 
 const std::string& gpt2SplitPattern()
 {
-    static const std::string pattern =
-        R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+    static const std::string pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
     return pattern;
 }
 
@@ -43,58 +42,57 @@ void RegexPreTokenizer::split(std::string_view text, ByteRange range, std::vecto
     if (cursor < end) segments.push_back({cursor, end, m_invert});
 
     switch (m_behavior) {
-    case SplitBehavior::Removed:
-        for (const auto& s : segments)
-            if (!s.delimiter) out.emplace_back(s.begin, s.end);
-        break;
-    case SplitBehavior::Isolated:
-        for (const auto& s : segments) out.emplace_back(s.begin, s.end);
-        break;
-    case SplitBehavior::MergedWithPrevious: {
-        // A delimiter joins the piece before it.
-        bool open = false;
-        for (const auto& s : segments) {
-            if (s.delimiter && open) {
-                out.back().second = s.end;
-                open = false;
-            } else {
-                out.emplace_back(s.begin, s.end);
-                open = !s.delimiter;
+        case SplitBehavior::Removed:
+            for (const auto& s : segments)
+                if (!s.delimiter) out.emplace_back(s.begin, s.end);
+            break;
+        case SplitBehavior::Isolated:
+            for (const auto& s : segments) out.emplace_back(s.begin, s.end);
+            break;
+        case SplitBehavior::MergedWithPrevious: {
+            // A delimiter joins the piece before it.
+            bool open = false;
+            for (const auto& s : segments) {
+                if (s.delimiter && open) {
+                    out.back().second = s.end;
+                    open = false;
+                } else {
+                    out.emplace_back(s.begin, s.end);
+                    open = !s.delimiter;
+                }
             }
+            break;
         }
-        break;
-    }
-    case SplitBehavior::MergedWithNext: {
-        // A delimiter starts the piece after it.
-        bool pending = false;
-        for (const auto& s : segments) {
-            if (pending && !s.delimiter) {
-                out.back().second = s.end;
-                pending = false;
-            } else {
-                out.emplace_back(s.begin, s.end);
-                pending = s.delimiter;
+        case SplitBehavior::MergedWithNext: {
+            // A delimiter starts the piece after it.
+            bool pending = false;
+            for (const auto& s : segments) {
+                if (pending && !s.delimiter) {
+                    out.back().second = s.end;
+                    pending = false;
+                } else {
+                    out.emplace_back(s.begin, s.end);
+                    pending = s.delimiter;
+                }
             }
+            break;
         }
-        break;
-    }
-    case SplitBehavior::Contiguous: {
-        bool lastDelimiter = false;
-        for (const auto& s : segments) {
-            if (s.delimiter && lastDelimiter && !out.empty() && out.back().second == s.begin) {
-                out.back().second = s.end;
-            } else {
-                out.emplace_back(s.begin, s.end);
+        case SplitBehavior::Contiguous: {
+            bool lastDelimiter = false;
+            for (const auto& s : segments) {
+                if (s.delimiter && lastDelimiter && !out.empty() && out.back().second == s.begin) {
+                    out.back().second = s.end;
+                } else {
+                    out.emplace_back(s.begin, s.end);
+                }
+                lastDelimiter = s.delimiter;
             }
-            lastDelimiter = s.delimiter;
+            break;
         }
-        break;
-    }
     }
 }
 
-SequencePreTokenizer::SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
-    : m_steps(std::move(steps))
+SequencePreTokenizer::SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : m_steps(std::move(steps))
 {
 }
 

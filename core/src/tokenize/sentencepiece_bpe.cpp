@@ -24,8 +24,8 @@ size_t codePointLength(unsigned char c)
 
 bool isBytePiece(const std::string& p)
 {
-    return p.size() == 6 && p.rfind("<0x", 0) == 0 && p.back() == '>' && std::isxdigit(static_cast<unsigned char>(p[3])) &&
-           std::isxdigit(static_cast<unsigned char>(p[4]));
+    return p.size() == 6 && p.rfind("<0x", 0) == 0 && p.back() == '>' &&
+           std::isxdigit(static_cast<unsigned char>(p[3])) && std::isxdigit(static_cast<unsigned char>(p[4]));
 }
 
 }  // namespace
@@ -37,10 +37,12 @@ void SentencePieceBpe::index()
     for (size_t i = 0; i < m_pieces.size(); ++i) {
         m_ids.try_emplace(m_pieces[i], static_cast<int>(i));
         const std::string& p = m_pieces[i];
-        if (isBytePiece(p) || p == "<unk>" || p == "<s>" || p == "</s>" || p == "\n<s>\n" || p == "\n</s>\n") m_mergeable[i] = false;
+        if (isBytePiece(p) || p == "<unk>" || p == "<s>" || p == "</s>" || p == "\n<s>\n" || p == "\n</s>\n")
+            m_mergeable[i] = false;
     }
     const auto byte0 = m_ids.find("<0x00>");
-    if (byte0 == m_ids.end()) throw Error("SentencePiece vocabulary has no byte pieces <0x00> … <0xFF> (byte fallback)");
+    if (byte0 == m_ids.end())
+        throw Error("SentencePiece vocabulary has no byte pieces <0x00> … <0xFF> (byte fallback)");
     m_byteBase = byte0->second;
 }
 
@@ -61,7 +63,8 @@ SentencePieceBpe SentencePieceBpe::fromLlama2cFile(const std::string& path, int 
         if (!in.read(reinterpret_cast<char*>(&length), 4) || length < 0 || length > maxLength)
             throw Error(path + ": token " + std::to_string(bpe.m_pieces.size()) + " has a bad length");
         std::string piece(static_cast<size_t>(length), '\0');
-        if (!in.read(piece.data(), length)) throw Error(path + ": truncated at token " + std::to_string(bpe.m_pieces.size()));
+        if (!in.read(piece.data(), length))
+            throw Error(path + ": truncated at token " + std::to_string(bpe.m_pieces.size()));
         bpe.m_pieces.push_back(std::move(piece));
         bpe.m_scores.push_back(score);
     }
@@ -70,7 +73,8 @@ SentencePieceBpe SentencePieceBpe::fromLlama2cFile(const std::string& path, int 
     return bpe;
 }
 
-SentencePieceBpe SentencePieceBpe::fromMerges(std::vector<std::string> pieces, const std::vector<std::pair<std::string, std::string>>& merges,
+SentencePieceBpe SentencePieceBpe::fromMerges(std::vector<std::string> pieces,
+                                              const std::vector<std::pair<std::string, std::string>>& merges,
                                               const std::string& source)
 {
     SentencePieceBpe bpe;
@@ -82,6 +86,25 @@ SentencePieceBpe SentencePieceBpe::fromMerges(std::vector<std::string> pieces, c
     } catch (const Error& e) {
         throw e.withContext(source);
     }
+    return bpe;
+}
+
+SentencePieceBpe SentencePieceBpe::fromScores(std::vector<std::string> pieces, std::vector<float> scores,
+                                              const std::vector<int>& types, const std::string& source)
+{
+    if (scores.size() != pieces.size() || types.size() != pieces.size())
+        throw Error(source + ": " + std::to_string(pieces.size()) + " tokens but " + std::to_string(scores.size()) +
+                    " scores and " + std::to_string(types.size()) + " token types");
+    SentencePieceBpe bpe;
+    bpe.m_pieces = std::move(pieces);
+    bpe.m_scores = std::move(scores);
+    bpe.m_useScores = true;
+    try {
+        bpe.index();
+    } catch (const Error& e) {
+        throw e.withContext(source);
+    }
+    for (size_t i = 0; i < types.size(); ++i) bpe.m_mergeable[i] = types[i] == 1;
     return bpe;
 }
 
@@ -139,8 +162,9 @@ void SentencePieceBpe::encode(std::string_view text, size_t begin, size_t end, E
             out.offsets.emplace_back(s.from, s.to);
             continue;
         }
-        // Byte fallback: the symbol's UTF-8 bytes (the space symbol stands for one space byte).
-        const std::string bytes = s.text == m_space ? std::string(" ") : s.text;
+        // Byte fallback: the symbol's UTF-8 bytes, as SentencePiece does ("▁" falls back to E2 96 81;
+        // llama2.c's space symbol is the space itself).
+        const std::string& bytes = s.text;
         for (size_t k = 0; k < bytes.size(); ++k) {
             out.ids.push_back(m_byteBase + static_cast<unsigned char>(bytes[k]));
             const size_t from = std::min(s.from + k, s.to);

@@ -21,8 +21,15 @@ public:
     // From llama2.c's tokenizer.bin (scores; space symbol " "). Throws Error naming the file.
     static SentencePieceBpe fromLlama2cFile(const std::string& path, int vocabSizeHint = -1);
     // From a tokenizer.json BPE model with byte_fallback (merge ranks; space symbol "▁").
-    static SentencePieceBpe fromMerges(std::vector<std::string> pieces, const std::vector<std::pair<std::string, std::string>>& merges,
+    static SentencePieceBpe fromMerges(std::vector<std::string> pieces,
+                                       const std::vector<std::pair<std::string, std::string>>& merges,
                                        const std::string& source);
+
+    // From a GGUF "llama" vocabulary: pieces (space symbol "▁"), scores (merge priority) and
+    // token types (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte): only normal
+    // pieces take part in merges.
+    static SentencePieceBpe fromScores(std::vector<std::string> pieces, std::vector<float> scores,
+                                       const std::vector<int>& types, const std::string& source);
 
     // Encodes text[begin, end) (one segment between special tokens), appending ids and offsets.
     void encode(std::string_view text, size_t begin, size_t end, Encoding& out) const;
@@ -39,9 +46,9 @@ private:
     std::vector<float> m_scores;  // tokenizer.bin mode
     std::unordered_map<std::string, int> m_ids;
     std::unordered_map<std::string, int> m_mergeRanks;  // "a\x01b" → rank (tokenizer.json mode)
-    std::vector<bool> m_mergeable;  // normal pieces (not control or byte pieces)
-    int m_byteBase = 3;             // id of <0x00>
-    std::string m_space = "\xE2\x96\x81";  // "▁"
+    std::vector<bool> m_mergeable;                      // normal pieces (not control or byte pieces)
+    int m_byteBase = 3;                                 // id of <0x00>
+    std::string m_space = "\xE2\x96\x81";               // "▁"
     bool m_useScores = false;
 };
 

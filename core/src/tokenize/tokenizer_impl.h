@@ -26,9 +26,9 @@ struct AddedToken {
 class TokenizerImpl {
 public:
     std::string source;
-    std::unique_ptr<BpeModel> model;                   // byte-level BPE (GPT-2 style) …
-    std::unique_ptr<SentencePieceBpe> sentencePiece;   // … or SentencePiece BPE (Llama style)
-    std::unique_ptr<PreTokenizer> preTokenizer;  // null: the whole segment is one piece
+    std::unique_ptr<BpeModel> model;                  // byte-level BPE (GPT-2 style) …
+    std::unique_ptr<SentencePieceBpe> sentencePiece;  // … or SentencePiece BPE (Llama style)
+    std::unique_ptr<PreTokenizer> preTokenizer;       // null: the whole segment is one piece
     bool addPrefixSpace = false;
     bool ignoreMerges = false;  // a piece that is itself in the vocabulary is not split (Llama 3)
     std::vector<AddedToken> addedTokens;

@@ -16,15 +16,19 @@ int tokenId(const json& value, const std::string& where, const std::string& what
 {
     constexpr int64_t kMaxId = int64_t{1} << 24;
     if (!value.is_number_integer()) throw Error(where + ": " + what + " is not an integer id");
-    const int64_t id = value.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), kMaxId)) : value.get<int64_t>();
+    const int64_t id = value.is_number_unsigned()
+                           ? static_cast<int64_t>(std::min<uint64_t>(value.get<uint64_t>(), kMaxId))
+                           : value.get<int64_t>();
     if (id < 0 || id >= kMaxId) throw Error(where + ": " + what + " has id " + value.dump() + ", outside 0 … 16777215");
     return static_cast<int>(id);
 }
 
-
 const char* const kSupportedPreTokenizers = "ByteLevel, Split, Digits, Sequence";
 
-std::string typeOf(const json& j) { return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : ""; }
+std::string typeOf(const json& j)
+{
+    return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
+}
 
 SplitBehavior parseBehavior(const std::string& name, const std::string& where)
 {
@@ -47,9 +51,12 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const json& j, TokenizerImpl& im
     if (type == "Split") {
         const json& pattern = j.at("pattern");
         std::string regex;
-        if (pattern.contains("Regex")) regex = pattern["Regex"].get<std::string>();
-        else if (pattern.contains("String")) regex = RegexSplitter::quote(pattern["String"].get<std::string>());
-        else throw Error(where + ": Split pattern must hold \"Regex\" or \"String\"");
+        if (pattern.contains("Regex"))
+            regex = pattern["Regex"].get<std::string>();
+        else if (pattern.contains("String"))
+            regex = RegexSplitter::quote(pattern["String"].get<std::string>());
+        else
+            throw Error(where + ": Split pattern must hold \"Regex\" or \"String\"");
         return std::make_unique<RegexPreTokenizer>(regex, parseBehavior(j.value("behavior", "Isolated"), where),
                                                    j.value("invert", false));
     }
@@ -66,7 +73,10 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const json& j, TokenizerImpl& im
     throw Error(where + ": pre-tokenizer '" + type + "' is not supported (supported: " + kSupportedPreTokenizers + ")");
 }
 
-std::optional<int> idOf(const TokenizerImpl& impl, const std::string& token) { return impl.find(token); }
+std::optional<int> idOf(const TokenizerImpl& impl, const std::string& token)
+{
+    return impl.find(token);
+}
 
 // tokenizer_config.json's bos_token / eos_token: a string or {"content": …}.
 std::optional<std::string> configToken(const json& config, const char* key)
@@ -90,7 +100,8 @@ void applyTokenizerConfig(TokenizerImpl& impl, const fs::path& dir)
     if (config.contains("add_bos_token") && config["add_bos_token"].is_boolean()) {
         const bool add = config["add_bos_token"].get<bool>();
         if (add && impl.prefixIds.empty()) {
-            if (!impl.bos) throw Error(file.string() + ": add_bos_token is true but bos_token is not in the vocabulary");
+            if (!impl.bos)
+                throw Error(file.string() + ": add_bos_token is true but bos_token is not in the vocabulary");
             impl.prefixIds = {*impl.bos};
         } else if (!add && impl.bos && impl.prefixIds == std::vector<int>{*impl.bos}) {
             impl.prefixIds.clear();
@@ -108,7 +119,8 @@ void parsePostProcessor(const json& j, TokenizerImpl& impl, const std::string& w
         return;
     }
     if (type != "TemplateProcessing")
-        throw Error(where + ": post-processor '" + type + "' is not supported (supported: ByteLevel, TemplateProcessing)");
+        throw Error(where + ": post-processor '" + type +
+                    "' is not supported (supported: ByteLevel, TemplateProcessing)");
     const json& specials = j.value("special_tokens", json::object());
     bool afterSequence = false;
     for (const auto& piece : j.at("single")) {
@@ -118,7 +130,9 @@ void parsePostProcessor(const json& j, TokenizerImpl& impl, const std::string& w
         }
         const std::string name = piece.at("SpecialToken").at("id").get<std::string>();
         if (!specials.contains(name)) throw Error(where + ": template token '" + name + "' is not in special_tokens");
-        for (const auto& id : specials[name].at("ids")) (afterSequence ? impl.suffixIds : impl.prefixIds).push_back(tokenId(id, where, "special token '" + name + "'"));
+        for (const auto& id : specials[name].at("ids"))
+            (afterSequence ? impl.suffixIds : impl.prefixIds)
+                .push_back(tokenId(id, where, "special token '" + name + "'"));
     }
 }
 
@@ -130,7 +144,8 @@ std::vector<std::pair<std::string, std::string>> parseMerges(const json& merges,
         if (m.is_string()) {
             const std::string s = m.get<std::string>();
             const size_t space = s.find(' ', 1);
-            if (space == std::string::npos) throw Error(where + ": merge '" + s + "' is not two tokens separated by a space");
+            if (space == std::string::npos)
+                throw Error(where + ": merge '" + s + "' is not two tokens separated by a space");
             out.emplace_back(s.substr(0, space), s.substr(space + 1));
         } else if (m.is_array() && m.size() == 2) {
             out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
@@ -168,7 +183,8 @@ bool isSentencePieceShape(const json& root)
         bool prepend = false, replace = false;
         for (const auto& n : normalizer.at("normalizers")) {
             prepend = prepend || (typeOf(n) == "Prepend" && n.value("prepend", "") == "\xE2\x96\x81");
-            replace = replace || (typeOf(n) == "Replace" && n.at("pattern").value("String", "") == " " && n.value("content", "") == "\xE2\x96\x81");
+            replace = replace || (typeOf(n) == "Replace" && n.at("pattern").value("String", "") == " " &&
+                                  n.value("content", "") == "\xE2\x96\x81");
         }
         return prepend && replace && pre.is_null();
     }
@@ -181,7 +197,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromLlama2cFile(const fs::path& file, int 
 {
     auto impl = std::make_unique<TokenizerImpl>();
     impl->source = file.string();
-    impl->sentencePiece = std::make_unique<SentencePieceBpe>(SentencePieceBpe::fromLlama2cFile(file.string(), vocabSize));
+    impl->sentencePiece =
+        std::make_unique<SentencePieceBpe>(SentencePieceBpe::fromLlama2cFile(file.string(), vocabSize));
     impl->bos = 1;
     impl->eos = 2;
     impl->prefixIds = {1};  // llama2.c encodes with BOS
@@ -204,7 +221,9 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
         const std::string modelType = model.value("type", "BPE");
         if (modelType != "BPE") throw Error("model type '" + modelType + "' is not supported (supported: BPE)");
         if (model.value("byte_fallback", false) && !sentencePiece)
-            throw Error("BPE with byte_fallback is supported with the Llama normalizer (Prepend + Replace \"▁\") or a Metaspace pre-tokenizer");
+            throw Error(
+                "BPE with byte_fallback is supported with the Llama normalizer (Prepend + Replace \"▁\") or a "
+                "Metaspace pre-tokenizer");
         for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
             if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
                 throw Error(std::string("BPE ") + key + " is not supported");
@@ -213,12 +232,15 @@ std::unique_ptr<Tokenizer> Tokenizer::fromTokenizerJson(const fs::path& file)
             const auto vocab = parseVocab(model.at("vocab"), where);
             std::vector<std::string> pieces(vocab.size());
             for (const auto& [piece, id] : vocab) {
-                if (id >= static_cast<int>(pieces.size())) throw Error("vocab ids are not 0 … " + std::to_string(pieces.size() - 1));
+                if (id >= static_cast<int>(pieces.size()))
+                    throw Error("vocab ids are not 0 … " + std::to_string(pieces.size() - 1));
                 pieces[static_cast<size_t>(id)] = piece;
             }
-            impl->sentencePiece = std::make_unique<SentencePieceBpe>(SentencePieceBpe::fromMerges(std::move(pieces), parseMerges(model.at("merges"), where), where));
+            impl->sentencePiece = std::make_unique<SentencePieceBpe>(
+                SentencePieceBpe::fromMerges(std::move(pieces), parseMerges(model.at("merges"), where), where));
         } else {
-            impl->model = std::make_unique<BpeModel>(parseVocab(model.at("vocab"), where), parseMerges(model.at("merges"), where), where);
+            impl->model = std::make_unique<BpeModel>(parseVocab(model.at("vocab"), where),
+                                                     parseMerges(model.at("merges"), where), where);
         }
         for (const auto& t : root.value("added_tokens", json::array())) {
             AddedToken added;
@@ -269,7 +291,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromVocabMerges(const fs::path& vocabJson,
         if (line.empty() || line.rfind("#version", 0) == 0) continue;
         const size_t space = line.find(' ', 1);
         if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos)
-            throw Error(mergesTxt.string() + ": line " + std::to_string(lineNumber) + " is not two tokens separated by a space");
+            throw Error(mergesTxt.string() + ": line " + std::to_string(lineNumber) +
+                        " is not two tokens separated by a space");
         merges.emplace_back(line.substr(0, space), line.substr(space + 1));
     }
     impl->model = std::make_unique<BpeModel>(parseVocab(vocab, vocabJson.string()), merges, mergesTxt.string());
@@ -287,7 +310,8 @@ std::unique_ptr<Tokenizer> Tokenizer::loadFromFolder(const fs::path& dir)
     const bool hasMerges = fs::exists(dir / "merges.txt", ec);
     if (hasVocab && hasMerges) return fromVocabMerges(dir / "vocab.json", dir / "merges.txt");
     if (hasVocab != hasMerges)
-        throw Error(dir.string() + ": has " + (hasVocab ? "vocab.json but no merges.txt" : "merges.txt but no vocab.json") +
+        throw Error(dir.string() + ": has " +
+                    (hasVocab ? "vocab.json but no merges.txt" : "merges.txt but no vocab.json") +
                     "; a GPT-2 tokenizer needs both (or a tokenizer.json)");
     return nullptr;
 }

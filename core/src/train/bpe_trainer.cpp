@@ -19,7 +19,10 @@ struct Word {
     int64_t count = 0;
 };
 
-uint64_t key(int a, int b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
+uint64_t key(int a, int b)
+{
+    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
 
 void writeJson(const std::filesystem::path& path, const nlohmann::ordered_json& j)
 {
@@ -100,14 +103,21 @@ void writeTokenizerFiles(const TrainedBpe& bpe, const std::filesystem::path& dir
     j["version"] = "1.0";
     j["truncation"] = nullptr;
     j["padding"] = nullptr;
-    j["added_tokens"] = {{{"id", eot}, {"content", bpe.endOfText}, {"single_word", false}, {"lstrip", false},
-                          {"rstrip", false}, {"normalized", false}, {"special", true}}};
+    j["added_tokens"] = {{{"id", eot},
+                          {"content", bpe.endOfText},
+                          {"single_word", false},
+                          {"lstrip", false},
+                          {"rstrip", false},
+                          {"normalized", false},
+                          {"special", true}}};
     j["normalizer"] = nullptr;
-    j["pre_tokenizer"] = {{"type", "Sequence"},
-                          {"pretokenizers",
-                           {{{"type", "Digits"}, {"individual_digits", true}},
-                            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}}}};
-    j["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+    j["pre_tokenizer"] = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Digits"}, {"individual_digits", true}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}}}};
+    j["post_processor"] = {
+        {"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
     j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
     j["model"] = {{"type", "BPE"},
                   {"dropout", nullptr},

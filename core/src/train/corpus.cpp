@@ -11,7 +11,8 @@ namespace spyglass::core {
 
 const std::vector<std::string>& CorpusGenerator::taskNames()
 {
-    static const std::vector<std::string> names{"counting", "addition", "lists", "facts", "multiline", "brackets", "prose"};
+    static const std::vector<std::string> names{"counting",  "addition", "lists", "facts",
+                                                "multiline", "brackets", "prose"};
     return names;
 }
 
@@ -21,7 +22,8 @@ CorpusGenerator::CorpusGenerator(CorpusMix mix, std::vector<std::string> prose, 
     std::vector<double> weights;
     for (const auto& [name, weight] : m_mix.weights) {
         if (std::find(taskNames().begin(), taskNames().end(), name) == taskNames().end())
-            throw Error("unknown corpus task '" + name + "' (counting, addition, lists, facts, multiline, brackets, prose)");
+            throw Error("unknown corpus task '" + name +
+                        "' (counting, addition, lists, facts, multiline, brackets, prose)");
         if (weight < 0) throw Error("corpus task '" + name + "' has a negative weight");
         if (name == "prose" && m_prose.empty()) continue;
         m_tasks.push_back(name);
@@ -79,7 +81,8 @@ std::string CorpusGenerator::lists()
         std::shuffle(items.begin(), items.end(), m_rng);
         items.resize(static_cast<size_t>(uniform(3, static_cast<int>(items.size()))));
     } else {
-        items.resize(static_cast<size_t>(uniform(std::min<int>(4, static_cast<int>(items.size())), static_cast<int>(items.size()))));
+        items.resize(static_cast<size_t>(
+            uniform(std::min<int>(4, static_cast<int>(items.size())), static_cast<int>(items.size()))));
     }
     std::string out = list.title + ": ";
     for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
@@ -109,7 +112,8 @@ std::string CorpusGenerator::multiline()
         return out;
     }
     if (kind == 1) {
-        const auto& [name, year] = birthYears()[static_cast<size_t>(uniform(0, static_cast<int>(birthYears().size()) - 1))];
+        const auto& [name, year] =
+            birthYears()[static_cast<size_t>(uniform(0, static_cast<int>(birthYears().size()) - 1))];
         return "Name: " + name + "\nBorn: " + std::to_string(year) + "\n";
     }
     std::string out;
@@ -165,7 +169,8 @@ ProseSplit readProse(const std::string& path, double heldOutFraction)
         if (!line.empty() && line.back() == '\r') line.pop_back();
         // `bible` output starts each verse with a reference such as "Ge1:1 ".
         const size_t space = line.find(' ');
-        if (space != std::string::npos && space > 0 && line.find(':') < space && std::isdigit(static_cast<unsigned char>(line[space - 1])))
+        if (space != std::string::npos && space > 0 && line.find(':') < space &&
+            std::isdigit(static_cast<unsigned char>(line[space - 1])))
             line = line.substr(space + 1);
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         lines.push_back(line);

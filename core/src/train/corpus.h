@@ -11,7 +11,7 @@
 namespace spyglass::core {
 
 struct CorpusMix {
-    std::map<std::string, double> weights{{"counting", 3}, {"addition", 3}, {"lists", 1.5}, {"facts", 1.5},
+    std::map<std::string, double> weights{{"counting", 3},  {"addition", 3}, {"lists", 1.5}, {"facts", 1.5},
                                           {"multiline", 1}, {"brackets", 1}, {"prose", 3}};
     int additionMaxDigits = 3;   // operands have 1 … this many digits
     int countingMaxStart = 150;  // sequences start anywhere in 1 … this

@@ -73,7 +73,8 @@ std::vector<EvalMetric> evaluate(LanguageModel& model, const EvalOptions& option
         int correct = 0;
         for (int t = 0; t < options.trials; ++t) {
             const int start = uniform(lo, hi);
-            const std::string prompt = std::to_string(start) + ", " + std::to_string(start + 1) + ", " + std::to_string(start + 2) + ",";
+            const std::string prompt =
+                std::to_string(start) + ", " + std::to_string(start + 1) + ", " + std::to_string(start + 2) + ",";
             std::string expected;
             for (int i = 3; i < 8; ++i) expected += " " + std::to_string(start + i) + ",";
             const std::string got = eval.complete(prompt, 30);
@@ -94,7 +95,8 @@ std::vector<EvalMetric> evaluate(LanguageModel& model, const EvalOptions& option
         for (int i = 1; i < digits; ++i) lo *= 10;
         int correct = 0;
         for (int t = 0; t < options.trials; ++t) {
-            const long long a = uniform(digits == 1 ? 0 : lo, lo * 10 - 1), b = uniform(digits == 1 ? 0 : lo, lo * 10 - 1);
+            const long long a = uniform(digits == 1 ? 0 : lo, lo * 10 - 1),
+                            b = uniform(digits == 1 ? 0 : lo, lo * 10 - 1);
             const std::string prompt = std::to_string(a) + " + " + std::to_string(b) + " =";
             const std::string got = firstLine(eval.complete(prompt, digits + 4));
             if (got == " " + std::to_string(a + b)) ++correct;
@@ -145,7 +147,8 @@ std::vector<EvalMetric> evaluate(LanguageModel& model, const EvalOptions& option
         for (const auto& line : prose.heldOut) {
             std::vector<int> ids = model.encode(line);
             if (ids.size() < 2) continue;
-            if (static_cast<int>(ids.size()) > model.info().contextLength) ids.resize(static_cast<size_t>(model.info().contextLength));
+            if (static_cast<int>(ids.size()) > model.info().contextLength)
+                ids.resize(static_cast<size_t>(model.info().contextLength));
             total += eval.logProbSum(ids, predicted);
             if (++lines == 300) break;
         }

@@ -15,9 +15,13 @@ double heatInside(const DiffusionResult& r, const std::string& word, const std::
     const Heatmaps& h = r.heatmaps;
     for (size_t i = 0; i < h.words.size(); ++i) {
         if (h.words[i].word != word) continue;
-        const HostTensor one{{1, h.gridHeight, h.gridWidth},
-                             std::vector<float>(h.wordMaps.values.begin() + static_cast<std::ptrdiff_t>(i * static_cast<size_t>(h.gridHeight * h.gridWidth)),
-                                                h.wordMaps.values.begin() + static_cast<std::ptrdiff_t>((i + 1) * static_cast<size_t>(h.gridHeight * h.gridWidth)))};
+        const HostTensor one{
+            {1, h.gridHeight, h.gridWidth},
+            std::vector<float>(
+                h.wordMaps.values.begin() +
+                    static_cast<std::ptrdiff_t>(i * static_cast<size_t>(h.gridHeight * h.gridWidth)),
+                h.wordMaps.values.begin() +
+                    static_cast<std::ptrdiff_t>((i + 1) * static_cast<size_t>(h.gridHeight * h.gridWidth)))};
         const HostTensor image = resizeMaps(one, r.height, r.width, false);
         double in = 0, total = 0;
         for (size_t p = 0; p < mask.size(); ++p) {
@@ -78,7 +82,8 @@ ImageEvalResult evaluateImageModel(DiffusionModel& model, const ImageEvalOptions
     }
     const double n = o.prompts;
     r.prompts = o.prompts;
-    for (double* v : {&r.found, &r.shape, &r.color, &r.size, &r.position, &r.background, &r.all, &r.objectArea}) *v /= n;
+    for (double* v : {&r.found, &r.shape, &r.color, &r.size, &r.position, &r.background, &r.all, &r.objectArea})
+        *v /= n;
     if (shapeHeats) r.shapeHeatInside /= shapeHeats;
     if (colorHeats) r.colorHeatInside /= colorHeats;
     return r;

@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <optional>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace spyglass::core {
@@ -27,46 +27,92 @@ namespace {
 
 json textConfig(const ImageTrainConfig& c, int vocab)
 {
-    return {{"architectures", {"CLIPTextModel"}}, {"model_type", "clip_text_model"}, {"hidden_size", c.textWidth},
-            {"intermediate_size", 4 * c.textWidth}, {"num_attention_heads", c.textHeads}, {"num_hidden_layers", c.textLayers},
-            {"max_position_embeddings", 77}, {"vocab_size", vocab}, {"hidden_act", "quick_gelu"}, {"layer_norm_eps", 1e-5},
-            {"bos_token_id", 0}, {"eos_token_id", 2}, {"pad_token_id", 1}, {"projection_dim", c.textWidth}, {"torch_dtype", "float32"}};
+    return {{"architectures", {"CLIPTextModel"}},
+            {"model_type", "clip_text_model"},
+            {"hidden_size", c.textWidth},
+            {"intermediate_size", 4 * c.textWidth},
+            {"num_attention_heads", c.textHeads},
+            {"num_hidden_layers", c.textLayers},
+            {"max_position_embeddings", 77},
+            {"vocab_size", vocab},
+            {"hidden_act", "quick_gelu"},
+            {"layer_norm_eps", 1e-5},
+            {"bos_token_id", 0},
+            {"eos_token_id", 2},
+            {"pad_token_id", 1},
+            {"projection_dim", c.textWidth},
+            {"torch_dtype", "float32"}};
 }
 
 json unetConfig(const ImageTrainConfig& c)
 {
     const size_t n = c.unetChannels.size();
-    return {{"_class_name", "UNet2DConditionModel"}, {"_diffusers_version", "0.21.2"}, {"in_channels", 3}, {"out_channels", 3},
-            {"sample_size", c.imageSize / 2}, {"block_out_channels", c.unetChannels}, {"layers_per_block", 1},
+    return {{"_class_name", "UNet2DConditionModel"},
+            {"_diffusers_version", "0.21.2"},
+            {"in_channels", 3},
+            {"out_channels", 3},
+            {"sample_size", c.imageSize / 2},
+            {"block_out_channels", c.unetChannels},
+            {"layers_per_block", 1},
             {"down_block_types", std::vector<std::string>(n, "CrossAttnDownBlock2D")},
-            {"up_block_types", std::vector<std::string>(n, "CrossAttnUpBlock2D")}, {"mid_block_type", "UNetMidBlock2DCrossAttn"},
-            {"attention_head_dim", c.unetHeads}, {"cross_attention_dim", c.textWidth}, {"norm_num_groups", 16}, {"norm_eps", 1e-5},
-            {"act_fn", "silu"}, {"flip_sin_to_cos", true}, {"freq_shift", 0}, {"downsample_padding", 1}, {"use_linear_projection", false}};
+            {"up_block_types", std::vector<std::string>(n, "CrossAttnUpBlock2D")},
+            {"mid_block_type", "UNetMidBlock2DCrossAttn"},
+            {"attention_head_dim", c.unetHeads},
+            {"cross_attention_dim", c.textWidth},
+            {"norm_num_groups", 16},
+            {"norm_eps", 1e-5},
+            {"act_fn", "silu"},
+            {"flip_sin_to_cos", true},
+            {"freq_shift", 0},
+            {"downsample_padding", 1},
+            {"use_linear_projection", false}};
 }
 
 json vaeConfig(double scaling)
 {
-    return {{"_class_name", "AutoencoderKL"}, {"_diffusers_version", "0.21.2"}, {"in_channels", 3}, {"out_channels", 3},
-            {"latent_channels", 3}, {"block_out_channels", {32, 32}}, {"layers_per_block", 1}, {"norm_num_groups", 8},
-            {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D"}}, {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D"}},
-            {"act_fn", "silu"}, {"sample_size", 32}, {"scaling_factor", scaling},
+    return {{"_class_name", "AutoencoderKL"},
+            {"_diffusers_version", "0.21.2"},
+            {"in_channels", 3},
+            {"out_channels", 3},
+            {"latent_channels", 3},
+            {"block_out_channels", {32, 32}},
+            {"layers_per_block", 1},
+            {"norm_num_groups", 8},
+            {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D"}},
+            {"up_block_types", {"UpDecoderBlock2D", "UpDecoderBlock2D"}},
+            {"act_fn", "silu"},
+            {"sample_size", 32},
+            {"scaling_factor", scaling},
             {"_spyglass_encoder", "fixed: latents = avg_pool2d(image in [-1, 1], 2); no encoder weights are stored"}};
 }
 
 json schedulerConfig()
 {
-    return {{"_class_name", "DDIMScheduler"}, {"_diffusers_version", "0.21.2"}, {"num_train_timesteps", 1000}, {"beta_start", 0.00085},
-            {"beta_end", 0.012}, {"beta_schedule", "scaled_linear"}, {"clip_sample", false}, {"set_alpha_to_one", false},
-            {"steps_offset", 1}, {"prediction_type", "epsilon"}, {"timestep_spacing", "leading"}};
+    return {{"_class_name", "DDIMScheduler"},
+            {"_diffusers_version", "0.21.2"},
+            {"num_train_timesteps", 1000},
+            {"beta_start", 0.00085},
+            {"beta_end", 0.012},
+            {"beta_schedule", "scaled_linear"},
+            {"clip_sample", false},
+            {"set_alpha_to_one", false},
+            {"steps_offset", 1},
+            {"prediction_type", "epsilon"},
+            {"timestep_spacing", "leading"}};
 }
 
-void writeJson(const fs::path& path, const json& j) { writeFileAtomically(path, j.dump(2) + "\n"); }
+void writeJson(const fs::path& path, const json& j)
+{
+    writeFileAtomically(path, j.dump(2) + "\n");
+}
 
-void saveWeights(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix, const fs::path& path, bool half)
+void saveWeights(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix,
+                 const fs::path& path, bool half)
 {
     SafetensorsWriter w;
     for (const auto& [name, t] : tensors)
-        if (name.rfind(prefix, 0) == 0) w.addFloat(name.substr(prefix.size()), toHost(t), half ? DType::F16 : DType::F32);
+        if (name.rfind(prefix, 0) == 0)
+            w.addFloat(name.substr(prefix.size()), toHost(t), half ? DType::F16 : DType::F32);
     w.setMetadata("format", "pt");
     w.write(path);
 }
@@ -78,7 +124,10 @@ torch::Tensor imageBatch(const std::vector<Scene>& scenes, int size)
     values.reserve(scenes.size() * static_cast<size_t>(size * size * 3));
     for (const auto& s : scenes)
         for (uint8_t v : s.rgb) values.push_back(v / 127.5F - 1.0F);
-    return torch::tensor(values).view({static_cast<int64_t>(scenes.size()), size, size, 3}).permute({0, 3, 1, 2}).contiguous();
+    return torch::tensor(values)
+        .view({static_cast<int64_t>(scenes.size()), size, size, 3})
+        .permute({0, 3, 1, 2})
+        .contiguous();
 }
 
 }  // namespace
@@ -110,7 +159,8 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
     auto textParams = params(), unetParams = params(), vaeParams = params();
     auto text = ClipTextEncoder::build(ConfigReader(textConfig(c, vocab), "text_encoder/config.json"),
                                        Weights(resume ? &*textStore : nullptr, textParams, device));
-    auto unet = UNetModel::build(ConfigReader(unetConfig(c), "unet/config.json"), Weights(resume ? &*unetStore : nullptr, unetParams, device));
+    auto unet = UNetModel::build(ConfigReader(unetConfig(c), "unet/config.json"),
+                                 Weights(resume ? &*unetStore : nullptr, unetParams, device));
 
     // Latent scale: 1 / std of the pooled images (kept when resuming).
     double scaling = 1.0;
@@ -122,7 +172,8 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
         const torch::Tensor pooled = torch::avg_pool2d(imageBatch(batch, c.imageSize), 2);
         scaling = std::round(10000.0 / pooled.std().item<double>()) / 10000.0;
     }
-    auto vae = VaeDecoder::build(ConfigReader(vaeConfig(scaling), "vae/config.json"), Weights(resume ? &*vaeStore : nullptr, vaeParams, device));
+    auto vae = VaeDecoder::build(ConfigReader(vaeConfig(scaling), "vae/config.json"),
+                                 Weights(resume ? &*vaeStore : nullptr, vaeParams, device));
 
     std::ostringstream log;
     log << "stage\tstep\tloss\tlearning_rate\tseconds\n";
@@ -158,10 +209,13 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
     std::vector<std::pair<std::string, torch::Tensor>> trained;
     for (auto& p : textParams->tensors) trained.emplace_back("text/" + p.first, p.second);
     for (auto& p : unetParams->tensors) trained.emplace_back("unet/" + p.first, p.second);
-    for (auto& [name, t] : trained) (t.dim() >= 2 && name.find("embedding") == std::string::npos ? decay : noDecay).push_back(t);
+    for (auto& [name, t] : trained)
+        (t.dim() >= 2 && name.find("embedding") == std::string::npos ? decay : noDecay).push_back(t);
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.learningRate).weight_decay(0.01)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.learningRate).weight_decay(0.0)));
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                   torch::optim::AdamWOptions(c.learningRate).weight_decay(0.01)));
+    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
+                                     torch::optim::AdamWOptions(c.learningRate).weight_decay(0.0)));
     torch::optim::AdamW optimizer(groups);
     std::vector<torch::Tensor> ema;
     for (auto& [name, t] : trained) ema.push_back(t.detach().clone());
@@ -183,11 +237,16 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
         fs::create_directories(outDir / "vae");
         fs::create_directories(outDir / "scheduler");
         fs::create_directories(outDir / "tokenizer");
-        writeJson(outDir / "model_index.json", {{"_class_name", "StableDiffusionPipeline"}, {"_diffusers_version", "0.21.2"},
-                                                {"scheduler", {"diffusers", "DDIMScheduler"}}, {"text_encoder", {"transformers", "CLIPTextModel"}},
-                                                {"tokenizer", {"transformers", "CLIPTokenizer"}}, {"unet", {"diffusers", "UNet2DConditionModel"}},
-                                                {"vae", {"diffusers", "AutoencoderKL"}}, {"safety_checker", {nullptr, nullptr}},
-                                                {"feature_extractor", {nullptr, nullptr}}, {"requires_safety_checker", false}});
+        writeJson(outDir / "model_index.json", {{"_class_name", "StableDiffusionPipeline"},
+                                                {"_diffusers_version", "0.21.2"},
+                                                {"scheduler", {"diffusers", "DDIMScheduler"}},
+                                                {"text_encoder", {"transformers", "CLIPTextModel"}},
+                                                {"tokenizer", {"transformers", "CLIPTokenizer"}},
+                                                {"unet", {"diffusers", "UNet2DConditionModel"}},
+                                                {"vae", {"diffusers", "AutoencoderKL"}},
+                                                {"safety_checker", {nullptr, nullptr}},
+                                                {"feature_extractor", {nullptr, nullptr}},
+                                                {"requires_safety_checker", false}});
         writeJson(outDir / "text_encoder/config.json", textConfig(c, vocab));
         writeJson(outDir / "unet/config.json", unetConfig(c));
         writeJson(outDir / "vae/config.json", vaeConfig(scaling));
@@ -195,19 +254,38 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
         saveWeights(trained, "text/", outDir / "text_encoder/model.safetensors", c.saveHalf);
         saveWeights(trained, "unet/", outDir / "unet/diffusion_pytorch_model.safetensors", c.saveHalf);
         saveWeights(vaeParams->tensors, "", outDir / "vae/diffusion_pytorch_model.safetensors", c.saveHalf);
-        for (const char* f : {"vocab.json", "merges.txt"}) fs::copy_file(c.tokenizer / f, outDir / "tokenizer" / f, fs::copy_options::overwrite_existing);
-        writeJson(outDir / "tokenizer/tokenizer_config.json", {{"tokenizer_class", "CLIPTokenizer"}, {"model_max_length", 77},
-                                                               {"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"},
-                                                               {"pad_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"}});
-        writeJson(outDir / "tokenizer/special_tokens_map.json", {{"bos_token", "<|startoftext|>"}, {"eos_token", "<|endoftext|>"},
-                                                                 {"pad_token", "<|endoftext|>"}, {"unk_token", "<|endoftext|>"}});
+        for (const char* f : {"vocab.json", "merges.txt"})
+            fs::copy_file(c.tokenizer / f, outDir / "tokenizer" / f, fs::copy_options::overwrite_existing);
+        writeJson(outDir / "tokenizer/tokenizer_config.json", {{"tokenizer_class", "CLIPTokenizer"},
+                                                               {"model_max_length", 77},
+                                                               {"bos_token", "<|startoftext|>"},
+                                                               {"eos_token", "<|endoftext|>"},
+                                                               {"pad_token", "<|endoftext|>"},
+                                                               {"unk_token", "<|endoftext|>"}});
+        writeJson(outDir / "tokenizer/special_tokens_map.json", {{"bos_token", "<|startoftext|>"},
+                                                                 {"eos_token", "<|endoftext|>"},
+                                                                 {"pad_token", "<|endoftext|>"},
+                                                                 {"unk_token", "<|endoftext|>"}});
         writeFileAtomically(outDir / "training_log.tsv", log.str());
-        writeJson(outDir / "recipe.json", {{"trainer", "spyglass-cli train-image"}, {"image_size", c.imageSize}, {"text_width", c.textWidth},
-                                           {"text_layers", c.textLayers}, {"text_heads", c.textHeads}, {"unet_channels", c.unetChannels},
-                                           {"unet_heads", c.unetHeads}, {"vae_steps", c.vaeSteps}, {"batch_size", c.batchSize},
-                                           {"max_steps", c.steps}, {"minutes", c.minutes}, {"learning_rate", c.learningRate},
-                                           {"warmup_steps", c.warmupSteps}, {"ema_decay", c.emaDecay}, {"prompt_dropout", c.promptDropout},
-                                           {"seed", c.seed}, {"save_half", c.saveHalf}, {"steps_done", step}, {"latent_scaling", scaling}});
+        writeJson(outDir / "recipe.json", {{"trainer", "spyglass-cli train-image"},
+                                           {"image_size", c.imageSize},
+                                           {"text_width", c.textWidth},
+                                           {"text_layers", c.textLayers},
+                                           {"text_heads", c.textHeads},
+                                           {"unet_channels", c.unetChannels},
+                                           {"unet_heads", c.unetHeads},
+                                           {"vae_steps", c.vaeSteps},
+                                           {"batch_size", c.batchSize},
+                                           {"max_steps", c.steps},
+                                           {"minutes", c.minutes},
+                                           {"learning_rate", c.learningRate},
+                                           {"warmup_steps", c.warmupSteps},
+                                           {"ema_decay", c.emaDecay},
+                                           {"prompt_dropout", c.promptDropout},
+                                           {"seed", c.seed},
+                                           {"save_half", c.saveHalf},
+                                           {"steps_done", step},
+                                           {"latent_scaling", scaling}});
         {
             torch::NoGradGuard guard;
             for (size_t i = 0; i < trained.size(); ++i) trained[i].second.copy_(live[i]);

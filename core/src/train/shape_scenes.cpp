@@ -14,8 +14,9 @@ namespace {
 
 const std::map<std::string, cv::Vec3b>& palette()
 {
-    static const std::map<std::string, cv::Vec3b> p{{"red", {220, 40, 40}},    {"green", {40, 190, 60}},   {"blue", {50, 80, 230}},
-                                                   {"yellow", {235, 215, 40}}, {"purple", {150, 60, 200}}, {"orange", {245, 140, 30}}};
+    static const std::map<std::string, cv::Vec3b> p{{"red", {220, 40, 40}},     {"green", {40, 190, 60}},
+                                                    {"blue", {50, 80, 230}},    {"yellow", {235, 215, 40}},
+                                                    {"purple", {150, 60, 200}}, {"orange", {245, 140, 30}}};
     return p;
 }
 
@@ -32,7 +33,10 @@ cv::Point2d centre(const std::string& position)
     return {0.5, 0.5};
 }
 
-double radius(const std::string& size) { return size == "big" ? 0.23 : 0.14; }
+double radius(const std::string& size)
+{
+    return size == "big" ? 0.23 : 0.14;
+}
 
 template <typename T>
 const T& pick(const std::vector<T>& v, std::mt19937_64& rng)
@@ -64,13 +68,15 @@ const std::vector<std::string>& scenePositions()
 }
 const std::vector<std::string>& sceneMagicChunks()
 {
-    static const std::vector<std::string> v{"masterpiece", "best quality", "8k", "highly detailed", "sharp focus", "trending on artstation"};
+    static const std::vector<std::string> v{"masterpiece",     "best quality", "8k",
+                                            "highly detailed", "sharp focus",  "trending on artstation"};
     return v;
 }
 
 std::string scenePrompt(const SceneSpec& s)
 {
-    std::string p = "a " + s.size + " " + s.color + (s.striped ? " striped " : " ") + s.shape + (s.position == "center" ? " in the center" : " at the " + s.position);
+    std::string p = "a " + s.size + " " + s.color + (s.striped ? " striped " : " ") + s.shape +
+                    (s.position == "center" ? " in the center" : " at the " + s.position);
     if (s.whiteBackground) p += ", on a white background";
     for (const auto& m : s.magic) p += ", " + m;
     return p;
@@ -102,11 +108,13 @@ Scene drawScene(const SceneSpec& spec, int size, std::mt19937_64* jitter)
     const cv::Scalar fill(colour[0], colour[1], colour[2]);
     auto draw = [&](cv::Mat& target, const cv::Scalar& value) {
         if (spec.shape == "circle") {
-            cv::circle(target, cv::Point(static_cast<int>(cx), static_cast<int>(cy)), static_cast<int>(rr), value, cv::FILLED, cv::LINE_AA);
+            cv::circle(target, cv::Point(static_cast<int>(cx), static_cast<int>(cy)), static_cast<int>(rr), value,
+                       cv::FILLED, cv::LINE_AA);
         } else if (spec.shape == "square") {
             const double half = rr * 0.9;
             cv::rectangle(target, cv::Point(static_cast<int>(cx - half), static_cast<int>(cy - half)),
-                          cv::Point(static_cast<int>(cx + half), static_cast<int>(cy + half)), value, cv::FILLED, cv::LINE_AA);
+                          cv::Point(static_cast<int>(cx + half), static_cast<int>(cy + half)), value, cv::FILLED,
+                          cv::LINE_AA);
         } else {
             const std::vector<cv::Point> points{{static_cast<int>(cx), static_cast<int>(cy - rr)},
                                                 {static_cast<int>(cx - rr * 1.05), static_cast<int>(cy + rr * 0.85)},
@@ -122,7 +130,10 @@ Scene drawScene(const SceneSpec& spec, int size, std::mt19937_64* jitter)
         for (int y = 0; y < big; ++y)
             if ((y / kSuper) % 3 == 1)
                 for (int x = 0; x < big; ++x)
-                    if (mask.at<uint8_t>(y, x) > 127) canvas.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(dark[0]), static_cast<uint8_t>(dark[1]), static_cast<uint8_t>(dark[2]));
+                    if (mask.at<uint8_t>(y, x) > 127)
+                        canvas.at<cv::Vec3b>(y, x) =
+                            cv::Vec3b(static_cast<uint8_t>(dark[0]), static_cast<uint8_t>(dark[1]),
+                                      static_cast<uint8_t>(dark[2]));
     }
     cv::Mat small, smallMask;
     cv::resize(canvas, small, cv::Size(size, size), 0, 0, cv::INTER_AREA);
@@ -157,7 +168,10 @@ SceneSpec SceneGenerator::randomSpec(bool heldOut)
     }
 }
 
-Scene SceneGenerator::next() { return drawScene(randomSpec(false), m_size, &m_rng); }
+Scene SceneGenerator::next()
+{
+    return drawScene(randomSpec(false), m_size, &m_rng);
+}
 
 SceneReading readScene(const std::vector<uint8_t>& rgb, int size)
 {
@@ -180,7 +194,8 @@ SceneReading readScene(const std::vector<uint8_t>& rgb, int size)
     for (int y = 0; y < size; ++y)
         for (int x = 0; x < size; ++x) {
             const cv::Vec3b px = image.at<cv::Vec3b>(y, x);
-            const double d = std::sqrt(std::pow(px[0] - bg[0], 2) + std::pow(px[1] - bg[1], 2) + std::pow(px[2] - bg[2], 2));
+            const double d =
+                std::sqrt(std::pow(px[0] - bg[0], 2) + std::pow(px[1] - bg[1], 2) + std::pow(px[2] - bg[2], 2));
             differs.at<uint8_t>(y, x) = d > 60 ? 255 : 0;
         }
     // Close the stripes, then take the largest component.

@@ -26,14 +26,32 @@ using nlohmann::json;
 
 namespace {
 
-#define SPYGLASS_RECIPE_FIELDS(X)                                                                                        \
-    X(proseFile, "prose_file") X(vocabSize, "vocab_size") X(tokenizerDocuments, "tokenizer_documents") X(layers, "layers") \
-    X(heads, "heads") X(width, "width") X(contextLength, "context_length") X(corpusTokens, "corpus_tokens")               \
-    X(taskWeights, "task_weights") X(additionMaxDigits, "addition_max_digits") X(countingMaxStart, "counting_max_start")  \
-    X(batchSize, "batch_size") X(steps, "steps") X(learningRate, "learning_rate")                                          \
-    X(minLearningRateRatio, "min_learning_rate_ratio") X(warmupSteps, "warmup_steps") X(weightDecay, "weight_decay")      \
-    X(gradientClip, "gradient_clip") X(seed, "seed") X(checkpointEvery, "checkpoint_every")                                \
-    X(validationEvery, "validation_every") X(saveHalf, "save_half")
+// One field a line: clang-format folds X-macro lists differently on every run.
+// clang-format off
+#define SPYGLASS_RECIPE_FIELDS(X) \
+    X(proseFile, "prose_file") \
+    X(vocabSize, "vocab_size") \
+    X(tokenizerDocuments, "tokenizer_documents") \
+    X(layers, "layers") \
+    X(heads, "heads") \
+    X(width, "width") \
+    X(contextLength, "context_length") \
+    X(corpusTokens, "corpus_tokens") \
+    X(taskWeights, "task_weights") \
+    X(additionMaxDigits, "addition_max_digits") \
+    X(countingMaxStart, "counting_max_start") \
+    X(batchSize, "batch_size") \
+    X(steps, "steps") \
+    X(learningRate, "learning_rate") \
+    X(minLearningRateRatio, "min_learning_rate_ratio") \
+    X(warmupSteps, "warmup_steps") \
+    X(weightDecay, "weight_decay") \
+    X(gradientClip, "gradient_clip") \
+    X(seed, "seed") \
+    X(checkpointEvery, "checkpoint_every") \
+    X(validationEvery, "validation_every") \
+    X(saveHalf, "save_half")
+// clang-format on
 
 Gpt2Config modelConfig(const TrainConfig& c, int vocab)
 {
@@ -50,14 +68,27 @@ Gpt2Config modelConfig(const TrainConfig& c, int vocab)
 
 json hfConfig(const Gpt2Config& g)
 {
-    return {{"architectures", {"GPT2LMHeadModel"}}, {"model_type", "gpt2"}, {"activation_function", "gelu_new"},
-            {"n_layer", g.layerCount}, {"n_head", g.headCount}, {"n_embd", g.width}, {"n_inner", nullptr},
-            {"vocab_size", g.vocabSize}, {"n_positions", g.contextLength}, {"n_ctx", g.contextLength},
-            {"layer_norm_epsilon", 1e-5}, {"tie_word_embeddings", true}, {"bos_token_id", *g.bosId},
-            {"eos_token_id", *g.eosId}, {"torch_dtype", "float32"}};
+    return {{"architectures", {"GPT2LMHeadModel"}},
+            {"model_type", "gpt2"},
+            {"activation_function", "gelu_new"},
+            {"n_layer", g.layerCount},
+            {"n_head", g.headCount},
+            {"n_embd", g.width},
+            {"n_inner", nullptr},
+            {"vocab_size", g.vocabSize},
+            {"n_positions", g.contextLength},
+            {"n_ctx", g.contextLength},
+            {"layer_norm_epsilon", 1e-5},
+            {"tie_word_embeddings", true},
+            {"bos_token_id", *g.bosId},
+            {"eos_token_id", *g.eosId},
+            {"torch_dtype", "float32"}};
 }
 
-void writeText(const fs::path& path, const std::string& text) { writeFileAtomically(path, text); }
+void writeText(const fs::path& path, const std::string& text)
+{
+    writeFileAtomically(path, text);
+}
 
 void saveWeights(const Gpt2Model& model, const fs::path& path, DType dtype)
 {
@@ -95,21 +126,22 @@ TrainConfig TrainConfig::fromFile(const fs::path& file)
     if (!j.is_object()) throw Error(file.string() + ": not a JSON object");
     TrainConfig c;
     std::set<std::string> known{"out_dir"};
-#define X(member, key)                                                                                          \
-    known.insert(key);                                                                                          \
-    if (j.contains(key)) {                                                                                      \
-        try {                                                                                                   \
-            j.at(key).get_to(c.member);                                                                         \
-        } catch (const json::exception&) {                                                                      \
-            throw Error(file.string() + ": \"" key "\" has the wrong type");                                    \
-        }                                                                                                       \
+#define X(member, key)                                                       \
+    known.insert(key);                                                       \
+    if (j.contains(key)) {                                                   \
+        try {                                                                \
+            j.at(key).get_to(c.member);                                      \
+        } catch (const json::exception&) {                                   \
+            throw Error(file.string() + ": \"" key "\" has the wrong type"); \
+        }                                                                    \
     }
     SPYGLASS_RECIPE_FIELDS(X)
 #undef X
     for (auto it = j.begin(); it != j.end(); ++it)
         if (!known.count(it.key())) throw Error(file.string() + ": unknown key \"" + it.key() + "\"");
     if (j.contains("out_dir")) c.outDir = j["out_dir"].get<std::string>();
-    if (!c.proseFile.empty() && fs::path(c.proseFile).is_relative()) c.proseFile = (file.parent_path() / c.proseFile).string();
+    if (!c.proseFile.empty() && fs::path(c.proseFile).is_relative())
+        c.proseFile = (file.parent_path() / c.proseFile).string();
     return c;
 }
 
@@ -125,8 +157,11 @@ std::string TrainConfig::toJson() const
 fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgress&)>& progress, bool resume)
 {
     if (c.outDir.empty()) throw OptionError("outDir", "no output folder");
-    if (c.width % c.heads != 0) throw Error("train: width " + std::to_string(c.width) + " is not divisible by heads " + std::to_string(c.heads));
-    if (c.steps < 1 || c.batchSize < 1 || c.contextLength < 8 || c.layers < 1) throw Error("train: steps, batch size, layers and context must be positive");
+    if (c.width % c.heads != 0)
+        throw Error("train: width " + std::to_string(c.width) + " is not divisible by heads " +
+                    std::to_string(c.heads));
+    if (c.steps < 1 || c.batchSize < 1 || c.contextLength < 8 || c.layers < 1)
+        throw Error("train: steps, batch size, layers and context must be positive");
     fs::create_directories(c.outDir / "checkpoint");
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -163,7 +198,8 @@ fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgres
     CorpusGenerator generator(mix, prose.train, c.seed);
     const std::vector<int32_t> stream = buildTokenStream(generator, *tokenizer, c.corpusTokens, eot);
     CorpusGenerator validationGenerator(mix, prose.train, c.seed + 1);
-    const std::vector<int32_t> validationStream = buildTokenStream(validationGenerator, *tokenizer, 64 * (c.contextLength + 1), eot);
+    const std::vector<int32_t> validationStream =
+        buildTokenStream(validationGenerator, *tokenizer, 64 * (c.contextLength + 1), eot);
 
     // 3. Model: GPT-2 init (N(0, 0.02), residual projections scaled by 1/sqrt(2·layers)).
     const Gpt2Config config = modelConfig(c, vocab);
@@ -194,7 +230,9 @@ fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgres
     info.layerCount = c.layers;
     info.vocabSize = vocab;
     info.contextLength = c.contextLength;
-    Gpt2Model model(config, [&](const std::string& name, const std::vector<int64_t>&) { return parameters.at(name); }, torch::kCPU, info);
+    Gpt2Model model(
+        config, [&](const std::string& name, const std::vector<int64_t>&) { return parameters.at(name); }, torch::kCPU,
+        info);
 
     std::vector<torch::Tensor> decay, noDecay, allParameters;
     for (const auto& [name, t] : model.namedParameters()) {
@@ -202,8 +240,11 @@ fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgres
         allParameters.push_back(t);
     }
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.learningRate).betas({0.9, 0.95}).weight_decay(c.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.learningRate).betas({0.9, 0.95}).weight_decay(0.0)));
+    groups.emplace_back(decay,
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(c.learningRate).betas({0.9, 0.95}).weight_decay(c.weightDecay)));
+    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
+                                     torch::optim::AdamWOptions(c.learningRate).betas({0.9, 0.95}).weight_decay(0.0)));
     torch::optim::AdamW optimizer(groups);
     if (saved) torch::load(optimizer, (checkpoint / "optimizer.pt").string());
 
@@ -262,7 +303,8 @@ fs::path train(const TrainConfig& c, const std::function<bool(const TrainProgres
         if ((step + 1) % c.validationEvery == 0 || last) p.validationLoss = validate();
         if ((step + 1) % c.checkpointEvery == 0 || last) {
             saveCheckpoint(step + 1);
-            log << step + 1 << '\t' << p.loss << '\t' << p.validationLoss << '\t' << lr << '\t' << p.tokensPerSecond << '\t' << elapsed() << '\n';
+            log << step + 1 << '\t' << p.loss << '\t' << p.validationLoss << '\t' << lr << '\t' << p.tokensPerSecond
+                << '\t' << elapsed() << '\n';
             log.flush();
             windowStart = std::chrono::steady_clock::now();
             windowSteps = 0;
