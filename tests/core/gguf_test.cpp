@@ -167,6 +167,12 @@ TEST(Gguf, HostileFilesFailNamingTheFileAndField)
     str.put<uint32_t>(0x46554747).put<uint32_t>(3).put<uint64_t>(0).put<uint64_t>(1).put<uint64_t>(1ull << 50);
     for (int i = 0; i < 4; ++i) str.put<uint64_t>(0);  // room for one key-value pair
     EXPECT_NE(message(str.bytes()).find("metadata key 0: string of 1125899906842624 bytes"), std::string::npos);
+    // 2^62 F64 values: the byte count would overflow 64 bits.
+    Bytes huge;
+    huge.put<uint32_t>(0x46554747).put<uint32_t>(3).put<uint64_t>(1).put<uint64_t>(0);
+    huge.str("w").put<uint32_t>(1).put<uint64_t>(1ull << 62).put<uint32_t>(28).put<uint64_t>(0);
+    for (int i = 0; i < 8; ++i) huge.put<uint64_t>(0);
+    EXPECT_NE(message(huge.bytes()).find("need more bytes than a file can hold"), std::string::npos);
     // A known type Spyglass cannot dequantize yet is named when its tensor is needed.
     EXPECT_NE(errorOf([] {
                   float out[256];

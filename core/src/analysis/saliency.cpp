@@ -8,7 +8,7 @@ namespace spyglass::core {
 
 namespace {
 
-torch::Tensor idsTensor(const std::vector<int>& ids, const torch::Device& device)
+torch::Tensor contextIds(const std::vector<int>& ids, const torch::Device& device)
 {
     return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).view({1, -1}).to(device);
 }
@@ -52,7 +52,7 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, Activ
 {
     Step result;
     const torch::Device device = m_model.device();
-    const torch::Tensor ids = idsTensor(context, device);
+    const torch::Tensor ids = contextIds(context, device);
     torch::Tensor embeddings;  // [T, D], detached
     torch::Tensor gradient;    // [T, D] when computed
     double fullLogProb = 0;

@@ -345,7 +345,12 @@ void GgufFile::parsePart(const std::shared_ptr<const MappedFile>& map, const std
         if (t.ne[0] % traits->blockSize != 0)
             throw r.error(field, "row length " + std::to_string(t.ne[0]) + " is not a multiple of the " + traits->name +
                                      " block size " + std::to_string(traits->blockSize));
-        t.byteSize = static_cast<uint64_t>(count / traits->blockSize) * static_cast<uint64_t>(traits->bytesPerBlock);
+        uint64_t bytes = 0;
+        if (__builtin_mul_overflow(static_cast<uint64_t>(count / traits->blockSize),
+                                   static_cast<uint64_t>(traits->bytesPerBlock), &bytes))
+            throw r.error(
+                field, std::to_string(count) + " values of " + traits->name + " need more bytes than a file can hold");
+        t.byteSize = bytes;
         if (info.offset % alignment != 0)
             throw r.error(field, "data offset " + std::to_string(info.offset) + " is not a multiple of the alignment " +
                                      std::to_string(alignment));

@@ -101,13 +101,13 @@ json schedulerConfig()
             {"timestep_spacing", "leading"}};
 }
 
-void writeJson(const fs::path& path, const json& j)
+void writeConfigJson(const fs::path& path, const json& j)
 {
     writeFileAtomically(path, j.dump(2) + "\n");
 }
 
-void saveWeights(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix,
-                 const fs::path& path, bool half)
+void saveComponentWeights(const std::vector<std::pair<std::string, torch::Tensor>>& tensors, const std::string& prefix,
+                          const fs::path& path, bool half)
 {
     SafetensorsWriter w;
     for (const auto& [name, t] : tensors)
@@ -237,55 +237,55 @@ ImageTrainResult trainImageModel(const ImageTrainConfig& c, const fs::path& outD
         fs::create_directories(outDir / "vae");
         fs::create_directories(outDir / "scheduler");
         fs::create_directories(outDir / "tokenizer");
-        writeJson(outDir / "model_index.json", {{"_class_name", "StableDiffusionPipeline"},
-                                                {"_diffusers_version", "0.21.2"},
-                                                {"scheduler", {"diffusers", "DDIMScheduler"}},
-                                                {"text_encoder", {"transformers", "CLIPTextModel"}},
-                                                {"tokenizer", {"transformers", "CLIPTokenizer"}},
-                                                {"unet", {"diffusers", "UNet2DConditionModel"}},
-                                                {"vae", {"diffusers", "AutoencoderKL"}},
-                                                {"safety_checker", {nullptr, nullptr}},
-                                                {"feature_extractor", {nullptr, nullptr}},
-                                                {"requires_safety_checker", false}});
-        writeJson(outDir / "text_encoder/config.json", textConfig(c, vocab));
-        writeJson(outDir / "unet/config.json", unetConfig(c));
-        writeJson(outDir / "vae/config.json", vaeConfig(scaling));
-        writeJson(outDir / "scheduler/scheduler_config.json", schedulerConfig());
-        saveWeights(trained, "text/", outDir / "text_encoder/model.safetensors", c.saveHalf);
-        saveWeights(trained, "unet/", outDir / "unet/diffusion_pytorch_model.safetensors", c.saveHalf);
-        saveWeights(vaeParams->tensors, "", outDir / "vae/diffusion_pytorch_model.safetensors", c.saveHalf);
+        writeConfigJson(outDir / "model_index.json", {{"_class_name", "StableDiffusionPipeline"},
+                                                      {"_diffusers_version", "0.21.2"},
+                                                      {"scheduler", {"diffusers", "DDIMScheduler"}},
+                                                      {"text_encoder", {"transformers", "CLIPTextModel"}},
+                                                      {"tokenizer", {"transformers", "CLIPTokenizer"}},
+                                                      {"unet", {"diffusers", "UNet2DConditionModel"}},
+                                                      {"vae", {"diffusers", "AutoencoderKL"}},
+                                                      {"safety_checker", {nullptr, nullptr}},
+                                                      {"feature_extractor", {nullptr, nullptr}},
+                                                      {"requires_safety_checker", false}});
+        writeConfigJson(outDir / "text_encoder/config.json", textConfig(c, vocab));
+        writeConfigJson(outDir / "unet/config.json", unetConfig(c));
+        writeConfigJson(outDir / "vae/config.json", vaeConfig(scaling));
+        writeConfigJson(outDir / "scheduler/scheduler_config.json", schedulerConfig());
+        saveComponentWeights(trained, "text/", outDir / "text_encoder/model.safetensors", c.saveHalf);
+        saveComponentWeights(trained, "unet/", outDir / "unet/diffusion_pytorch_model.safetensors", c.saveHalf);
+        saveComponentWeights(vaeParams->tensors, "", outDir / "vae/diffusion_pytorch_model.safetensors", c.saveHalf);
         for (const char* f : {"vocab.json", "merges.txt"})
             fs::copy_file(c.tokenizer / f, outDir / "tokenizer" / f, fs::copy_options::overwrite_existing);
-        writeJson(outDir / "tokenizer/tokenizer_config.json", {{"tokenizer_class", "CLIPTokenizer"},
-                                                               {"model_max_length", 77},
-                                                               {"bos_token", "<|startoftext|>"},
-                                                               {"eos_token", "<|endoftext|>"},
-                                                               {"pad_token", "<|endoftext|>"},
-                                                               {"unk_token", "<|endoftext|>"}});
-        writeJson(outDir / "tokenizer/special_tokens_map.json", {{"bos_token", "<|startoftext|>"},
-                                                                 {"eos_token", "<|endoftext|>"},
-                                                                 {"pad_token", "<|endoftext|>"},
-                                                                 {"unk_token", "<|endoftext|>"}});
+        writeConfigJson(outDir / "tokenizer/tokenizer_config.json", {{"tokenizer_class", "CLIPTokenizer"},
+                                                                     {"model_max_length", 77},
+                                                                     {"bos_token", "<|startoftext|>"},
+                                                                     {"eos_token", "<|endoftext|>"},
+                                                                     {"pad_token", "<|endoftext|>"},
+                                                                     {"unk_token", "<|endoftext|>"}});
+        writeConfigJson(outDir / "tokenizer/special_tokens_map.json", {{"bos_token", "<|startoftext|>"},
+                                                                       {"eos_token", "<|endoftext|>"},
+                                                                       {"pad_token", "<|endoftext|>"},
+                                                                       {"unk_token", "<|endoftext|>"}});
         writeFileAtomically(outDir / "training_log.tsv", log.str());
-        writeJson(outDir / "recipe.json", {{"trainer", "spyglass-cli train-image"},
-                                           {"image_size", c.imageSize},
-                                           {"text_width", c.textWidth},
-                                           {"text_layers", c.textLayers},
-                                           {"text_heads", c.textHeads},
-                                           {"unet_channels", c.unetChannels},
-                                           {"unet_heads", c.unetHeads},
-                                           {"vae_steps", c.vaeSteps},
-                                           {"batch_size", c.batchSize},
-                                           {"max_steps", c.steps},
-                                           {"minutes", c.minutes},
-                                           {"learning_rate", c.learningRate},
-                                           {"warmup_steps", c.warmupSteps},
-                                           {"ema_decay", c.emaDecay},
-                                           {"prompt_dropout", c.promptDropout},
-                                           {"seed", c.seed},
-                                           {"save_half", c.saveHalf},
-                                           {"steps_done", step},
-                                           {"latent_scaling", scaling}});
+        writeConfigJson(outDir / "recipe.json", {{"trainer", "spyglass-cli train-image"},
+                                                 {"image_size", c.imageSize},
+                                                 {"text_width", c.textWidth},
+                                                 {"text_layers", c.textLayers},
+                                                 {"text_heads", c.textHeads},
+                                                 {"unet_channels", c.unetChannels},
+                                                 {"unet_heads", c.unetHeads},
+                                                 {"vae_steps", c.vaeSteps},
+                                                 {"batch_size", c.batchSize},
+                                                 {"max_steps", c.steps},
+                                                 {"minutes", c.minutes},
+                                                 {"learning_rate", c.learningRate},
+                                                 {"warmup_steps", c.warmupSteps},
+                                                 {"ema_decay", c.emaDecay},
+                                                 {"prompt_dropout", c.promptDropout},
+                                                 {"seed", c.seed},
+                                                 {"save_half", c.saveHalf},
+                                                 {"steps_done", step},
+                                                 {"latent_scaling", scaling}});
         {
             torch::NoGradGuard guard;
             for (size_t i = 0; i < trained.size(); ++i) trained[i].second.copy_(live[i]);
