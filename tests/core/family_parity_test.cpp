@@ -42,15 +42,7 @@ TEST_P(FamilyParity, EveryTensorMatchesTransformers)
 TEST_P(FamilyParity, GreedyIdsExactWithAndWithoutCache)
 {
     auto model = LanguageModel::load(dir());
-    auto reference = SafetensorsFile::open(dir() / "reference.safetensors");
-    const auto ids = asInts(reference->readInt64("input_ids"));
-    const auto expected = asInts(reference->readInt64("generated_ids"));
-    SamplingOptions o;
-    o.maxNewTokens = static_cast<int>(expected.size());
-    o.stopAtEos = false;
-    EXPECT_EQ(model->generate(ids, o).generatedIds, expected);
-    o.useKvCache = false;
-    EXPECT_EQ(model->generate(ids, o).generatedIds, expected);
+    spyglass::test::expectGreedyIdsMatchReference(*model, dir() / "reference.safetensors");
 }
 
 TEST_P(FamilyParity, EveryAnalysisRuns)

@@ -42,15 +42,7 @@ TEST_P(GgufModel, EveryTensorMatchesTransformersOnTheDequantizedWeights)
 TEST_P(GgufModel, GreedyIdsExactWithAndWithoutCache)
 {
     auto model = LanguageModel::load(file());
-    auto reference = SafetensorsFile::open(referenceFile());
-    const auto ids = asInts(reference->readInt64("input_ids"));
-    const auto expected = asInts(reference->readInt64("generated_ids"));
-    SamplingOptions o;
-    o.maxNewTokens = static_cast<int>(expected.size());
-    o.stopAtEos = false;
-    EXPECT_EQ(model->generate(ids, o).generatedIds, expected);
-    o.useKvCache = false;
-    EXPECT_EQ(model->generate(ids, o).generatedIds, expected);
+    spyglass::test::expectGreedyIdsMatchReference(*model, referenceFile());
 }
 
 TEST_P(GgufModel, EveryAnalysisRuns)

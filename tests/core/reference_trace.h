@@ -33,4 +33,19 @@ inline int expectTraceMatchesReference(core::LanguageModel& model, const std::fi
     return compared;
 }
 
+// Greedy generation from the reference's input_ids gives its generated_ids, with and without the
+// KV cache.
+inline void expectGreedyIdsMatchReference(core::LanguageModel& model, const std::filesystem::path& referenceFile)
+{
+    auto reference = core::SafetensorsFile::open(referenceFile);
+    const auto ids = asInts(reference->readInt64("input_ids"));
+    const auto expected = asInts(reference->readInt64("generated_ids"));
+    core::SamplingOptions o;
+    o.maxNewTokens = static_cast<int>(expected.size());
+    o.stopAtEos = false;
+    EXPECT_EQ(model.generate(ids, o).generatedIds, expected);
+    o.useKvCache = false;
+    EXPECT_EQ(model.generate(ids, o).generatedIds, expected);
+}
+
 }  // namespace spyglass::test
