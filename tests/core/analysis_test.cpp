@@ -1,6 +1,7 @@
 // The analysis engine against Ecco and the reference lens (gpt2-tiny-random/ecco.json): saliency
 // rows within 1e-4, lens top-k exact, probabilities rtol 1e-4, ranks within the reference's
 // 1e-4 band; the report's documented fields; one test per error case (#3).
+#include "model_fixture.h"
 #include "test_support.h"
 
 #include "spyglass/analysis.h"
@@ -26,11 +27,6 @@ json ecco()
     return json::parse(in);
 }
 
-std::unique_ptr<LanguageModel> tinyModel()
-{
-    return LanguageModel::load(fixture("gpt2-tiny-random"));
-}
-
 AnalysisOptions quick()
 {
     AnalysisOptions o;
@@ -49,7 +45,7 @@ void expectRankInBand(int rank, const json& band, const std::string& where)
 
 TEST(AnalysisParity, SaliencyRowsEqualEcco)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.saliencyMethods = {SaliencyMethod::GradXInput, SaliencyMethod::Gradient};
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
@@ -70,7 +66,7 @@ TEST(AnalysisParity, SaliencyRowsEqualEcco)
 
 TEST(AnalysisParity, NormedLensEqualsReference)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.lensTopK = 5;
     const Report r = analyze(*model, "1, 2, 3, 4,", o);
@@ -100,7 +96,7 @@ TEST(AnalysisParity, NormedLensEqualsReference)
 
 TEST(AnalysisParity, RawLensEqualsEccoBelowTheLastBlock)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.lensMode = LensMode::Raw;
     o.lensTopK = 5;
@@ -119,7 +115,7 @@ TEST(AnalysisParity, RawLensEqualsEccoBelowTheLastBlock)
 
 TEST(AnalysisParity, SublayerLensNamesAttentionAndMlpReadouts)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.lensMode = LensMode::Sublayer;
     o.saliencyMethods.clear();
@@ -132,7 +128,7 @@ TEST(AnalysisParity, SublayerLensNamesAttentionAndMlpReadouts)
 
 TEST(Analysis, IntegratedGradientsAndOcclusion)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.maxNewTokens = 2;
     o.saliencyMethods = {SaliencyMethod::IntegratedGradients, SaliencyMethod::Occlusion};
@@ -158,7 +154,7 @@ TEST(Analysis, IntegratedGradientsAndOcclusion)
 
 TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     const Report r = analyze(*model, "1, 2, 3, 4,", quick());
     ASSERT_TRUE(r.factors && r.projection);
     EXPECT_EQ(r.factors->k, 10);
@@ -192,7 +188,7 @@ TEST(Analysis, FactorsAndProjectionCoverEveryPosition)
 
 TEST(Analysis, SubwordScoresSumToWords)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.maxNewTokens = 2;
     const Report r = analyze(*model, "Shakespeare wrote 1604 plays, really.", o);
@@ -218,7 +214,7 @@ TEST(Analysis, SubwordScoresSumToWords)
 
 TEST(Analysis, RefactorChangesOnlyTheFactors)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     const Report base = analyze(*model, "1, 2, 3, 4,", quick());
     AnalysisOptions o = quick();
     o.factorCount = 4;
@@ -237,7 +233,7 @@ TEST(Analysis, RefactorChangesOnlyTheFactors)
 
 TEST(Analysis, ReprojectChangesOnlyTheMap)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     const Report base = analyze(*model, "1, 2, 3, 4,", quick());
     AnalysisOptions o = quick();
     o.projectionLayer = 0;
@@ -255,7 +251,7 @@ TEST(Analysis, ReprojectChangesOnlyTheMap)
 
 TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     for (LensMode mode : {LensMode::Normed, LensMode::Sublayer}) {
         AnalysisOptions o = quick();
         o.lensMode = mode;
@@ -292,7 +288,7 @@ TEST(Analysis, LensColumnsStreamAndEqualTheFinalLens)
 
 TEST(Analysis, RowsStreamAndCancelStops)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     int rows = 0;
     std::vector<std::string> stages;
     (void)analyze(*model, "1, 2, 3, 4,", quick(), {}, [&](const ReportUpdate& u, const Report& partial) {
@@ -317,7 +313,7 @@ TEST(Analysis, RowsStreamAndCancelStops)
 
 TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.maxNewTokens = 6;
     o.temperature = 1.5F;
@@ -357,7 +353,7 @@ TEST(Analysis, SampledTokensEqualGenerateWithTheSameSeed)
 
 TEST(AnalysisErrors, OneMessagePerCase)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     EXPECT_NE(errorOf([&] { (void)analyze(*model, "", o); }).find("the prompt is empty"), std::string::npos);
     std::string longPrompt;
@@ -391,7 +387,7 @@ TEST(AnalysisErrors, OneMessagePerCase)
 
 TEST(Report, JsonHasEveryDocumentedFieldAndRoundTrips)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     AnalysisOptions o = quick();
     o.saliencyMethods = {SaliencyMethod::GradXInput, SaliencyMethod::Occlusion};
     const Report r = analyze(*model, "1, 2, 3, 4,", o);

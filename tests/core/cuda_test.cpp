@@ -4,6 +4,7 @@
 // the CPU's from the same seed. Skipped where no GPU is visible (CI); tools/device/cuda_check.sh
 // runs it on a GPU machine.
 #include "quick_analysis.h"
+#include "reference_trace.h"
 #include "test_support.h"
 
 #include "spyglass/analysis.h"
@@ -19,6 +20,7 @@
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
+using spyglass::test::asInts;
 using spyglass::test::fixture;
 
 namespace {
@@ -26,11 +28,6 @@ namespace {
 // GTEST_SKIP returns from the function it is written in: a macro, so that it ends the test.
 #define SPYGLASS_REQUIRE_CUDA() \
     if (!cudaAvailable()) GTEST_SKIP() << "no CUDA device visible (" << runtimeDescription() << ")"
-
-std::vector<int> asInts(const std::vector<int64_t>& v)
-{
-    return {v.begin(), v.end()};
-}
 
 HostTensor asTensor(const std::vector<float>& v)
 {

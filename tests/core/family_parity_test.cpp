@@ -1,7 +1,8 @@
-// Llama (GQA; linear RoPE scaling + tied embeddings) and GPT-NeoX (partial rotary, parallel
-// residual) against Hugging Face transformers' own classes (tests/fixtures/families): every
-// tensor within atol 1e-4 + rtol 1e-4, greedy ids exact with and without the KV cache, the lens
-// self-check, and every analysis running on each family (#8).
+// Llama (GQA; linear RoPE scaling + tied embeddings), GPT-NeoX (partial rotary, parallel
+// residual), Gemma, Gemma 2, Phi-3 and Qwen3 against Hugging Face transformers' own classes
+// (tests/fixtures/families): every tensor within atol 1e-4 + rtol 1e-4 (Gemma 2's extra
+// attn_raw/mlp_raw/logits_pre_softcap too), greedy ids exact with and without the KV cache, the
+// lens self-check, and every analysis running on each family (#8, #15).
 #include "quick_analysis.h"
 #include "reference_trace.h"
 #include "test_support.h"
@@ -36,7 +37,10 @@ TEST_P(FamilyParity, EveryTensorMatchesTransformers)
     auto model = LanguageModel::load(dir());
     const int compared =
         spyglass::test::expectTraceMatchesReference(*model, dir() / "reference.safetensors", GetParam());
-    EXPECT_EQ(compared, 2 + 6 * model->info().layerCount);
+    // resid_pre, attn_out, attn_pattern, mlp_act, mlp_out, resid_post per layer + final norm, logits;
+    // Gemma 2 adds attn_raw and mlp_raw per layer and the logits before the soft-cap.
+    const int layers = model->info().layerCount;
+    EXPECT_EQ(compared, GetParam() == "gemma2-tiny-random" ? 3 + 8 * layers : 2 + 6 * layers);
 }
 
 TEST_P(FamilyParity, GreedyIdsExactWithAndWithoutCache)
@@ -64,7 +68,9 @@ TEST_P(FamilyParity, EveryAnalysisRuns)
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyParity,
-                         ::testing::Values("llama-tiny-random", "llama-ropescale-random", "neox-tiny-random"));
+                         ::testing::Values("llama-tiny-random", "llama-ropescale-random", "neox-tiny-random",
+                                           "gemma-tiny-random", "gemma2-tiny-random", "phi3-tiny-random",
+                                           "qwen3-tiny-random"));
 
 TEST(FamilyConfig, ErrorsNameTheKey)
 {

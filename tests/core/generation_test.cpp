@@ -10,42 +10,35 @@ using spyglass::test::fixture;
 
 namespace {
 
-std::unique_ptr<LanguageModel> tinyModel()
-{
-    return LanguageModel::load(fixture("gpt2-tiny-random"));
-}
-
-const std::vector<int> kPrompt{16, 11, 362, 11, 513, 11, 604, 11};
-
 }  // namespace
 
 TEST(Generation, KvCacheMatchesRecomputation)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     SamplingOptions o;
     o.maxNewTokens = 24;
     o.stopAtEos = false;
-    const auto cached = model->generate(kPrompt, o);
+    const auto cached = model->generate(spyglass::test::kCommaPrompt, o);
     o.useKvCache = false;
-    const auto full = model->generate(kPrompt, o);
+    const auto full = model->generate(spyglass::test::kCommaPrompt, o);
     EXPECT_EQ(cached.generatedIds.size(), 24u);
     EXPECT_EQ(cached.generatedIds, full.generatedIds);
 }
 
 TEST(Generation, SeededSamplingReproducesAndDiffersFromGreedy)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     SamplingOptions o;
     o.maxNewTokens = 12;
     o.temperature = 1.5F;
     o.topK = 50;
     o.topP = 0.95F;
     o.seed = 7;
-    const auto a = model->generate(kPrompt, o);
-    const auto b = model->generate(kPrompt, o);
+    const auto a = model->generate(spyglass::test::kCommaPrompt, o);
+    const auto b = model->generate(spyglass::test::kCommaPrompt, o);
     EXPECT_EQ(a.generatedIds, b.generatedIds);
     o.seed = 8;
-    EXPECT_NE(model->generate(kPrompt, o).generatedIds, a.generatedIds);
+    EXPECT_NE(model->generate(spyglass::test::kCommaPrompt, o).generatedIds, a.generatedIds);
 }
 
 TEST(Generation, StopsAtEos)
@@ -57,16 +50,16 @@ TEST(Generation, StopsAtEos)
     auto model = LanguageModel::load(dir.path());
     SamplingOptions o;
     o.maxNewTokens = 10;
-    const auto r = model->generate(kPrompt, o);
+    const auto r = model->generate(spyglass::test::kCommaPrompt, o);
     EXPECT_TRUE(r.stoppedAtEos);
     EXPECT_EQ(r.generatedIds, std::vector<int>{25804});
     o.stopAtEos = false;
-    EXPECT_EQ(model->generate(kPrompt, o).generatedIds.size(), 10u);
+    EXPECT_EQ(model->generate(spyglass::test::kCommaPrompt, o).generatedIds.size(), 10u);
 }
 
 TEST(Generation, PromptLongerThanContextNamesBothLengths)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     std::vector<int> longPrompt(129, 11);
     try {
         (void)model->generate(longPrompt, {});
@@ -80,7 +73,7 @@ TEST(Generation, PromptLongerThanContextNamesBothLengths)
 
 TEST(Generation, StopsAtTheContextLimitMidway)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     std::vector<int> prompt(120, 11);
     SamplingOptions o;
     o.maxNewTokens = 50;
@@ -92,7 +85,7 @@ TEST(Generation, StopsAtTheContextLimitMidway)
 
 TEST(Generation, BadIdsAreRejected)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     EXPECT_THROW((void)model->generate({}, {}), Error);
     try {
         (void)model->generate({1, 50257}, {});
@@ -105,16 +98,17 @@ TEST(Generation, BadIdsAreRejected)
 
 TEST(Generation, ProgressCancelsAndTokensStream)
 {
-    auto model = tinyModel();
+    auto model = spyglass::test::tinyGpt2();
     SamplingOptions o;
     o.maxNewTokens = 10;
     o.stopAtEos = false;
     std::vector<int> streamed;
     EXPECT_THROW(model->generate(
-                     kPrompt, o, [](const Progress& p) { return p.done < 3; }, [&](int id) { streamed.push_back(id); }),
+                     spyglass::test::kCommaPrompt, o, [](const Progress& p) { return p.done < 3; },
+                     [&](int id) { streamed.push_back(id); }),
                  Cancelled);
     EXPECT_EQ(streamed.size(), 3u);
     streamed.clear();
-    const auto r = model->generate(kPrompt, o, {}, [&](int id) { streamed.push_back(id); });
+    const auto r = model->generate(spyglass::test::kCommaPrompt, o, {}, [&](int id) { streamed.push_back(id); });
     EXPECT_EQ(streamed, r.generatedIds);
 }

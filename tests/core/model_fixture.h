@@ -3,6 +3,7 @@
 // tensors) for loader tests.
 #include "test_support.h"
 
+#include "spyglass/language_model.h"
 #include "spyglass/safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,13 @@
 #include <optional>
 
 namespace spyglass::test {
+
+// The random-weight GPT-2 of tests/fixtures/gpt2-tiny-random and a prompt of commas and digits.
+inline std::unique_ptr<core::LanguageModel> tinyGpt2()
+{
+    return core::LanguageModel::load(fixture("gpt2-tiny-random"));
+}
+inline const std::vector<int> kCommaPrompt{16, 11, 362, 11, 513, 11, 604, 11};
 
 using TensorMap = std::map<std::string, core::HostTensor>;
 

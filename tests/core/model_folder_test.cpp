@@ -15,8 +15,6 @@ using namespace spyglass::test;
 
 namespace {
 
-const std::vector<int> kPrompt{16, 11, 362, 11, 513, 11, 604, 11};
-
 std::string loadError(const std::filesystem::path& dir)
 {
     try {
@@ -29,7 +27,9 @@ std::string loadError(const std::filesystem::path& dir)
 
 HostTensor referenceLogits()
 {
-    return LanguageModel::load(fixture("gpt2-tiny-random"))->trace(kPrompt, kCaptureLogits).at("logits");
+    return LanguageModel::load(fixture("gpt2-tiny-random"))
+        ->trace(spyglass::test::kCommaPrompt, kCaptureLogits)
+        .at("logits");
 }
 
 #define EXPECT_CONTAINS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
@@ -46,7 +46,8 @@ TEST(ModelFolder, LoadsWithoutTransformerPrefixAndWithHfBuffers)
     renamed["h.0.attn.masked_bias"] = {{}, {-1e4F}};
     writeWeights(dir / "model.safetensors", renamed);
     auto model = LanguageModel::load(dir.path());
-    EXPECT_TRUE(allClose(model->trace(kPrompt, kCaptureLogits).at("logits"), referenceLogits(), 1e-6, 0));
+    EXPECT_TRUE(
+        allClose(model->trace(spyglass::test::kCommaPrompt, kCaptureLogits).at("logits"), referenceLogits(), 1e-6, 0));
 }
 
 TEST(ModelFolder, LoadsHalfAndBFloat16Weights)
@@ -56,7 +57,7 @@ TEST(ModelFolder, LoadsHalfAndBFloat16Weights)
         copyModelFiles(dir.path());
         writeWeights(dir / "model.safetensors", fixtureWeights(), dtype);
         auto model = LanguageModel::load(dir.path());
-        const auto logits = model->trace(kPrompt, kCaptureLogits).at("logits");
+        const auto logits = model->trace(spyglass::test::kCommaPrompt, kCaptureLogits).at("logits");
         // Rounding the weights moves logits by much less than their spread (~1).
         EXPECT_TRUE(allClose(logits, referenceLogits(), dtype == DType::F16 ? 0.01 : 0.1, 0)) << dtypeName(dtype);
     }
@@ -76,8 +77,9 @@ TEST(ModelFolder, LoadsShardedCheckpoints)
     writeWeights(dir / "model-00001-of-00002.safetensors", first);
     writeWeights(dir / "model-00002-of-00002.safetensors", second);
     writeFile(dir / "model.safetensors.index.json", index.dump());
-    EXPECT_TRUE(allClose(LanguageModel::load(dir.path())->trace(kPrompt, kCaptureLogits).at("logits"),
-                         referenceLogits(), 1e-6, 0));
+    EXPECT_TRUE(
+        allClose(LanguageModel::load(dir.path())->trace(spyglass::test::kCommaPrompt, kCaptureLogits).at("logits"),
+                 referenceLogits(), 1e-6, 0));
 
     std::filesystem::remove(dir / "model-00002-of-00002.safetensors");
     EXPECT_CONTAINS(loadError(dir.path()), "shard 'model-00002-of-00002.safetensors' is missing");
@@ -93,7 +95,7 @@ TEST(ModelFolder, RunsOnIdsWithoutTokenizerFiles)
     EXPECT_THROW((void)model->encode("hi"), Error);
     SamplingOptions o;
     o.maxNewTokens = 2;
-    EXPECT_EQ(model->generate(kPrompt, o).generatedIds, (std::vector<int>{25804, 42946}));
+    EXPECT_EQ(model->generate(spyglass::test::kCommaPrompt, o).generatedIds, (std::vector<int>{25804, 42946}));
 }
 
 TEST(ModelFolderErrors, MissingTensor)

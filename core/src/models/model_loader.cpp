@@ -20,7 +20,21 @@ namespace {
 
 const char* const kSupportedArchitectures =
     "gpt2 (GPT2LMHeadModel), llama (LlamaForCausalLM), mistral (MistralForCausalLM), qwen2 (Qwen2ForCausalLM), "
-    "gpt_neox (GPTNeoXForCausalLM)";
+    "gpt_neox (GPTNeoXForCausalLM), gemma (GemmaForCausalLM), gemma2 (Gemma2ForCausalLM), phi3 (Phi3ForCausalLM), "
+    "qwen3 (Qwen3ForCausalLM)";
+
+// The families RotaryDecoderModel runs, by model_type, with their transformers class names.
+const std::pair<const char*, const char*> kRotaryFamilies[] = {
+    {"llama", "LlamaForCausalLM"},      {"mistral", "MistralForCausalLM"}, {"qwen2", "Qwen2ForCausalLM"},
+    {"gpt_neox", "GPTNeoXForCausalLM"}, {"gemma", "GemmaForCausalLM"},     {"gemma2", "Gemma2ForCausalLM"},
+    {"phi3", "Phi3ForCausalLM"},        {"qwen3", "Qwen3ForCausalLM"}};
+
+bool isRotaryFamily(const std::string& architecture)
+{
+    for (const auto& [type, cls] : kRotaryFamilies)
+        if (architecture == type) return true;
+    return false;
+}
 
 std::string architectureOf(const nlohmann::json& config)
 {
@@ -29,10 +43,8 @@ std::string architectureOf(const nlohmann::json& config)
     if (config.contains("architectures") && config["architectures"].is_array() && !config["architectures"].empty()) {
         const std::string a = config["architectures"][0].get<std::string>();
         if (a == "GPT2LMHeadModel") return "gpt2";
-        if (a == "LlamaForCausalLM") return "llama";
-        if (a == "MistralForCausalLM") return "mistral";
-        if (a == "Qwen2ForCausalLM") return "qwen2";
-        if (a == "GPTNeoXForCausalLM") return "gpt_neox";
+        for (const auto& [type, cls] : kRotaryFamilies)
+            if (a == cls) return type;
         return a;
     }
     return "";
@@ -107,15 +119,14 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
         const WeightStore weights = WeightStore::openFolder(dir);
         impl->info = {dir,        "gpt2",          gpt2.layerCount, gpt2.headCount,
                       gpt2.width, gpt2.innerWidth, gpt2.vocabSize,  gpt2.contextLength,
-                      gpt2.eosId, gpt2.bosId,      options.device};
+                      gpt2.eosId, gpt2.bosId,      options.device,  {}};
         impl->model = std::make_unique<Gpt2Model>(gpt2, weights, device, impl->info);
-    } else if (architecture == "llama" || architecture == "mistral" || architecture == "qwen2" ||
-               architecture == "gpt_neox") {
+    } else if (isRotaryFamily(architecture)) {
         const RotaryConfig rotary = RotaryConfig::fromJson(config, configPath, architecture);
         const WeightStore weights = WeightStore::openFolder(dir);
         impl->info = {dir,          architecture,    rotary.layerCount, rotary.headCount,
                       rotary.width, rotary.mlpWidth, rotary.vocabSize,  rotary.contextLength,
-                      rotary.eosId, rotary.bosId,    options.device};
+                      rotary.eosId, rotary.bosId,    options.device,    {}};
         impl->model = std::make_unique<RotaryDecoderModel>(rotary, weights, device, impl->info);
     } else {
         throw Error(configPath.string() + ": architecture '" +

@@ -2,6 +2,8 @@
 
 #include "spyglass/error.h"
 
+#include <cmath>
+
 namespace spyglass::core {
 
 namespace {
@@ -12,6 +14,15 @@ int positive(const nlohmann::json& j, const char* key, const std::string& where)
     if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0 || j[key].get<int64_t>() > (1ll << 30))
         throw Error(where + ": \"" + key + "\" must be a positive integer (got " + j[key].dump() + ")");
     return j[key].get<int>();
+}
+
+// A positive number, or 0 when the key is absent or null.
+double optionalPositive(const nlohmann::json& j, const char* key, const std::string& where)
+{
+    if (!j.contains(key) || j[key].is_null()) return 0;
+    if (!j[key].is_number() || !(j[key].get<double>() > 0))
+        throw Error(where + ": \"" + key + "\" must be a positive number (got " + j[key].dump() + ")");
+    return j[key].get<double>();
 }
 
 std::optional<int> id(const nlohmann::json& j, const char* key)
@@ -62,16 +73,41 @@ static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesy
     } else {
         c.normEpsilon = j.value("rms_norm_eps", 1e-6);
         c.ropeTheta = j.value("rope_theta", 10000.0);
-        c.rotaryDims = c.headWidth;
         c.activation = j.value("hidden_act", "silu");
         c.qkvBias = family == "qwen2" || j.value("attention_bias", false);
         c.outputBias = j.value("attention_bias", false);
         c.tiedEmbeddings = j.value("tie_word_embeddings", false);
-        if (family == "mistral" || family == "qwen2") {
-            const bool use = family == "mistral" || j.value("use_sliding_window", false);
-            if (use && j.contains("sliding_window") && j["sliding_window"].is_number_integer())
-                c.slidingWindow = j["sliding_window"].get<int>();
+        const bool gemma = family == "gemma" || family == "gemma2";
+        if (gemma) {
+            // transformers' Gemma classes read hidden_activation (hidden_act is the original
+            // checkpoints' "gelu", which they override with the tanh approximation).
+            c.activation = j.contains("hidden_activation") && j["hidden_activation"].is_string()
+                               ? j["hidden_activation"].get<std::string>()
+                               : std::string("gelu_pytorch_tanh");
+            c.normPlusOne = c.scaleEmbeddings = true;
+            c.tiedEmbeddings = j.value("tie_word_embeddings", true);
         }
+        if (family == "gemma2") {
+            c.sandwichNorms = true;
+            c.slidingEvenLayersOnly = true;
+            c.attentionSoftcap = optionalPositive(j, "attn_logit_softcapping", where);
+            c.finalSoftcap = optionalPositive(j, "final_logit_softcapping", where);
+            const double scalar = optionalPositive(j, "query_pre_attn_scalar", where);
+            if (scalar > 0) c.attentionScale = 1.0 / std::sqrt(scalar);
+        }
+        if (family == "phi3") {
+            c.fusedProjections = true;
+            if (j.contains("partial_rotary_factor") && j["partial_rotary_factor"].is_number() &&
+                j["partial_rotary_factor"].get<double>() != 1.0)
+                throw Error(where + ": partial_rotary_factor " + j["partial_rotary_factor"].dump() +
+                            " is not supported for phi3 (supported: 1.0)");
+        }
+        c.qkNorm = family == "qwen3";
+        const bool windowed = family == "mistral" || family == "phi3" || family == "gemma2" ||
+                              ((family == "qwen2" || family == "qwen3") && j.value("use_sliding_window", false));
+        if (windowed && j.contains("sliding_window") && j["sliding_window"].is_number_integer())
+            c.slidingWindow = positive(j, "sliding_window", where);
+        c.rotaryDims = c.headWidth;
     }
     if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
         const auto& s = j["rope_scaling"];

@@ -57,12 +57,23 @@ void RotaryDecoderModel::build(const TensorSource& load)
     const int64_t d = c.width, hd = c.headWidth, h = c.headCount, kv = c.kvHeadCount, f = c.mlpWidth, v = c.vocabSize;
     const bool neox = c.family == "gpt_neox";
     const std::string root = neox ? "gpt_neox." : "model.";
+    // Gemma's RMSNorm multiplies by (1 + w): the gain is stored once as 1 + w (as HF, in float32).
+    auto gain = [&](const std::string& name) {
+        torch::Tensor w = load(name, {d});
+        return c.normPlusOne ? w + 1.0 : w;
+    };
     m_embed = load(root + (neox ? "embed_in.weight" : "embed_tokens.weight"), {v, d});
     for (int i = 0; i < c.layerCount; ++i) {
         const std::string p = root + "layers." + std::to_string(i) + ".";
         Block b;
-        b.norm1Weight = load(p + "input_layernorm.weight", {d});
-        b.norm2Weight = load(p + "post_attention_layernorm.weight", {d});
+        b.norm1Weight = gain(p + "input_layernorm.weight");
+        if (c.sandwichNorms) {  // Gemma 2: post_attention_layernorm normalises the attention's output
+            b.postAttnNormWeight = gain(p + "post_attention_layernorm.weight");
+            b.norm2Weight = gain(p + "pre_feedforward_layernorm.weight");
+            b.postMlpNormWeight = gain(p + "post_feedforward_layernorm.weight");
+        } else {
+            b.norm2Weight = gain(p + "post_attention_layernorm.weight");
+        }
         if (neox) {
             b.norm1Bias = load(p + "input_layernorm.bias", {d});
             b.norm2Bias = load(p + "post_attention_layernorm.bias", {d});
@@ -75,23 +86,37 @@ void RotaryDecoderModel::build(const TensorSource& load)
             b.downWeight = load(p + "mlp.dense_4h_to_h.weight", {d, f});
             b.downBias = load(p + "mlp.dense_4h_to_h.bias", {d});
         } else {
-            b.qWeight = load(p + "self_attn.q_proj.weight", {h * hd, d});
-            b.kWeight = load(p + "self_attn.k_proj.weight", {kv * hd, d});
-            b.vWeight = load(p + "self_attn.v_proj.weight", {kv * hd, d});
+            if (c.fusedProjections) {  // Phi-3: rows [q | k | v] and [gate | up]; views, no copies
+                const torch::Tensor qkv = load(p + "self_attn.qkv_proj.weight", {(h + 2 * kv) * hd, d});
+                b.qWeight = qkv.narrow(0, 0, h * hd);
+                b.kWeight = qkv.narrow(0, h * hd, kv * hd);
+                b.vWeight = qkv.narrow(0, (h + kv) * hd, kv * hd);
+                const torch::Tensor gateUp = load(p + "mlp.gate_up_proj.weight", {2 * f, d});
+                b.gateWeight = gateUp.narrow(0, 0, f);
+                b.upWeight = gateUp.narrow(0, f, f);
+            } else {
+                b.qWeight = load(p + "self_attn.q_proj.weight", {h * hd, d});
+                b.kWeight = load(p + "self_attn.k_proj.weight", {kv * hd, d});
+                b.vWeight = load(p + "self_attn.v_proj.weight", {kv * hd, d});
+                b.gateWeight = load(p + "mlp.gate_proj.weight", {f, d});
+                b.upWeight = load(p + "mlp.up_proj.weight", {f, d});
+            }
             if (c.qkvBias) {
                 b.qBias = load(p + "self_attn.q_proj.bias", {h * hd});
                 b.kBias = load(p + "self_attn.k_proj.bias", {kv * hd});
                 b.vBias = load(p + "self_attn.v_proj.bias", {kv * hd});
             }
+            if (c.qkNorm) {
+                b.qNormWeight = load(p + "self_attn.q_norm.weight", {hd});
+                b.kNormWeight = load(p + "self_attn.k_norm.weight", {hd});
+            }
             b.outWeight = load(p + "self_attn.o_proj.weight", {d, h * hd});
             if (c.outputBias) b.outBias = load(p + "self_attn.o_proj.bias", {d});
-            b.gateWeight = load(p + "mlp.gate_proj.weight", {f, d});
-            b.upWeight = load(p + "mlp.up_proj.weight", {f, d});
             b.downWeight = load(p + "mlp.down_proj.weight", {d, f});
         }
         m_blocks.push_back(std::move(b));
     }
-    m_finalWeight = load(root + (neox ? "final_layer_norm.weight" : "norm.weight"), {d});
+    m_finalWeight = neox ? load(root + "final_layer_norm.weight", {d}) : gain(root + "norm.weight");
     if (neox) m_finalBias = load(root + "final_layer_norm.bias", {d});
     m_head = c.tiedEmbeddings ? m_embed : load(neox ? "embed_out.weight" : "lm_head.weight", {v, d});
     // inv_freq[j] = θ^(−2j / r) over the r rotated dims of a head.
@@ -109,7 +134,17 @@ torch::Tensor RotaryDecoderModel::norm(const torch::Tensor& x, const torch::Tens
                                        const torch::Tensor& bias) const
 {
     if (!m_config.rmsNorm) return torch::layer_norm(x, {m_config.width}, weight, bias, m_config.normEpsilon);
-    return x * torch::rsqrt(x.pow(2).mean(-1, true) + m_config.normEpsilon) * weight;
+    return rmsNorm(x, weight);
+}
+
+torch::Tensor RotaryDecoderModel::rmsNorm(const torch::Tensor& x, const torch::Tensor& gain) const
+{
+    return x * torch::rsqrt(x.pow(2).mean(-1, true) + m_config.normEpsilon) * gain;
+}
+
+torch::Tensor RotaryDecoderModel::softcap(const torch::Tensor& x, double cap) const
+{
+    return cap > 0 ? torch::tanh(x / cap) * cap : x;
 }
 
 torch::Tensor RotaryDecoderModel::rotate(const torch::Tensor& x, int64_t start) const
@@ -141,9 +176,15 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
         k = qkv.narrow(-1, hd, hd).transpose(1, 2);
         v = qkv.narrow(-1, 2 * hd, hd).transpose(1, 2);
     } else {
-        q = torch::linear(h, b.qWeight, b.qBias).view({batch, length, heads, hd}).transpose(1, 2);
-        k = torch::linear(h, b.kWeight, b.kBias).view({batch, length, kvHeads, hd}).transpose(1, 2);
+        q = torch::linear(h, b.qWeight, b.qBias).view({batch, length, heads, hd});
+        k = torch::linear(h, b.kWeight, b.kBias).view({batch, length, kvHeads, hd});
         v = torch::linear(h, b.vWeight, b.vBias).view({batch, length, kvHeads, hd}).transpose(1, 2);
+        if (m_config.qkNorm) {  // Qwen3: over each head's dims, before RoPE
+            q = rmsNorm(q, b.qNormWeight);
+            k = rmsNorm(k, b.kNormWeight);
+        }
+        q = q.transpose(1, 2);
+        k = k.transpose(1, 2);
     }
     q = rotate(q, options.startPosition);
     k = rotate(k, options.startPosition);
@@ -152,14 +193,17 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
         k = k.repeat_interleave(heads / kvHeads, 1);
         v = v.repeat_interleave(heads / kvHeads, 1);
     }
-    torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)).mul_(1.0 / std::sqrt(static_cast<double>(hd)));
+    const double scale =
+        m_config.attentionScale > 0 ? m_config.attentionScale : 1.0 / std::sqrt(static_cast<double>(hd));
+    torch::Tensor scores = softcap(torch::matmul(q, k.transpose(-1, -2)).mul_(scale), m_config.attentionSoftcap);
     const int64_t keyLength = k.size(2);
-    if (length > 1 || m_config.slidingWindow) {
+    const bool sliding = m_config.slidingWindow && (!m_config.slidingEvenLayersOnly || layer % 2 == 0);
+    if (length > 1 || sliding) {
         const auto options64 = torch::TensorOptions().dtype(torch::kInt64).device(m_device);
         const torch::Tensor queryPos = torch::arange(keyLength - length, keyLength, options64).view({-1, 1});
         const torch::Tensor keyPos = torch::arange(0, keyLength, options64).view({1, -1});
         torch::Tensor blocked = keyPos > queryPos;
-        if (m_config.slidingWindow) blocked = blocked.logical_or(queryPos - keyPos >= *m_config.slidingWindow);
+        if (sliding) blocked = blocked.logical_or(queryPos - keyPos >= *m_config.slidingWindow);
         scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
     }
     const torch::Tensor pattern = torch::softmax(scores, -1);
@@ -190,13 +234,20 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
     auto keep = [&](CaptureKind kind, const std::string& name, const torch::Tensor& t) {
         if (capture && capture->wants(kind)) capture->put(name, t);
     };
-    torch::Tensor x = wordEmbeddings;
+    // Gemma: × float32(√D), rounded as transformers does (a float32 normaliser).
+    torch::Tensor x = m_config.scaleEmbeddings
+                          ? wordEmbeddings * static_cast<double>(std::sqrt(static_cast<float>(m_config.width)))
+                          : wordEmbeddings;
     for (size_t i = 0; i < m_blocks.size(); ++i) {
         const Block& b = m_blocks[i];
         const int layer = static_cast<int>(i);
         const std::string index = std::to_string(i);
         keep(kCaptureResidPre, "resid_pre." + index, x);
-        const torch::Tensor attnOut = attention(b, layer, norm(x, b.norm1Weight, b.norm1Bias), options);
+        torch::Tensor attnOut = attention(b, layer, norm(x, b.norm1Weight, b.norm1Bias), options);
+        if (b.postAttnNormWeight.defined()) {
+            keep(kCaptureAttnOut, "attn_raw." + index, attnOut);
+            attnOut = rmsNorm(attnOut, b.postAttnNormWeight);
+        }
         keep(kCaptureAttnOut, "attn_out." + index, attnOut);
         torch::Tensor mlpOut;
         if (m_config.parallelResidual) {
@@ -205,6 +256,10 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
         } else {
             const torch::Tensor mid = x + attnOut;
             mlpOut = mlp(b, norm(mid, b.norm2Weight, b.norm2Bias), capture, layer);
+            if (b.postMlpNormWeight.defined()) {
+                keep(kCaptureMlpOut, "mlp_raw." + index, mlpOut);
+                mlpOut = rmsNorm(mlpOut, b.postMlpNormWeight);
+            }
             x = mid + mlpOut;
         }
         keep(kCaptureMlpOut, "mlp_out." + index, mlpOut);
@@ -213,7 +268,9 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
     if (options.cache) options.cache->length = options.startPosition + length;
     const torch::Tensor normed = finalNorm(options.lastLogitsOnly ? x.narrow(1, length - 1, 1) : x);
     keep(kCaptureFinalNorm, "final_norm_out", normed);
-    torch::Tensor logits = unembed(normed);
+    const torch::Tensor raw = unembedRaw(normed);
+    if (m_config.finalSoftcap > 0) keep(kCaptureLogits, "logits_pre_softcap", raw);
+    torch::Tensor logits = softcap(raw, m_config.finalSoftcap);
     keep(kCaptureLogits, "logits", logits);
     return logits;
 }
@@ -222,9 +279,14 @@ torch::Tensor RotaryDecoderModel::finalNorm(const torch::Tensor& residual) const
 {
     return norm(residual, m_finalWeight, m_finalBias);
 }
-torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const
+torch::Tensor RotaryDecoderModel::unembedRaw(const torch::Tensor& normed) const
 {
     return torch::matmul(normed, m_head.t());
+}
+// The lens reads every layer as the model reads its last: through the soft-cap too (Gemma 2).
+torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const
+{
+    return softcap(unembedRaw(normed), m_config.finalSoftcap);
 }
 torch::Tensor RotaryDecoderModel::mlpDownProjection(int layer) const
 {

@@ -1,8 +1,14 @@
 #pragma once
 // RotaryDecoderModel — the rotary-embedding decoder families in one class: Llama, Mistral
-// (sliding window), Qwen2 (q/k/v biases) and GPT-NeoX (fused per-head q|k|v, partial rotary,
-// parallel residual, LayerNorm). Differences are data (RotaryConfig + a weight-name table per
-// family), not code paths per family. HF nn.Linear weights are [out, in].
+// (sliding window), Qwen2 (q/k/v biases), GPT-NeoX (fused per-head q|k|v, partial rotary,
+// parallel residual, LayerNorm), Gemma ((1 + w) norms, √D embeddings, GeGLU, MQA), Gemma 2
+// (+ sandwich norms, soft-capped scores and logits, sliding window on even layers), Phi-3 (fused
+// qkv and gate_up projections, split into views at load) and Qwen3 (per-head q/k RMSNorm).
+// Differences are data (RotaryConfig + a weight-name table per family), not code paths per
+// family. HF nn.Linear weights are [out, in].
+// Captures beyond the common names: Gemma 2's attn_raw.L / mlp_raw.L (the projections before
+// their post-norm; attn_out.L / mlp_out.L are what is added to the residual) and
+// logits_pre_softcap (logits is after the soft-cap, as the lens reads it).
 #include "models/causal_lm.h"
 #include "models/rotary_config.h"
 
@@ -39,14 +45,19 @@ private:
     void build(const TensorSource& source);
 
     struct Block {
-        torch::Tensor norm1Weight, norm1Bias, norm2Weight, norm2Bias;
-        torch::Tensor qkvWeight, qkvBias;  // NeoX fused
+        torch::Tensor norm1Weight, norm1Bias, norm2Weight, norm2Bias;  // before attention, before the MLP
+        torch::Tensor postAttnNormWeight, postMlpNormWeight;           // Gemma 2
+        torch::Tensor qNormWeight, kNormWeight;                        // Qwen3 [head_dim]
+        torch::Tensor qkvWeight, qkvBias;                              // NeoX fused
         torch::Tensor qWeight, qBias, kWeight, kBias, vWeight, vBias;
         torch::Tensor outWeight, outBias;
         torch::Tensor gateWeight, upWeight, upBias, downWeight, downBias;
     };
     [[nodiscard]] torch::Tensor norm(const torch::Tensor& x, const torch::Tensor& weight,
                                      const torch::Tensor& bias) const;
+    [[nodiscard]] torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& gain) const;
+    [[nodiscard]] torch::Tensor softcap(const torch::Tensor& x, double cap) const;
+    [[nodiscard]] torch::Tensor unembedRaw(const torch::Tensor& normed) const;
     [[nodiscard]] torch::Tensor rotate(const torch::Tensor& x, int64_t start) const;
     [[nodiscard]] torch::Tensor attention(const Block& b, int layer, const torch::Tensor& h,
                                           const ForwardOptions& options) const;
