@@ -1,6 +1,7 @@
 // GGUF files (#15): the reader (metadata of every type, tensor infos, alignment) and hostile
 // files, and dequantization of every block format against gguf-py's, which equals ggml's C
 // reference exactly (tests/fixtures/gguf/quant-synthetic.*, from ../shared/reference/gguf).
+#include "gguf_builder.h"
 #include "test_support.h"
 
 #include "io/ggml_types.h"
@@ -8,7 +9,9 @@
 #include "models/gguf_model_source.h"
 #include "spyglass/error.h"
 #include "spyglass/safetensors.h"
+#include "spyglass/tokenizer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -31,32 +34,7 @@ std::string errorOpening(const std::filesystem::path& path)
     return "(opened)";
 }
 
-// A little-endian GGUF writer for hand-made (and hostile) files.
-class Bytes {
-public:
-    template <typename T>
-    Bytes& put(T v)
-    {
-        const auto* p = reinterpret_cast<const char*>(&v);
-        m_bytes.append(p, sizeof v);
-        return *this;
-    }
-    Bytes& str(const std::string& s)
-    {
-        put<uint64_t>(s.size());
-        m_bytes += s;
-        return *this;
-    }
-    Bytes& pad(size_t alignment)
-    {
-        while (m_bytes.size() % alignment != 0) m_bytes += '\0';
-        return *this;
-    }
-    [[nodiscard]] const std::string& bytes() const { return m_bytes; }
-
-private:
-    std::string m_bytes;
-};
+using Bytes = spyglass::test::GgufBytes;
 
 // GGUF v3 with one u32 key, one string array and one F32 tensor [2, 32] (ne {32, 2}).
 Bytes smallFile(uint64_t arrayLength = 2, uint64_t offset = 0, uint32_t type = 0)
@@ -179,4 +157,40 @@ TEST(Gguf, HostileFilesFailNamingTheFileAndField)
                   dequantizeGgml(16, nullptr, 256, out);
               }).find("type IQ2_XXS cannot be dequantized yet"),
               std::string::npos);
+}
+
+// The byte-level BPE pre-tokenizers named by tokenizer.ggml.pre, on the real GPT-2 vocabulary of
+// the gpt2 fixture: "qwen2" cuts numbers into single digits (\p{N}), "llama-bpe" into threes
+// (\p{N}{1,3}) and "gpt-2" keeps them whole ( ?\p{N}+) for BPE to merge; an unknown name is
+// refused naming the file and the choices.
+TEST(GgufTokenizer, PreTokenizerNamesSplitNumbersAsLlamaCppDoes)
+{
+    const auto source = GgufFile::open(fixture("gguf/gpt2-tiny-random.q8_0.gguf"));
+    const std::vector<std::string>& tokens = source->strings("tokenizer.ggml.tokens");
+    TempDir dir;
+    auto tokenizerFor = [&](const std::string& pre) {
+        spyglass::test::GgufBuilder g;
+        g.str("general.architecture", "gpt2").str("tokenizer.ggml.model", "gpt2").str("tokenizer.ggml.pre", pre);
+        g.strings("tokenizer.ggml.tokens", tokens)
+            .strings("tokenizer.ggml.merges", source->strings("tokenizer.ggml.merges"));
+        const auto path = dir / (pre + ".gguf");
+        g.write(path);
+        return Tokenizer::fromGguf(*GgufFile::open(path));
+    };
+    auto id = [&](const std::string& piece) {
+        const auto it = std::find(tokens.begin(), tokens.end(), piece);
+        EXPECT_NE(it, tokens.end()) << piece;
+        return static_cast<int>(it - tokens.begin());
+    };
+    const std::string number = "1234567";
+    EXPECT_EQ(tokenizerFor("qwen2")->encode(number).ids,
+              (std::vector<int>{id("1"), id("2"), id("3"), id("4"), id("5"), id("6"), id("7")}));
+    const auto llama3 = tokenizerFor("llama-bpe")->encode(number).ids;
+    EXPECT_EQ(llama3, (std::vector<int>{id("123"), id("456"), id("7")}));
+    EXPECT_NE(tokenizerFor("gpt-2")->encode(number).ids, llama3);
+    const std::string unknown = spyglass::test::errorOf([&] { (void)tokenizerFor("deepseek-coder"); });
+    EXPECT_NE(unknown.find("deepseek-coder.gguf: tokenizer.ggml.pre 'deepseek-coder' is not supported (supported: "
+                           "default, gpt-2, llama-bpe, qwen2)"),
+              std::string::npos)
+        << unknown;
 }

@@ -34,6 +34,9 @@ void setThreadCount(int n);
 void setMemoryLimit(uint64_t bytes);
 [[nodiscard]] uint64_t memoryLimit();
 [[nodiscard]] uint64_t tensorBytesInUse();  // counted since the first setMemoryLimit() call
+// What new host tensors can take now: the system's MemAvailable, or less when the memory limit
+// leaves less. Models are refused before loading when their float32 weights need more.
+[[nodiscard]] uint64_t availableMemoryBytes();
 
 [[nodiscard]] bool cudaAvailable();
 // Throws Error when `device` is not "cpu", "cuda" or "cuda:N", or CUDA (device N) is requested but

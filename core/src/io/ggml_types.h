@@ -30,7 +30,21 @@ struct GgmlTypeInfo {
 // that dequantizableGgmlTypes() does not list.
 void dequantizeGgml(uint32_t type, const std::byte* data, int64_t count, float* out);
 
+// As dequantizeGgml, for loading weights: written in L2-sized pieces, each checked for NaN/±Inf
+// right after it is written (no second pass over memory, no allocation), on two threads when the
+// tensor is large. Returns false when any value is NaN or ±Inf. Safetensors' F32/F16/BF16 go
+// through it as ggml types 0/1/30.
+[[nodiscard]] bool dequantizeGgmlChecked(uint32_t type, const std::byte* data, int64_t count, float* out);
+
+// No NaN or ±Inf among `count` floats (one vectorised pass over the exponent bits).
+[[nodiscard]] bool allFinite(const float* values, int64_t count);
+
 // IEEE half → float, exact (subnormals, infinities and NaN included).
 [[nodiscard]] float ggmlHalfToFloat(uint16_t half);
+
+// IEEE half / bfloat16 values → float32, exactly (every one is a float); F16C when the CPU has it.
+// Used for GGUF's F16/BF16 tensors and safetensors' F16/BF16 weights alike.
+void halvesToFloats(const std::byte* data, int64_t count, float* out);
+void bfloat16sToFloats(const std::byte* data, int64_t count, float* out);
 
 }  // namespace spyglass::core

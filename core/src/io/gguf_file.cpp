@@ -468,14 +468,17 @@ const std::vector<double>& GgufFile::numbers(std::string_view key) const
 std::vector<float> GgufFile::dequantize(const GgufTensor& tensor) const
 {
     std::vector<float> out(static_cast<size_t>(tensor.numel()));
-    dequantizeInto(tensor, out.data());
+    (void)dequantizeInto(tensor, out.data());
     return out;
 }
 
-void GgufFile::dequantizeInto(const GgufTensor& tensor, float* out) const
+bool GgufFile::dequantizeInto(const GgufTensor& tensor, float* out) const
 {
     try {
-        dequantizeGgml(tensor.type, tensor.data, tensor.numel(), out);
+        MappedFile::populate(tensor.data, tensor.byteSize);
+        const bool finite = dequantizeGgmlChecked(tensor.type, tensor.data, tensor.numel(), out);
+        MappedFile::release(tensor.data, tensor.byteSize);
+        return finite;
     } catch (const Error& e) {
         throw e.withContext(tensor.file + ": tensor '" + tensor.name + "'");
     }

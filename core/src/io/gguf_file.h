@@ -90,7 +90,8 @@ public:
 
     // Float32 values of a tensor (row-major), dequantized exactly as ggml does.
     [[nodiscard]] std::vector<float> dequantize(const GgufTensor& tensor) const;
-    void dequantizeInto(const GgufTensor& tensor, float* out) const;
+    // Writes the tensor's values to `out` (numel floats); false when any is NaN or ±Inf.
+    [[nodiscard]] bool dequantizeInto(const GgufTensor& tensor, float* out) const;
 
 private:
     GgufFile() = default;

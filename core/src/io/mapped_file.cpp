@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace spyglass::core {
@@ -35,6 +36,35 @@ MappedFile::MappedFile(const std::filesystem::path& path, const std::string& wha
         m_map = map;
     }
     ::close(fd);
+}
+
+namespace {
+
+uintptr_t pageSize()
+{
+    static const auto size = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+}  // namespace
+
+void MappedFile::populate(const std::byte* begin, size_t size)
+{
+    if (size == 0) return;
+#ifndef MADV_POPULATE_READ
+    constexpr int MADV_POPULATE_READ = 22;  // Linux 5.14
+#endif
+    const auto start = reinterpret_cast<uintptr_t>(begin) & ~(pageSize() - 1);
+    const auto end = reinterpret_cast<uintptr_t>(begin) + size;
+    (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_READ);
+}
+
+void MappedFile::release(const std::byte* begin, size_t size)
+{
+    const uintptr_t page = pageSize();
+    const auto start = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+    const auto end = (reinterpret_cast<uintptr_t>(begin) + size) & ~(page - 1);
+    if (end > start) (void)::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile()

@@ -19,6 +19,14 @@ public:
     [[nodiscard]] const std::byte* data() const { return static_cast<const std::byte*>(m_map); }
     [[nodiscard]] size_t size() const { return m_size; }
 
+    // For a range inside a mapping, before and after reading it once (loading weights): populate
+    // maps its pages in one call instead of a fault per page; release drops the whole pages inside
+    // it from this process (they stay in the page cache, and a later read faults them in again),
+    // so that a model's file and its float32 copy are not both resident. Both are hints: errors are
+    // ignored.
+    static void populate(const std::byte* begin, size_t size);
+    static void release(const std::byte* begin, size_t size);
+
 private:
     void* m_map = nullptr;
     size_t m_size = 0;

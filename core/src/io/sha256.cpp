@@ -9,6 +9,11 @@
 #include <cstring>
 #include <fstream>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace spyglass::core {
 
 namespace {
@@ -28,11 +33,81 @@ uint32_t rotr(uint32_t x, int n)
     return (x >> n) | (x << (32 - n));
 }
 
+#if defined(__x86_64__)
+// `count` 64-byte blocks with the x86 SHA extensions (sha256rnds2 does two rounds, sha256msg1/2
+// the message schedule): ~5x the portable code. The state is kept as ABEF / CDGH, the order
+// sha256rnds2 works in.
+__attribute__((target("sha,sse4.1"))) void blocksWithShaExtensions(uint32_t* state, const uint8_t* data, size_t count)
+{
+    const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i cdab = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4)), 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    for (; count > 0; --count, data += 64) {
+        const __m128i abefSaved = abef, cdghSaved = cdgh;
+        __m128i w[4];  // W[4g .. 4g+3] of the last four groups, group g in w[g % 4]
+        for (int g = 0; g < 16; ++g) {
+            __m128i& m = w[g % 4];
+            if (g < 4) {
+                m = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)), byteSwap);
+            } else {
+                // W[t] = σ1(W[t−2]) + W[t−7] + σ0(W[t−15]) + W[t−16], four at a time.
+                const __m128i& previous = w[(g + 3) % 4];
+                m = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(m, w[(g + 1) % 4]),
+                                                       _mm_alignr_epi8(previous, w[(g + 2) % 4], 4)),
+                                         previous);
+            }
+            __m128i k = _mm_add_epi32(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRound.data() + 4 * g)));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0E));
+        }
+        abef = _mm_add_epi32(abef, abefSaved);
+        cdgh = _mm_add_epi32(cdgh, cdghSaved);
+    }
+    const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));   // DCBA
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));  // HGFE
+}
+
+bool cpuHasShaExtensions()
+{
+    static const bool has = [] {  // CPUID.7.0:EBX SHA (29), CPUID.1:ECX SSE4.1 (19) and SSSE3 (9)
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (!__get_cpuid(1, &a, &b, &c, &d) || (c & (1u << 19)) == 0 || (c & (1u << 9)) == 0) return false;
+        return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) != 0;
+    }();
+    return has;
+}
+#else
+void blocksWithShaExtensions(uint32_t*, const uint8_t*, size_t) {}
+bool cpuHasShaExtensions()
+{
+    return false;
+}
+#endif
+
 }  // namespace
 
-Sha256::Sha256()
-    : m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+Sha256::Sha256(Implementation implementation)
+    : m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19},
+      m_hardware(implementation == Implementation::Fastest && cpuHasShaExtensions())
 {
+}
+
+bool Sha256::hardwareAccelerated() const
+{
+    return m_hardware;
+}
+
+void Sha256::blocks(const uint8_t* data, size_t count)
+{
+    if (m_hardware) {
+        blocksWithShaExtensions(m_state.data(), data, count);
+        return;
+    }
+    for (size_t i = 0; i < count; ++i) block(data + 64 * i);
 }
 
 void Sha256::block(const uint8_t* chunk)
@@ -75,17 +150,20 @@ void Sha256::update(const void* data, size_t size)
 {
     const auto* bytes = static_cast<const uint8_t*>(data);
     m_length += size;
-    while (size > 0) {
+    if (m_buffered > 0) {  // complete the partial block first
         const size_t take = std::min(size, 64 - m_buffered);
         std::memcpy(m_buffer.data() + m_buffered, bytes, take);
         m_buffered += take;
         bytes += take;
         size -= take;
-        if (m_buffered == 64) {
-            block(m_buffer.data());
-            m_buffered = 0;
-        }
+        if (m_buffered < 64) return;
+        blocks(m_buffer.data(), 1);
+        m_buffered = 0;
     }
+    blocks(bytes, size / 64);  // whole blocks straight from the input
+    const size_t rest = size % 64;
+    std::memcpy(m_buffer.data(), bytes + size - rest, rest);
+    m_buffered = rest;
 }
 
 std::string Sha256::hexDigest()
@@ -105,14 +183,15 @@ std::string Sha256::hexDigest()
     return out;
 }
 
-std::string sha256Files(const std::vector<std::filesystem::path>& files)
+std::string sha256Files(const std::vector<std::filesystem::path>& files, const std::atomic<bool>* stop)
 {
     Sha256 hash;
-    std::vector<char> buffer(1 << 20);
+    std::vector<char> buffer(1 << 22);
     for (const auto& file : files) {
         std::ifstream in(file, std::ios::binary);
         if (!in) throw Error(file.string() + ": cannot read for hashing");
         while (in) {
+            if (stop && stop->load()) return {};
             in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
             hash.update(buffer.data(), static_cast<size_t>(in.gcount()));
         }
@@ -133,7 +212,7 @@ std::filesystem::path cacheFile()
 
 }  // namespace
 
-std::string sha256FilesCached(const std::vector<std::filesystem::path>& files)
+std::string sha256FilesCached(const std::vector<std::filesystem::path>& files, const std::atomic<bool>* stop)
 {
     std::string key;
     std::error_code ec;
@@ -151,8 +230,8 @@ std::string sha256FilesCached(const std::vector<std::filesystem::path>& files)
         if (!entries.is_object()) entries = nlohmann::json::object();
         if (entries.contains(key) && entries[key].is_string()) return entries[key].get<std::string>();
     }
-    const std::string hash = sha256Files(files);
-    if (!cache.empty()) {
+    const std::string hash = sha256Files(files, stop);
+    if (!cache.empty() && !hash.empty()) {
         try {
             std::filesystem::create_directories(cache.parent_path(), ec);
             if (entries.size() > 1000) entries = nlohmann::json::object();

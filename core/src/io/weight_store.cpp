@@ -101,7 +101,7 @@ std::string WeightStore::fileOf(const std::string& name) const
 }
 
 void WeightStore::addComputed(const std::string& name, std::vector<int64_t> shape, std::string origin,
-                              std::function<void(float*)> fill)
+                              std::function<bool(float*)> fill)
 {
     Entry entry;
     entry.shape = std::move(shape);

@@ -26,9 +26,10 @@ public:
         const TensorView* view = nullptr;
         std::shared_ptr<const SafetensorsFile> file;
         // Computed tensors: the row-major shape and a function writing the float32 values (it
-        // owns what it reads), and where they come from, for messages.
+        // owns what it reads) and returning false when any is NaN or ±Inf, and where they come
+        // from, for messages.
         std::vector<int64_t> shape;
-        std::function<void(float*)> fill;
+        std::function<bool(float*)> fill;
         std::string origin;
 
         [[nodiscard]] const std::vector<int64_t>& tensorShape() const { return view ? view->shape : shape; }
@@ -43,7 +44,7 @@ public:
     // A store of computed tensors (e.g. from a GGUF file named `source`).
     explicit WeightStore(std::string source = {}) : m_source(std::move(source)) {}
     void addComputed(const std::string& name, std::vector<int64_t> shape, std::string origin,
-                     std::function<void(float*)> fill);
+                     std::function<bool(float*)> fill);
 
 private:
     std::map<std::string, Entry> m_entries;

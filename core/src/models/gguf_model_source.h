@@ -2,10 +2,13 @@
 // A GGUF file seen as a Hugging Face model: the configuration its `{arch}.*` metadata implies (as
 // a config.json object) and its tensors under Hugging Face names, dequantized on demand exactly as
 // ggml does, with llama.cpp's converter undone — Llama Q/K rows un-permuted (back from ggml's
-// interleaved RoPE pairs), GPT-2's Conv1D matrices transposed back to [in, out].
+// interleaved RoPE pairs), GPT-2's Conv1D matrices transposed back to [in, out]. Gemma's norm
+// weights, which the converter stored as 1 + w, are kept as stored (the config says so with
+// kNormGainIncludesOneKey rather than subtracting 1 and adding it back: exact).
 // Thread safety: the source is immutable; its tensors may be filled from any thread.
 #include "io/gguf_file.h"
 #include "io/weight_store.h"
+#include "models/rotary_config.h"
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +18,7 @@
 namespace spyglass::core {
 
 struct GgufModelSource {
-    std::string architecture;  // the config's model_type: gpt2 | llama
+    std::string architecture;  // the config's model_type: gpt2 | llama | qwen2 | qwen3 | gemma | gemma2 | phi3
     nlohmann::json config;
     WeightStore weights;
 };

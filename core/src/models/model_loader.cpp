@@ -11,6 +11,9 @@
 #include "spyglass/runtime.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <future>
 
 namespace spyglass::core {
 
@@ -50,6 +53,40 @@ std::string architectureOf(const nlohmann::json& config)
     return "";
 }
 
+std::string gib(uint64_t bytes)
+{
+    char text[32];
+    const double b = static_cast<double>(bytes);
+    if (bytes >= (1ull << 30))
+        std::snprintf(text, sizeof text, "%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
+    else
+        std::snprintf(text, sizeof text, "%.1f MiB", b / (1024.0 * 1024.0));
+    return text;
+}
+
+// Refused before any weight is read, with both numbers: the model's tensors as float32 (what
+// Spyglass computes in) against what the system or the memory limit leaves.
+void refuseIfTooLarge(const WeightStore& weights, const LoadOptions& options)
+{
+    if (options.device != "cpu") return;  // CUDA: one tensor at a time passes through host memory
+    uint64_t needed = 0;
+    for (const auto& name : weights.names()) {
+        // Buffers that older exports store beside the weights and the models ignore.
+        if (name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") || name.ends_with(".attention.bias") ||
+            name.ends_with(".attention.masked_bias") || name.ends_with("rotary_emb.inv_freq"))
+            continue;
+        uint64_t count = 1;
+        for (int64_t d : weights.find(name)->tensorShape()) count *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
+        needed += count * sizeof(float);
+    }
+    const uint64_t available = availableMemoryBytes();
+    if (needed > available)
+        throw OutOfMemory("out of memory: the model's weights need " + gib(needed) + " as float32, but only " +
+                          gib(available) + " is available" +
+                          (memoryLimit() != 0 ? " under the memory limit of " + gib(memoryLimit()) : std::string()) +
+                          "; nothing was loaded");
+}
+
 // A GGUF file: the model its metadata describes, on its tensors dequantized as ggml does, and
 // the tokenizer it embeds (or --tokenizer's).
 std::unique_ptr<LanguageModelImpl> loadGguf(const fs::path& file, const LoadOptions& options)
@@ -57,6 +94,7 @@ std::unique_ptr<LanguageModelImpl> loadGguf(const fs::path& file, const LoadOpti
     checkDevice(options.device);
     const auto gguf = GgufFile::open(file);
     const GgufModelSource source = ggufModelSource(gguf);
+    refuseIfTooLarge(source.weights, options);
     const torch::Device device(options.device);
     auto impl = std::make_unique<LanguageModelImpl>();
     if (source.architecture == "gpt2") {
@@ -117,6 +155,7 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     if (architecture == "gpt2") {
         const Gpt2Config gpt2 = Gpt2Config::fromJson(config, configPath);
         const WeightStore weights = WeightStore::openFolder(dir);
+        refuseIfTooLarge(weights, options);
         impl->info = {dir,        "gpt2",          gpt2.layerCount, gpt2.headCount,
                       gpt2.width, gpt2.innerWidth, gpt2.vocabSize,  gpt2.contextLength,
                       gpt2.eosId, gpt2.bosId,      options.device,  {}};
@@ -124,6 +163,7 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
     } else if (isRotaryFamily(architecture)) {
         const RotaryConfig rotary = RotaryConfig::fromJson(config, configPath, architecture);
         const WeightStore weights = WeightStore::openFolder(dir);
+        refuseIfTooLarge(weights, options);
         impl->info = {dir,          architecture,    rotary.layerCount, rotary.headCount,
                       rotary.width, rotary.mlpWidth, rotary.vocabSize,  rotary.contextLength,
                       rotary.eosId, rotary.bosId,    options.device,    {}};
@@ -142,7 +182,7 @@ std::unique_ptr<LanguageModelImpl> loadFolder(const fs::path& dir, const LoadOpt
 
 // Hashed at load, not when a report is written: the report names the weights that ran even if
 // the folder is changed or deleted meanwhile.
-std::string weightFilesSha256(const fs::path& path)
+std::string weightFilesSha256(const fs::path& path, const std::atomic<bool>* stop)
 {
     std::vector<fs::path> files;
     std::error_code ec;
@@ -153,7 +193,7 @@ std::string weightFilesSha256(const fs::path& path)
             if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
         std::sort(files.begin(), files.end());
     }
-    return sha256FilesCached(files);
+    return sha256FilesCached(files, stop);
 }
 
 }  // namespace
@@ -161,8 +201,19 @@ std::string weightFilesSha256(const fs::path& path)
 std::unique_ptr<LanguageModelImpl> loadLanguageModel(const fs::path& path, const LoadOptions& options)
 {
     try {
-        auto impl = loadFolder(path, options);
-        impl->info.sha256 = weightFilesSha256(path);
+        // The weights are hashed for the report's provenance on a second thread while they load
+        // (a cached hash — same path, size and time — costs nothing); a failed load stops it.
+        std::atomic<bool> stop{false};
+        auto hash = std::async(std::launch::async, [&path, &stop] { return weightFilesSha256(path, &stop); });
+        std::unique_ptr<LanguageModelImpl> impl;
+        try {
+            impl = loadFolder(path, options);
+        } catch (...) {
+            stop = true;
+            hash.wait();
+            throw;
+        }
+        impl->info.sha256 = hash.get();
         return impl;
     } catch (const Cancelled&) {
         throw;

@@ -84,7 +84,9 @@ static RotaryConfig parseRotaryConfig(const nlohmann::json& j, const std::filesy
             c.activation = j.contains("hidden_activation") && j["hidden_activation"].is_string()
                                ? j["hidden_activation"].get<std::string>()
                                : std::string("gelu_pytorch_tanh");
-            c.normPlusOne = c.scaleEmbeddings = true;
+            c.scaleEmbeddings = true;
+            // Weights converted by llama.cpp already hold 1 + w (models/gguf_model_source.h).
+            c.normPlusOne = !j.value(kNormGainIncludesOneKey, false);
             c.tiedEmbeddings = j.value("tie_word_embeddings", true);
         }
         if (family == "gemma2") {

@@ -11,6 +11,9 @@
 
 namespace spyglass::core {
 
+// Set (true) in a config synthesized from a GGUF whose RMSNorm weights already hold Gemma's 1 + w.
+inline constexpr const char* kNormGainIncludesOneKey = "spyglass_norm_gain_includes_one";
+
 struct RotaryConfig {
     std::string family;  // llama | mistral | qwen2 | gpt_neox | gemma | gemma2 | phi3 | qwen3
     int layerCount = 0, width = 0, headCount = 0, kvHeadCount = 0, headWidth = 0, mlpWidth = 0, vocabSize = 0,

@@ -7,6 +7,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -120,6 +121,26 @@ uint64_t memoryLimit()
 uint64_t tensorBytesInUse()
 {
     return g_inUse.load();
+}
+
+uint64_t availableMemoryBytes()
+{
+    uint64_t available = UINT64_MAX;
+    if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
+        char line[256];
+        unsigned long long kib = 0;
+        while (std::fgets(line, sizeof line, f))
+            if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+                available = static_cast<uint64_t>(kib) * 1024;
+                break;
+            }
+        std::fclose(f);
+    }
+    if (const uint64_t limit = g_limit.load(); limit != 0) {
+        const uint64_t held = g_inUse.load();
+        available = std::min(available, limit > held ? limit - held : 0);
+    }
+    return available;
 }
 
 }  // namespace spyglass::core
