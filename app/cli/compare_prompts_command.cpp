@@ -6,6 +6,7 @@
 #include "spyglass/error.h"
 #include "spyglass/heatmap_overlay.h"
 #include "spyglass/prompt_lab.h"
+#include "spyglass/scheduler_names.h"
 
 #include <cstdio>
 #include <iostream>
@@ -43,7 +44,9 @@ int runComparePrompts(const std::vector<std::string>& args)
     parser.addOption("seeds", "S,S", "seeds; effects are averaged and their spread shown (default 0)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "guidance scale (default 7.5)");
-    parser.addOption("scheduler", "NAME", "ddim, euler, euler_a or pndm (default: the folder's)");
+    parser.addOption("scheduler", "NAME",
+                     "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm or an A1111 sampler name "
+                     "(default: the folder's)");
     parser.addOption("size", "WxH", "image size (default: the model's)");
     parser.addOption("threshold", "X", "RMS change (0…1) that counts as an effect (default 0.02)");
     parser.addFlag("add-one", "also run the base prompt plus each chunk alone");
@@ -67,6 +70,8 @@ int runComparePrompts(const std::vector<std::string>& args)
     o.steps = parser.intValue("steps", 20);
     o.guidance = parser.doubleValue("guidance", 7.5);
     o.scheduler = parser.value("scheduler").value_or("");
+    if (!o.scheduler.empty() && !core::parseSchedulerName(o.scheduler))
+        throw UsageError("--scheduler '" + o.scheduler + "' is not known: give " + core::schedulerNamesText());
     o.changeThreshold = parser.doubleValue("threshold", 0.02);
     o.addOne = parser.has("add-one");
     if (auto size = parser.value("size")) parseSize(*size, o.width, o.height);

@@ -8,6 +8,7 @@
 #include "spyglass/error.h"
 #include "spyglass/heatmap_overlay.h"
 #include "spyglass/safetensors.h"
+#include "spyglass/scheduler_names.h"
 
 #include <nlohmann/json.hpp>
 
@@ -49,7 +50,10 @@ int runDiffuse(const std::vector<std::string>& args)
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
     parser.addOption("scheduler", "NAME",
-                     "ddim, euler, euler_a or pndm, built from the folder's scheduler config (default: the folder's)");
+                     "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, a diffusers class name or an "
+                     "A1111 sampler name (\"DPM++ 2M Karras\"), built from the folder's scheduler config (default: "
+                     "the folder's)");
+    parser.addOption("timestep-spacing", "S", "leading, linspace or trailing instead of the config's (trailing: few-step models)");
     parser.addOption("scheduler-config", "F", "a scheduler_config.json whose _class_name chooses the scheduler");
     parser.addOption("seed", "S", "seed of the initial noise (torch.Generator().manual_seed(S) on CPU; default 0)");
     parser.addOption("init-latents", "F", "safetensors with 'latents' [1,C,h,w]: the unscaled initial noise");
@@ -82,9 +86,11 @@ int runDiffuse(const std::vector<std::string>& args)
     if (parser.has("scheduler") && parser.has("scheduler-config"))
         throw UsageError("give --scheduler or --scheduler-config, not both");
     o.scheduler = parser.value("scheduler").value_or("");
-    if (!o.scheduler.empty() && o.scheduler != "ddim" && o.scheduler != "euler" && o.scheduler != "euler_a" &&
-        o.scheduler != "pndm")
-        throw UsageError("--scheduler must be ddim, euler, euler_a or pndm (got '" + o.scheduler + "')");
+    if (!o.scheduler.empty() && !core::parseSchedulerName(o.scheduler))
+        throw UsageError("--scheduler '" + o.scheduler + "' is not known: give " + core::schedulerNamesText());
+    o.timestepSpacing = parser.value("timestep-spacing").value_or("");
+    if (!o.timestepSpacing.empty() && !core::isTimestepSpacing(o.timestepSpacing))
+        throw UsageError("--timestep-spacing must be leading, linspace or trailing (got '" + o.timestepSpacing + "')");
     o.schedulerConfig = parser.value("scheduler-config").value_or("");
     if (parser.has("seed") && parser.has("init-latents")) throw UsageError("give --seed or --init-latents, not both");
     const long long seed = parser.intValue("seed", 0);
@@ -156,6 +162,7 @@ int runDiffuse(const std::vector<std::string>& args)
             {"prompt", o.prompt},
             {"negative_prompt", o.negativePrompt},
             {"scheduler", r.scheduler},
+            {"sampler", r.schedulerName},
             {"steps", o.steps},
             {"unet_calls", r.timesteps.size()},
             {"guidance", o.guidance},

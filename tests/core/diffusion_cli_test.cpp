@@ -79,6 +79,7 @@ TEST(DiffuseCli, ImageOverlaysIndexAndTraceMatchTheReference)
     EXPECT_NEAR(shares, 1.0, 1e-6);
     EXPECT_EQ(index["words"][4]["tokens"], nlohmann::json({",", ",", ","}));
     EXPECT_EQ(index["scheduler"], "EulerDiscreteScheduler");
+    EXPECT_EQ(index["sampler"], "euler");
     EXPECT_EQ(index["colormap"], "turbo");
     const auto trace = SafetensorsFile::open(dir / "trace.safetensors");
     EXPECT_EQ(trace->readInt64("token_ids"), reference->readInt64("prompt.input_ids"));
@@ -161,7 +162,9 @@ TEST(DiffuseCli, MalformedFoldersAndOptionsGiveOneClearLine)
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "60x64", "--out", out}, "multiples of 8");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "64", "--out", out}, "--size expects WxH");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--scheduler", "lms", "--out", out},
-                "--scheduler must be ddim, euler, euler_a or pndm");
+                "--scheduler 'lms' is not known: give ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm");
+    expectError({"diffuse", "--model", model, "--prompt", "a", "--timestep-spacing", "even", "--out", out},
+                "--timestep-spacing must be leading, linspace or trailing (got 'even')");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--colormap", "rainbow", "--out", out},
                 "--colormap 'rainbow' is not known");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--seed", "1", "--init-latents", "x", "--out", out},

@@ -4,6 +4,7 @@
 #include "run_controller.h"
 
 #include "spyglass/heatmap_overlay.h"
+#include "spyglass/scheduler_names.h"
 #include "views/figure_export.h"
 #include "views/plot_helpers.h"
 
@@ -96,8 +97,8 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
     m_guidance->setSingleStep(0.5);
     m_guidance->setValue(7.5);
     m_scheduler->addItem(tr("folder's"), QString());
-    for (const char* s : {"ddim", "euler", "euler_a", "pndm"})
-        m_scheduler->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
+    for (const std::string& s : core::schedulerShortNames())
+        m_scheduler->addItem(QString::fromStdString(s), QString::fromStdString(s));
     m_seed->setRange(0, std::numeric_limits<int>::max());
     for (QSpinBox* size : {m_width, m_height}) {
         size->setRange(0, 4096);

@@ -39,11 +39,15 @@ struct DiffusionOptions {
     std::string negativePrompt;
     int steps = 20;
     double guidance = 7.5;  // classifier-free guidance when > 1
-    // Empty: the folder's scheduler. ddim | euler | euler_a | pndm: that class built from the
-    // folder's scheduler_config.json (diffusers from_config). schedulerConfig: a config file whose
-    // _class_name chooses the class (overrides `scheduler`).
+    // Empty: the folder's scheduler. A name of spyglass/scheduler_names.h (ddim, euler,
+    // euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, a diffusers class name, or an A1111
+    // sampler name such as "DPM++ 2M Karras"): that class built from the folder's
+    // scheduler_config.json (diffusers from_config). schedulerConfig: a config file whose
+    // _class_name chooses the class (overrides `scheduler`). timestepSpacing: leading | linspace |
+    // trailing replaces the config's (e.g. "trailing" for few-step models); empty keeps it.
     std::string scheduler;
     std::filesystem::path schedulerConfig;
+    std::string timestepSpacing;
     uint64_t seed = 0;
     std::optional<HostTensor> initLatents;  // [1, C, h, w] unscaled N(0,1) noise; replaces the seed's
     int width = 0;                          // pixels, a multiple of 8 (0: the model's size)
@@ -91,6 +95,7 @@ struct DiffusionResult {
     HostTensor latents;               // [calls + 1, C, h, w]; [0] = noise × init_noise_sigma
     std::vector<double> timesteps;    // per UNet call
     std::string scheduler;            // class used
+    std::string schedulerName;        // its short name (euler_karras, dpmpp_2m_karras, …)
     Heatmaps heatmaps;                // empty when options.heatmaps is false
 };
 

@@ -194,11 +194,11 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
 
     std::unique_ptr<Scheduler> scheduler;
     if (!o.schedulerConfig.empty()) {
-        scheduler = Scheduler::fromConfig(ConfigReader(o.schedulerConfig));
+        scheduler = Scheduler::fromConfig(ConfigReader(o.schedulerConfig), o.timestepSpacing);
     } else if (!o.scheduler.empty()) {
-        scheduler = Scheduler::create(o.scheduler, *m.schedulerConfig);
+        scheduler = Scheduler::create(o.scheduler, *m.schedulerConfig, o.timestepSpacing);
     } else {
-        scheduler = Scheduler::fromConfig(*m.schedulerConfig);
+        scheduler = Scheduler::fromConfig(*m.schedulerConfig, o.timestepSpacing);
     }
     scheduler->setTimesteps(o.steps);
 
@@ -253,6 +253,7 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     r.tokenWeights = condWeights;
     r.promptEmbeds = toHost(condEmbeds);
     r.scheduler = scheduler->className();
+    r.schedulerName = scheduler->shortName();
     r.timesteps = scheduler->timesteps();
 
     // Heatmap rows: per window SOT, its tokens, EOT.

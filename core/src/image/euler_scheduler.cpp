@@ -11,7 +11,9 @@ EulerScheduler::EulerScheduler(const ConfigReader& c, bool ancestral) : m_ancest
     readCommon(c, "linspace");
     if (!ancestral) {
         if (c.string("interpolation_type", "linear") != "linear") c.fail("interpolation_type must be linear");
-        if (c.boolean("use_karras_sigmas", false)) c.fail("use_karras_sigmas is not supported");
+        m_karras = c.boolean("use_karras_sigmas", false);
+    } else if (c.boolean("use_karras_sigmas", false)) {
+        c.fail("use_karras_sigmas is not supported by EulerAncestralDiscreteScheduler");
     }
 }
 
@@ -37,9 +39,9 @@ void EulerScheduler::setTimesteps(int steps)
             t.push_back(static_cast<float>(std::nearbyint(static_cast<double>(n) - i * ratio)) - 1.0F);
     }
     // σ over the training steps in float32, interpolated in float64 at the timesteps (np.interp).
-    const torch::Tensor all = ((1 - m_alphasCumprod) / m_alphasCumprod).pow(0.5).contiguous();
-    const float* s = all.data_ptr<float>();
-    std::vector<float> sig;
+    const std::vector<float> table = trainingSigmas();
+    const float* s = table.data();
+    std::vector<double> sig;
     m_timesteps.clear();
     for (float ti : t) {
         const double x = ti;
@@ -53,11 +55,20 @@ void EulerScheduler::setTimesteps(int steps)
             const double f = x - static_cast<double>(i);
             value = static_cast<double>(s[i]) + (static_cast<double>(s[i + 1]) - static_cast<double>(s[i])) * f;
         }
-        sig.push_back(static_cast<float>(value));
+        sig.push_back(value);
         m_timesteps.push_back(static_cast<double>(ti));
     }
-    sig.push_back(0.0F);
-    m_sigmas = torch::tensor(sig, torch::kFloat32);
+    if (m_karras) {
+        // Karras σ between the interpolated ends; the timesteps given to the UNet are their
+        // fractional inverses (not rounded), as diffusers 0.21.2 does.
+        sig = karrasSigmas(sig.front(), sig.back(), steps);
+        const std::vector<float> logTable = logOf(table);
+        m_timesteps.clear();
+        for (double v : sig) m_timesteps.push_back(sigmaToT(v, logTable));
+    }
+    std::vector<float> sig32(sig.begin(), sig.end());
+    sig32.push_back(0.0F);
+    m_sigmas = torch::tensor(sig32, torch::kFloat32);
 }
 
 double EulerScheduler::initNoiseSigma() const

@@ -1,5 +1,6 @@
 #pragma once
-// EulerScheduler — diffusers' EulerDiscreteScheduler (s_churn 0, linear interpolation of σ) and,
+// EulerScheduler — diffusers' EulerDiscreteScheduler (s_churn 0, linear interpolation of σ, Karras σ
+// with use_karras_sigmas) and,
 // with `ancestral`, EulerAncestralDiscreteScheduler (noise drawn from the run's generator).
 #include "image/scheduler.h"
 
@@ -17,12 +18,16 @@ public:
     {
         return m_ancestral ? "EulerAncestralDiscreteScheduler" : "EulerDiscreteScheduler";
     }
-    [[nodiscard]] std::string shortName() const override { return m_ancestral ? "euler_a" : "euler"; }
+    [[nodiscard]] std::string shortName() const override
+    {
+        return m_ancestral ? "euler_a" : (m_karras ? "euler_karras" : "euler");
+    }
     // float32 σ per call, then 0.
     [[nodiscard]] const torch::Tensor& sigmas() const { return m_sigmas; }
 
 private:
     bool m_ancestral;
+    bool m_karras = false;
     torch::Tensor m_sigmas;
 };
 

@@ -1,28 +1,47 @@
 #include "image/scheduler.h"
 
 #include "image/ddim_scheduler.h"
+#include "image/dpm_solver_scheduler.h"
 #include "image/euler_scheduler.h"
 #include "image/pndm_scheduler.h"
 #include "spyglass/error.h"
+#include "spyglass/scheduler_names.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace spyglass::core {
 
-std::unique_ptr<Scheduler> Scheduler::create(const std::string& name, const ConfigReader& config)
+std::unique_ptr<Scheduler> Scheduler::create(const std::string& name, const ConfigReader& config,
+                                             const std::string& spacing)
 {
-    if (name == "ddim" || name == "DDIMScheduler") return std::make_unique<DdimScheduler>(config);
-    if (name == "euler" || name == "EulerDiscreteScheduler") return std::make_unique<EulerScheduler>(config, false);
-    if (name == "euler_a" || name == "EulerAncestralDiscreteScheduler")
-        return std::make_unique<EulerScheduler>(config, true);
-    if (name == "pndm" || name == "PNDMScheduler") return std::make_unique<PndmScheduler>(config);
-    throw Error(config.path().string() + ": scheduler '" + name + "' is not supported (ddim, euler, euler_a, pndm)");
+    const std::optional<SchedulerChoice> choice = parseSchedulerName(name);
+    if (!choice)
+        throw Error(config.path().string() + ": scheduler '" + name + "' is not supported (" + schedulerNamesText() +
+                    ")");
+    if (!spacing.empty() && !isTimestepSpacing(spacing))
+        throw Error("timestep spacing '" + spacing + "' is not supported (leading, linspace, trailing)");
+    nlohmann::json json = config.json();
+    if (choice->karras) json["use_karras_sigmas"] = *choice->karras;
+    if (choice->dpmPlusPlus2M) {
+        json["algorithm_type"] = "dpmsolver++";
+        json["solver_order"] = 2;
+        json["solver_type"] = "midpoint";
+    }
+    if (!spacing.empty()) json["timestep_spacing"] = spacing;
+    const ConfigReader c(std::move(json), config.path());
+    const std::string& cls = choice->className;
+    if (cls == "DDIMScheduler") return std::make_unique<DdimScheduler>(c);
+    if (cls == "EulerDiscreteScheduler") return std::make_unique<EulerScheduler>(c, false);
+    if (cls == "EulerAncestralDiscreteScheduler") return std::make_unique<EulerScheduler>(c, true);
+    if (cls == "DPMSolverMultistepScheduler") return std::make_unique<DpmSolverScheduler>(c);
+    return std::make_unique<PndmScheduler>(c);
 }
 
-std::unique_ptr<Scheduler> Scheduler::fromConfig(const ConfigReader& config)
+std::unique_ptr<Scheduler> Scheduler::fromConfig(const ConfigReader& config, const std::string& spacing)
 {
     if (!config.has("_class_name")) config.fail("has no \"_class_name\" to say which scheduler it configures");
-    return create(config.string("_class_name", ""), config);
+    return create(config.string("_class_name", ""), config, spacing);
 }
 
 void Scheduler::readCommon(const ConfigReader& c, const std::string& defaultSpacing)
@@ -66,6 +85,46 @@ void Scheduler::readCommon(const ConfigReader& c, const std::string& defaultSpac
                "' is not supported (linear, scaled_linear, squaredcos_cap_v2)");
     }
     m_alphasCumprod = torch::cumprod(1.0 - betas, 0);
+}
+
+std::vector<float> Scheduler::trainingSigmas() const
+{
+    const torch::Tensor all = ((1 - m_alphasCumprod) / m_alphasCumprod).pow(0.5).contiguous();
+    return {all.data_ptr<float>(), all.data_ptr<float>() + all.numel()};
+}
+
+std::vector<float> Scheduler::logOf(const std::vector<float>& values)
+{
+    std::vector<float> out;
+    out.reserve(values.size());
+    for (float v : values) out.push_back(std::log(v));
+    return out;
+}
+
+std::vector<double> Scheduler::karrasSigmas(double first, double last, int steps)
+{
+    constexpr double rho = 7.0;
+    const double a = std::pow(first, 1 / rho), b = std::pow(last, 1 / rho);
+    std::vector<double> out;
+    for (int i = 0; i < steps; ++i) {
+        // np.linspace(0, 1, steps)
+        const double ramp = steps == 1 ? 0.0 : (i == steps - 1 ? 1.0 : i * (1.0 / (steps - 1)));
+        out.push_back(std::pow(a + ramp * (b - a), rho));
+    }
+    return out;
+}
+
+double Scheduler::sigmaToT(double sigma, const std::vector<float>& logSigmas)
+{
+    const double logSigma = std::log(sigma);
+    const auto n = static_cast<int64_t>(logSigmas.size());
+    int64_t low = 0;
+    for (int64_t i = 0; i < n; ++i)
+        if (logSigma - static_cast<double>(logSigmas[static_cast<size_t>(i)]) >= 0) low = i;
+    low = std::min(low, n - 2);
+    const double lo = logSigmas[static_cast<size_t>(low)], hi = logSigmas[static_cast<size_t>(low + 1)];
+    const double w = std::clamp((lo - logSigma) / (lo - hi), 0.0, 1.0);
+    return (1 - w) * static_cast<double>(low) + w * static_cast<double>(low + 1);
 }
 
 }  // namespace spyglass::core
