@@ -1,5 +1,6 @@
 #pragma once
-// DiffusionModel — a Stable Diffusion 1.x/2.x pipeline loaded from a diffusers folder, generating
+// DiffusionModel — a Stable Diffusion 1.x/2.x pipeline loaded from a diffusers folder (or an SD 1.x
+// single-file checkpoint), generating
 // images natively in libtorch with every cross-attention map of the down and up blocks recorded,
 // and DAAM heatmaps (per token, per word) built from them. The torch-free face of the engine.
 //
@@ -114,10 +115,22 @@ struct HeatmapFilter {
 
 class DiffusionModelImpl;
 
+// For single-file checkpoints (an LDM-layout .safetensors, as A1111 and model sites use).
+struct DiffusionLoadOptions {
+    // A diffusers folder (or just its text_encoder/, unet/, vae/, scheduler/, tokenizer/ parts)
+    // supplying what a checkpoint's shapes cannot say: head counts, activation, VAE scaling, sample
+    // size, scheduler, tokenizer. Empty: SD 1.x's values and Spyglass's shipped CLIP tokenizer.
+    std::filesystem::path configDir;
+    std::filesystem::path vaePath;  // a VAE .safetensors replacing (or supplying) the checkpoint's
+    std::string predictionType;     // epsilon | v_prediction (empty: the scheduler config's)
+};
+
 class DiffusionModel {
 public:
+    // A diffusers folder, or a single-file LDM checkpoint (.safetensors; `options` apply to it).
     // Throws Error naming the folder/file and the reason.
-    static std::unique_ptr<DiffusionModel> load(const std::filesystem::path& dir, const std::string& device = "cpu");
+    static std::unique_ptr<DiffusionModel> load(const std::filesystem::path& path, const std::string& device = "cpu",
+                                                const DiffusionLoadOptions& options = {});
     ~DiffusionModel();
 
     [[nodiscard]] const DiffusionInfo& info() const;

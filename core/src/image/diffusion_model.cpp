@@ -5,6 +5,7 @@
 #include "image/heatmap_recorder.h"
 #include "image/heatmap_words.h"
 #include "image/scheduler.h"
+#include "image/single_file_pipeline.h"
 #include "image/unet_model.h"
 #include "image/vae_decoder.h"
 #include "io/json_file.h"
@@ -119,37 +120,62 @@ const DiffusionInfo& DiffusionModel::info() const
     return m_impl->info;
 }
 
-std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const std::string& device)
+std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const std::string& device,
+                                                     const DiffusionLoadOptions& options)
 {
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw Error("'" + dir.string() + "': does not exist");
-    if (!fs::is_directory(dir, ec))
-        throw Error("'" + dir.string() + "': is not a folder (a diffusers pipeline is a folder with model_index.json)");
-    const fs::path index = dir / "model_index.json";
-    if (!fs::is_regular_file(index, ec)) {
-        if (fs::is_empty(dir, ec))
-            throw Error("'" + dir.string() +
-                        "': the folder is empty (expected a diffusers pipeline: model_index.json, unet/, vae/, "
-                        "text_encoder/, tokenizer/, scheduler/)");
-        throw Error("'" + dir.string() + "': no model_index.json (not a diffusers pipeline folder)");
-    }
-    const ConfigReader pipeline(index);
-    const std::string cls = pipeline.string("_class_name", "");
-    if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline")
-        pipeline.fail("_class_name '" + cls + "' is not a Stable Diffusion 1.x/2.x pipeline (StableDiffusionPipeline)");
-    for (const char* part : {"text_encoder", "tokenizer", "unet", "vae", "scheduler"})
-        if (!fs::is_directory(dir / part, ec))
-            throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
-    checkDevice(device);
+    if (!options.predictionType.empty() && options.predictionType != "epsilon" &&
+        options.predictionType != "v_prediction")
+        throw Error("prediction type '" + options.predictionType + "' is not supported (epsilon, v_prediction)");
     auto impl = std::make_unique<DiffusionModelImpl>();
-    impl->device = torch::Device(device);
-    impl->tokenizer = ClipTokenizer::load(dir / "tokenizer");
-    impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device);
-    impl->unet = UNetModel::load(dir / "unet", impl->device);
-    impl->vae = VaeDecoder::load(dir / "vae", impl->device);
-    const fs::path schedulerPath = dir / "scheduler" / "scheduler_config.json";
-    if (!fs::is_regular_file(schedulerPath, ec)) throw Error(schedulerPath.string() + ": missing");
-    impl->schedulerConfig = std::make_unique<ConfigReader>(schedulerPath);
+    if (!fs::is_directory(dir, ec)) {
+        if (isPickleFileName(dir))
+            throw Error("'" + dir.string() +
+                        "': a pickle checkpoint; Spyglass never unpickles (it can execute code). Convert it to "
+                        ".safetensors (e.g. with safetensors.torch.save_file) and open that");
+        if (dir.extension() != ".safetensors")
+            throw Error("'" + dir.string() +
+                        "': is not a folder or a .safetensors checkpoint (a diffusers pipeline is a folder with "
+                        "model_index.json)");
+        checkDevice(device);
+        impl->device = torch::Device(device);
+        PipelineParts parts = loadSingleFilePipeline(dir, options, impl->device);
+        impl->tokenizer = std::move(parts.tokenizer);
+        impl->text = std::move(parts.text);
+        impl->unet = std::move(parts.unet);
+        impl->vae = std::move(parts.vae);
+        impl->schedulerConfig = std::move(parts.schedulerConfig);
+    } else {
+        const fs::path index = dir / "model_index.json";
+        if (!fs::is_regular_file(index, ec)) {
+            if (fs::is_empty(dir, ec))
+                throw Error("'" + dir.string() +
+                            "': the folder is empty (expected a diffusers pipeline: model_index.json, unet/, vae/, "
+                            "text_encoder/, tokenizer/, scheduler/)");
+            throw Error("'" + dir.string() + "': no model_index.json (not a diffusers pipeline folder)");
+        }
+        const ConfigReader pipeline(index);
+        const std::string cls = pipeline.string("_class_name", "");
+        if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline")
+            pipeline.fail("_class_name '" + cls +
+                          "' is not a Stable Diffusion 1.x/2.x pipeline (StableDiffusionPipeline)");
+        for (const char* part : {"text_encoder", "tokenizer", "unet", "vae", "scheduler"})
+            if (!fs::is_directory(dir / part, ec))
+                throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
+        checkDevice(device);
+        impl->device = torch::Device(device);
+        impl->tokenizer = ClipTokenizer::load(dir / "tokenizer");
+        impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device);
+        impl->unet = UNetModel::load(dir / "unet", impl->device);
+        impl->vae = options.vaePath.empty() ? VaeDecoder::load(dir / "vae", impl->device) : nullptr;
+        const fs::path schedulerPath = dir / "scheduler" / "scheduler_config.json";
+        if (!fs::is_regular_file(schedulerPath, ec)) throw Error(schedulerPath.string() + ": missing");
+        nlohmann::json scheduler = ConfigReader(schedulerPath).json();
+        if (!options.predictionType.empty()) scheduler["prediction_type"] = options.predictionType;
+        impl->schedulerConfig = std::make_unique<ConfigReader>(std::move(scheduler), schedulerPath);
+        if (!options.vaePath.empty()) impl->vae = loadVaeFile(options.vaePath, impl->device, dir / "vae/config.json");
+    }
     (void)Scheduler::fromConfig(*impl->schedulerConfig);  // fail at load, not at Run
     if (impl->unet->contextWidth() != impl->text->config().width)
         throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" +

@@ -40,7 +40,7 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
             if (!view)
                 throw Error(index.string() + ": tensor '" + it.key() + "' is listed in shard '" + shardName +
                             "' but not stored there");
-            store.m_entries.emplace(it.key(), Entry{view, shard, {}, {}, {}});
+            store.m_entries.emplace(it.key(), Entry{view, shard, {}, {}, {}, {}});
         }
         for (const auto& [name, shard] : shards)
             for (const auto& view : shard->tensors())
@@ -75,7 +75,7 @@ WeightStore WeightStore::openFolder(const fs::path& dir)
             ": several .safetensors files and no model.safetensors.index.json to say which belong to the model");
     auto file = SafetensorsFile::open(candidates.front());
     store.m_source = file->path().filename().string();
-    for (const auto& view : file->tensors()) store.m_entries.emplace(view.name, Entry{&view, file, {}, {}, {}});
+    for (const auto& view : file->tensors()) store.m_entries.emplace(view.name, Entry{&view, file, {}, {}, {}, {}});
     return store;
 }
 
@@ -107,6 +107,18 @@ void WeightStore::addComputed(const std::string& name, std::vector<int64_t> shap
     entry.shape = std::move(shape);
     entry.origin = std::move(origin);
     entry.fill = std::move(fill);
+    m_entries.insert_or_assign(name, std::move(entry));
+}
+
+void WeightStore::addView(const std::string& name, TensorView view, std::shared_ptr<const SafetensorsFile> file)
+{
+    if (static_cast<size_t>(view.numel()) * dtypeSize(view.dtype) != view.byteSize)
+        throw Error(file->path().string() + ": tensor '" + view.name + "' cannot be read with " +
+                    std::to_string(view.shape.size()) + " dimensions of " + std::to_string(view.numel()) + " values");
+    Entry entry;
+    entry.ownedView = std::make_shared<const TensorView>(std::move(view));
+    entry.view = entry.ownedView.get();
+    entry.file = std::move(file);
     m_entries.insert_or_assign(name, std::move(entry));
 }
 

@@ -31,6 +31,8 @@ public:
         std::vector<int64_t> shape;
         std::function<bool(float*)> fill;
         std::string origin;
+        // A view made for this store (a tensor renamed or reshaped from `file`'s): `view` points here.
+        std::shared_ptr<const TensorView> ownedView;
 
         [[nodiscard]] const std::vector<int64_t>& tensorShape() const { return view ? view->shape : shape; }
     };
@@ -45,6 +47,9 @@ public:
     explicit WeightStore(std::string source = {}) : m_source(std::move(source)) {}
     void addComputed(const std::string& name, std::vector<int64_t> shape, std::string origin,
                      std::function<bool(float*)> fill);
+    // `view` (of `file`, e.g. renamed or with a 1×1 convolution's shape squeezed to a matrix's)
+    // stored under `name`. Throws Error when the shape does not hold the view's bytes.
+    void addView(const std::string& name, TensorView view, std::shared_ptr<const SafetensorsFile> file);
 
 private:
     std::map<std::string, Entry> m_entries;
