@@ -51,6 +51,7 @@ void ArgParser::parse(const std::vector<std::string>& args)
             if (i + 1 >= args.size()) throw UsageError("--" + name + " needs a value (" + spec->second.valueName + ")");
             m_values[name] = args[++i];
         }
+        m_all[name].push_back(m_values[name]);
     }
 }
 
@@ -73,6 +74,12 @@ std::string ArgParser::helpText() const
 bool ArgParser::has(const std::string& name) const
 {
     return m_values.count(name) != 0;
+}
+
+std::vector<std::string> ArgParser::values(const std::string& name) const
+{
+    const auto it = m_all.find(name);
+    return it == m_all.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::optional<std::string> ArgParser::value(const std::string& name) const

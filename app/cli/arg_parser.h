@@ -25,7 +25,8 @@ public:
     [[nodiscard]] bool helpRequested() const { return m_help; }
     [[nodiscard]] std::string helpText() const;
     [[nodiscard]] bool has(const std::string& name) const;
-    [[nodiscard]] std::optional<std::string> value(const std::string& name) const;
+    [[nodiscard]] std::optional<std::string> value(const std::string& name) const;  // the last one given
+    [[nodiscard]] std::vector<std::string> values(const std::string& name) const;   // every one, in order
     [[nodiscard]] std::string required(const std::string& name) const;
     [[nodiscard]] int intValue(const std::string& name, int fallback) const;
     [[nodiscard]] double doubleValue(const std::string& name, double fallback) const;
@@ -41,6 +42,7 @@ private:
     std::vector<std::string> m_order;
     std::map<std::string, Spec> m_specs;
     std::map<std::string, std::string> m_values;
+    std::map<std::string, std::vector<std::string>> m_all;
     std::vector<std::string> m_positionals;
     bool m_help = false;
 };

@@ -2,9 +2,11 @@
 
 #include <map>
 
+#include "spyglass/lora_tags.h"
 #include "spyglass/runtime.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 namespace spyglass::cli {
@@ -23,6 +25,56 @@ void addModelOptions(ArgParser& parser)
     parser.addOption("model", "PATH", "Hugging Face model folder, or a llama2.c .bin checkpoint");
     parser.addOption("tokenizer", "FILE", "llama2.c: tokenizer.bin to use (default: one beside the checkpoint)");
     addRuntimeOptions(parser);
+}
+
+void addImageModelOptions(ArgParser& parser)
+{
+    parser.addOption("model", "PATH",
+                     "diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/, …) or an SD 1.x "
+                     "single-file checkpoint (.safetensors in the LDM / A1111 layout)");
+    parser.addOption("config", "DIR",
+                     "single file: a diffusers folder whose configs give what the checkpoint cannot (heads, VAE "
+                     "scaling, sample size, scheduler, tokenizer)");
+    parser.addOption("vae", "F", "a VAE .safetensors (LDM or diffusers keys) replacing the model's");
+    parser.addOption("prediction-type", "T", "epsilon or v_prediction (default: the scheduler config's)");
+    parser.addOption("lora", "F[:S]", "a kohya LoRA .safetensors merged at strength S (default 1; repeatable)");
+    parser.addOption("lora-dir", "DIR", "where the prompt's A1111 <lora:NAME:S> tags find NAME.safetensors");
+    addRuntimeOptions(parser);
+}
+
+core::DiffusionLoadOptions imageLoadOptions(const ArgParser& parser, std::string* prompt)
+{
+    core::DiffusionLoadOptions o;
+    o.configDir = parser.value("config").value_or("");
+    o.vaePath = parser.value("vae").value_or("");
+    o.predictionType = parser.value("prediction-type").value_or("");
+    if (!o.predictionType.empty() && o.predictionType != "epsilon" && o.predictionType != "v_prediction")
+        throw UsageError("--prediction-type must be epsilon or v_prediction (got '" + o.predictionType + "')");
+    for (const std::string& spec : parser.values("lora")) {
+        core::DiffusionLoadOptions::Lora l;
+        const size_t colon = spec.rfind(':');
+        l.path = spec;
+        if (colon != std::string::npos && colon > 0) {
+            const std::string strength = spec.substr(colon + 1);
+            char* end = nullptr;
+            const double value = std::strtod(strength.c_str(), &end);
+            if (!strength.empty() && end == strength.c_str() + strength.size()) {
+                l.path = spec.substr(0, colon);
+                l.strength = value;
+            }
+        }
+        o.loras.push_back(l);
+    }
+    if (prompt) {
+        const core::LoraTags tags = core::extractLoraTags(*prompt);
+        if (!tags.loras.empty()) {
+            const auto dir = parser.value("lora-dir");
+            if (!dir) throw UsageError("the prompt has <lora:…> tags: give --lora-dir DIR where NAME.safetensors are");
+            for (const auto& t : tags.loras) o.loras.push_back({std::filesystem::path(*dir) / (t.name + ".safetensors"), t.weight});
+            *prompt = tags.prompt;
+        }
+    }
+    return o;
 }
 
 core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device)

@@ -3,6 +3,7 @@
 // helpers.
 #include "cli/arg_parser.h"
 
+#include "spyglass/diffusion.h"
 #include "spyglass/language_model.h"
 #include "spyglass/names.h"
 
@@ -18,6 +19,12 @@ void addModelOptions(ArgParser& parser);
 // Applies --threads (default kDefaultThreadCount) and --memory-limit, and checks --device;
 // returns the device ("cpu" without the option).
 std::string applyRuntimeOptions(const ArgParser& parser);
+// --model (a diffusers folder or a single-file checkpoint), --config, --vae, --prediction-type,
+// --lora (repeatable), --lora-dir and the runtime options, for the image subcommands.
+void addImageModelOptions(ArgParser& parser);
+// DiffusionLoadOptions from those; `prompt`'s A1111 <lora:NAME:W> tags are taken out of it and
+// loaded from --lora-dir (NAME.safetensors).
+core::DiffusionLoadOptions imageLoadOptions(const ArgParser& parser, std::string* prompt = nullptr);
 // LoadOptions from --tokenizer and the device.
 core::LoadOptions loadOptions(const ArgParser& parser, const std::string& device);
 // "1,2,3" → {1, 2, 3}; throws UsageError naming the option on bad input.

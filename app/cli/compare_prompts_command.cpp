@@ -33,8 +33,7 @@ int runComparePrompts(const std::vector<std::string>& args)
     ArgParser parser(
         "compare-prompts",
         "--model DIR --base T --append T [--chunks-by ,] [--region x,y,w,h | --mask F.png] [--seeds 1,2,3] --out DIR");
-    parser.addOption("model", "DIR", "diffusers Stable Diffusion folder");
-    addRuntimeOptions(parser);
+    addImageModelOptions(parser);
     parser.addOption("base", "T", "the base prompt");
     parser.addOption("append", "T", "the appended text, split into chunks");
     parser.addOption("chunks-by", "S", "chunk separator (default ',')");
@@ -85,7 +84,7 @@ int runComparePrompts(const std::vector<std::string>& args)
     const std::string out = parser.required("out");
     const std::string device = applyRuntimeOptions(parser);
 
-    auto model = core::DiffusionModel::load(parser.required("model"), device);
+    auto model = core::DiffusionModel::load(parser.required("model"), device, imageLoadOptions(parser));
     const int width = o.width > 0 ? o.width : model->info().sampleSize * model->info().vaeScaleFactor;
     const int height = o.height > 0 ? o.height : model->info().sampleSize * model->info().vaeScaleFactor;
     std::vector<uint8_t> mask;

@@ -42,9 +42,8 @@ std::string fileSafe(const std::string& word)
 int runDiffuse(const std::vector<std::string>& args)
 {
     ArgParser parser("diffuse",
-                     "--model DIR --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
-    parser.addOption("model", "DIR", "diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/, …)");
-    addRuntimeOptions(parser);
+                     "--model DIR|F.safetensors --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
+    addImageModelOptions(parser);
     parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
@@ -80,6 +79,7 @@ int runDiffuse(const std::vector<std::string>& args)
     const std::string outPath = parser.required("out");
     core::DiffusionOptions o;
     o.prompt = parser.required("prompt");
+    const core::DiffusionLoadOptions loadOptions = imageLoadOptions(parser, &o.prompt);
     o.negativePrompt = parser.value("negative").value_or("");
     o.steps = parser.intValue("steps", 20);
     o.guidance = parser.doubleValue("guidance", 7.5);
@@ -114,7 +114,7 @@ int runDiffuse(const std::vector<std::string>& args)
     o.heatmaps = parser.has("heatmaps") || parser.has("trace");
     const std::string device = applyRuntimeOptions(parser);
 
-    auto model = core::DiffusionModel::load(modelPath, device);
+    auto model = core::DiffusionModel::load(modelPath, device, loadOptions);
     const core::DiffusionResult r = model->generate(o, [](const core::Progress& p) {
         logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));
         return true;
@@ -157,9 +157,13 @@ int runDiffuse(const std::vector<std::string>& args)
                  {"share", total > 0 ? sum / total : 0.0},
                  {"peak", {{"x", peak % static_cast<size_t>(r.width)}, {"y", peak / static_cast<size_t>(r.width)}}}});
         }
+        nlohmann::json loraList = nlohmann::json::array();
+        for (const auto& l : loadOptions.loras)
+            loraList.push_back({{"file", std::filesystem::absolute(l.path).string()}, {"strength", l.strength}});
         nlohmann::json index{
             {"image", std::filesystem::absolute(outPath).string()},
             {"prompt", o.prompt},
+            {"loras", loraList},
             {"negative_prompt", o.negativePrompt},
             {"scheduler", r.scheduler},
             {"sampler", r.schedulerName},

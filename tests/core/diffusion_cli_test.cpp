@@ -202,3 +202,38 @@ TEST(DiffuseCli, EulerAncestralDrawsFromTheSeed)
     EXPECT_EQ(previews, 2);
     EXPECT_THROW((void)model->generate(o, [](const Progress& p) { return p.done < 1; }), Cancelled);
 }
+
+TEST(DiffuseCli, SingleFileCheckpointWithLorasFromOptionsAndPromptTags)
+{
+    TempDir dir;
+    std::filesystem::create_directories(dir / "loras");
+    std::filesystem::copy_file(fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors"), dir / "loras/detail.safetensors");
+    const std::string checkpoint = fixture("sd-single-file/sd-tiny-random.safetensors").string();
+    const CliRun r = cli({"diffuse", "--model", checkpoint, "--config", sd().string(), "--prompt",
+                          "a photo of a hand <lora:detail:0.5>", "--lora-dir", (dir / "loras").string(), "--lora",
+                          fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors").string() + ":0.25", "--scheduler",
+                          "DPM++ 2M Karras", "--steps", "2", "--size", "64x64", "--out", (dir / "image.png").string(),
+                          "--heatmaps", (dir / "maps").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream in(dir / "maps/index.json");
+    const auto index = nlohmann::json::parse(in);
+    EXPECT_EQ(index["prompt"], "a photo of a hand ");  // the tag is no word of the prompt
+    ASSERT_EQ(index["loras"].size(), 2U);
+    EXPECT_EQ(index["loras"][0]["strength"], 0.25);
+    EXPECT_EQ(index["loras"][1]["strength"], 0.5);
+    EXPECT_EQ(index["sampler"], "dpmpp_2m_karras");
+    EXPECT_EQ(index["words"].size(), 4U);
+
+    auto expectError = [&](const std::vector<std::string>& args, const std::string& fragment) {
+        const CliRun e = cli(args);
+        EXPECT_NE(e.code, 0) << fragment;
+        EXPECT_NE(e.err.find(fragment), std::string::npos) << "wanted '" << fragment << "' in: " << e.err;
+    };
+    const std::string out = (dir / "x.png").string();
+    expectError({"diffuse", "--model", sd().string(), "--prompt", "a <lora:detail:1>", "--out", out},
+                "the prompt has <lora:…> tags: give --lora-dir DIR");
+    expectError({"diffuse", "--model", sd().string(), "--prompt", "a", "--prediction-type", "x0", "--out", out},
+                "--prediction-type must be epsilon or v_prediction");
+    expectError({"diffuse", "--model", checkpoint, "--prompt", "a", "--out", out},
+                "the text encoder is 32 wide, not a multiple of CLIP's 64-wide heads");
+}

@@ -115,7 +115,8 @@ struct HeatmapFilter {
 
 class DiffusionModelImpl;
 
-// For single-file checkpoints (an LDM-layout .safetensors, as A1111 and model sites use).
+// How a pipeline is opened: single-file checkpoints (an LDM-layout .safetensors, as A1111 and model
+// sites use) and LoRAs.
 struct DiffusionLoadOptions {
     // A diffusers folder (or just its text_encoder/, unet/, vae/, scheduler/, tokenizer/ parts)
     // supplying what a checkpoint's shapes cannot say: head counts, activation, VAE scaling, sample
@@ -123,6 +124,13 @@ struct DiffusionLoadOptions {
     std::filesystem::path configDir;
     std::filesystem::path vaePath;  // a VAE .safetensors replacing (or supplying) the checkpoint's
     std::string predictionType;     // epsilon | v_prediction (empty: the scheduler config's)
+    // kohya-format LoRA files merged into the UNet and text encoder at a strength each (also for
+    // diffusers folders): W + strength · (alpha / rank) · up @ down, as diffusers 0.21.2.
+    struct Lora {
+        std::filesystem::path path;
+        double strength = 1.0;
+    };
+    std::vector<Lora> loras;
 };
 
 class DiffusionModel {

@@ -8,9 +8,9 @@
 
 namespace spyglass::core {
 
-std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device)
+std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device, const StoreAdjust& adjust)
 {
-    return loadComponent<ClipTextEncoder>(dir, device);
+    return loadComponent<ClipTextEncoder>(dir, device, adjust);
 }
 
 std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, const Weights& weights)

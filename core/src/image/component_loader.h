@@ -1,6 +1,7 @@
 #pragma once
 // Loads one part of a diffusers pipeline folder (text_encoder/, unet/, vae/): its config.json and
-// safetensors, built by T::build(config, weights); errors carry the folder in front.
+// safetensors (changed by `adjust`, e.g. LoRAs merged), built by T::build(config, weights); errors
+// carry the folder in front.
 #include "image/config_reader.h"
 #include "image/nn_layers.h"
 #include "spyglass/error.h"
@@ -11,10 +12,11 @@
 namespace spyglass::core {
 
 template <typename T>
-std::unique_ptr<T> loadComponent(const std::filesystem::path& dir, torch::Device device)
+std::unique_ptr<T> loadComponent(const std::filesystem::path& dir, torch::Device device, const StoreAdjust& adjust = {})
 {
     const ConfigReader config(dir / "config.json");
-    const WeightStore store = WeightStore::openFolder(dir);
+    WeightStore store = WeightStore::openFolder(dir);
+    if (adjust) adjust(store);
     try {
         return T::build(config, Weights(store, device));
     } catch (const Error& error) {

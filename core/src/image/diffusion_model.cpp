@@ -4,6 +4,7 @@
 #include "image/clip_tokenizer.h"
 #include "image/heatmap_recorder.h"
 #include "image/heatmap_words.h"
+#include "image/lora.h"
 #include "image/scheduler.h"
 #include "image/single_file_pipeline.h"
 #include "image/unet_model.h"
@@ -129,6 +130,17 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
         options.predictionType != "v_prediction")
         throw Error("prediction type '" + options.predictionType + "' is not supported (epsilon, v_prediction)");
     auto impl = std::make_unique<DiffusionModelImpl>();
+    // LoRAs: opened first (a bad file fails before any weight is read), merged as the UNet and the
+    // text encoder load, then every module must have found its layer.
+    std::vector<std::shared_ptr<const Lora>> loras;
+    for (const auto& l : options.loras) loras.push_back(Lora::open(l.path, l.strength));
+    std::vector<std::set<std::string>> used(loras.size());
+    auto adjustFor = [&](const std::string& component) -> StoreAdjust {
+        if (loras.empty()) return {};
+        return [&loras, &used, component](WeightStore& store) {
+            for (size_t i = 0; i < loras.size(); ++i) loras[i]->applyTo(store, component, used[i]);
+        };
+    };
     if (!fs::is_directory(dir, ec)) {
         if (isPickleFileName(dir))
             throw Error("'" + dir.string() +
@@ -140,7 +152,8 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
                         "model_index.json)");
         checkDevice(device);
         impl->device = torch::Device(device);
-        PipelineParts parts = loadSingleFilePipeline(dir, options, impl->device);
+        PipelineParts parts =
+            loadSingleFilePipeline(dir, options, impl->device, adjustFor("unet"), adjustFor("text_encoder"));
         impl->tokenizer = std::move(parts.tokenizer);
         impl->text = std::move(parts.text);
         impl->unet = std::move(parts.unet);
@@ -166,8 +179,8 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
         checkDevice(device);
         impl->device = torch::Device(device);
         impl->tokenizer = ClipTokenizer::load(dir / "tokenizer");
-        impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device);
-        impl->unet = UNetModel::load(dir / "unet", impl->device);
+        impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device, adjustFor("text_encoder"));
+        impl->unet = UNetModel::load(dir / "unet", impl->device, adjustFor("unet"));
         impl->vae = options.vaePath.empty() ? VaeDecoder::load(dir / "vae", impl->device) : nullptr;
         const fs::path schedulerPath = dir / "scheduler" / "scheduler_config.json";
         if (!fs::is_regular_file(schedulerPath, ec)) throw Error(schedulerPath.string() + ": missing");
@@ -176,6 +189,7 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
         impl->schedulerConfig = std::make_unique<ConfigReader>(std::move(scheduler), schedulerPath);
         if (!options.vaePath.empty()) impl->vae = loadVaeFile(options.vaePath, impl->device, dir / "vae/config.json");
     }
+    for (size_t i = 0; i < loras.size(); ++i) loras[i]->checkAllUsed(used[i]);
     (void)Scheduler::fromConfig(*impl->schedulerConfig);  // fail at load, not at Run
     if (impl->unet->contextWidth() != impl->text->config().width)
         throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" +

@@ -85,7 +85,8 @@ std::unique_ptr<VaeDecoder> loadVaeFile(const fs::path& path, torch::Device devi
     return build<VaeDecoder>(vae.config, storeOf(vae, file), path, "VAE", device);
 }
 
-PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOptions& options, torch::Device device)
+PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOptions& options, torch::Device device,
+                                     const StoreAdjust& unetAdjust, const StoreAdjust& textAdjust)
 {
     const std::string name = path.string();
     const auto file = SafetensorsFile::open(path);
@@ -112,12 +113,16 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
         throw Error(name + ": the text encoder is " + std::to_string(textConfig["hidden_size"].get<int64_t>()) +
                     " wide, not a multiple of CLIP's 64-wide heads; give --config DIR whose text_encoder/config.json "
                     "says num_attention_heads");
-    parts.text = build<ClipTextEncoder>(textConfig, storeOf(ckpt.textEncoder, file), path, "text encoder", device);
+    WeightStore textStore = storeOf(ckpt.textEncoder, file);
+    if (textAdjust) textAdjust(textStore);
+    parts.text = build<ClipTextEncoder>(textConfig, textStore, path, "text encoder", device);
 
     nlohmann::json unetConfig = ckpt.unet.config;
     takeUnknowable(unetConfig, companion / "unet/config.json",
                    {"attention_head_dim", "num_attention_heads", "sample_size", "upcast_attention"});
-    parts.unet = build<UNetModel>(unetConfig, storeOf(ckpt.unet, file), path, "UNet", device);
+    WeightStore unetStore = storeOf(ckpt.unet, file);
+    if (unetAdjust) unetAdjust(unetStore);
+    parts.unet = build<UNetModel>(unetConfig, unetStore, path, "UNet", device);
 
     if (!options.vaePath.empty()) {
         parts.vae = loadVaeFile(options.vaePath, device, companion.empty() ? fs::path() : companion / "vae/config.json");

@@ -25,8 +25,10 @@ struct PipelineParts {
 };
 
 // Throws Error naming the file and the key or the part that is missing.
+// `unetAdjust` / `textAdjust` change the UNet's / text encoder's weights before they are built (LoRAs).
 [[nodiscard]] PipelineParts loadSingleFilePipeline(const std::filesystem::path& file, const DiffusionLoadOptions& options,
-                                                   torch::Device device);
+                                                   torch::Device device, const StoreAdjust& unetAdjust = {},
+                                                   const StoreAdjust& textAdjust = {});
 
 // A separate VAE file (LDM or diffusers keys); `companionConfig`, when it exists, gives the scaling
 // factor.

@@ -104,9 +104,9 @@ torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, 
 
 UNetModel::~UNetModel() = default;
 
-std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device)
+std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device, const StoreAdjust& adjust)
 {
-    return loadComponent<UNetModel>(dir, device);
+    return loadComponent<UNetModel>(dir, device, adjust);
 }
 
 std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights& weights)

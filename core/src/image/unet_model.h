@@ -29,7 +29,8 @@ using CrossAttentionSink = std::function<void(int layer, const torch::Tensor& pr
 
 class UNetModel {
 public:
-    static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device);
+    static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device,
+                                   const StoreAdjust& adjust = {});
     // From a config and weights (loaded, or trainable: see ParameterSet).
     static std::unique_ptr<UNetModel> build(const ConfigReader& config, const Weights& weights);
     ~UNetModel();

@@ -17,6 +17,10 @@ namespace spyglass::core {
 // Names that PyTorch pickle checkpoints use (.bin, .pt, .pth, .ckpt, .pkl).
 [[nodiscard]] bool isPickleFileName(const std::filesystem::path& p);
 
+class WeightStore;
+// Changes a store before a model is built from it (e.g. LoRAs merged into its weights).
+using StoreAdjust = std::function<void(WeightStore&)>;
+
 class WeightStore {
 public:
     static WeightStore openFolder(const std::filesystem::path& dir);

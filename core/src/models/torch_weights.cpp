@@ -43,31 +43,19 @@ HostTensor toHost(const torch::Tensor& t)
     return out;
 }
 
-torch::Tensor loadWeight(const WeightStore& store, const std::string& name, const std::vector<int64_t>& expected,
-                         const torch::Device& device)
+bool fillFloat32(const WeightStore::Entry& entry, const std::string& name, const std::string& origin, float* values)
 {
-    const WeightStore::Entry* entry = store.find(name);
-    if (!entry)
-        throw Error((store.source().empty() ? std::string() : store.source() + ": ") + "missing tensor '" + name +
-                    "' (expected shape " + shapeText(expected) + ")");
-    const std::string origin = store.fileOf(name);
-    if (entry->tensorShape() != expected)
-        throw Error(origin + ": tensor '" + name + "' has shape " + shapeText(entry->tensorShape()) +
-                    (entry->view ? ", config.json implies " : ", the model's metadata implies ") + shapeText(expected));
-    // float32 on the CPU, checked, then moved to `device`.
-    torch::Tensor out = torch::empty(expected, torch::kFloat32);
-    float* values = out.data_ptr<float>();
-    const int64_t count = out.numel();
-    prepareFreshMemory(values, static_cast<size_t>(count) * sizeof(float));
+    int64_t count = 1;
+    for (int64_t d : entry.tensorShape()) count *= d;
     bool finite = true;
-    if (entry->fill) {
+    if (entry.fill) {
         // Computed (e.g. dequantized): written straight into the tensor, one copy in memory.
-        finite = entry->fill(values);
+        finite = entry.fill(values);
     } else {
         // Always a copy, never the file's mapping: a checkpoint rewritten in place while Spyglass
         // has it loaded (a training script saving again) would otherwise fault the process
         // (SIGBUS), and the loaded model must stay what was loaded.
-        const TensorView& view = *entry->view;
+        const TensorView& view = *entry.view;
         MappedFile::populate(view.data, view.byteSize);
         switch (view.dtype) {  // as the ggml types F32, F16, BF16: decoded and checked in one pass
             case DType::F32:
@@ -93,6 +81,26 @@ torch::Tensor loadWeight(const WeightStore& store, const std::string& name, cons
         }
         MappedFile::release(view.data, view.byteSize);
     }
+    return finite;
+}
+
+torch::Tensor loadWeight(const WeightStore& store, const std::string& name, const std::vector<int64_t>& expected,
+                         const torch::Device& device)
+{
+    const WeightStore::Entry* entry = store.find(name);
+    if (!entry)
+        throw Error((store.source().empty() ? std::string() : store.source() + ": ") + "missing tensor '" + name +
+                    "' (expected shape " + shapeText(expected) + ")");
+    const std::string origin = store.fileOf(name);
+    if (entry->tensorShape() != expected)
+        throw Error(origin + ": tensor '" + name + "' has shape " + shapeText(entry->tensorShape()) +
+                    (entry->view ? ", config.json implies " : ", the model's metadata implies ") + shapeText(expected));
+    // float32 on the CPU, checked, then moved to `device`.
+    torch::Tensor out = torch::empty(expected, torch::kFloat32);
+    float* values = out.data_ptr<float>();
+    const int64_t count = out.numel();
+    prepareFreshMemory(values, static_cast<size_t>(count) * sizeof(float));
+    const bool finite = fillFloat32(*entry, name, origin, values);
     if (!finite) throw Error(origin + ": tensor '" + name + "' holds NaN or Inf values");
     return device == torch::kCPU ? out : out.to(device);
 }

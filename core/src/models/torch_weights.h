@@ -15,6 +15,11 @@ namespace spyglass::core {
 [[nodiscard]] torch::Tensor loadWeight(const WeightStore& store, const std::string& name,
                                        const std::vector<int64_t>& expected, const torch::Device& device);
 
+// Writes the float32 values of `entry` (decoded from its dtype, or computed) to `values`; false when
+// any is NaN or ±Inf. Throws Error naming `origin` and `name` for a dtype that is not a float.
+[[nodiscard]] bool fillFloat32(const WeightStore::Entry& entry, const std::string& name, const std::string& origin,
+                               float* values);
+
 // Copies a tensor to a float32 HostTensor on the host.
 [[nodiscard]] HostTensor toHost(const torch::Tensor& t);
 

@@ -1,0 +1,125 @@
+// kohya LoRAs (#16) against diffusers 0.21.2's load_lora_weights on the tiny pipeline
+// (tests/fixtures/sd-lora): Euler runs at strength 1 and 0.5 — text embeddings through the LoRA'd
+// encoder 1e-5, latents 2e-3, image 5e-4, uint8 off by ≤ 1 on ≤ 0.5% — plus A1111's <lora:…> tags
+// and one clear message per malformed file.
+#include "test_support.h"
+
+#include "image/lora.h"
+#include "spyglass/diffusion.h"
+#include "spyglass/error.h"
+#include "spyglass/lora_tags.h"
+#include "spyglass/safetensors.h"
+
+using namespace spyglass::core;
+using spyglass::test::allClose;
+using spyglass::test::fixture;
+using spyglass::test::TempDir;
+
+namespace {
+
+const SafetensorsFile& loraReference()
+{
+    static const auto file = SafetensorsFile::open(fixture("sd-lora/reference.safetensors"));
+    return *file;
+}
+
+std::filesystem::path loraFile()
+{
+    return fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors");
+}
+
+std::string loraError(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST(Lora, MergedRunsAtTwoStrengthsEqualDiffusers)
+{
+    for (const auto& [prefix, strength] : std::vector<std::pair<std::string, double>>{{"scale1", 1.0}, {"scale0_5", 0.5}}) {
+        DiffusionLoadOptions load;
+        load.loras.push_back({loraFile(), strength});
+        auto model = DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
+        DiffusionOptions o;
+        o.prompt = "a photo of a hand, masterpiece, best quality, detailed fingers";
+        o.steps = 10;
+        o.guidance = 7.5;
+        o.schedulerConfig = fixture("sd-tiny-random/schedulers/euler/scheduler_config.json");
+        o.heatmaps = false;
+        o.initLatents = loraReference().readFloat("initial_noise");
+        const DiffusionResult r = model->generate(o);
+        EXPECT_TRUE(allClose(r.promptEmbeds, loraReference().readFloat(prefix + ".prompt_embeds"), 1e-5, 0)) << prefix;
+        EXPECT_TRUE(allClose(r.latents, loraReference().readFloat(prefix + ".latents"), 2e-3, 0)) << prefix;
+        EXPECT_TRUE(allClose(r.image, loraReference().readFloat(prefix + ".image"), 5e-4, 0)) << prefix;
+        const HostTensor rgb = loraReference().readFloat(prefix + ".image_uint8");
+        ASSERT_EQ(r.rgb.size(), rgb.values.size());
+        size_t off = 0;
+        for (size_t i = 0; i < r.rgb.size(); ++i) {
+            const double d = std::abs(double(r.rgb[i]) - rgb.values[i]);
+            EXPECT_LE(d, 1.0) << prefix << " " << i;
+            off += d > 0 ? 1 : 0;
+        }
+        EXPECT_LE(off, r.rgb.size() / 200) << prefix;
+    }
+}
+
+TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
+{
+    const LoraTags tags = extractLoraTags("a hand <lora:detail:0.6>, best <lora:style> quality");
+    EXPECT_EQ(tags.prompt, "a hand , best  quality");
+    ASSERT_EQ(tags.loras.size(), 2U);
+    EXPECT_EQ(tags.loras[0].name, "detail");
+    EXPECT_DOUBLE_EQ(tags.loras[0].weight, 0.6);
+    EXPECT_DOUBLE_EQ(tags.loras[1].weight, 1.0);
+    EXPECT_EQ(extractLoraTags("no tags (x:1.2)").prompt, "no tags (x:1.2)");
+    for (const auto& [bad, fragment] : std::vector<std::pair<std::string, std::string>>{
+             {"a <lora:x:abc>", "weight that is not a number"}, {"a <lora:>", "names no LoRA"},
+             {"a <lora:../x:1>", "not a path"}, {"a <lora:x:1", "no closing"}, {"<lora:x:1:0.5>", "more than one weight"}})
+        EXPECT_NE(loraError([&] { (void)extractLoraTags(bad); }).find(fragment), std::string::npos) << bad;
+
+    EXPECT_EQ(Lora::open(loraFile(), 0.8)->moduleCount(), 48U);
+    TempDir dir;
+    auto write = [&](const std::string& name, const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors) {
+        SafetensorsWriter w;
+        for (const auto& [key, shape] : tensors) {
+            int64_t n = 1;
+            for (int64_t d : shape) n *= d;
+            w.addFloat(key, HostTensor{shape, std::vector<float>(static_cast<size_t>(n), 0.1F)});
+        }
+        w.write(dir / name);
+        return dir / name;
+    };
+    const std::string m = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
+    EXPECT_NE(loraError([&] { (void)Lora::open(write("up.safetensors", {{m + ".lora_down.weight", {4, 32}}}), 1); })
+                  .find("up.safetensors: module '" + m + "' lacks its lora_up.weight"),
+              std::string::npos);
+    EXPECT_NE(loraError([&] { (void)Lora::open(write("loha.safetensors", {{m + ".hada_w1_a", {4, 32}}}), 1); })
+                  .find("is a LyCORIS (LoHa/LoKr) tensor"),
+              std::string::npos);
+    EXPECT_NE(loraError([&] {
+                  (void)Lora::open(write("te2.safetensors", {{"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}), 1);
+              }).find("lora_te2_ is SDXL's second text encoder"),
+              std::string::npos);
+    EXPECT_NE(loraError([&] {
+                  (void)Lora::open(write("rank.safetensors", {{m + ".lora_down.weight", {4, 32}}, {m + ".lora_up.weight", {32, 3}}}), 1);
+              }).find("do not make a rank-r update"),
+              std::string::npos);
+    // A LoRA for another base model: a module that matches no layer, or one whose shapes do not fit.
+    const auto other = write("other.safetensors", {{"lora_unet_input_blocks_4_1_proj_in.lora_down.weight", {4, 32}},
+                                                   {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}}});
+    DiffusionLoadOptions load;
+    load.loras.push_back({other, 1.0});
+    EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
+                  .find("other.safetensors: LoRA module 'lora_unet_input_blocks_4_1_proj_in' matches no layer of the model"),
+              std::string::npos);
+    load.loras[0].path = write("misfit.safetensors", {{m + ".lora_down.weight", {4, 16}}, {m + ".lora_up.weight", {32, 4}}});
+    EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
+                  .find("does not fit 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight'"),
+              std::string::npos);
+}
