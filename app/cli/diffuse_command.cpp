@@ -6,6 +6,7 @@
 #include "spyglass/atomic_write.h"
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
+#include "spyglass/generation_parameters.h"
 #include "spyglass/heatmap_overlay.h"
 #include "spyglass/safetensors.h"
 #include "spyglass/scheduler_names.h"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 
 namespace spyglass::cli {
@@ -45,6 +47,11 @@ int runDiffuse(const std::vector<std::string>& args)
                      "--model DIR|F.safetensors --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
     addImageModelOptions(parser);
     parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
+    parser.addOption("from-png", "F.png",
+                     "prompt, negative prompt, steps, sampler, CFG scale, seed, size and clip skip from the "
+                     "'parameters' text of an A1111 / Forge PNG (options given here win; what cannot be honoured is "
+                     "said on stderr)");
+    parser.addOption("clip-skip", "N", "A1111's clip skip: 1 (default) the last text-encoder layer, 2 the one before");
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
@@ -78,14 +85,24 @@ int runDiffuse(const std::vector<std::string>& args)
     const std::string modelPath = parser.required("model");
     const std::string outPath = parser.required("out");
     core::DiffusionOptions o;
-    o.prompt = parser.required("prompt");
+    if (auto png = parser.value("from-png")) {
+        std::ifstream in(*png, std::ios::binary);
+        if (!in) throw core::Error(*png + ": cannot be opened");
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto text = core::readPngText(bytes, "parameters", *png);
+        if (!text) throw core::Error(*png + ": has no 'parameters' text (AUTOMATIC1111 / Forge write it)");
+        for (const auto& note : core::applyGenerationParameters(core::parseGenerationParameters(*text), o))
+            logProgress("from " + *png + ": " + note, true);
+    }
+    if (parser.has("prompt") || !parser.has("from-png")) o.prompt = parser.required("prompt");
     const core::DiffusionLoadOptions loadOptions = imageLoadOptions(parser, &o.prompt);
-    o.negativePrompt = parser.value("negative").value_or("");
-    o.steps = parser.intValue("steps", 20);
-    o.guidance = parser.doubleValue("guidance", 7.5);
+    o.negativePrompt = parser.value("negative").value_or(o.negativePrompt);
+    o.steps = parser.intValue("steps", o.steps);
+    o.guidance = parser.doubleValue("guidance", o.guidance);
+    o.clipSkip = parser.intValue("clip-skip", o.clipSkip);
     if (parser.has("scheduler") && parser.has("scheduler-config"))
         throw UsageError("give --scheduler or --scheduler-config, not both");
-    o.scheduler = parser.value("scheduler").value_or("");
+    o.scheduler = parser.value("scheduler").value_or(o.scheduler);
     if (!o.scheduler.empty() && !core::parseSchedulerName(o.scheduler))
         throw UsageError("--scheduler '" + o.scheduler + "' is not known: give " + core::schedulerNamesText());
     o.timestepSpacing = parser.value("timestep-spacing").value_or("");
@@ -93,9 +110,11 @@ int runDiffuse(const std::vector<std::string>& args)
         throw UsageError("--timestep-spacing must be leading, linspace or trailing (got '" + o.timestepSpacing + "')");
     o.schedulerConfig = parser.value("scheduler-config").value_or("");
     if (parser.has("seed") && parser.has("init-latents")) throw UsageError("give --seed or --init-latents, not both");
-    const long long seed = parser.intValue("seed", 0);
-    if (seed < 0) throw UsageError("--seed must be ≥ 0");
-    o.seed = static_cast<uint64_t>(seed);
+    if (parser.has("seed")) {
+        const long long seed = parser.intValue("seed", 0);
+        if (seed < 0) throw UsageError("--seed must be ≥ 0");
+        o.seed = static_cast<uint64_t>(seed);
+    }
     if (auto latents = parser.value("init-latents")) {
         const auto file = core::SafetensorsFile::open(*latents);
         if (!file->find("latents")) throw core::Error(*latents + ": has no tensor named 'latents'");
@@ -119,7 +138,10 @@ int runDiffuse(const std::vector<std::string>& args)
         logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));
         return true;
     });
-    core::writeRgbPng(r.rgb, r.width, r.height, outPath);
+    // The A1111 "parameters" text, so that the image can be reproduced elsewhere.
+    const std::string modelName = std::filesystem::path(modelPath).filename().replace_extension().string();
+    core::writeRgbPng(r.rgb, r.width, r.height, outPath,
+                      core::formatGenerationParameters(core::generationParametersOf(o, r, modelName)));
     logProgress("wrote " + outPath, true);
 
     const core::Heatmaps& h = r.heatmaps;

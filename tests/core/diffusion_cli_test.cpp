@@ -6,6 +6,8 @@
 
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
+#include "spyglass/generation_parameters.h"
+#include "spyglass/heatmap_overlay.h"
 #include "spyglass/safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -236,4 +238,34 @@ TEST(DiffuseCli, SingleFileCheckpointWithLorasFromOptionsAndPromptTags)
                 "--prediction-type must be epsilon or v_prediction");
     expectError({"diffuse", "--model", checkpoint, "--prompt", "a", "--out", out},
                 "the text encoder is 32 wide, not a multiple of CLIP's 64-wide heads");
+}
+
+TEST(DiffuseCli, FromAnA1111PngAndItsOwnPngCarriesTheParameters)
+{
+    TempDir dir;
+    const std::vector<uint8_t> pixels(8 * 8 * 3, 90);
+    writeRgbPng(pixels, 8, 8, dir / "a1111.png",
+                "a photo of a (hand:1.2)\nNegative prompt: blurry\nSteps: 2, Sampler: DPM++ 2M, Schedule type: Karras, "
+                "CFG scale: 5, Seed: 3, Size: 64x64, Clip skip: 2, Hires upscale: 2, Model: sd-tiny");
+    const CliRun r = cli({"diffuse", "--model", sd().string(), "--from-png", (dir / "a1111.png").string(), "--steps",
+                          "3", "--out", (dir / "out.png").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("a1111.png: RNG not given (A1111's default: GPU)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Hires upscale (2) is not supported"), std::string::npos) << r.err;
+    std::ifstream in(dir / "out.png", std::ios::binary);
+    const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto text = readPngText(png, "parameters", "out.png");
+    ASSERT_TRUE(text);
+    EXPECT_EQ(text->substr(0, text->find('\n')), "a photo of a (hand:1.2)");
+    EXPECT_NE(text->find("Negative prompt: blurry\nSteps: 3, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, "
+                         "Seed: 3, Size: 64x64, Model: sd-tiny-random, Clip skip: 2, RNG: CPU"),
+              std::string::npos)
+        << *text;
+    const CliRun none = cli({"diffuse", "--model", sd().string(), "--from-png", (dir / "out.png").string() + ".none",
+                             "--out", (dir / "x.png").string()});
+    EXPECT_NE(none.err.find("cannot be opened"), std::string::npos) << none.err;
+    writeRgbPng(pixels, 8, 8, dir / "plain.png");
+    const CliRun plain = cli({"diffuse", "--model", sd().string(), "--from-png", (dir / "plain.png").string(), "--out",
+                              (dir / "x.png").string()});
+    EXPECT_NE(plain.err.find("plain.png: has no 'parameters' text"), std::string::npos) << plain.err;
 }

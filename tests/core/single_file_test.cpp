@@ -140,6 +140,14 @@ TEST(SingleFile, PartsLoadedFromTheF16FileEqualDiffusersFromSingleFile)
     std::vector<torch::Tensor> hidden;
     const torch::Tensor text = parts.text->forward(torch::tensor(ids).view({1, -1}), &hidden);
     EXPECT_TRUE(allClose(toHost(text), singleReference().readFloat("sd1.text_encoder.output0"), 1e-5, 0));
+    // A1111's clip skip 2: transformers' hidden state before the last layer through the final norm.
+    const auto file = SafetensorsFile::open(checkpoint());
+    const auto normWeight = file->readFloat("cond_stage_model.transformer.text_model.final_layer_norm.weight");
+    const auto normBias = file->readFloat("cond_stage_model.transformer.text_model.final_layer_norm.bias");
+    const torch::Tensor skipped = torch::layer_norm(singleRef("sd1.text_encoder.hidden_states.1"), {32},
+                                                    torch::tensor(normWeight.values), torch::tensor(normBias.values), 1e-5);
+    EXPECT_TRUE(allClose(toHost(parts.text->forward(torch::tensor(ids).view({1, -1}), nullptr, 1)), toHost(skipped), 1e-5, 0));
+    EXPECT_THROW((void)parts.text->forward(torch::tensor(ids).view({1, -1}), nullptr, 2), Error);
     const torch::Tensor out = parts.unet->forward(singleRef("sd1.unet.sample"),
                                                   static_cast<double>(singleReference().readInt64("sd1.unet.timestep")[0]),
                                                   singleRef("sd1.unet.encoder_hidden_states"), {});

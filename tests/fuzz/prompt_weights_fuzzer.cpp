@@ -1,4 +1,7 @@
-// Prompt emphasis "(x:1.2)", "((x))", "[x]", "\(": parsing never fails and keeps the text.
+// Prompt emphasis "(x:1.2)", "((x))", "[x]", "\(": parsing never fails and keeps the text; A1111's
+// <lora:NAME:W> tags are taken out or rejected with spyglass::core::Error.
+#include "fuzz_support.h"
+#include "spyglass/lora_tags.h"
 #include "spyglass/prompt_weights.h"
 
 #include <cmath>
@@ -14,5 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         total += piece.text.size();
     }
     if (total > size) std::abort();
+    spyglass::fuzz::expectOnlyErrors([&] {
+        const auto tags = spyglass::core::extractLoraTags(prompt);
+        if (tags.prompt.size() > size) std::abort();
+        for (const auto& t : tags.loras)
+            if (t.name.empty() || !std::isfinite(t.weight)) std::abort();
+    });
     return 0;
 }

@@ -55,6 +55,9 @@ struct DiffusionOptions {
     int height = 0;
     bool heatmaps = true;        // record cross-attention (DAAM)
     bool promptWeights = false;  // read "(word:1.2)" / "(word)" / "[word]" emphasis (spyglass/prompt_weights.h)
+    // A1111's "Clip skip": 1 uses the text encoder's last layer, N the output N − 1 layers before it
+    // (through the final layer norm, as A1111 does).
+    int clipSkip = 1;
     int previewEvery = 0;        // decode a preview every N steps (0: never)
 };
 

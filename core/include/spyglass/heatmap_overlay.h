@@ -28,7 +28,9 @@ struct OverlayOptions {
 [[nodiscard]] std::vector<uint8_t> colorizeHeatmap(int width, int height, const float* map,
                                                    const std::string& colormap);
 // Writes RGB bytes as a PNG atomically (temporary file + rename); Error names the file.
-void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path);
+// `parameters`, when given, goes into the PNG's "parameters" text chunk (A1111's generation text).
+void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path,
+                 const std::string& parameters = {});
 // Reads a PNG/JPEG as RGB bytes; Error names the file.
 [[nodiscard]] std::vector<uint8_t> readRgbImage(const std::filesystem::path& path, int& width, int& height);
 

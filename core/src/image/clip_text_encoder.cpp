@@ -48,8 +48,11 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, c
     return e;
 }
 
-torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden) const
+torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden, int skip) const
 {
+    if (skip < 0 || skip >= static_cast<int>(m_layers.size()))
+        throw Error("clip skip " + std::to_string(skip + 1) + " is out of range: the text encoder has " +
+                    std::to_string(m_layers.size()) + " layers");
     const int64_t b = ids.size(0), t = ids.size(1);
     if (t > m_config.positions)
         throw Error("the text encoder takes at most " + std::to_string(m_config.positions) + " tokens");
@@ -58,7 +61,8 @@ torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<tor
     if (hidden) hidden->push_back(h);
     const torch::Tensor mask = torch::full({t, t}, -std::numeric_limits<float>::infinity(), h.options()).triu(1);
     const double scale = 1.0 / std::sqrt(static_cast<double>(m_config.width / m_config.heads));
-    for (const Layer& l : m_layers) {
+    for (size_t i = 0; i + static_cast<size_t>(skip) < m_layers.size(); ++i) {
+        const Layer& l = m_layers[i];
         const torch::Tensor x = l.norm1(h);
         const torch::Tensor q = headsToBatch(l.q(x) * scale, m_config.heads);
         const torch::Tensor k = headsToBatch(l.k(x), m_config.heads);

@@ -33,7 +33,10 @@ public:
 
     // ids [B, T] (T ≤ positions) → [B, T, width]. `hidden`, when given, receives the embeddings
     // and the output of every layer (HF hidden_states).
-    [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden = nullptr) const;
+    // `skip` last layers are left out (A1111's clip skip − 1); the final layer norm is applied to the
+    // output of the layer before them.
+    [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden = nullptr,
+                                        int skip = 0) const;
     [[nodiscard]] const ClipTextConfig& config() const { return m_config; }
 
 private:

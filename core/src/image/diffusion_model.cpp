@@ -229,6 +229,9 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     if (width > 4096 || height > 4096) throw OptionError("size", "at most 4096 pixels a side");
     if (o.steps < 1 || o.steps > 1000) throw OptionError("steps", "must be between 1 and 1000");
     if (!std::isfinite(o.guidance) || o.guidance < 0) throw OptionError("guidance", "must be a number ≥ 0");
+    if (o.clipSkip < 1 || o.clipSkip > m.text->config().layers)
+        throw OptionError("clipSkip", "must be between 1 and the text encoder's " +
+                                          std::to_string(m.text->config().layers) + " layers");
     const int64_t lh = height / scale, lw = width / scale;
     const int64_t channels = m.info.latentChannels;
 
@@ -270,7 +273,7 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     const std::vector<int64_t> uncondIds = windowIds(negative.ids, windows, tok);
     auto encode = [&](const std::vector<int64_t>& ids, const std::vector<float>& weights) {
         const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
-        torch::Tensor z = m.text->forward(t);
+        torch::Tensor z = m.text->forward(t, nullptr, o.clipSkip - 1);
         if (std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0F; })) {
             // AUTOMATIC1111: scale the rows, then restore each window's mean.
             const torch::Tensor original = z.mean({1, 2}, true);

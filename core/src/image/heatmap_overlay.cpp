@@ -2,6 +2,7 @@
 
 #include "spyglass/atomic_write.h"
 #include "spyglass/error.h"
+#include "spyglass/generation_parameters.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -69,7 +70,8 @@ std::vector<uint8_t> overlayHeatmap(const std::vector<uint8_t>& rgb, int width, 
     return out;
 }
 
-void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path)
+void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const std::filesystem::path& path,
+                 const std::string& parameters)
 {
     if (rgb.size() != static_cast<size_t>(width) * static_cast<size_t>(height) * 3)
         throw Error(path.string() + ": image is not width·height·3 bytes");
@@ -78,7 +80,8 @@ void writeRgbPng(const std::vector<uint8_t>& rgb, int width, int height, const s
     cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
     std::vector<uint8_t> bytes;
     if (!cv::imencode(".png", bgr, bytes)) throw Error(path.string() + ": PNG encoding failed");
-    writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+    const std::string png(bytes.begin(), bytes.end());
+    writeFileAtomically(path, parameters.empty() ? png : addPngText(png, "parameters", parameters));
 }
 
 std::vector<uint8_t> readRgbImage(const std::filesystem::path& path, int& width, int& height)
