@@ -103,8 +103,8 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
                   .find("is a LyCORIS (LoHa/LoKr) tensor"),
               std::string::npos);
     EXPECT_NE(loraError([&] {
-                  (void)Lora::open(write("te2.safetensors", {{"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}), 1);
-              }).find("lora_te2_ is SDXL's second text encoder"),
+                  (void)Lora::open(write("te3.safetensors", {{"lora_te3_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}), 1);
+              }).find("adapts no part Spyglass loads"),
               std::string::npos);
     EXPECT_NE(loraError([&] {
                   (void)Lora::open(write("rank.safetensors", {{m + ".lora_down.weight", {4, 32}}, {m + ".lora_up.weight", {32, 3}}}), 1);
@@ -112,11 +112,13 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
               std::string::npos);
     // A LoRA for another base model: a module that matches no layer, or one whose shapes do not fit.
     const auto other = write("other.safetensors", {{"lora_unet_input_blocks_4_1_proj_in.lora_down.weight", {4, 32}},
-                                                   {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}}});
+                                                   {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}},
+                                                   {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}},
+                                                   {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", {37, 4}}});
     DiffusionLoadOptions load;
     load.loras.push_back({other, 1.0});
     EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
-                  .find("other.safetensors: LoRA module 'lora_unet_input_blocks_4_1_proj_in' matches no layer of the model"),
+                  .find("other.safetensors: LoRA module 'lora_te2_text_model_encoder_layers_0_mlp_fc1' matches no layer of the model"),
               std::string::npos);
     load.loras[0].path = write("misfit.safetensors", {{m + ".lora_down.weight", {4, 16}}, {m + ".lora_up.weight", {32, 4}}});
     EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })

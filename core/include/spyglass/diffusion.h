@@ -26,7 +26,8 @@ namespace spyglass::core {
 struct DiffusionInfo {
     std::filesystem::path path;
     std::string scheduler;  // the folder's scheduler class
-    int textWidth = 0;      // CLIP hidden size
+    int textWidth = 0;      // CLIP hidden size (SDXL: both encoders' together)
+    bool sdxl = false;      // two text encoders, pooled embeddings and size/crop conditioning
     int textLayers = 0;
     int latentChannels = 4;
     int sampleSize = 64;           // UNet latent size the model was trained at
@@ -58,6 +59,9 @@ struct DiffusionOptions {
     // A1111's "Clip skip": 1 uses the text encoder's last layer, N the output N − 1 layers before it
     // (through the final layer norm, as A1111 does).
     int clipSkip = 1;
+    // SDXL's size conditioning (add_time_ids): the original size (0: the image's) and the crop's
+    // top-left corner; the target size is the image's.
+    int originalWidth = 0, originalHeight = 0, cropLeft = 0, cropTop = 0;
     int previewEvery = 0;        // decode a preview every N steps (0: never)
 };
 
@@ -96,6 +100,7 @@ struct DiffusionResult {
     std::vector<int64_t> tokenIds;    // conditional ids, 77 per window
     std::vector<float> tokenWeights;  // emphasis of each of tokenIds (1 without promptWeights)
     HostTensor promptEmbeds;          // [1, 77·windows, D]
+    HostTensor pooledPromptEmbeds;    // SDXL: [1, P] (the second encoder's projection of the first window)
     HostTensor latents;               // [calls + 1, C, h, w]; [0] = noise × init_noise_sigma
     std::vector<double> timesteps;    // per UNet call
     std::string scheduler;            // class used

@@ -45,6 +45,8 @@ std::unique_ptr<ClipTextEncoder> ClipTextEncoder::build(const ConfigReader& c, c
         }
         e->m_finalNorm = LayerNorm(w.at("final_layer_norm"), cfg.width, cfg.eps);
     }
+    if (weights.has("text_projection.weight"))
+        e->m_projection = weights("text_projection.weight", {c.integer("projection_dim", cfg.width), cfg.width});
     return e;
 }
 
@@ -75,6 +77,14 @@ torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<tor
         if (hidden) hidden->push_back(h);
     }
     return m_finalNorm(h);
+}
+
+torch::Tensor ClipTextEncoder::pooled(const torch::Tensor& lastHidden, const torch::Tensor& ids) const
+{
+    if (!m_projection.defined()) throw Error("this text encoder has no text_projection (not CLIPTextModelWithProjection)");
+    const torch::Tensor eos = ids.argmax(-1).to(lastHidden.device());
+    const torch::Tensor rows = lastHidden.index({torch::arange(lastHidden.size(0), eos.options()), eos});
+    return torch::linear(rows, m_projection);
 }
 
 }  // namespace spyglass::core

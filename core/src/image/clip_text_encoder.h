@@ -1,5 +1,6 @@
 #pragma once
-// ClipTextEncoder — transformers' CLIPTextModel (text_encoder/ of a diffusers folder): token +
+// ClipTextEncoder — transformers' CLIPTextModel (text_encoder/ of a diffusers folder) and
+// CLIPTextModelWithProjection (SDXL's text_encoder_2): token +
 // position embeddings, pre-norm causal transformer layers (quick_gelu or gelu MLP), final
 // LayerNorm. forward() returns last_hidden_state; the hidden states before it on request.
 // Thread safety: immutable after load; forward() is reentrant.
@@ -38,6 +39,10 @@ public:
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& ids, std::vector<torch::Tensor>* hidden = nullptr,
                                         int skip = 0) const;
     [[nodiscard]] const ClipTextConfig& config() const { return m_config; }
+    // CLIPTextModelWithProjection (SDXL's text_encoder_2): text_projection(last_hidden_state at the
+    // first end-of-text id, the largest id as transformers' argmax takes it) → [B, projection].
+    [[nodiscard]] bool hasProjection() const { return m_projection.defined(); }
+    [[nodiscard]] torch::Tensor pooled(const torch::Tensor& lastHidden, const torch::Tensor& ids) const;
 
 private:
     struct Layer {
@@ -48,6 +53,7 @@ private:
     torch::Tensor m_tokenEmbedding, m_positionEmbedding;
     std::vector<Layer> m_layers;
     LayerNorm m_finalNorm;
+    torch::Tensor m_projection;  // [projection, width], no bias
 };
 
 }  // namespace spyglass::core

@@ -109,6 +109,10 @@ public:
     torch::Device device = torch::kCPU;
     std::unique_ptr<ClipTokenizer> tokenizer;
     std::unique_ptr<ClipTextEncoder> text;
+    // SDXL: the second tokenizer (its own padding) and text encoder (with projection).
+    std::unique_ptr<ClipTokenizer> tokenizer2;
+    std::unique_ptr<ClipTextEncoder> text2;
+    bool forceZerosForEmptyPrompt = false;
     std::unique_ptr<UNetModel> unet;
     std::unique_ptr<VaeDecoder> vae;
     std::unique_ptr<ConfigReader> schedulerConfig;
@@ -170,16 +174,28 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
         }
         const ConfigReader pipeline(index);
         const std::string cls = pipeline.string("_class_name", "");
-        if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline")
+        const bool xl = cls == "StableDiffusionXLPipeline";
+        if (cls != "StableDiffusionPipeline" && cls != "StableDiffusionImg2ImgPipeline" && !xl)
             pipeline.fail("_class_name '" + cls +
-                          "' is not a Stable Diffusion 1.x/2.x pipeline (StableDiffusionPipeline)");
-        for (const char* part : {"text_encoder", "tokenizer", "unet", "vae", "scheduler"})
+                          "' is not a Stable Diffusion 1.x/2.x or SDXL pipeline (StableDiffusionPipeline, "
+                          "StableDiffusionXLPipeline)");
+        std::vector<std::string> parts{"text_encoder", "tokenizer", "unet", "vae", "scheduler"};
+        if (xl) parts.insert(parts.end(), {"text_encoder_2", "tokenizer_2"});
+        for (const std::string& part : parts)
             if (!fs::is_directory(dir / part, ec))
-                throw Error("'" + dir.string() + "': the " + std::string(part) + "/ folder is missing");
+                throw Error("'" + dir.string() + "': the " + part + "/ folder is missing");
         checkDevice(device);
         impl->device = torch::Device(device);
         impl->tokenizer = ClipTokenizer::load(dir / "tokenizer");
         impl->text = ClipTextEncoder::load(dir / "text_encoder", impl->device, adjustFor("text_encoder"));
+        if (xl) {
+            impl->tokenizer2 = ClipTokenizer::load(dir / "tokenizer_2");
+            impl->text2 = ClipTextEncoder::load(dir / "text_encoder_2", impl->device, adjustFor("text_encoder_2"));
+            if (!impl->text2->hasProjection())
+                throw Error((dir / "text_encoder_2").string() +
+                            ": has no text_projection.weight (SDXL's second encoder is CLIPTextModelWithProjection)");
+            impl->forceZerosForEmptyPrompt = pipeline.boolean("force_zeros_for_empty_prompt", true);
+        }
         impl->unet = UNetModel::load(dir / "unet", impl->device, adjustFor("unet"));
         impl->vae = options.vaePath.empty() ? VaeDecoder::load(dir / "vae", impl->device) : nullptr;
         const fs::path schedulerPath = dir / "scheduler" / "scheduler_config.json";
@@ -191,17 +207,23 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     }
     for (size_t i = 0; i < loras.size(); ++i) loras[i]->checkAllUsed(used[i]);
     (void)Scheduler::fromConfig(*impl->schedulerConfig);  // fail at load, not at Run
-    if (impl->unet->contextWidth() != impl->text->config().width)
+    const int64_t textWidth = impl->text->config().width + (impl->text2 ? impl->text2->config().width : 0);
+    if (impl->unet->contextWidth() != textWidth)
         throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" +
-                    std::to_string(impl->unet->contextWidth()) + ") differs from the text encoder's hidden_size (" +
-                    std::to_string(impl->text->config().width) + ")");
+                    std::to_string(impl->unet->contextWidth()) + ") differs from the text encoder" +
+                    (impl->text2 ? "s' hidden sizes together (" : "'s hidden_size (") + std::to_string(textWidth) + ")");
+    if ((impl->unet->pooledWidth() > 0) != static_cast<bool>(impl->text2))
+        throw Error("'" + dir.string() + "': " +
+                    (impl->text2 ? std::string("the UNet has no text_time conditioning for SDXL's pooled embeddings")
+                                 : std::string("the UNet is SDXL's (text_time) but the pipeline has one text encoder")));
     if (impl->unet->inChannels() != impl->vae->latentChannels())
         throw Error("'" + dir.string() + "': the UNet's in_channels (" + std::to_string(impl->unet->inChannels()) +
                     ") differs from the VAE's latent_channels (" + std::to_string(impl->vae->latentChannels()) + ")");
     DiffusionInfo& i = impl->info;
     i.path = dir;
     i.scheduler = impl->schedulerConfig->string("_class_name", "");
-    i.textWidth = static_cast<int>(impl->text->config().width);
+    i.textWidth = static_cast<int>(textWidth);
+    i.sdxl = static_cast<bool>(impl->text2);
     i.textLayers = static_cast<int>(impl->text->config().layers);
     i.latentChannels = static_cast<int>(impl->unet->inChannels());
     i.sampleSize = static_cast<int>(impl->unet->sampleSize());
@@ -270,24 +292,58 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     };
     const int64_t windows = std::max(windowsFor(prompt.ids.size()), windowsFor(negative.ids.size()));
     const std::vector<int64_t> condIds = windowIds(prompt.ids, windows, tok);
-    const std::vector<int64_t> uncondIds = windowIds(negative.ids, windows, tok);
-    auto encode = [&](const std::vector<int64_t>& ids, const std::vector<float>& weights) {
-        const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
-        torch::Tensor z = m.text->forward(t, nullptr, o.clipSkip - 1);
+    auto weighted = [&](torch::Tensor z, const std::vector<float>& weights) {
         if (std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0F; })) {
-            // AUTOMATIC1111: scale the rows, then restore each window's mean.
+            // AUTOMATIC1111: scale the rows, then restore each window's mean (per text encoder).
             const torch::Tensor original = z.mean({1, 2}, true);
             z = z * torch::tensor(weights).view({windows, kWindow, 1}).to(m.device);
             z = z * (original / z.mean({1, 2}, true));
         }
-        return z.reshape({1, windows * kWindow, -1});
+        return z;
+    };
+    // SDXL: both encoders' penultimate hidden states (no final norm) side by side, and the second's
+    // pooled projection of the first window.
+    torch::Tensor condPooled, uncondPooled;
+    auto encode = [&](const ClipEncoding& e, const std::vector<float>& weights, torch::Tensor* pooled) {
+        const std::vector<int64_t> ids = windowIds(e.ids, windows, tok);
+        const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
+        if (!m.text2) return weighted(m.text->forward(t, nullptr, o.clipSkip - 1), weights).reshape({1, windows * kWindow, -1});
+        const torch::Tensor t2 =
+            torch::tensor(windowIds(e.ids, windows, *m.tokenizer2), torch::kInt64).view({windows, kWindow}).to(m.device);
+        std::vector<torch::Tensor> h1, h2;
+        (void)m.text->forward(t, &h1);
+        const torch::Tensor last2 = m.text2->forward(t2, &h2);
+        const auto pick = [&](const std::vector<torch::Tensor>& h) { return h[h.size() - 2 - static_cast<size_t>(o.clipSkip - 1)]; };
+        *pooled = m.text2->pooled(last2.slice(0, 0, 1), t2.slice(0, 0, 1));
+        return torch::cat({weighted(pick(h1), weights), weighted(pick(h2), weights)}, -1).reshape({1, windows * kWindow, -1});
     };
     const std::vector<float> condWeights = windowWeights(weightedPrompt.weights, windows);
-    const torch::Tensor condEmbeds = encode(condIds, condWeights);
+    const torch::Tensor condEmbeds = encode(prompt, condWeights, &condPooled);
     const bool guided = o.guidance > 1.0;
-    const torch::Tensor context =
-        guided ? torch::cat({encode(uncondIds, windowWeights(weightedNegative.weights, windows)), condEmbeds}, 0)
-               : condEmbeds;
+    torch::Tensor uncondEmbeds;
+    if (guided) {
+        if (m.text2 && m.forceZerosForEmptyPrompt && negative.ids.empty()) {
+            // SDXL without a negative prompt: zero conditioning (diffusers' force_zeros_for_empty_prompt).
+            uncondEmbeds = torch::zeros_like(condEmbeds);
+            uncondPooled = torch::zeros_like(condPooled);
+        } else {
+            uncondEmbeds = encode(negative, windowWeights(weightedNegative.weights, windows), &uncondPooled);
+        }
+    }
+    const torch::Tensor context = guided ? torch::cat({uncondEmbeds, condEmbeds}, 0) : condEmbeds;
+    AddedConditioning added;
+    if (m.text2) {
+        // add_time_ids: original size, crop top-left, target size (= the image's).
+        const int origW = o.originalWidth > 0 ? o.originalWidth : width;
+        const int origH = o.originalHeight > 0 ? o.originalHeight : height;
+        const torch::Tensor ids = torch::tensor({static_cast<float>(origH), static_cast<float>(origW),
+                                                 static_cast<float>(o.cropTop), static_cast<float>(o.cropLeft),
+                                                 static_cast<float>(height), static_cast<float>(width)})
+                                      .view({1, 6})
+                                      .to(m.device);
+        added.textEmbeds = guided ? torch::cat({uncondPooled, condPooled}, 0) : condPooled;
+        added.timeIds = guided ? torch::cat({ids, ids}, 0) : ids;
+    }
 
     DiffusionResult r;
     r.width = width;
@@ -295,6 +351,7 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     r.tokenIds = condIds;
     r.tokenWeights = condWeights;
     r.promptEmbeds = toHost(condEmbeds);
+    if (condPooled.defined()) r.pooledPromptEmbeds = toHost(condPooled);
     r.scheduler = scheduler->className();
     r.schedulerName = scheduler->shortName();
     r.timesteps = scheduler->timesteps();
@@ -332,7 +389,7 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     for (int k = 0; k < calls; ++k) {
         const auto call = static_cast<size_t>(k);
         const torch::Tensor input = scheduler->scaleModelInput(guided ? torch::cat({x, x}, 0) : x, call);
-        const torch::Tensor out = m.unet->forward(input, timesteps[call], context, sink);
+        const torch::Tensor out = m.unet->forward(input, timesteps[call], context, sink, added);
         if (recorder) recorder->endCall();
         torch::Tensor eps;
         if (guided) {

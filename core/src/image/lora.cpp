@@ -20,6 +20,7 @@ bool hasSuffix(const std::string& s, const std::string& suffix)
 std::vector<std::string> kohyaPrefixes(const std::string& component)
 {
     if (component == "unet") return {"lora_unet_"};
+    if (component == "text_encoder_2") return {"lora_te2_"};
     return {"lora_te_", "lora_te1_"};
 }
 
@@ -59,9 +60,10 @@ std::shared_ptr<const Lora> Lora::open(const std::filesystem::path& path, double
                 throw Error(file + ": key '" + key + "' is a LyCORIS (LoHa/LoKr) tensor; only LoRA (lora_up/lora_down) is supported");
             throw Error(file + ": key '" + key + "' is not a kohya LoRA tensor (<module>.lora_down.weight, .lora_up.weight, .alpha)");
         }
-        if (module.rfind("lora_unet_", 0) != 0 && module.rfind("lora_te_", 0) != 0 && module.rfind("lora_te1_", 0) != 0)
-            throw Error(file + ": key '" + key + "' adapts no part Spyglass loads (lora_unet_*, lora_te_*, lora_te1_*" +
-                        (module.rfind("lora_te2_", 0) == 0 ? "; lora_te2_ is SDXL's second text encoder" : "") + ")");
+        if (module.rfind("lora_unet_", 0) != 0 && module.rfind("lora_te_", 0) != 0 && module.rfind("lora_te1_", 0) != 0 &&
+            module.rfind("lora_te2_", 0) != 0)
+            throw Error(file + ": key '" + key + "' adapts no part Spyglass loads (lora_unet_*, lora_te_*, lora_te1_*, "
+                        "lora_te2_*)");
         Module& m = lora->m_modules[module];
         if (part == 1) m.down = &view;
         if (part == 2) m.up = &view;

@@ -12,6 +12,10 @@ namespace spyglass::core {
 struct UNetModel::Impl {
     UNetConfig config;
     Linear time1, time2;
+    // SDXL's "text_time" added embedding: sinusoids of the 6 size/crop numbers after the pooled
+    // text embeddings, through add_embedding.linear_1 / linear_2, added to the time embedding.
+    int64_t addTimeDim = 0, addInput = 0;
+    Linear add1, add2;
     Conv2d convIn, convOut;
     GroupNorm normOut;
     std::vector<UNetDownBlock> down;
@@ -77,9 +81,8 @@ UNetConfig readConfig(const ConfigReader& c)
     if (c.string("time_embedding_type", "positional") != "positional") c.fail("time_embedding_type must be positional");
     if (c.string("resnet_time_scale_shift", "default") != "default") c.fail("resnet_time_scale_shift must be default");
     if (c.has("class_embed_type")) c.fail("class embeddings (class_embed_type) are not supported");
-    if (c.has("addition_embed_type"))
-        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") +
-               "' is not supported (SDXL-style UNets are not Stable Diffusion 1.x/2.x)");
+    if (c.has("addition_embed_type") && c.string("addition_embed_type", "") != "text_time")
+        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") + "' is not supported (text_time, SDXL's)");
     if (c.boolean("dual_cross_attention", false) || c.boolean("only_cross_attention", false))
         c.fail("dual/only cross-attention is not supported");
     if (c.has("time_cond_proj_dim") || c.has("encoder_hid_dim"))
@@ -122,6 +125,15 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
         const int64_t timeDim = base * 4;
         m.time1 = Linear(w.at("time_embedding.linear_1"), base, timeDim);
         m.time2 = Linear(w.at("time_embedding.linear_2"), timeDim, timeDim);
+        if (c.string("addition_embed_type", "") == "text_time") {
+            m.addTimeDim = c.integer("addition_time_embed_dim", 0);
+            m.addInput = c.integer("projection_class_embeddings_input_dim", 0);
+            if (m.addTimeDim < 1 || m.addInput <= 6 * m.addTimeDim)
+                c.fail("text_time needs addition_time_embed_dim ≥ 1 and projection_class_embeddings_input_dim larger "
+                       "than 6 · addition_time_embed_dim");
+            m.add1 = Linear(w.at("add_embedding.linear_1"), m.addInput, timeDim);
+            m.add2 = Linear(w.at("add_embedding.linear_2"), timeDim, timeDim);
+        }
         m.convIn = Conv2d(w.at("conv_in"), u.inChannels, base, 3, 1, 1);
         const size_t n = u.blockOut.size();
         int64_t channels = base;
@@ -156,18 +168,32 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
 }
 
 torch::Tensor UNetModel::forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
-                                 const CrossAttentionSink& sink) const
+                                 const CrossAttentionSink& sink, const AddedConditioning& added) const
 {
-    return forward(sample, torch::full({sample.size(0)}, timestep, torch::kFloat64).to(torch::kFloat32), context, sink);
+    return forward(sample, torch::full({sample.size(0)}, timestep, torch::kFloat64).to(torch::kFloat32), context, sink,
+                   added);
 }
 
 torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
-                                 const torch::Tensor& context, const CrossAttentionSink& sink) const
+                                 const torch::Tensor& context, const CrossAttentionSink& sink,
+                                 const AddedConditioning& added) const
 {
     const Impl& m = *m_impl;
     const UNetConfig& u = m.config;
     torch::Tensor emb = timestepEmbedding(timesteps, u.blockOut.front(), u.flipSinToCos, u.freqShift, sample.options());
     emb = m.time2(torch::silu(m.time1(emb)));
+    if (m.addTimeDim > 0) {
+        const int64_t b = sample.size(0);
+        if (!added.textEmbeds.defined() || !added.timeIds.defined())
+            throw Error("this UNet (SDXL's text_time) needs pooled text embeddings and size/crop time ids");
+        if (added.timeIds.sizes() != torch::IntArrayRef{b, 6} ||
+            added.textEmbeds.sizes() != torch::IntArrayRef{b, m.addInput - 6 * m.addTimeDim})
+            throw Error("the UNet's added conditioning has the wrong shape");
+        const torch::Tensor ids = timestepEmbedding(added.timeIds.flatten(), m.addTimeDim, u.flipSinToCos, u.freqShift,
+                                                    sample.options())
+                                      .reshape({b, -1});
+        emb = emb + m.add2(torch::silu(m.add1(torch::cat({added.textEmbeds, ids}, -1))));
+    }
     torch::Tensor h = u.centerInput ? 2 * sample - 1.0 : sample;
     h = m.convIn(h);
     std::vector<torch::Tensor> skips{h};
@@ -175,6 +201,11 @@ torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tenso
     if (m.mid) h = m.mid->forward(h, emb, context);
     for (const auto& block : m.up) h = block.forward(h, emb, context, skips, sink);
     return m.convOut(torch::silu(m.normOut(h)));
+}
+
+int64_t UNetModel::pooledWidth() const
+{
+    return m_impl->addTimeDim > 0 ? m_impl->addInput - 6 * m_impl->addTimeDim : 0;
 }
 
 int64_t UNetModel::inChannels() const

@@ -1,5 +1,5 @@
 #pragma once
-// UNetModel — diffusers' UNet2DConditionModel (unet/ of a Stable Diffusion 1.x/2.x folder): the
+// UNetModel — diffusers' UNet2DConditionModel (unet/ of a Stable Diffusion 1.x/2.x or SDXL folder): the
 // sinusoidal time embedding, ResNet blocks, Transformer2D blocks with self- and cross-attention
 // and GEGLU feed-forward, down/up sampling and skip connections. Every size comes from
 // config.json (block_out_channels, layers_per_block, attention_head_dim / num_attention_heads,
@@ -27,6 +27,12 @@ struct CrossAttentionLayer {
 // probs [batch·heads, height·width, keys], rows b·heads + h, query index y·width + x.
 using CrossAttentionSink = std::function<void(int layer, const torch::Tensor& probs, int64_t height, int64_t width)>;
 
+// SDXL's added conditioning ("text_time"): pooled text embeddings [B, P] and the size/crop time ids
+// [B, 6] (original h, w, crop top, left, target h, w). Empty for SD 1.x/2.x UNets.
+struct AddedConditioning {
+    torch::Tensor textEmbeds, timeIds;
+};
+
 class UNetModel {
 public:
     static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device,
@@ -37,10 +43,14 @@ public:
 
     // sample [B, C, h, w], timestep (a float, broadcast to the batch), context [B, S, D] → [B, C, h, w].
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
-                                        const CrossAttentionSink& sink = {}) const;
+                                        const CrossAttentionSink& sink = {},
+                                        const AddedConditioning& added = {}) const;
     // One timestep per batch entry (training): timesteps [B], float.
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
-                                        const torch::Tensor& context, const CrossAttentionSink& sink = {}) const;
+                                        const torch::Tensor& context, const CrossAttentionSink& sink = {},
+                                        const AddedConditioning& added = {}) const;
+    // The pooled text width SDXL's text_time conditioning takes; 0 when the UNet has none.
+    [[nodiscard]] int64_t pooledWidth() const;
 
     [[nodiscard]] int64_t inChannels() const;
     [[nodiscard]] int64_t sampleSize() const;
