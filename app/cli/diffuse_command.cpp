@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <iostream>
@@ -51,6 +52,8 @@ int runDiffuse(const std::vector<std::string>& args)
                      "prompt, negative prompt, steps, sampler, CFG scale, seed, size and clip skip from the "
                      "'parameters' text of an A1111 / Forge PNG (options given here win; what cannot be honoured is "
                      "said on stderr)");
+    parser.addOption("original-size", "WxH", "SDXL's size conditioning: the original size (default: the image's)");
+    parser.addOption("crop", "X,Y", "SDXL's crop conditioning: the crop's top-left corner (default 0,0)");
     parser.addOption("clip-skip", "N", "A1111's clip skip: 1 (default) the last text-encoder layer, 2 the one before");
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
@@ -121,6 +124,13 @@ int runDiffuse(const std::vector<std::string>& args)
         o.initLatents = file->readFloat("latents");
     }
     if (auto size = parser.value("size")) parseSize(*size, o.width, o.height);
+    if (auto size = parser.value("original-size")) parseSize(*size, o.originalWidth, o.originalHeight);
+    if (auto crop = parser.value("crop")) {
+        char extra = 0;
+        if (std::sscanf(crop->c_str(), "%d,%d%c", &o.cropLeft, &o.cropTop, &extra) != 2 || o.cropLeft < 0 ||
+            o.cropTop < 0)
+            throw UsageError("--crop expects X,Y (the crop's top-left corner, ≥ 0), got '" + *crop + "'");
+    }
     core::OverlayOptions overlay;
     overlay.colormap = parser.value("colormap").value_or("jet");
     overlay.alpha = parser.doubleValue("alpha", 0.5);

@@ -75,8 +75,9 @@ TEST(Sdxl, UNetWithTextTimeConditioningEqualsDiffusers)
         const torch::Tensor out =
             unet->forward(torch::stack({input, input}), t, xlRef(run + ".unet_call0.encoder_hidden_states"), sink, added);
         EXPECT_TRUE(allClose(toHost(out), xlReference().readFloat(run + ".unet_out.call0"), 5e-5, 0)) << run;
-        if (run == "p0.euler")
+        if (run == "p0.euler") {
             EXPECT_TRUE(allClose(toHost(probs), xlReference().readFloat("p0.euler.attn_probs.call0"), 1e-5, 0));
+        }
     }
     EXPECT_THROW((void)unet->forward(torch::zeros({1, 4, 32, 32}), 1.0, torch::zeros({1, 77, 36})), Error);
 }

@@ -6,6 +6,7 @@
 
 #include "image/ldm_checkpoint.h"
 #include "image/single_file_pipeline.h"
+#include "image/unet_model.h"
 #include "models/torch_weights.h"
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
@@ -84,27 +86,99 @@ void copyTensors(const std::filesystem::path& from, const std::filesystem::path&
     w.write(to);
 }
 
+// Every key of `ckpt` against the key map derived by matching tensor values ("component.name",
+// "+ (squeeze…)", "(transpose)", "cat(a; b; c, dim=0)" for stacked rows); returns the keys checked.
+size_t expectKeyMap(const LdmCheckpoint& ckpt, const std::filesystem::path& keymapPath)
+{
+    std::ifstream in(keymapPath);
+    const auto keymap = nlohmann::json::parse(in);
+    std::set<std::string> seen;
+    for (const auto& [component, part] : std::vector<std::pair<std::string, const LdmComponent*>>{
+             {"unet.", &ckpt.unet}, {"vae.", &ckpt.vae}, {"text_encoder.", &ckpt.textEncoder},
+             {"text_encoder_2.", &ckpt.textEncoder2}}) {
+        for (const auto& [name, source] : part->keys) {
+            EXPECT_TRUE(keymap.contains(source.key)) << source.key;
+            if (!keymap.contains(source.key)) continue;
+            std::string expected = keymap[source.key].get<std::string>();
+            if (expected.rfind("cat(", 0) == 0) {
+                std::vector<std::string> parts;
+                std::string rest = expected.substr(4, expected.find(", dim=0)") - 4);
+                for (size_t at; (at = rest.find("; ")) != std::string::npos; rest = rest.substr(at + 2))
+                    parts.push_back(rest.substr(0, at));
+                parts.push_back(rest);
+                EXPECT_EQ(parts.size(), 3U) << expected;
+                EXPECT_GE(source.slice, 0) << source.key;
+                if (parts.size() == 3 && source.slice >= 0 && source.slice < 3)
+                    EXPECT_EQ(component + name, parts[static_cast<size_t>(source.slice)]) << source.key;
+            } else {
+                const bool squeeze = expected.find(" (squeeze") != std::string::npos;
+                const bool transpose = expected.find(" (transpose)") != std::string::npos;
+                if (squeeze || transpose) expected = expected.substr(0, expected.find(' '));
+                EXPECT_EQ(component + name, expected) << source.key;
+                EXPECT_EQ(source.squeeze, squeeze) << source.key;
+                EXPECT_EQ(source.transpose, transpose) << source.key;
+            }
+            seen.insert(source.key);
+        }
+    }
+    return seen.size() == keymap.size() ? keymap.size() : seen.size();
+}
+
 }  // namespace
+
+TEST(SingleFile, SdxlMapsAndLoadsAsDiffusersLoadedIt)
+{
+    const auto file = fixture("sd-single-file/sdxl-tiny-random.safetensors");
+    const LdmCheckpoint ckpt = mapLdmCheckpoint(shapesOfFile(file), file.string());
+    EXPECT_EQ(ckpt.family, "sdxl");
+    EXPECT_EQ(expectKeyMap(ckpt, fixture("sd-single-file/sdxl-tiny-random.keymap.json")), 813U);
+    EXPECT_EQ(ckpt.unet.config["addition_time_embed_dim"], 8);
+    EXPECT_EQ(ckpt.unet.config["projection_class_embeddings_input_dim"], 64);
+    EXPECT_EQ(ckpt.unet.config["transformer_layers_per_block"], nlohmann::json({1, 1, 2}));
+    EXPECT_EQ(ckpt.unet.config["down_block_types"],
+              nlohmann::json({"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"}));
+    EXPECT_EQ(ckpt.vae.config["scaling_factor"], 0.13025);
+    EXPECT_EQ(ckpt.textEncoder2.config["projection_dim"], 16);
+    EXPECT_EQ(ckpt.textEncoder2.config["hidden_act"], "gelu");
+
+    DiffusionLoadOptions options;
+    options.configDir = fixture("sdxl-tiny-random");
+    PipelineParts parts = loadSingleFilePipeline(file, options, torch::kCPU);
+    c10::InferenceMode guard;
+    const auto ids1 = singleReference().readInt64("sdxl.text_encoder.input_ids");
+    EXPECT_TRUE(allClose(toHost(parts.text->forward(torch::tensor(ids1).view({1, -1}))),
+                         singleReference().readFloat("sdxl.text_encoder.output0"), 1e-5, 0));
+    const torch::Tensor ids2 = torch::tensor(singleReference().readInt64("sdxl.text_encoder_2.input_ids")).view({1, -1});
+    std::vector<torch::Tensor> hidden;
+    const torch::Tensor last = parts.text2->forward(ids2, &hidden);
+    EXPECT_TRUE(allClose(toHost(hidden[2]), singleReference().readFloat("sdxl.text_encoder_2.hidden_states.2"), 1e-5, 0));
+    EXPECT_TRUE(allClose(toHost(parts.text2->pooled(last, ids2)), singleReference().readFloat("sdxl.text_encoder_2.output0"),
+                         1e-5, 0));
+    EXPECT_EQ(parts.tokenizer2->padId(), 0);  // "!"
+    const AddedConditioning added{singleRef("sdxl.unet.text_embeds"), singleRef("sdxl.unet.time_ids")};
+    const torch::Tensor out =
+        parts.unet->forward(singleRef("sdxl.unet.sample"), static_cast<double>(singleReference().readInt64("sdxl.unet.timestep")[0]),
+                            singleRef("sdxl.unet.encoder_hidden_states"), {}, added);
+    EXPECT_TRUE(allClose(toHost(out), singleReference().readFloat("sdxl.unet.out"), 5e-5, 0));
+    EXPECT_TRUE(allClose(toHost(parts.vae->decode(singleRef("sdxl.vae.z"))), singleReference().readFloat("sdxl.vae.decode"),
+                         1e-4, 0));
+    EXPECT_EQ(parts.schedulerConfig->string("_class_name", ""), "EulerDiscreteScheduler");
+
+    auto model = DiffusionModel::load(file, "cpu", options);
+    EXPECT_TRUE(model->info().sdxl);
+    DiffusionOptions o;
+    o.prompt = "a lighthouse";
+    o.steps = 2;
+    o.width = o.height = 64;
+    const DiffusionResult r = model->generate(o);
+    EXPECT_EQ(r.heatmaps.layers.size(), 15U);
+    EXPECT_EQ(r.pooledPromptEmbeds.shape, (std::vector<int64_t>{1, 16}));
+}
 
 TEST(SingleFile, KeyMapEqualsTheValueMatchedMapAndConfigsEqualTheFolders)
 {
     const LdmCheckpoint ckpt = mapLdmCheckpoint(shapesOfFile(checkpoint()), checkpoint().string());
-    std::ifstream in(fixture("sd-single-file/sd-tiny-random.keymap.json"));
-    const auto keymap = nlohmann::json::parse(in);
-    size_t checked = 0;
-    for (const auto& [component, part] : std::vector<std::pair<std::string, const LdmComponent*>>{
-             {"unet.", &ckpt.unet}, {"vae.", &ckpt.vae}, {"text_encoder.", &ckpt.textEncoder}}) {
-        for (const auto& [name, source] : part->keys) {
-            ASSERT_TRUE(keymap.contains(source.key)) << source.key;
-            std::string expected = keymap[source.key].get<std::string>();
-            const bool squeeze = expected.find(" (squeeze") != std::string::npos;
-            if (squeeze) expected = expected.substr(0, expected.find(' '));
-            EXPECT_EQ(component + name, expected) << source.key;
-            EXPECT_EQ(source.squeeze, squeeze) << source.key;
-            ++checked;
-        }
-    }
-    EXPECT_EQ(checked, keymap.size());  // every key of the file, none ignored
+    EXPECT_EQ(expectKeyMap(ckpt, fixture("sd-single-file/sd-tiny-random.keymap.json")), 594U);  // every key, none ignored
     EXPECT_TRUE(ckpt.ignored.empty());
     EXPECT_EQ(ckpt.family, "sd1");
 
@@ -208,7 +282,10 @@ TEST(SingleFile, FilesSpyglassDoesNotLoadGiveOneClearLine)
         return errorOf([&] { (void)mapLdmCheckpoint(t, name); });
     };
     EXPECT_NE(variant("xl.safetensors", {{"conditioner.embedders.1.model.ln_final.weight", {8}}})
-                  .find("xl.safetensors: an SDXL checkpoint"),
+                  .find("xl.safetensors: an SDXL checkpoint without its CLIP-L text encoder"),
+              std::string::npos);
+    EXPECT_NE(variant("refiner.safetensors", {{"conditioner.embedders.0.model.ln_final.weight", {8}}})
+                  .find("refiner.safetensors: an SDXL refiner checkpoint"),
               std::string::npos);
     EXPECT_NE(variant("sd2.safetensors", {{"cond_stage_model.model.ln_final.weight", {8}}})
                   .find("sd2.safetensors: a Stable Diffusion 2.x checkpoint"),

@@ -60,7 +60,7 @@ std::string ClipTokenizer::clean(const std::string& text)
     return result;
 }
 
-std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir)
+std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir, const std::string& padToken)
 {
     const fs::path vocabPath = dir / "vocab.json";
     const fs::path mergesPath = dir / "merges.txt";
@@ -137,6 +137,11 @@ std::unique_ptr<ClipTokenizer> ClipTokenizer::load(const fs::path& dir)
                 t->m_padId = it->second;
             }
         }
+    }
+    if (!padToken.empty()) {
+        const auto it = vocab.find(padToken);
+        if (it == vocab.end()) throw Error(vocabPath.string() + ": has no '" + padToken + "' token to pad with");
+        t->m_padId = it->second;
     }
     t->m_bpe = std::make_unique<BpeModel>(std::move(vocab), merges, mergesPath.string());
     t->m_splitter = std::make_unique<RegexSplitter>(kPattern);

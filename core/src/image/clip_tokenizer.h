@@ -25,7 +25,8 @@ class ClipTokenizer {
 public:
     // Reads dir/vocab.json, dir/merges.txt and (optionally) dir/tokenizer_config.json for the pad
     // token. Throws Error naming the file and the reason.
-    static std::unique_ptr<ClipTokenizer> load(const std::filesystem::path& dir);
+    // `padToken`, when given, replaces the config's (SDXL's tokenizer_2 pads with "!").
+    static std::unique_ptr<ClipTokenizer> load(const std::filesystem::path& dir, const std::string& padToken = {});
 
     [[nodiscard]] ClipEncoding encode(const std::string& text) const;
     [[nodiscard]] int startId() const { return m_startId; }

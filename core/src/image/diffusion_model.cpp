@@ -139,7 +139,7 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     std::vector<std::shared_ptr<const Lora>> loras;
     for (const auto& l : options.loras) loras.push_back(Lora::open(l.path, l.strength));
     std::vector<std::set<std::string>> used(loras.size());
-    auto adjustFor = [&](const std::string& component) -> StoreAdjust {
+    const std::function<StoreAdjust(const std::string&)> adjustFor = [&](const std::string& component) -> StoreAdjust {
         if (loras.empty()) return {};
         return [&loras, &used, component](WeightStore& store) {
             for (size_t i = 0; i < loras.size(); ++i) loras[i]->applyTo(store, component, used[i]);
@@ -156,10 +156,12 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
                         "model_index.json)");
         checkDevice(device);
         impl->device = torch::Device(device);
-        PipelineParts parts =
-            loadSingleFilePipeline(dir, options, impl->device, adjustFor("unet"), adjustFor("text_encoder"));
+        PipelineParts parts = loadSingleFilePipeline(dir, options, impl->device, adjustFor);
         impl->tokenizer = std::move(parts.tokenizer);
         impl->text = std::move(parts.text);
+        impl->tokenizer2 = std::move(parts.tokenizer2);
+        impl->text2 = std::move(parts.text2);
+        impl->forceZerosForEmptyPrompt = parts.forceZerosForEmptyPrompt;
         impl->unet = std::move(parts.unet);
         impl->vae = std::move(parts.vae);
         impl->schedulerConfig = std::move(parts.schedulerConfig);

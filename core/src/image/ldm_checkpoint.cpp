@@ -53,7 +53,15 @@ public:
 
     void add(const std::string& target, const std::string& key, bool squeeze = false)
     {
-        m_out.keys[target] = LdmSource{m_prefix + key, squeeze};
+        m_out.keys[target] = LdmSource{m_prefix + key, squeeze, -1, false};
+    }
+    void addSlice(const std::string& target, const std::string& key, int slice)
+    {
+        m_out.keys[target] = LdmSource{m_prefix + key, false, slice, false};
+    }
+    void addTransposed(const std::string& target, const std::string& key)
+    {
+        m_out.keys[target] = LdmSource{m_prefix + key, false, -1, true};
     }
     [[noreturn]] void fail(const std::string& key, const std::string& reason) const
     {
@@ -97,8 +105,9 @@ int64_t dimOf(const Shapes& keys, const std::string& key, size_t axis, const Map
     return shape[axis];
 }
 
-void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out)
+void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_t pooledWidth)
 {
+    const bool xl = pooledWidth > 0;
     Mapper m(file, "model.diffusion_model.", out);
     const int64_t inChannels = dimOf(u, "input_blocks.0.0.weight", 1, m);
     if (inChannels == 9)
@@ -205,12 +214,16 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out)
             m.add("time_embedding.linear_1." + key.substr(13), key);
         } else if (startsWith(key, "time_embed.2.")) {
             m.add("time_embedding.linear_2." + key.substr(13), key);
+        } else if (xl && startsWith(key, "label_emb.0.0.")) {
+            m.add("add_embedding.linear_1." + key.substr(14), key);
+        } else if (xl && startsWith(key, "label_emb.0.2.")) {
+            m.add("add_embedding.linear_2." + key.substr(14), key);
         } else if (startsWith(key, "out.0.")) {
             m.add("conv_norm_out." + key.substr(6), key);
         } else if (startsWith(key, "out.2.")) {
             m.add("conv_out." + key.substr(6), key);
         } else {
-            m.fail(full, "is not a part of an SD 1.x UNet");
+            m.fail(full, xl ? "is not a part of an SDXL UNet" : "is not a part of an SD 1.x UNet");
         }
     }
     if (under(u, "middle_block.1.").empty()) m.fail("middle_block.1", "is missing (the middle block has no attention)");
@@ -246,9 +259,25 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out)
     c["use_linear_projection"] = linear.value_or(false);
     c["in_channels"] = inChannels;
     c["out_channels"] = dimOf(u, "out.2.weight", 0, m);
-    // Not in any shape: SD 1.x's 8 heads and 64-latent sample size (a companion config may say).
-    c["attention_head_dim"] = 8;
-    c["sample_size"] = 64;
+    if (xl) {
+        // text_time: label_emb's input = the pooled width + 6 sinusoids of the time-id width.
+        const int64_t input = dimOf(u, "label_emb.0.0.weight", 1, m);
+        if (input <= pooledWidth || (input - pooledWidth) % 6 != 0)
+            m.fail("label_emb.0.0.weight", "takes " + std::to_string(input) + " inputs, not the pooled width " +
+                                               std::to_string(pooledWidth) + " + 6 · a time-id width");
+        c["addition_embed_type"] = "text_time";
+        c["addition_time_embed_dim"] = (input - pooledWidth) / 6;
+        c["projection_class_embeddings_input_dim"] = input;
+        // SDXL's heads are 64 wide at every level (a companion config may say otherwise).
+        std::vector<int64_t> heads;
+        for (int64_t ch : channels) heads.push_back(std::max<int64_t>(1, ch / 64));
+        c["attention_head_dim"] = heads;
+        c["sample_size"] = 128;
+    } else {
+        // Not in any shape: SD 1.x's 8 heads and 64-latent sample size (a companion config may say).
+        c["attention_head_dim"] = 8;
+        c["sample_size"] = 64;
+    }
     out.config = std::move(c);
 }
 
@@ -341,9 +370,10 @@ void mapVae(const Shapes& v, const std::string& file, const std::string& prefix,
     out.config = std::move(c);
 }
 
-void mapClipText(const Shapes& t, const std::string& file, LdmComponent& out, std::vector<std::string>& ignored)
+void mapClipText(const Shapes& t, const std::string& file, const std::string& prefix, LdmComponent& out,
+                 std::vector<std::string>& ignored)
 {
-    Mapper m(file, "cond_stage_model.transformer.", out);
+    Mapper m(file, prefix, out);
     for (const auto& [key, shape] : t) {
         // Older transformers saved CLIPTextModel without the "text_model." level.
         const std::string name = startsWith(key, "text_model.") ? key : "text_model." + key;
@@ -358,7 +388,7 @@ void mapClipText(const Shapes& t, const std::string& file, LdmComponent& out, st
     }
     Shapes byName;
     for (const auto& [name, source] : out.keys) byName[name] = t.at(source.key.substr(m.prefix().size()));
-    const Mapper named(file, "cond_stage_model.transformer.", out);
+    const Mapper named(file, prefix, out);
     auto dim = [&](const std::string& name, size_t axis) {
         const auto it = byName.find(name);
         if (it == byName.end() || it->second.size() <= axis) named.fail(name, "is missing");
@@ -375,6 +405,67 @@ void mapClipText(const Shapes& t, const std::string& file, LdmComponent& out, st
     if (width % 64 == 0) c["num_attention_heads"] = width / 64;
     c["hidden_act"] = "quick_gelu";
     c["layer_norm_eps"] = 1e-5;
+    out.config = std::move(c);
+}
+
+// OpenCLIP's text transformer (SDXL's bigG) as transformers' CLIPTextModelWithProjection.
+void mapOpenClipText(const Shapes& t, const std::string& file, const std::string& prefix, LdmComponent& out,
+                     std::vector<std::string>& ignored)
+{
+    Mapper m(file, prefix, out);
+    static const std::vector<std::pair<std::string, std::string>> layerRenames{
+        {"ln_1.", "layer_norm1."}, {"ln_2.", "layer_norm2."}, {"attn.out_proj.", "self_attn.out_proj."},
+        {"mlp.c_fc.", "mlp.fc1."}, {"mlp.c_proj.", "mlp.fc2."}};
+    for (const auto& [key, shape] : t) {
+        if (key == "token_embedding.weight") {
+            m.add("text_model.embeddings.token_embedding.weight", key);
+        } else if (key == "positional_embedding") {
+            m.add("text_model.embeddings.position_embedding.weight", key);
+        } else if (startsWith(key, "ln_final.")) {
+            m.add("text_model.final_layer_norm." + key.substr(9), key);
+        } else if (key == "text_projection") {
+            if (shape.size() != 2) m.fail(key, "is not a matrix");
+            m.addTransposed("text_projection.weight", key);
+        } else if (key == "logit_scale") {
+            ignored.push_back(m.prefix() + key);
+        } else if (startsWith(key, "transformer.resblocks.")) {
+            const auto index = leadingIndex(key.substr(22));
+            if (!index) m.fail(key, "has no layer number");
+            const auto [l, rest] = *index;
+            const std::string base = "text_model.encoder.layers." + std::to_string(l) + ".";
+            if (rest == "attn.in_proj_weight" || rest == "attn.in_proj_bias") {
+                if (shape.empty() || shape[0] % 3 != 0) m.fail(key, "does not stack q, k and v");
+                const std::string what = rest == "attn.in_proj_weight" ? "weight" : "bias";
+                const char* names[] = {"q_proj", "k_proj", "v_proj"};
+                for (int i = 0; i < 3; ++i) m.addSlice(base + "self_attn." + names[i] + "." + what, key, i);
+                continue;
+            }
+            bool found = false;
+            for (const auto& [from, to] : layerRenames) {
+                if (startsWith(rest, from)) {
+                    m.add(base + to + rest.substr(from.size()), key);
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) m.fail(key, "is not a part of an OpenCLIP text layer");
+        } else {
+            m.fail(key, "is not a part of an OpenCLIP text model");
+        }
+    }
+    auto dim = [&](const std::string& key, size_t axis) { return dimOf(t, key, axis, m); };
+    nlohmann::json c;
+    const int64_t width = dim("token_embedding.weight", 1);
+    c["hidden_size"] = width;
+    c["vocab_size"] = dim("token_embedding.weight", 0);
+    c["max_position_embeddings"] = dim("positional_embedding", 0);
+    c["num_hidden_layers"] = indexCount(under(t, "transformer.resblocks."));
+    c["intermediate_size"] = dim("transformer.resblocks.0.mlp.c_fc.weight", 0);
+    c["projection_dim"] = dim("text_projection", 1);
+    if (width % 64 == 0) c["num_attention_heads"] = width / 64;
+    c["hidden_act"] = "gelu";
+    c["layer_norm_eps"] = 1e-5;
+    c["architectures"] = {"CLIPTextModelWithProjection"};
     out.config = std::move(c);
 }
 
@@ -402,10 +493,10 @@ LdmCheckpoint mapLdmCheckpoint(const LdmTensorShapes& tensors, const std::string
         const auto it = all.lower_bound(prefix);
         return it != all.end() && startsWith(it->first, prefix);
     };
-    if (has("conditioner.embedders.1.model."))
-        throw Error(file + ": an SDXL checkpoint (conditioner.embedders.1 is OpenCLIP bigG); single-file SDXL is "
-                          "not supported yet — open the diffusers folder of the model instead");
-    if (has("conditioner.embedders.0.model."))
+    const bool xl = has("conditioner.embedders.1.model.");
+    if (xl && !has("conditioner.embedders.0.transformer."))
+        throw Error(file + ": an SDXL checkpoint without its CLIP-L text encoder (conditioner.embedders.0.transformer.)");
+    if (!xl && has("conditioner.embedders.0.model."))
         throw Error(file + ": an SDXL refiner checkpoint (conditioner.embedders.0 is OpenCLIP bigG only); "
                           "refiners are not supported");
     if (has("cond_stage_model.model."))
@@ -413,24 +504,33 @@ LdmCheckpoint mapLdmCheckpoint(const LdmTensorShapes& tensors, const std::string
                           "single-file SD 2.x is not supported yet — open the diffusers folder of the model instead");
     if (!has("model.diffusion_model."))
         throw Error(file + ": not a Stable Diffusion checkpoint in the LDM layout (no 'model.diffusion_model.' keys)");
-    if (has("model.diffusion_model.label_emb."))
-        throw Error(file + ": a UNet with class/size embeddings (model.diffusion_model.label_emb: SDXL-style); "
-                          "not supported as a single file");
-    if (!has("cond_stage_model.transformer."))
+    if (!xl && has("model.diffusion_model.label_emb."))
+        throw Error(file + ": a UNet with class/size embeddings (model.diffusion_model.label_emb) but no SDXL text "
+                          "encoders (conditioner.embedders.*)");
+    if (!xl && !has("cond_stage_model.transformer."))
         throw Error(file + ": no CLIP text encoder (no 'cond_stage_model.transformer.' keys)");
 
     LdmCheckpoint out;
-    out.family = "sd1";
-    mapUnet(under(all, "model.diffusion_model."), file, out.unet);
+    out.family = xl ? "sdxl" : "sd1";
+    const std::string textPrefix = xl ? "conditioner.embedders.0.transformer." : "cond_stage_model.transformer.";
+    int64_t pooled = 0;
+    if (xl) {
+        mapOpenClipText(under(all, "conditioner.embedders.1.model."), file, "conditioner.embedders.1.model.",
+                        out.textEncoder2, out.ignored);
+        pooled = out.textEncoder2.config["projection_dim"].get<int64_t>();
+    }
+    mapUnet(under(all, "model.diffusion_model."), file, out.unet, pooled);
     if (has("first_stage_model.")) {
         Shapes vae;
         for (const auto& [key, shape] : under(all, "first_stage_model."))
             if (!startsWith(key, "loss.")) vae[key] = shape;
         mapVae(vae, file, "first_stage_model.", out.vae);
+        if (xl) out.vae.config["scaling_factor"] = 0.13025;  // SDXL's VAE
     }
-    mapClipText(under(all, "cond_stage_model.transformer."), file, out.textEncoder, out.ignored);
+    mapClipText(under(all, textPrefix), file, textPrefix, out.textEncoder, out.ignored);
     for (const auto& [key, shape] : all) {
-        if (startsWith(key, "model.diffusion_model.") || startsWith(key, "cond_stage_model.transformer.") ||
+        if (startsWith(key, "model.diffusion_model.") || startsWith(key, textPrefix) ||
+            (xl && startsWith(key, "conditioner.embedders.1.model.")) ||
             (startsWith(key, "first_stage_model.") && !startsWith(key, "first_stage_model.loss.")))
             continue;
         if (!isIgnoredTopLevel(key)) throw Error(file + ": key '" + key + "' belongs to no part Spyglass knows");

@@ -13,8 +13,11 @@
 // What no shape says is taken from the standard models (SD 1.x: 8 UNet heads, CLIP-L's 64-wide
 // text heads and quick_gelu, VAE scaling 0.18215, sample size 64) unless a companion folder's
 // configs say otherwise (DiffusionLoadOptions::configDir).
-// SD 2.x (OpenCLIP text encoder), SDXL, refiner and inpainting checkpoints are recognised by their
-// keys and refused by name. Torch-free, so that the mapper can be fuzzed.
+// SDXL (`conditioner.embedders.0.transformer.*` CLIP-L, `conditioner.embedders.1.model.*` OpenCLIP
+// bigG with q/k/v stacked in in_proj and a transposed text_projection, `label_emb` = the text_time
+// add embedding whose time width is read from its shape) maps too. SD 2.x (OpenCLIP text encoder
+// alone), refiner and inpainting checkpoints are recognised by their keys and refused by name.
+// Torch-free, so that the mapper can be fuzzed.
 // Thread safety: pure function.
 #include <nlohmann/json.hpp>
 
@@ -29,6 +32,8 @@ namespace spyglass::core {
 struct LdmSource {
     std::string key;       // the checkpoint's key
     bool squeeze = false;  // a 1×1 convolution [C, C, 1, 1] read as a Linear weight [C, C]
+    int slice = -1;        // ≥ 0: that third of the rows (OpenCLIP's in_proj = q, k, v stacked)
+    bool transpose = false;  // OpenCLIP's text_projection [H, P] read as a Linear weight [P, H]
 };
 
 struct LdmComponent {
@@ -38,8 +43,9 @@ struct LdmComponent {
 };
 
 struct LdmCheckpoint {
-    std::string family;  // "sd1"
+    std::string family;  // "sd1" or "sdxl"
     LdmComponent unet, vae, textEncoder;
+    LdmComponent textEncoder2;  // SDXL: OpenCLIP bigG (conditioner.embedders.1.model) as CLIPTextModelWithProjection
     std::vector<std::string> ignored;  // keys not used (EMA copies, schedule buffers, position_ids, …)
 };
 

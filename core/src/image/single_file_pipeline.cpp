@@ -2,6 +2,7 @@
 
 #include "image/ldm_checkpoint.h"
 #include "image/nn_layers.h"
+#include "models/torch_weights.h"
 #include "spyglass/error.h"
 #include "spyglass/safetensors.h"
 
@@ -10,6 +11,12 @@ namespace spyglass::core {
 namespace fs = std::filesystem;
 
 namespace {
+
+// SDXL base's scheduler (stabilityai/stable-diffusion-xl-base-1.0's scheduler_config.json).
+const char* kSdxlScheduler = R"({"_class_name": "EulerDiscreteScheduler", "beta_end": 0.012,
+  "beta_schedule": "scaled_linear", "beta_start": 0.00085, "interpolation_type": "linear", "num_train_timesteps": 1000,
+  "prediction_type": "epsilon", "steps_offset": 1, "timestep_spacing": "leading", "trained_betas": null,
+  "use_karras_sigmas": false})";
 
 // SD 1.x's scheduler (runwayml/stable-diffusion-v1-5's scheduler_config.json).
 const char* kSd1Scheduler = R"({"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
@@ -34,6 +41,31 @@ WeightStore storeOf(const LdmComponent& component, const std::shared_ptr<const S
         if (!view) throw Error(file->path().string() + ": key '" + source.key + "' is missing");
         TensorView renamed = *view;
         if (source.squeeze) renamed.shape.resize(2);
+        if (source.slice >= 0) {
+            // One of three stacked row blocks: contiguous bytes of the same file.
+            const size_t third = renamed.byteSize / 3;
+            renamed.shape[0] /= 3;
+            renamed.data += third * static_cast<size_t>(source.slice);
+            renamed.byteSize = third;
+        }
+        if (source.transpose) {
+            // [H, P] stored, [P, H] wanted: decoded, then transposed into the float32 tensor.
+            const std::vector<int64_t> shape{renamed.shape[1], renamed.shape[0]};
+            WeightStore::Entry stored;
+            stored.ownedView = std::make_shared<const TensorView>(renamed);
+            stored.view = stored.ownedView.get();
+            stored.file = file;
+            const std::string origin = file->path().filename().string();
+            store.addComputed(name, shape, origin, [stored, shape, origin, key = source.key](float* values) {
+                std::vector<float> raw(static_cast<size_t>(shape[0] * shape[1]));
+                const bool finite = fillFloat32(stored, key, origin, raw.data());
+                for (int64_t r = 0; r < shape[1]; ++r)
+                    for (int64_t c = 0; c < shape[0]; ++c)
+                        values[c * shape[1] + r] = raw[static_cast<size_t>(r * shape[0] + c)];
+                return finite;
+            });
+            continue;
+        }
         store.addView(name, std::move(renamed), file);
     }
     return store;
@@ -86,7 +118,7 @@ std::unique_ptr<VaeDecoder> loadVaeFile(const fs::path& path, torch::Device devi
 }
 
 PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOptions& options, torch::Device device,
-                                     const StoreAdjust& unetAdjust, const StoreAdjust& textAdjust)
+                                     const std::function<StoreAdjust(const std::string&)>& adjust)
 {
     const std::string name = path.string();
     const auto file = SafetensorsFile::open(path);
@@ -113,16 +145,36 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
         throw Error(name + ": the text encoder is " + std::to_string(textConfig["hidden_size"].get<int64_t>()) +
                     " wide, not a multiple of CLIP's 64-wide heads; give --config DIR whose text_encoder/config.json "
                     "says num_attention_heads");
-    WeightStore textStore = storeOf(ckpt.textEncoder, file);
-    if (textAdjust) textAdjust(textStore);
-    parts.text = build<ClipTextEncoder>(textConfig, textStore, path, "text encoder", device);
+    auto adjusted = [&](const LdmComponent& component, const std::string& part) {
+        WeightStore store = storeOf(component, file);
+        if (adjust)
+            if (const StoreAdjust a = adjust(part)) a(store);
+        return store;
+    };
+    parts.text = build<ClipTextEncoder>(textConfig, adjusted(ckpt.textEncoder, "text_encoder"), path, "text encoder",
+                                        device);
+    const bool xl = ckpt.family == "sdxl";
+    if (xl) {
+        nlohmann::json config2 = ckpt.textEncoder2.config;
+        takeUnknowable(config2, companion / "text_encoder_2/config.json",
+                       {"num_attention_heads", "hidden_act", "layer_norm_eps"});
+        if (!config2.contains("num_attention_heads"))
+            throw Error(name + ": the second text encoder is " + std::to_string(config2["hidden_size"].get<int64_t>()) +
+                        " wide, not a multiple of 64-wide heads; give --config DIR whose text_encoder_2/config.json "
+                        "says num_attention_heads");
+        parts.text2 = build<ClipTextEncoder>(config2, adjusted(ckpt.textEncoder2, "text_encoder_2"), path,
+                                             "text encoder 2", device);
+        // SDXL's tokenizer_2 is CLIP's BPE padding with "!".
+        fs::path tokenizer2 = companion.empty() ? fs::path() : companion / "tokenizer_2";
+        parts.tokenizer2 = fs::is_directory(tokenizer2, ec) ? ClipTokenizer::load(tokenizer2)
+                                                            : ClipTokenizer::load(tokenizer, "!");
+        parts.forceZerosForEmptyPrompt = true;
+    }
 
     nlohmann::json unetConfig = ckpt.unet.config;
     takeUnknowable(unetConfig, companion / "unet/config.json",
                    {"attention_head_dim", "num_attention_heads", "sample_size", "upcast_attention"});
-    WeightStore unetStore = storeOf(ckpt.unet, file);
-    if (unetAdjust) unetAdjust(unetStore);
-    parts.unet = build<UNetModel>(unetConfig, unetStore, path, "UNet", device);
+    parts.unet = build<UNetModel>(unetConfig, adjusted(ckpt.unet, "unet"), path, "UNet", device);
 
     if (!options.vaePath.empty()) {
         parts.vae = loadVaeFile(options.vaePath, device, companion.empty() ? fs::path() : companion / "vae/config.json");
@@ -135,8 +187,8 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
     }
 
     const fs::path scheduler = companion.empty() ? fs::path() : companion / "scheduler/scheduler_config.json";
-    nlohmann::json schedulerJson = nlohmann::json::parse(kSd1Scheduler);
-    fs::path schedulerPath = name + " (SD 1.x scheduler)";
+    nlohmann::json schedulerJson = nlohmann::json::parse(xl ? kSdxlScheduler : kSd1Scheduler);
+    fs::path schedulerPath = name + (xl ? " (SDXL scheduler)" : " (SD 1.x scheduler)");
     if (!scheduler.empty() && fs::is_regular_file(scheduler, ec)) {
         schedulerJson = ConfigReader(scheduler).json();
         schedulerPath = scheduler;
