@@ -119,6 +119,7 @@ bool RunController::generateImage(DiffusionRequest request)
     }
     auto full = requestFor<DiffusionRequest>(request.modelPath);
     full.options = std::move(request.options);
+    full.load = std::move(request.load);
     start(RunKind::Image);
     m_service->submitDiffusion(std::move(full));
     return true;
@@ -132,6 +133,7 @@ bool RunController::runLab(LabRequest request)
     }
     auto full = requestFor<LabRequest>(request.modelPath);
     full.options = std::move(request.options);
+    full.load = std::move(request.load);
     full.mask = std::move(request.mask);
     full.exportDir = request.exportDir;
     start(RunKind::Lab);

@@ -3,6 +3,9 @@
 // threshold, layer and step filters change what is shown; the grid holds every word; export
 // writes image, overlays and maps; a broken folder shows the banner (#6).
 #include "pages/image_view.h"
+#include "pages/lora_list.h"
+#include "spyglass/generation_parameters.h"
+#include "spyglass/heatmap_overlay.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
 #include "views/error_banner.h"
@@ -107,8 +110,50 @@ private slots:
         QFile csv(dir.filePath(QStringLiteral("out/word_maps.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         QCOMPARE(csv.readAll().count('\n'), 1 + 10 * 32 * 32);
+        // The exported image carries the run's A1111 parameters.
+        QFile png(dir.filePath(QStringLiteral("out/image.png")));
+        QVERIFY(png.open(QIODevice::ReadOnly));
+        const auto text = spyglass::core::readPngText(png.readAll().toStdString(), "parameters", "image.png");
+        QVERIFY(text.has_value());
+        QVERIFY2(text->find("a photo of a hand, masterpiece, best quality, detailed fingers\nSteps: 4, Sampler: Euler, "
+                            "CFG scale: 7.5, Seed: 0, Size: 64x64, Model: sd-tiny-random, RNG: CPU") == 0,
+                 text->c_str());
         QCOMPARE(m_window->exportCurrentView(dir.filePath(QStringLiteral("shown.png"))), QString());
         QCOMPARE(QImage(dir.filePath(QStringLiteral("shown.png"))).size(), QSize(64, 64));
+    }
+
+    void settingsFromAnA1111PngAndLorasInTheRequest()
+    {
+        ImageView* view = m_window->imageView();
+        const DiffusionRequest before = view->request();
+        QTemporaryDir dir;
+        const QString png = dir.filePath(QStringLiteral("a1111.png"));
+        spyglass::core::writeRgbPng(std::vector<uint8_t>(8 * 8 * 3, 120), 8, 8, png.toStdString(),
+                                    "a red fox\nNegative prompt: blurry\nSteps: 7, Sampler: DPM++ 2M, Schedule type: "
+                                    "Karras, CFG scale: 4.5, Seed: 1234, Size: 64x96, Hires upscale: 2");
+        QVERIFY(view->applyParametersFrom(png));
+        const DiffusionRequest r = view->request();
+        QCOMPARE(r.options.prompt, std::string("a red fox"));
+        QCOMPARE(r.options.negativePrompt, std::string("blurry"));
+        QCOMPARE(r.options.steps, 7);
+        QCOMPARE(r.options.guidance, 4.5);
+        QCOMPARE(r.options.seed, 1234U);
+        QCOMPARE(r.options.width, 64);
+        QCOMPARE(r.options.height, 96);
+        QCOMPARE(r.options.scheduler, std::string("dpmpp_2m_karras"));
+        QVERIFY(r.load.loras.empty());
+        const QString lora = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-lora/sd-tiny-random-lora-kohya.safetensors");
+        view->loraList()->addLora(lora, 0.5);
+        view->loraList()->addLora(lora, 0.75);  // the same file: its strength changes
+        QCOMPARE(view->request().load.loras.size(), size_t(1));
+        QCOMPARE(view->request().load.loras[0].strength, 0.75);
+        view->loraList()->clear();
+        // A PNG without parameters is said, nothing changes.
+        const QString plain = dir.filePath(QStringLiteral("plain.png"));
+        spyglass::core::writeRgbPng(std::vector<uint8_t>(8 * 8 * 3, 120), 8, 8, plain.toStdString());
+        QVERIFY(!view->applyParametersFrom(plain));
+        QCOMPARE(view->request().options.prompt, std::string("a red fox"));
+        view->setPrompt(QString::fromStdString(before.options.prompt));
     }
 
     void brokenFolderShowsTheBanner()

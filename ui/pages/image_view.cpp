@@ -3,6 +3,9 @@
 #include <QFileInfo>
 #include "run_controller.h"
 
+#include "pages/image_inputs.h"
+#include "pages/lora_list.h"
+#include "spyglass/generation_parameters.h"
 #include "spyglass/heatmap_overlay.h"
 #include "spyglass/scheduler_names.h"
 #include "views/figure_export.h"
@@ -11,6 +14,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -55,6 +61,7 @@ QPixmap fitted(const QImage& image, const QSize& box)
 ImageView::ImageView(RunController* controller, QWidget* parent)
     : Page(parent),
       m_modelPath(new QLineEdit),
+      m_loras(new LoraList),
       m_prompt(new QPlainTextEdit),
       m_negative(new QLineEdit),
       m_steps(new QSpinBox),
@@ -82,12 +89,16 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
       m_grid(new QGridLayout(m_gridHost))
 {
     m_modelPath->setPlaceholderText(
-        tr("diffusers Stable Diffusion folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/)"));
+        tr("diffusers Stable Diffusion / SDXL folder, or a single-file .safetensors checkpoint (A1111 / Civitai)"));
     auto* browse = new QPushButton(tr("Open…"));
+    auto* fromPng = new QPushButton(tr("From PNG…"));
+    fromPng->setToolTip(tr("Fill the settings from an AUTOMATIC1111 / Forge PNG's parameters (or drop the PNG here)"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Image model:")));
     modelRow->addWidget(m_modelPath, 1);
     modelRow->addWidget(browse);
+    modelRow->addWidget(fromPng);
+    setAcceptDrops(true);
     m_prompt->setPlaceholderText(tr("Prompt, e.g. a photo of a hand, masterpiece, best quality"));
     m_prompt->setMaximumHeight(60);
     m_negative->setPlaceholderText(tr("Negative prompt (optional)"));
@@ -167,6 +178,7 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
     body->addWidget(controls);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(modelRow);
+    layout->addWidget(m_loras);
     layout->addWidget(m_prompt);
     layout->addWidget(m_negative);
     layout->addLayout(settings);
@@ -174,6 +186,12 @@ ImageView::ImageView(RunController* controller, QWidget* parent)
     layout->addWidget(m_status);
 
     connect(browse, &QPushButton::clicked, this, &ImageView::chooseModel);
+    // What made the next result, for the PNG's parameters text (also for requests emitted directly).
+    connect(this, &ImageView::runRequested, this, [this](const DiffusionRequest& r) { m_lastRequest = r; });
+    connect(fromPng, &QPushButton::clicked, this, [this] {
+        const QString png = QFileDialog::getOpenFileName(this, tr("Parameters from PNG"), QString(), tr("PNG (*.png)"));
+        if (!png.isEmpty()) (void)applyParametersFrom(png);
+    });
     connect(m_generate, &QPushButton::clicked, this, &ImageView::runPage);
     connect(this, &ImageView::runRequested, controller,
             [controller](const DiffusionRequest& r) { controller->generateImage(r); });
@@ -207,7 +225,50 @@ void ImageView::runPage()
     if (!m_generate->isEnabled()) return;
     if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
     if (m_prompt->toPlainText().trimmed().isEmpty()) return emit message(tr("Type a prompt first."));
-    emit runRequested(request());
+    DiffusionRequest r = request();
+    if (const QString error = resolveLoraTags(r.options.prompt, r.modelPath, r.load.loras); !error.isEmpty())
+        return emit message(error);
+    emit runRequested(r);
+}
+
+bool ImageView::applyParametersFrom(const QString& png)
+{
+    const PngParameters p = readPngParameters(png);
+    if (!p.error.isEmpty()) {
+        emit message(p.error);
+        return false;
+    }
+    const core::DiffusionOptions& o = p.options;
+    m_prompt->setPlainText(QString::fromStdString(o.prompt));
+    m_negative->setText(QString::fromStdString(o.negativePrompt));
+    m_steps->setValue(o.steps);
+    m_guidance->setValue(o.guidance);
+    m_seed->setValue(static_cast<int>(std::min<uint64_t>(o.seed, static_cast<uint64_t>(m_seed->maximum()))));
+    m_width->setValue(o.width);
+    m_height->setValue(o.height);
+    const int index = m_scheduler->findData(QString::fromStdString(o.scheduler));
+    if (index >= 0) m_scheduler->setCurrentIndex(index);
+    QStringList notes = p.notes;
+    if (o.seed > static_cast<uint64_t>(m_seed->maximum()))
+        notes << tr("Seed %1 is larger than this field takes (use spyglass-cli diffuse --from-png)").arg(o.seed);
+    if (o.clipSkip > 1) notes << tr("Clip skip %1: use spyglass-cli diffuse --from-png for it").arg(o.clipSkip);
+    m_status->setText(tr("From %1: %2").arg(QFileInfo(png).fileName(),
+                                            notes.isEmpty() ? tr("every field used") : notes.join(QStringLiteral("; "))));
+    emit message(tr("Settings taken from %1").arg(QFileInfo(png).fileName()));
+    return true;
+}
+
+void ImageView::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!droppedPng(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void ImageView::dropEvent(QDropEvent* event)
+{
+    const QString png = droppedPng(event->mimeData());
+    if (png.isEmpty()) return;
+    event->acceptProposedAction();
+    (void)applyParametersFrom(png);
 }
 
 QString ImageView::exportView(const QString& path, int dpi)
@@ -239,6 +300,7 @@ DiffusionRequest ImageView::request() const
     o.width = m_width->value();
     o.height = m_height->value();
     o.previewEvery = std::max(1, m_steps->value() / 5);
+    r.load.loras = m_loras->loras();
     return r;
 }
 
@@ -257,8 +319,8 @@ void ImageView::setBusy(bool busy)
 
 void ImageView::chooseModel()
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open image model folder"), m_modelPath->text());
-    if (!dir.isEmpty()) m_modelPath->setText(dir);
+    const QString path = chooseImageModel(this, m_modelPath->text());
+    if (!path.isEmpty()) m_modelPath->setText(path);
 }
 
 void ImageView::showPreview(int step, int total, const QImage& image)
@@ -503,8 +565,12 @@ QString ImageView::exportTo(const QString& dirPath) const
     const QDir dir(dirPath);
     if (!dir.exists() && !QDir().mkpath(dirPath)) return tr("%1: cannot create the folder").arg(dirPath);
     try {
+        // The A1111 "parameters" text of the run, so that the image can be reproduced elsewhere.
         core::writeRgbPng(m_result->rgb, m_result->width, m_result->height,
-                          dir.filePath(QStringLiteral("image.png")).toStdString());
+                          dir.filePath(QStringLiteral("image.png")).toStdString(),
+                          core::formatGenerationParameters(core::generationParametersOf(
+                              m_lastRequest.options, *m_result,
+                              QFileInfo(m_lastRequest.modelPath).completeBaseName().toStdString())));
         QJsonArray words;
         const auto& list = m_result->heatmaps.words;
         QString csv = QStringLiteral("word,y,x,value\n");

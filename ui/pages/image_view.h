@@ -26,6 +26,7 @@ class QStackedWidget;
 
 namespace spyglass::ui {
 
+class LoraList;
 class RunController;
 
 class ImageView : public Page {
@@ -41,6 +42,11 @@ public:
     // The request the settings describe (id, device and threads are filled by the controller).
     [[nodiscard]] DiffusionRequest request() const;
     void setModelPath(const QString& path);
+    // Fills the settings from an A1111 / Forge PNG's parameters (also by dropping the PNG on the
+    // tab); the status line says what could not be honoured. Returns false (and says why) when the
+    // PNG has none.
+    bool applyParametersFrom(const QString& png);
+    [[nodiscard]] LoraList* loraList() const { return m_loras; }
     void setPrompt(const QString& prompt);
     void setBusy(bool busy);
     void showPreview(int step, int total, const QImage& image);
@@ -68,6 +74,10 @@ public:
 signals:
     void runRequested(const spyglass::ui::DiffusionRequest& request);
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
 private:
     void chooseModel();
     void rebuildFilters();
@@ -78,6 +88,8 @@ private:
     [[nodiscard]] QImage baseImage() const;
 
     QLineEdit* m_modelPath;
+    LoraList* m_loras;
+    DiffusionRequest m_lastRequest;  // what made m_result (its PNG carries the parameters)
     QPlainTextEdit* m_prompt;
     QLineEdit* m_negative;
     QSpinBox* m_steps;

@@ -1,5 +1,8 @@
 #include "pages/prompt_lab_view.h"
 
+#include "pages/image_inputs.h"
+#include "pages/lora_list.h"
+
 #include <QFileInfo>
 #include <QSaveFile>
 #include "run_controller.h"
@@ -11,7 +14,10 @@
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
+#include <QMimeData>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -41,6 +47,7 @@ QPixmap enlarged(const QImage& image, int side)
 PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
     : Page(parent),
       m_modelPath(new QLineEdit),
+      m_loras(new LoraList),
       m_base(new QLineEdit),
       m_append(new QPlainTextEdit),
       m_separator(new QLineEdit(QStringLiteral(","))),
@@ -58,12 +65,20 @@ PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
       m_shortened(new QLabel),
       m_summary(new QLabel)
 {
-    m_modelPath->setPlaceholderText(tr("diffusers Stable Diffusion folder"));
+    m_modelPath->setPlaceholderText(tr("diffusers Stable Diffusion / SDXL folder, or a single-file .safetensors"));
     auto* browse = new QPushButton(tr("Open…"));
+    auto* fromPng = new QPushButton(tr("From PNG…"));
+    fromPng->setToolTip(tr("Fill the lab from an AUTOMATIC1111 / Forge PNG's parameters (or drop the PNG here)"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Image model:")));
     modelRow->addWidget(m_modelPath, 1);
     modelRow->addWidget(browse);
+    modelRow->addWidget(fromPng);
+    setAcceptDrops(true);
+    connect(fromPng, &QPushButton::clicked, this, [this] {
+        const QString png = QFileDialog::getOpenFileName(this, tr("Parameters from PNG"), QString(), tr("PNG (*.png)"));
+        if (!png.isEmpty()) (void)applyParametersFrom(png);
+    });
     m_base->setPlaceholderText(tr("Base prompt, e.g. a photo of a hand"));
     m_append->setPlaceholderText(tr("Appended magic prompt, e.g. masterpiece, best quality, (detailed hands:1.2), 8k"));
     m_append->setMaximumHeight(60);
@@ -132,14 +147,15 @@ PromptLabView::PromptLabView(RunController* controller, QWidget* parent)
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(modelRow);
+    layout->addWidget(m_loras);
     layout->addWidget(m_base);
     layout->addWidget(m_append);
     layout->addLayout(settings);
     layout->addWidget(splitter, 1);
 
     connect(browse, &QPushButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open image model folder"), m_modelPath->text());
-        if (!dir.isEmpty()) m_modelPath->setText(dir);
+        const QString path = chooseImageModel(this, m_modelPath->text());
+        if (!path.isEmpty()) m_modelPath->setText(path);
     });
     connect(m_run, &QPushButton::clicked, this, &PromptLabView::runPage);
     connect(this, &PromptLabView::runRequested, controller,
@@ -169,7 +185,57 @@ void PromptLabView::runPage()
 {
     if (!m_run->isEnabled()) return;
     if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
-    emit runRequested(request());
+    LabRequest r = request();
+    if (const QString error = resolveLoraTags(r.options.base, r.modelPath, r.load.loras); !error.isEmpty())
+        return emit message(error);
+    for (const auto& chunk : r.options.chunks)
+        if (chunk.find("<lora:") != std::string::npos)
+            return emit message(tr("A chunk holds a <lora:…> tag: put LoRAs in the LoRA list (a LoRA as a chunk is "
+                                   "not supported yet)"));
+    emit runRequested(r);
+}
+
+bool PromptLabView::applyParametersFrom(const QString& png)
+{
+    const PngParameters p = readPngParameters(png);
+    if (!p.error.isEmpty()) {
+        emit message(p.error);
+        return false;
+    }
+    const core::DiffusionOptions& o = p.options;
+    const std::string separator = m_separator->text().isEmpty() ? "," : m_separator->text().toStdString();
+    const size_t cut = o.prompt.find(separator);
+    m_base->setText(QString::fromStdString(o.prompt.substr(0, cut)).trimmed());
+    m_append->setPlainText(cut == std::string::npos ? QString()
+                                                    : QString::fromStdString(o.prompt.substr(cut + separator.size())).trimmed());
+    m_seeds->setText(QString::number(o.seed));
+    m_steps->setValue(o.steps);
+    m_guidance->setValue(o.guidance);
+    m_fromPng = o;
+    QStringList used;
+    if (!o.negativePrompt.empty()) used << tr("negative prompt '%1'").arg(QString::fromStdString(o.negativePrompt));
+    if (!o.scheduler.empty()) used << tr("sampler %1").arg(QString::fromStdString(o.scheduler));
+    if (o.width > 0) used << tr("size %1x%2").arg(o.width).arg(o.height);
+    QStringList notes = p.notes;
+    if (o.clipSkip > 1) notes << tr("Clip skip %1 is not used by the lab").arg(o.clipSkip);
+    m_summary->setText(tr("From %1 — also used: %2. %3")
+                           .arg(QFileInfo(png).fileName(), used.isEmpty() ? tr("nothing else") : used.join(QStringLiteral(", ")),
+                                notes.join(QStringLiteral("; "))));
+    emit message(tr("Lab settings taken from %1").arg(QFileInfo(png).fileName()));
+    return true;
+}
+
+void PromptLabView::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!droppedPng(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void PromptLabView::dropEvent(QDropEvent* event)
+{
+    const QString png = droppedPng(event->mimeData());
+    if (png.isEmpty()) return;
+    event->acceptProposedAction();
+    (void)applyParametersFrom(png);
 }
 
 QString PromptLabView::exportView(const QString& path, int dpi)
@@ -208,6 +274,13 @@ LabRequest PromptLabView::request() const
     o.changeThreshold = m_threshold->value();
     o.addOne = m_addOne->isChecked();
     if (m_result && !m_canvas->image().isNull()) r.mask = m_canvas->mask();
+    if (m_fromPng) {
+        o.negative = m_fromPng->negativePrompt;
+        o.scheduler = m_fromPng->scheduler;
+        o.width = m_fromPng->width;
+        o.height = m_fromPng->height;
+    }
+    r.load.loras = m_loras->loras();
     return r;
 }
 

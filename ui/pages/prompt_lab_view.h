@@ -8,6 +8,8 @@
 #include "pages/page.h"
 #include "worker/lab_request.h"
 
+#include <optional>
+
 class QCheckBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -19,6 +21,7 @@ class QTableWidget;
 
 namespace spyglass::ui {
 
+class LoraList;
 class RegionCanvas;
 class RunController;
 
@@ -40,6 +43,12 @@ public:
     void setAppended(const QString& appended);
     void setSeeds(const QString& seeds);
     void setSteps(int steps);
+    // Fills the lab from an A1111 / Forge PNG's parameters (also by dropping the PNG on the tab):
+    // base = the prompt up to its first separator, appended = the rest; seed, steps, guidance; the
+    // negative prompt, sampler and size the tab has no field for are used too and named in the
+    // summary. Returns false (and says why) when the PNG has none.
+    bool applyParametersFrom(const QString& png);
+    [[nodiscard]] LoraList* loraList() const { return m_loras; }
     void setBusy(bool busy);
     void setResult(const LabResultPtr& result);
     [[nodiscard]] const LabResultPtr& result() const { return m_result; }
@@ -51,10 +60,16 @@ public:
 signals:
     void runRequested(const spyglass::ui::LabRequest& request);
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
 private:
     void showVariant();
 
     QLineEdit* m_modelPath;
+    LoraList* m_loras;
+    std::optional<core::DiffusionOptions> m_fromPng;  // negative, sampler, size of a dropped PNG
     QLineEdit* m_base;
     QPlainTextEdit* m_append;
     QLineEdit* m_separator;

@@ -12,6 +12,7 @@ namespace spyglass::ui {
 struct DiffusionRequest {
     quint64 id = 0;
     QString modelPath;
+    core::DiffusionLoadOptions load;  // LoRAs (and single-file options)
     QString device = QStringLiteral("cpu");
     int threads = 1;
     core::DiffusionOptions options;

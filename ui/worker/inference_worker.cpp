@@ -73,11 +73,22 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
     return *m_model;
 }
 
-core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device)
+core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device,
+                                                     const core::DiffusionLoadOptions& load)
 {
     QString key;
     try {
-        key = cacheKey(path, device, m_diffusionKey);
+        // The LoRAs (files, their disk stamps, strengths) are part of the model: a change reloads.
+        QString loras;
+        for (const auto& l : load.loras)
+            loras += QStringLiteral("|lora:%1:%2:%3")
+                         .arg(QString::fromStdString(l.path.string()))
+                         .arg(l.strength, 0, 'g', 17)
+                         .arg(diskStamp(QString::fromStdString(l.path.string())));
+        loras += QStringLiteral("|config:%1|vae:%2|prediction:%3")
+                     .arg(QString::fromStdString(load.configDir.string()), QString::fromStdString(load.vaePath.string()),
+                          QString::fromStdString(load.predictionType));
+        key = cacheKey(path, device, m_diffusionKey) + loras;
     } catch (const core::Error&) {
         m_lab.reset();
         m_diffusion.reset();
@@ -87,7 +98,7 @@ core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const
     if (!m_diffusion || key != m_diffusionKey) {
         m_lab.reset();
         m_diffusion.reset();
-        m_diffusion = core::DiffusionModel::load(path.toStdString(), device.toStdString());
+        m_diffusion = core::DiffusionModel::load(path.toStdString(), device.toStdString(), load);
         m_diffusionKey = key;
     }
     return *m_diffusion;
@@ -194,7 +205,7 @@ void InferenceWorker::runDiffusion(const DiffusionRequest& request)
     const quint64 id = request.id;
     guarded(id, request.threads, [&] {
         emit progressed(id, tr("loading image model"), 0, 0);
-        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device);
+        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device, request.load);
         auto preview = [&](int step, int total, int width, int height, const std::vector<uint8_t>& rgb) {
             const QImage image(rgb.data(), width, height, width * 3, QImage::Format_RGB888);
             emit imagePreviewReady(id, step, total, image.copy());
@@ -210,7 +221,7 @@ void InferenceWorker::runLab(const LabRequest& request)
     const quint64 id = request.id;
     guarded(id, request.threads, [&] {
         emit progressed(id, tr("loading image model"), 0, 0);
-        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device);
+        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device, request.load);
         if (!m_lab) m_lab = std::make_unique<core::PromptLab>(sd);
         const core::LabOptions& o = request.options;
         const core::ProgressCallback progress = progressFor(id);

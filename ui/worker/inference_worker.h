@@ -56,7 +56,8 @@ signals:
 
 private:
     core::LanguageModel& model(const QString& path, const QString& device);
-    core::DiffusionModel& diffusionModel(const QString& path, const QString& device);
+    core::DiffusionModel& diffusionModel(const QString& path, const QString& device,
+                                         const core::DiffusionLoadOptions& load);
     core::ProgressCallback progressFor(quint64 id);
     template <typename Body>
     void guarded(quint64 id, int threads, Body&& body);

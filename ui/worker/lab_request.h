@@ -1,6 +1,7 @@
 #pragma once
 // LabRequest — one run (or re-score, or export) of the Prompt lab tab, and what comes back: the
 // report plus copies of the images the tab shows (first seed).
+#include "spyglass/diffusion.h"
 #include "spyglass/prompt_lab.h"
 
 #include <QMetaType>
@@ -13,6 +14,7 @@ namespace spyglass::ui {
 struct LabRequest {
     quint64 id = 0;
     QString modelPath;
+    core::DiffusionLoadOptions load;  // LoRAs (and single-file options)
     QString device = QStringLiteral("cpu");
     int threads = 1;
     core::LabOptions options;
