@@ -70,7 +70,8 @@ core::DiffusionLoadOptions imageLoadOptions(const ArgParser& parser, std::string
         if (!tags.loras.empty()) {
             const auto dir = parser.value("lora-dir");
             if (!dir) throw UsageError("the prompt has <lora:…> tags: give --lora-dir DIR where NAME.safetensors are");
-            for (const auto& t : tags.loras) o.loras.push_back({std::filesystem::path(*dir) / (t.name + ".safetensors"), t.weight});
+            for (const auto& t : tags.loras)
+                o.loras.push_back({std::filesystem::path(*dir) / (t.name + ".safetensors"), t.weight});
             *prompt = tags.prompt;
         }
     }

@@ -17,8 +17,8 @@
 #include <cctype>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 
 namespace spyglass::cli {
 
@@ -44,8 +44,9 @@ std::string fileSafe(const std::string& word)
 
 int runDiffuse(const std::vector<std::string>& args)
 {
-    ArgParser parser("diffuse",
-                     "--model DIR|F.safetensors --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
+    ArgParser parser(
+        "diffuse",
+        "--model DIR|F.safetensors --prompt T [options] --out image.png [--heatmaps DIR] [--trace F.safetensors]");
     addImageModelOptions(parser);
     parser.addOption("prompt", "T", "the prompt (longer than 75 tokens: encoded in 75-token windows)");
     parser.addOption("from-png", "F.png",
@@ -58,11 +59,13 @@ int runDiffuse(const std::vector<std::string>& args)
     parser.addOption("negative", "T", "negative prompt (default empty)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
-    parser.addOption("scheduler", "NAME",
-                     "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, a diffusers class name or an "
-                     "A1111 sampler name (\"DPM++ 2M Karras\"), built from the folder's scheduler config (default: "
-                     "the folder's)");
-    parser.addOption("timestep-spacing", "S", "leading, linspace or trailing instead of the config's (trailing: few-step models)");
+    parser.addOption(
+        "scheduler", "NAME",
+        "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, a diffusers class name or an "
+        "A1111 sampler name (\"DPM++ 2M Karras\"), built from the folder's scheduler config (default: "
+        "the folder's)");
+    parser.addOption("timestep-spacing", "S",
+                     "leading, linspace or trailing instead of the config's (trailing: few-step models)");
     parser.addOption("scheduler-config", "F", "a scheduler_config.json whose _class_name chooses the scheduler");
     parser.addOption("seed", "S", "seed of the initial noise (torch.Generator().manual_seed(S) on CPU; default 0)");
     parser.addOption("init-latents", "F", "safetensors with 'latents' [1,C,h,w]: the unscaled initial noise");

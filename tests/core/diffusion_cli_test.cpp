@@ -163,8 +163,9 @@ TEST(DiffuseCli, MalformedFoldersAndOptionsGiveOneClearLine)
     const std::string model = sd().string();
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "60x64", "--out", out}, "multiples of 8");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--size", "64", "--out", out}, "--size expects WxH");
-    expectError({"diffuse", "--model", model, "--prompt", "a", "--scheduler", "lms", "--out", out},
-                "--scheduler 'lms' is not known: give ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm");
+    expectError(
+        {"diffuse", "--model", model, "--prompt", "a", "--scheduler", "lms", "--out", out},
+        "--scheduler 'lms' is not known: give ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--timestep-spacing", "even", "--out", out},
                 "--timestep-spacing must be leading, linspace or trailing (got 'even')");
     expectError({"diffuse", "--model", model, "--prompt", "a", "--colormap", "rainbow", "--out", out},
@@ -209,13 +210,30 @@ TEST(DiffuseCli, SingleFileCheckpointWithLorasFromOptionsAndPromptTags)
 {
     TempDir dir;
     std::filesystem::create_directories(dir / "loras");
-    std::filesystem::copy_file(fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors"), dir / "loras/detail.safetensors");
+    std::filesystem::copy_file(fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors"),
+                               dir / "loras/detail.safetensors");
     const std::string checkpoint = fixture("sd-single-file/sd-tiny-random.safetensors").string();
-    const CliRun r = cli({"diffuse", "--model", checkpoint, "--config", sd().string(), "--prompt",
-                          "a photo of a hand <lora:detail:0.5>", "--lora-dir", (dir / "loras").string(), "--lora",
-                          fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors").string() + ":0.25", "--scheduler",
-                          "DPM++ 2M Karras", "--steps", "2", "--size", "64x64", "--out", (dir / "image.png").string(),
-                          "--heatmaps", (dir / "maps").string()});
+    const CliRun r = cli({"diffuse",
+                          "--model",
+                          checkpoint,
+                          "--config",
+                          sd().string(),
+                          "--prompt",
+                          "a photo of a hand <lora:detail:0.5>",
+                          "--lora-dir",
+                          (dir / "loras").string(),
+                          "--lora",
+                          fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors").string() + ":0.25",
+                          "--scheduler",
+                          "DPM++ 2M Karras",
+                          "--steps",
+                          "2",
+                          "--size",
+                          "64x64",
+                          "--out",
+                          (dir / "image.png").string(),
+                          "--heatmaps",
+                          (dir / "maps").string()});
     ASSERT_EQ(r.code, 0) << r.err;
     std::ifstream in(dir / "maps/index.json");
     const auto index = nlohmann::json::parse(in);

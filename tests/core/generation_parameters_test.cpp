@@ -77,7 +77,8 @@ TEST(GenerationParameters, A1111TextIsReadAndWhatCannotBeHonouredIsSaid)
     // An image made with the CPU generator reproduces: no noise note. Odd values are said, not used.
     DiffusionOptions cpu;
     const auto cpuNotes = applyGenerationParameters(
-        parseGenerationParameters("a cat\nSteps: x2, Sampler: DPM++ 2M SDE, CFG scale: high, Seed: 7, Size: 5 12, RNG: CPU"),
+        parseGenerationParameters(
+            "a cat\nSteps: x2, Sampler: DPM++ 2M SDE, CFG scale: high, Seed: 7, Size: 5 12, RNG: CPU"),
         cpu);
     EXPECT_FALSE(hasNote(cpuNotes, "GPU"));
     EXPECT_TRUE(hasNote(cpuNotes, "Steps 'x2' is not a whole number"));
@@ -148,8 +149,9 @@ TEST(GenerationParameters, PngTextChunksAreWrittenAndReadAsLibpngDoes)
 
     EXPECT_NE(errorText([&] { (void)readPngText("GIF89a....", "parameters", "x.gif"); }).find("x.gif: not a PNG file"),
               std::string::npos);
-    EXPECT_NE(errorText([&] { (void)readPngText(bytes.substr(0, at + 10), "parameters", "cut.png"); })
-                  .find("cut.png: PNG chunk at byte"),
+    EXPECT_NE(errorText([&] {
+                  (void)readPngText(bytes.substr(0, at + 10), "parameters", "cut.png");
+              }).find("cut.png: PNG chunk at byte"),
               std::string::npos);
     std::string compressed = bytes;
     compressed.replace(compressed.find("tEXtparameters"), 4, "zTXt");

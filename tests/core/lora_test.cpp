@@ -42,7 +42,8 @@ std::string loraError(const std::function<void()>& f)
 
 TEST(Lora, MergedRunsAtTwoStrengthsEqualDiffusers)
 {
-    for (const auto& [prefix, strength] : std::vector<std::pair<std::string, double>>{{"scale1", 1.0}, {"scale0_5", 0.5}}) {
+    for (const auto& [prefix, strength] :
+         std::vector<std::pair<std::string, double>>{{"scale1", 1.0}, {"scale0_5", 0.5}}) {
         DiffusionLoadOptions load;
         load.loras.push_back({loraFile(), strength});
         auto model = DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
@@ -78,14 +79,18 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
     EXPECT_DOUBLE_EQ(tags.loras[0].weight, 0.6);
     EXPECT_DOUBLE_EQ(tags.loras[1].weight, 1.0);
     EXPECT_EQ(extractLoraTags("no tags (x:1.2)").prompt, "no tags (x:1.2)");
-    for (const auto& [bad, fragment] : std::vector<std::pair<std::string, std::string>>{
-             {"a <lora:x:abc>", "weight that is not a number"}, {"a <lora:>", "names no LoRA"},
-             {"a <lora:../x:1>", "not a path"}, {"a <lora:x:1", "no closing"}, {"<lora:x:1:0.5>", "more than one weight"}})
+    for (const auto& [bad, fragment] :
+         std::vector<std::pair<std::string, std::string>>{{"a <lora:x:abc>", "weight that is not a number"},
+                                                          {"a <lora:>", "names no LoRA"},
+                                                          {"a <lora:../x:1>", "not a path"},
+                                                          {"a <lora:x:1", "no closing"},
+                                                          {"<lora:x:1:0.5>", "more than one weight"}})
         EXPECT_NE(loraError([&] { (void)extractLoraTags(bad); }).find(fragment), std::string::npos) << bad;
 
     EXPECT_EQ(Lora::open(loraFile(), 0.8)->moduleCount(), 48U);
     TempDir dir;
-    auto write = [&](const std::string& name, const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors) {
+    auto write = [&](const std::string& name,
+                     const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors) {
         SafetensorsWriter w;
         for (const auto& [key, shape] : tensors) {
             int64_t n = 1;
@@ -96,32 +101,42 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
         return dir / name;
     };
     const std::string m = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
-    EXPECT_NE(loraError([&] { (void)Lora::open(write("up.safetensors", {{m + ".lora_down.weight", {4, 32}}}), 1); })
-                  .find("up.safetensors: module '" + m + "' lacks its lora_up.weight"),
-              std::string::npos);
-    EXPECT_NE(loraError([&] { (void)Lora::open(write("loha.safetensors", {{m + ".hada_w1_a", {4, 32}}}), 1); })
-                  .find("is a LyCORIS (LoHa/LoKr) tensor"),
+    EXPECT_NE(loraError([&] {
+                  (void)Lora::open(write("up.safetensors", {{m + ".lora_down.weight", {4, 32}}}), 1);
+              }).find("up.safetensors: module '" + m + "' lacks its lora_up.weight"),
               std::string::npos);
     EXPECT_NE(loraError([&] {
-                  (void)Lora::open(write("te3.safetensors", {{"lora_te3_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}), 1);
+                  (void)Lora::open(write("loha.safetensors", {{m + ".hada_w1_a", {4, 32}}}), 1);
+              }).find("is a LyCORIS (LoHa/LoKr) tensor"),
+              std::string::npos);
+    EXPECT_NE(loraError([&] {
+                  (void)Lora::open(write("te3.safetensors",
+                                         {{"lora_te3_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}),
+                                   1);
               }).find("adapts no part Spyglass loads"),
               std::string::npos);
     EXPECT_NE(loraError([&] {
-                  (void)Lora::open(write("rank.safetensors", {{m + ".lora_down.weight", {4, 32}}, {m + ".lora_up.weight", {32, 3}}}), 1);
+                  (void)Lora::open(
+                      write("rank.safetensors", {{m + ".lora_down.weight", {4, 32}}, {m + ".lora_up.weight", {32, 3}}}),
+                      1);
               }).find("do not make a rank-r update"),
               std::string::npos);
     // A LoRA for another base model: a module that matches no layer, or one whose shapes do not fit.
-    const auto other = write("other.safetensors", {{"lora_unet_input_blocks_4_1_proj_in.lora_down.weight", {4, 32}},
-                                                   {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}},
-                                                   {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}},
-                                                   {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", {37, 4}}});
+    const auto other =
+        write("other.safetensors", {{"lora_unet_input_blocks_4_1_proj_in.lora_down.weight", {4, 32}},
+                                    {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}},
+                                    {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}},
+                                    {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", {37, 4}}});
     DiffusionLoadOptions load;
     load.loras.push_back({other, 1.0});
     EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
-                  .find("other.safetensors: LoRA module 'lora_te2_text_model_encoder_layers_0_mlp_fc1' matches no layer of the model"),
+                  .find("other.safetensors: LoRA module 'lora_te2_text_model_encoder_layers_0_mlp_fc1' matches no "
+                        "layer of the model"),
               std::string::npos);
-    load.loras[0].path = write("misfit.safetensors", {{m + ".lora_down.weight", {4, 16}}, {m + ".lora_up.weight", {32, 4}}});
-    EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
-                  .find("does not fit 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight'"),
+    load.loras[0].path =
+        write("misfit.safetensors", {{m + ".lora_down.weight", {4, 16}}, {m + ".lora_up.weight", {32, 4}}});
+    EXPECT_NE(loraError([&] {
+                  (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
+              }).find("does not fit 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight'"),
               std::string::npos);
 }

@@ -55,15 +55,17 @@ TEST(MoreSchedulers, TimestepsSigmasAndEveryStepEqualDiffusers)
         const ConfigReader config(fixture("sd-schedulers-2/schedulers/" + run + "/scheduler_config.json"));
         auto scheduler = Scheduler::fromConfig(config);
         scheduler->setTimesteps(10);
-        const std::string expectedName = run == "dpmpp2m" ? "dpmpp_2m" : run == "dpmpp2m_karras" ? "dpmpp_2m_karras"
-                                                                                                : "euler_karras";
+        const std::string expectedName = run == "dpmpp2m"          ? "dpmpp_2m"
+                                         : run == "dpmpp2m_karras" ? "dpmpp_2m_karras"
+                                                                   : "euler_karras";
         EXPECT_EQ(scheduler->shortName(), expectedName);
         if (run == "euler_karras") {
             const HostTensor expected = schedulerReference().readFloat("euler_karras.timesteps");
             ASSERT_EQ(scheduler->timesteps().size(), 10U);
             for (size_t k = 0; k < 10; ++k) EXPECT_NEAR(scheduler->timesteps()[k], expected.values[k], 1e-4) << k;
             const auto& euler = dynamic_cast<const EulerScheduler&>(*scheduler);
-            EXPECT_TRUE(allClose(toHost(euler.sigmas()), schedulerReference().readFloat("euler_karras.sigmas"), 0, 1e-6));
+            EXPECT_TRUE(
+                allClose(toHost(euler.sigmas()), schedulerReference().readFloat("euler_karras.sigmas"), 0, 1e-6));
             EXPECT_NEAR(scheduler->initNoiseSigma(), 8.450067, 1e-5);
         } else {
             const auto ints = schedulerReference().readInt64(run + ".timesteps");
@@ -141,9 +143,12 @@ TEST(MoreSchedulers, NamesMapAsDiffusersDocumentsAndBadSettingsAreNamed)
     // A class name keeps the config's Karras setting; a short name sets it.
     EXPECT_FALSE(parseSchedulerName("EulerDiscreteScheduler")->karras.has_value());
     EXPECT_EQ(parseSchedulerName("euler")->karras, false);
-    for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{
-             {"DPM++ 2M SDE", ""}, {"Euler a", "Karras"}, {"DPM++ 2M Karras", "Uniform"}, {"LMS", ""}, {"", ""},
-             {"Euler", "Exponential"}})
+    for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{{"DPM++ 2M SDE", ""},
+                                                                                     {"Euler a", "Karras"},
+                                                                                     {"DPM++ 2M Karras", "Uniform"},
+                                                                                     {"LMS", ""},
+                                                                                     {"", ""},
+                                                                                     {"Euler", "Exponential"}})
         EXPECT_FALSE(parseSchedulerName(name, type)) << name << " / " << type;
     for (const auto& n : schedulerShortNames()) EXPECT_TRUE(parseSchedulerName(n)) << n;
 

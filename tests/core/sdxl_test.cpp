@@ -67,13 +67,14 @@ TEST(Sdxl, UNetWithTextTimeConditioningEqualsDiffusers)
     for (const std::string run : {"p0.euler", "p1.dpmpp2m_karras"}) {
         const torch::Tensor input = xlRef(run + ".model_input")[0];
         const double t = xlRef(run + ".timesteps")[0].item<double>();
-        AddedConditioning added{xlRef(run + ".unet_call0.text_embeds"), torch::cat({xlRef("add_time_ids"), xlRef("add_time_ids")})};
+        AddedConditioning added{xlRef(run + ".unet_call0.text_embeds"),
+                                torch::cat({xlRef("add_time_ids"), xlRef("add_time_ids")})};
         torch::Tensor probs;
         const auto sink = [&](int layer, const torch::Tensor& p, int64_t, int64_t) {
             if (layer == 0) probs = p.clone();
         };
-        const torch::Tensor out =
-            unet->forward(torch::stack({input, input}), t, xlRef(run + ".unet_call0.encoder_hidden_states"), sink, added);
+        const torch::Tensor out = unet->forward(torch::stack({input, input}), t,
+                                                xlRef(run + ".unet_call0.encoder_hidden_states"), sink, added);
         EXPECT_TRUE(allClose(toHost(out), xlReference().readFloat(run + ".unet_out.call0"), 5e-5, 0)) << run;
         if (run == "p0.euler") {
             EXPECT_TRUE(allClose(toHost(probs), xlReference().readFloat("p0.euler.attn_probs.call0"), 1e-5, 0));
@@ -101,7 +102,8 @@ TEST(Sdxl, WholeRunsHeatmapsAndEmbeddingsEqualDiffusersAndDaam)
         const std::string p = first ? "p0" : "p1";
         EXPECT_EQ(r.tokenIds, xlReference().readInt64(p + ".tok1.input_ids"));
         EXPECT_TRUE(allClose(r.promptEmbeds, xlReference().readFloat(p + ".prompt_embeds"), 1e-5, 0)) << run;
-        EXPECT_TRUE(allClose(r.pooledPromptEmbeds, xlReference().readFloat(p + ".pooled_prompt_embeds"), 1e-5, 0)) << run;
+        EXPECT_TRUE(allClose(r.pooledPromptEmbeds, xlReference().readFloat(p + ".pooled_prompt_embeds"), 1e-5, 0))
+            << run;
         EXPECT_EQ(r.timesteps.size(), 8U);
         expectImageClose(r, run);
         if (!first) continue;

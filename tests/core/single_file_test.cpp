@@ -93,9 +93,11 @@ size_t expectKeyMap(const LdmCheckpoint& ckpt, const std::filesystem::path& keym
     std::ifstream in(keymapPath);
     const auto keymap = nlohmann::json::parse(in);
     std::set<std::string> seen;
-    for (const auto& [component, part] : std::vector<std::pair<std::string, const LdmComponent*>>{
-             {"unet.", &ckpt.unet}, {"vae.", &ckpt.vae}, {"text_encoder.", &ckpt.textEncoder},
-             {"text_encoder_2.", &ckpt.textEncoder2}}) {
+    for (const auto& [component, part] :
+         std::vector<std::pair<std::string, const LdmComponent*>>{{"unet.", &ckpt.unet},
+                                                                  {"vae.", &ckpt.vae},
+                                                                  {"text_encoder.", &ckpt.textEncoder},
+                                                                  {"text_encoder_2.", &ckpt.textEncoder2}}) {
         for (const auto& [name, source] : part->keys) {
             EXPECT_TRUE(keymap.contains(source.key)) << source.key;
             if (!keymap.contains(source.key)) continue;
@@ -148,20 +150,22 @@ TEST(SingleFile, SdxlMapsAndLoadsAsDiffusersLoadedIt)
     const auto ids1 = singleReference().readInt64("sdxl.text_encoder.input_ids");
     EXPECT_TRUE(allClose(toHost(parts.text->forward(torch::tensor(ids1).view({1, -1}))),
                          singleReference().readFloat("sdxl.text_encoder.output0"), 1e-5, 0));
-    const torch::Tensor ids2 = torch::tensor(singleReference().readInt64("sdxl.text_encoder_2.input_ids")).view({1, -1});
+    const torch::Tensor ids2 =
+        torch::tensor(singleReference().readInt64("sdxl.text_encoder_2.input_ids")).view({1, -1});
     std::vector<torch::Tensor> hidden;
     const torch::Tensor last = parts.text2->forward(ids2, &hidden);
-    EXPECT_TRUE(allClose(toHost(hidden[2]), singleReference().readFloat("sdxl.text_encoder_2.hidden_states.2"), 1e-5, 0));
-    EXPECT_TRUE(allClose(toHost(parts.text2->pooled(last, ids2)), singleReference().readFloat("sdxl.text_encoder_2.output0"),
-                         1e-5, 0));
+    EXPECT_TRUE(
+        allClose(toHost(hidden[2]), singleReference().readFloat("sdxl.text_encoder_2.hidden_states.2"), 1e-5, 0));
+    EXPECT_TRUE(allClose(toHost(parts.text2->pooled(last, ids2)),
+                         singleReference().readFloat("sdxl.text_encoder_2.output0"), 1e-5, 0));
     EXPECT_EQ(parts.tokenizer2->padId(), 0);  // "!"
     const AddedConditioning added{singleRef("sdxl.unet.text_embeds"), singleRef("sdxl.unet.time_ids")};
-    const torch::Tensor out =
-        parts.unet->forward(singleRef("sdxl.unet.sample"), static_cast<double>(singleReference().readInt64("sdxl.unet.timestep")[0]),
-                            singleRef("sdxl.unet.encoder_hidden_states"), {}, added);
+    const torch::Tensor out = parts.unet->forward(
+        singleRef("sdxl.unet.sample"), static_cast<double>(singleReference().readInt64("sdxl.unet.timestep")[0]),
+        singleRef("sdxl.unet.encoder_hidden_states"), {}, added);
     EXPECT_TRUE(allClose(toHost(out), singleReference().readFloat("sdxl.unet.out"), 5e-5, 0));
-    EXPECT_TRUE(allClose(toHost(parts.vae->decode(singleRef("sdxl.vae.z"))), singleReference().readFloat("sdxl.vae.decode"),
-                         1e-4, 0));
+    EXPECT_TRUE(allClose(toHost(parts.vae->decode(singleRef("sdxl.vae.z"))),
+                         singleReference().readFloat("sdxl.vae.decode"), 1e-4, 0));
     EXPECT_EQ(parts.schedulerConfig->string("_class_name", ""), "EulerDiscreteScheduler");
 
     auto model = DiffusionModel::load(file, "cpu", options);
@@ -178,7 +182,8 @@ TEST(SingleFile, SdxlMapsAndLoadsAsDiffusersLoadedIt)
 TEST(SingleFile, KeyMapEqualsTheValueMatchedMapAndConfigsEqualTheFolders)
 {
     const LdmCheckpoint ckpt = mapLdmCheckpoint(shapesOfFile(checkpoint()), checkpoint().string());
-    EXPECT_EQ(expectKeyMap(ckpt, fixture("sd-single-file/sd-tiny-random.keymap.json")), 594U);  // every key, none ignored
+    EXPECT_EQ(expectKeyMap(ckpt, fixture("sd-single-file/sd-tiny-random.keymap.json")),
+              594U);  // every key, none ignored
     EXPECT_TRUE(ckpt.ignored.empty());
     EXPECT_EQ(ckpt.family, "sd1");
 
@@ -188,9 +193,9 @@ TEST(SingleFile, KeyMapEqualsTheValueMatchedMapAndConfigsEqualTheFolders)
         return nlohmann::json::parse(f);
     };
     const auto unet = folder("unet");
-    for (const char* key : {"block_out_channels", "down_block_types", "up_block_types", "layers_per_block",
-                            "cross_attention_dim", "use_linear_projection", "in_channels", "out_channels",
-                            "attention_head_dim"})
+    for (const char* key :
+         {"block_out_channels", "down_block_types", "up_block_types", "layers_per_block", "cross_attention_dim",
+          "use_linear_projection", "in_channels", "out_channels", "attention_head_dim"})
         EXPECT_EQ(ckpt.unet.config[key], unet[key]) << key;
     EXPECT_EQ(ckpt.unet.config["transformer_layers_per_block"], nlohmann::json({1, 1}));
     const auto vae = folder("vae");
@@ -198,8 +203,8 @@ TEST(SingleFile, KeyMapEqualsTheValueMatchedMapAndConfigsEqualTheFolders)
          {"block_out_channels", "layers_per_block", "latent_channels", "out_channels", "in_channels", "scaling_factor"})
         EXPECT_EQ(ckpt.vae.config[key], vae[key]) << key;
     const auto text = folder("text_encoder");
-    for (const char* key :
-         {"hidden_size", "vocab_size", "max_position_embeddings", "num_hidden_layers", "intermediate_size", "hidden_act"})
+    for (const char* key : {"hidden_size", "vocab_size", "max_position_embeddings", "num_hidden_layers",
+                            "intermediate_size", "hidden_act"})
         EXPECT_EQ(ckpt.textEncoder.config[key], text[key]) << key;
     EXPECT_FALSE(ckpt.textEncoder.config.contains("num_attention_heads"));  // 32 wide: not CLIP's 64-wide heads
 }
@@ -218,13 +223,15 @@ TEST(SingleFile, PartsLoadedFromTheF16FileEqualDiffusersFromSingleFile)
     const auto file = SafetensorsFile::open(checkpoint());
     const auto normWeight = file->readFloat("cond_stage_model.transformer.text_model.final_layer_norm.weight");
     const auto normBias = file->readFloat("cond_stage_model.transformer.text_model.final_layer_norm.bias");
-    const torch::Tensor skipped = torch::layer_norm(singleRef("sd1.text_encoder.hidden_states.1"), {32},
-                                                    torch::tensor(normWeight.values), torch::tensor(normBias.values), 1e-5);
-    EXPECT_TRUE(allClose(toHost(parts.text->forward(torch::tensor(ids).view({1, -1}), nullptr, 1)), toHost(skipped), 1e-5, 0));
+    const torch::Tensor skipped =
+        torch::layer_norm(singleRef("sd1.text_encoder.hidden_states.1"), {32}, torch::tensor(normWeight.values),
+                          torch::tensor(normBias.values), 1e-5);
+    EXPECT_TRUE(
+        allClose(toHost(parts.text->forward(torch::tensor(ids).view({1, -1}), nullptr, 1)), toHost(skipped), 1e-5, 0));
     EXPECT_THROW((void)parts.text->forward(torch::tensor(ids).view({1, -1}), nullptr, 2), Error);
-    const torch::Tensor out = parts.unet->forward(singleRef("sd1.unet.sample"),
-                                                  static_cast<double>(singleReference().readInt64("sd1.unet.timestep")[0]),
-                                                  singleRef("sd1.unet.encoder_hidden_states"), {});
+    const torch::Tensor out = parts.unet->forward(
+        singleRef("sd1.unet.sample"), static_cast<double>(singleReference().readInt64("sd1.unet.timestep")[0]),
+        singleRef("sd1.unet.encoder_hidden_states"), {});
     EXPECT_TRUE(allClose(toHost(out), singleReference().readFloat("sd1.unet.out"), 5e-5, 0));
     const torch::Tensor image = parts.vae->decode(singleRef("sd1.vae.z"));
     EXPECT_TRUE(allClose(toHost(image), singleReference().readFloat("sd1.vae.decode"), 1e-4, 0));
@@ -249,8 +256,9 @@ TEST(SingleFile, PartsLoadedFromTheF16FileEqualDiffusersFromSingleFile)
         return n;
     });
     const std::string noVae = errorOf([&] { (void)DiffusionModel::load(dir / "no-vae.safetensors", "cpu", options); });
-    EXPECT_NE(noVae.find("no-vae.safetensors: the checkpoint has no VAE (no 'first_stage_model.' keys); give one with --vae"),
-              std::string::npos)
+    EXPECT_NE(
+        noVae.find("no-vae.safetensors: the checkpoint has no VAE (no 'first_stage_model.' keys); give one with --vae"),
+        std::string::npos)
         << noVae;
     options.vaePath = dir / "vae.safetensors";
     auto model = DiffusionModel::load(dir / "no-vae.safetensors", "cpu", options);
@@ -270,7 +278,9 @@ TEST(SingleFile, FilesSpyglassDoesNotLoadGiveOneClearLine)
 {
     TempDir dir;
     writeFile(dir / "model.ckpt", "PK\x03\x04 pickle");
-    EXPECT_NE(errorOf([&] { (void)DiffusionModel::load(dir / "model.ckpt"); }).find("a pickle checkpoint; Spyglass never unpickles"),
+    EXPECT_NE(errorOf([&] {
+                  (void)DiffusionModel::load(dir / "model.ckpt");
+              }).find("a pickle checkpoint; Spyglass never unpickles"),
               std::string::npos);
     const auto base = shapesOfFile(checkpoint());
     auto variant = [&](const std::string& name, const LdmTensorShapes& extra,
@@ -318,7 +328,8 @@ TEST(SingleFile, FilesSpyglassDoesNotLoadGiveOneClearLine)
     EXPECT_NE(errorOf([&] { (void)mapLdmCheckpoint(shapesOfFile(dir / "tiny.safetensors"), "tiny"); }).find("tiny: "),
               std::string::npos);
     writeFile(dir / "image.png", "not a model");
-    EXPECT_NE(errorOf([&] { (void)DiffusionModel::load(dir / "image.png"); })
-                  .find("is not a folder or a .safetensors checkpoint"),
+    EXPECT_NE(errorOf([&] {
+                  (void)DiffusionModel::load(dir / "image.png");
+              }).find("is not a folder or a .safetensors checkpoint"),
               std::string::npos);
 }

@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         const auto ckpt = spyglass::core::mapLdmCheckpoint(tensors, "fuzz.safetensors");
         (void)ckpt.unet.config.dump();
     });
-    spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::mapVaeFile(tensors, "vae.safetensors").config.dump(); });
+    spyglass::fuzz::expectOnlyErrors(
+        [&] { (void)spyglass::core::mapVaeFile(tensors, "vae.safetensors").config.dump(); });
     return 0;
 }

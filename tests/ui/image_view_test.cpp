@@ -3,11 +3,11 @@
 // threshold, layer and step filters change what is shown; the grid holds every word; export
 // writes image, overlays and maps; a broken folder shows the banner (#6).
 #include "pages/image_view.h"
+#include "gui_thread_check.h"
+#include "main_window.h"
 #include "pages/lora_list.h"
 #include "spyglass/generation_parameters.h"
 #include "spyglass/heatmap_overlay.h"
-#include "gui_thread_check.h"
-#include "main_window.h"
 #include "views/error_banner.h"
 #include "worker/inference_service.h"
 

@@ -57,7 +57,8 @@ QString droppedPng(const QMimeData* mime)
     return {};
 }
 
-QString resolveLoraTags(std::string& prompt, const QString& modelPath, std::vector<core::DiffusionLoadOptions::Lora>& loras)
+QString resolveLoraTags(std::string& prompt, const QString& modelPath,
+                        std::vector<core::DiffusionLoadOptions::Lora>& loras)
 {
     core::LoraTags tags;
     try {
@@ -79,8 +80,9 @@ QString resolveLoraTags(std::string& prompt, const QString& modelPath, std::vect
                 break;
             }
         if (found.isEmpty())
-            return QObject::tr("The prompt's <lora:%1> was not found beside the listed LoRAs or the model; add %2 "
-                               "with Add LoRA…")
+            return QObject::tr(
+                       "The prompt's <lora:%1> was not found beside the listed LoRAs or the model; add %2 "
+                       "with Add LoRA…")
                 .arg(QString::fromStdString(t.name), name);
         const auto same = std::find_if(loras.begin(), loras.end(), [&](const auto& l) {
             return QFileInfo(QString::fromStdString(l.path.string())) == QFileInfo(found);

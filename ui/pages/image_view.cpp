@@ -14,10 +14,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QMimeData>
-#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -28,6 +27,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSaveFile>
@@ -252,8 +252,9 @@ bool ImageView::applyParametersFrom(const QString& png)
     if (o.seed > static_cast<uint64_t>(m_seed->maximum()))
         notes << tr("Seed %1 is larger than this field takes (use spyglass-cli diffuse --from-png)").arg(o.seed);
     if (o.clipSkip > 1) notes << tr("Clip skip %1: use spyglass-cli diffuse --from-png for it").arg(o.clipSkip);
-    m_status->setText(tr("From %1: %2").arg(QFileInfo(png).fileName(),
-                                            notes.isEmpty() ? tr("every field used") : notes.join(QStringLiteral("; "))));
+    m_status->setText(tr("From %1: %2")
+                          .arg(QFileInfo(png).fileName(),
+                               notes.isEmpty() ? tr("every field used") : notes.join(QStringLiteral("; "))));
     emit message(tr("Settings taken from %1").arg(QFileInfo(png).fileName()));
     return true;
 }

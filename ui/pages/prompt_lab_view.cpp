@@ -17,12 +17,12 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
-#include <QMimeData>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -190,8 +190,9 @@ void PromptLabView::runPage()
         return emit message(error);
     for (const auto& chunk : r.options.chunks)
         if (chunk.find("<lora:") != std::string::npos)
-            return emit message(tr("A chunk holds a <lora:…> tag: put LoRAs in the LoRA list (a LoRA as a chunk is "
-                                   "not supported yet)"));
+            return emit message(
+                tr("A chunk holds a <lora:…> tag: put LoRAs in the LoRA list (a LoRA as a chunk is "
+                   "not supported yet)"));
     emit runRequested(r);
 }
 
@@ -206,8 +207,9 @@ bool PromptLabView::applyParametersFrom(const QString& png)
     const std::string separator = m_separator->text().isEmpty() ? "," : m_separator->text().toStdString();
     const size_t cut = o.prompt.find(separator);
     m_base->setText(QString::fromStdString(o.prompt.substr(0, cut)).trimmed());
-    m_append->setPlainText(cut == std::string::npos ? QString()
-                                                    : QString::fromStdString(o.prompt.substr(cut + separator.size())).trimmed());
+    m_append->setPlainText(cut == std::string::npos
+                               ? QString()
+                               : QString::fromStdString(o.prompt.substr(cut + separator.size())).trimmed());
     m_seeds->setText(QString::number(o.seed));
     m_steps->setValue(o.steps);
     m_guidance->setValue(o.guidance);
@@ -219,7 +221,8 @@ bool PromptLabView::applyParametersFrom(const QString& png)
     QStringList notes = p.notes;
     if (o.clipSkip > 1) notes << tr("Clip skip %1 is not used by the lab").arg(o.clipSkip);
     m_summary->setText(tr("From %1 — also used: %2. %3")
-                           .arg(QFileInfo(png).fileName(), used.isEmpty() ? tr("nothing else") : used.join(QStringLiteral(", ")),
+                           .arg(QFileInfo(png).fileName(),
+                                used.isEmpty() ? tr("nothing else") : used.join(QStringLiteral(", ")),
                                 notes.join(QStringLiteral("; "))));
     emit message(tr("Lab settings taken from %1").arg(QFileInfo(png).fileName()));
     return true;

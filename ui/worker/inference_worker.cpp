@@ -74,7 +74,7 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
 }
 
 core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device,
-                                                     const core::DiffusionLoadOptions& load)
+                                                      const core::DiffusionLoadOptions& load)
 {
     QString key;
     try {
@@ -86,8 +86,8 @@ core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const
                          .arg(l.strength, 0, 'g', 17)
                          .arg(diskStamp(QString::fromStdString(l.path.string())));
         loras += QStringLiteral("|config:%1|vae:%2|prediction:%3")
-                     .arg(QString::fromStdString(load.configDir.string()), QString::fromStdString(load.vaePath.string()),
-                          QString::fromStdString(load.predictionType));
+                     .arg(QString::fromStdString(load.configDir.string()),
+                          QString::fromStdString(load.vaePath.string()), QString::fromStdString(load.predictionType));
         key = cacheKey(path, device, m_diffusionKey) + loras;
     } catch (const core::Error&) {
         m_lab.reset();

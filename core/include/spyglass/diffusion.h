@@ -62,7 +62,7 @@ struct DiffusionOptions {
     // SDXL's size conditioning (add_time_ids): the original size (0: the image's) and the crop's
     // top-left corner; the target size is the image's.
     int originalWidth = 0, originalHeight = 0, cropLeft = 0, cropTop = 0;
-    int previewEvery = 0;        // decode a preview every N steps (0: never)
+    int previewEvery = 0;  // decode a preview every N steps (0: never)
 };
 
 // One recorded cross-attention layer.

@@ -8,7 +8,8 @@
 
 namespace spyglass::core {
 
-std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device, const StoreAdjust& adjust)
+std::unique_ptr<ClipTextEncoder> ClipTextEncoder::load(const std::filesystem::path& dir, torch::Device device,
+                                                       const StoreAdjust& adjust)
 {
     return loadComponent<ClipTextEncoder>(dir, device, adjust);
 }
@@ -81,7 +82,8 @@ torch::Tensor ClipTextEncoder::forward(const torch::Tensor& ids, std::vector<tor
 
 torch::Tensor ClipTextEncoder::pooled(const torch::Tensor& lastHidden, const torch::Tensor& ids) const
 {
-    if (!m_projection.defined()) throw Error("this text encoder has no text_projection (not CLIPTextModelWithProjection)");
+    if (!m_projection.defined())
+        throw Error("this text encoder has no text_projection (not CLIPTextModelWithProjection)");
     const torch::Tensor eos = ids.argmax(-1).to(lastHidden.device());
     const torch::Tensor rows = lastHidden.index({torch::arange(lastHidden.size(0), eos.options()), eos});
     return torch::linear(rows, m_projection);

@@ -28,7 +28,7 @@ class ClipTextEncoder {
 public:
     // Reads dir/config.json and the folder's safetensors. Throws Error naming the file.
     static std::unique_ptr<ClipTextEncoder> load(const std::filesystem::path& dir, torch::Device device,
-                                   const StoreAdjust& adjust = {});
+                                                 const StoreAdjust& adjust = {});
     // From a config and weights (loaded, or trainable: see ParameterSet).
     static std::unique_ptr<ClipTextEncoder> build(const ConfigReader& config, const Weights& weights);
 

@@ -213,11 +213,13 @@ std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const 
     if (impl->unet->contextWidth() != textWidth)
         throw Error("'" + dir.string() + "': the UNet's cross_attention_dim (" +
                     std::to_string(impl->unet->contextWidth()) + ") differs from the text encoder" +
-                    (impl->text2 ? "s' hidden sizes together (" : "'s hidden_size (") + std::to_string(textWidth) + ")");
+                    (impl->text2 ? "s' hidden sizes together (" : "'s hidden_size (") + std::to_string(textWidth) +
+                    ")");
     if ((impl->unet->pooledWidth() > 0) != static_cast<bool>(impl->text2))
         throw Error("'" + dir.string() + "': " +
-                    (impl->text2 ? std::string("the UNet has no text_time conditioning for SDXL's pooled embeddings")
-                                 : std::string("the UNet is SDXL's (text_time) but the pipeline has one text encoder")));
+                    (impl->text2
+                         ? std::string("the UNet has no text_time conditioning for SDXL's pooled embeddings")
+                         : std::string("the UNet is SDXL's (text_time) but the pipeline has one text encoder")));
     if (impl->unet->inChannels() != impl->vae->latentChannels())
         throw Error("'" + dir.string() + "': the UNet's in_channels (" + std::to_string(impl->unet->inChannels()) +
                     ") differs from the VAE's latent_channels (" + std::to_string(impl->vae->latentChannels()) + ")");
@@ -309,15 +311,20 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     auto encode = [&](const ClipEncoding& e, const std::vector<float>& weights, torch::Tensor* pooled) {
         const std::vector<int64_t> ids = windowIds(e.ids, windows, tok);
         const torch::Tensor t = torch::tensor(ids, torch::kInt64).view({windows, kWindow}).to(m.device);
-        if (!m.text2) return weighted(m.text->forward(t, nullptr, o.clipSkip - 1), weights).reshape({1, windows * kWindow, -1});
-        const torch::Tensor t2 =
-            torch::tensor(windowIds(e.ids, windows, *m.tokenizer2), torch::kInt64).view({windows, kWindow}).to(m.device);
+        if (!m.text2)
+            return weighted(m.text->forward(t, nullptr, o.clipSkip - 1), weights).reshape({1, windows * kWindow, -1});
+        const torch::Tensor t2 = torch::tensor(windowIds(e.ids, windows, *m.tokenizer2), torch::kInt64)
+                                     .view({windows, kWindow})
+                                     .to(m.device);
         std::vector<torch::Tensor> h1, h2;
         (void)m.text->forward(t, &h1);
         const torch::Tensor last2 = m.text2->forward(t2, &h2);
-        const auto pick = [&](const std::vector<torch::Tensor>& h) { return h[h.size() - 2 - static_cast<size_t>(o.clipSkip - 1)]; };
+        const auto pick = [&](const std::vector<torch::Tensor>& h) {
+            return h[h.size() - 2 - static_cast<size_t>(o.clipSkip - 1)];
+        };
         *pooled = m.text2->pooled(last2.slice(0, 0, 1), t2.slice(0, 0, 1));
-        return torch::cat({weighted(pick(h1), weights), weighted(pick(h2), weights)}, -1).reshape({1, windows * kWindow, -1});
+        return torch::cat({weighted(pick(h1), weights), weighted(pick(h2), weights)}, -1)
+            .reshape({1, windows * kWindow, -1});
     };
     const std::vector<float> condWeights = windowWeights(weightedPrompt.weights, windows);
     const torch::Tensor condEmbeds = encode(prompt, condWeights, &condPooled);
@@ -338,11 +345,11 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
         // add_time_ids: original size, crop top-left, target size (= the image's).
         const int origW = o.originalWidth > 0 ? o.originalWidth : width;
         const int origH = o.originalHeight > 0 ? o.originalHeight : height;
-        const torch::Tensor ids = torch::tensor({static_cast<float>(origH), static_cast<float>(origW),
-                                                 static_cast<float>(o.cropTop), static_cast<float>(o.cropLeft),
-                                                 static_cast<float>(height), static_cast<float>(width)})
-                                      .view({1, 6})
-                                      .to(m.device);
+        const torch::Tensor ids =
+            torch::tensor({static_cast<float>(origH), static_cast<float>(origW), static_cast<float>(o.cropTop),
+                           static_cast<float>(o.cropLeft), static_cast<float>(height), static_cast<float>(width)})
+                .view({1, 6})
+                .to(m.device);
         added.textEmbeds = guided ? torch::cat({uncondPooled, condPooled}, 0) : condPooled;
         added.timeIds = guided ? torch::cat({ids, ids}, 0) : ids;
     }

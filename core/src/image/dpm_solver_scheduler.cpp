@@ -12,7 +12,8 @@ DpmSolverScheduler::DpmSolverScheduler(const ConfigReader& c)
     readCommon(c, "linspace");
     const std::string algorithm = c.string("algorithm_type", "dpmsolver++");
     if (algorithm != "dpmsolver++" && algorithm != "dpmsolver")
-        c.fail("algorithm_type '" + algorithm + "' is not supported (dpmsolver++, dpmsolver; the SDE variants are not)");
+        c.fail("algorithm_type '" + algorithm +
+               "' is not supported (dpmsolver++, dpmsolver; the SDE variants are not)");
     m_plusPlus = algorithm == "dpmsolver++";
     m_order = static_cast<int>(c.integer("solver_order", 2));
     if (m_order != 1 && m_order != 2) c.fail("solver_order " + std::to_string(m_order) + " is not supported (1, 2)");
@@ -46,8 +47,8 @@ void DpmSolverScheduler::setTimesteps(int steps)
     if (m_common.spacing == "linspace") {
         // np.linspace(0, n − 1, steps + 1).round()[::-1][:-1]
         for (int i = steps; i >= 1; --i)
-            t.push_back(std::nearbyint(i == steps ? static_cast<double>(n - 1)
-                                                  : i * (static_cast<double>(n - 1) / steps)));
+            t.push_back(
+                std::nearbyint(i == steps ? static_cast<double>(n - 1) : i * (static_cast<double>(n - 1) / steps)));
     } else if (m_common.spacing == "leading") {
         const int64_t ratio = n / (steps + 1);
         for (int i = steps; i >= 1; --i) t.push_back(static_cast<double>(i * ratio + m_common.stepsOffset));
@@ -67,8 +68,7 @@ void DpmSolverScheduler::setTimesteps(int steps)
         const std::vector<float> logTable = logOf(table);
         const std::vector<double> sigmas = karrasSigmas(table.front(), table.back(), steps);
         t.clear();
-        for (auto it = sigmas.rbegin(); it != sigmas.rend(); ++it)
-            t.push_back(std::nearbyint(sigmaToT(*it, logTable)));
+        for (auto it = sigmas.rbegin(); it != sigmas.rend(); ++it) t.push_back(std::nearbyint(sigmaToT(*it, logTable)));
     }
     // Duplicates removed, first occurrence kept (np.unique with return_index, then sorted).
     m_timesteps.clear();

@@ -102,8 +102,8 @@ uint32_t crc32(const std::string& bytes, size_t begin, size_t end)
 
 uint32_t bigEndian(const std::string& b, size_t at)
 {
-    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) | (uint32_t(uint8_t(b[at + 2])) << 8) |
-           uint32_t(uint8_t(b[at + 3]));
+    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) |
+           (uint32_t(uint8_t(b[at + 2])) << 8) | uint32_t(uint8_t(b[at + 3]));
 }
 
 void putBigEndian(std::string& out, uint32_t v)
@@ -245,22 +245,42 @@ std::vector<std::string> applyGenerationParameters(const GenerationParameters& p
         notes.push_back("RNG " + (rng ? "'" + *rng + "'" : std::string("not given (A1111's default: GPU)")) +
                         ": A1111 drew this seed's noise on the GPU, Spyglass draws the CPU noise of the same seed, so "
                         "the image differs (images made with 'RNG: CPU' reproduce)");
-    for (const char* key : {"Hires upscale", "Hires steps", "Hires upscaler", "Denoising strength", "Face restoration",
-                            "Variation seed", "Variation seed strength", "Seed resize from", "ENSD", "Eta",
-                            "Eta DDIM", "Refiner", "Refiner switch at", "Schedule max sigma", "Schedule min sigma",
-                            "Schedule rho", "Token merging ratio", "Mask blur", "Sigma churn", "s_churn", "s_noise"})
-        if (const std::string* v = p.field(key)) notes.push_back(std::string(key) + " (" + *v + ") is not supported; not used");
+    for (const char* key : {"Hires upscale",
+                            "Hires steps",
+                            "Hires upscaler",
+                            "Denoising strength",
+                            "Face restoration",
+                            "Variation seed",
+                            "Variation seed strength",
+                            "Seed resize from",
+                            "ENSD",
+                            "Eta",
+                            "Eta DDIM",
+                            "Refiner",
+                            "Refiner switch at",
+                            "Schedule max sigma",
+                            "Schedule min sigma",
+                            "Schedule rho",
+                            "Token merging ratio",
+                            "Mask blur",
+                            "Sigma churn",
+                            "s_churn",
+                            "s_noise"})
+        if (const std::string* v = p.field(key))
+            notes.push_back(std::string(key) + " (" + *v + ") is not supported; not used");
     if (const std::string* v = p.field("Emphasis"); v && *v != "Original")
         notes.push_back("Emphasis '" + *v + "' is not supported; A1111's original emphasis is used");
     if (const std::string* v = p.field("Model hash"))
-        notes.push_back("made with model hash " + *v + (p.field("Model") ? " ('" + *p.field("Model") + "')" : std::string()) +
+        notes.push_back("made with model hash " + *v +
+                        (p.field("Model") ? " ('" + *p.field("Model") + "')" : std::string()) +
                         ": check that it is the model you opened");
     if (const std::string* v = p.field("Lora hashes"))
         notes.push_back("made with LoRAs " + *v + ": the prompt's <lora:…> tags load them from your LoRA folder");
     return notes;
 }
 
-GenerationParameters generationParametersOf(const DiffusionOptions& o, const DiffusionResult& r, const std::string& model)
+GenerationParameters generationParametersOf(const DiffusionOptions& o, const DiffusionResult& r,
+                                            const std::string& model)
 {
     GenerationParameters p;
     p.prompt = o.prompt;
@@ -299,7 +319,8 @@ std::optional<std::string> readPngText(const std::string& png, const std::string
         if (type == "iTXt") {
             if (zero + 3 > data.size()) throw Error(file + ": the '" + keyword + "' iTXt chunk is truncated");
             if (data[zero + 1] != 0)
-                throw Error(file + ": the '" + keyword + "' text is compressed (iTXt); Spyglass reads uncompressed text");
+                throw Error(file + ": the '" + keyword +
+                            "' text is compressed (iTXt); Spyglass reads uncompressed text");
             const size_t language = data.find('\0', zero + 3);
             const size_t translated = language == std::string::npos ? language : data.find('\0', language + 1);
             if (translated == std::string::npos) throw Error(file + ": the '" + keyword + "' iTXt chunk is truncated");
@@ -314,7 +335,8 @@ std::string addPngText(const std::string& png, const std::string& keyword, const
     if (png.size() < 8 + 12 || png.compare(0, 8, kSignature) != 0) throw Error("addPngText: not a PNG");
     const size_t iend = png.size() - 12;
     if (png.compare(iend + 4, 4, "IEND") != 0) throw Error("addPngText: the PNG does not end with IEND");
-    const bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    const bool ascii =
+        std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     std::string chunk = ascii ? "tEXt" + keyword + std::string(1, '\0') + text
                               : "iTXt" + keyword + std::string(3, '\0') + std::string(2, '\0') + text;
     std::string out = png.substr(0, iend);

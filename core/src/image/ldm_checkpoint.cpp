@@ -49,7 +49,10 @@ int64_t indexCount(const Shapes& keys)
 
 class Mapper {
 public:
-    Mapper(std::string file, std::string prefix, LdmComponent& out) : m_file(std::move(file)), m_prefix(std::move(prefix)), m_out(out) {}
+    Mapper(std::string file, std::string prefix, LdmComponent& out)
+        : m_file(std::move(file)), m_prefix(std::move(prefix)), m_out(out)
+    {
+    }
 
     void add(const std::string& target, const std::string& key, bool squeeze = false)
     {
@@ -78,8 +81,8 @@ private:
 std::string unetResnetName(const Mapper& m, const std::string& fullKey, const std::string& rest)
 {
     static const std::vector<std::pair<std::string, std::string>> renames{
-        {"in_layers.0.", "norm1."},        {"in_layers.2.", "conv1."},  {"emb_layers.1.", "time_emb_proj."},
-        {"out_layers.0.", "norm2."},       {"out_layers.3.", "conv2."}, {"skip_connection.", "conv_shortcut."}};
+        {"in_layers.0.", "norm1."},  {"in_layers.2.", "conv1."},  {"emb_layers.1.", "time_emb_proj."},
+        {"out_layers.0.", "norm2."}, {"out_layers.3.", "conv2."}, {"skip_connection.", "conv_shortcut."}};
     for (const auto& [from, to] : renames)
         if (startsWith(rest, from)) return to + rest.substr(from.size());
     m.fail(fullKey, "is not a part of a UNet resnet block");
@@ -111,8 +114,9 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
     Mapper m(file, "model.diffusion_model.", out);
     const int64_t inChannels = dimOf(u, "input_blocks.0.0.weight", 1, m);
     if (inChannels == 9)
-        throw Error(file + ": an inpainting checkpoint (the UNet takes 9 input channels); Spyglass generates from "
-                          "text only and does not load inpainting models");
+        throw Error(file +
+                    ": an inpainting checkpoint (the UNet takes 9 input channels); Spyglass generates from "
+                    "text only and does not load inpainting models");
     if (inChannels != 4)
         throw Error(file + ": an unknown Stable Diffusion variant (the UNet takes " + std::to_string(inChannels) +
                     " input channels, text-to-image models take 4)");
@@ -129,7 +133,8 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
     std::vector<Level> levels(1);
     for (int64_t n = 1; n < inputCount; ++n) {
         const Shapes block = under(input, std::to_string(n) + ".");
-        if (block.empty()) m.fail("input_blocks." + std::to_string(n), "is missing (input blocks are numbered without gaps)");
+        if (block.empty())
+            m.fail("input_blocks." + std::to_string(n), "is missing (input blocks are numbered without gaps)");
         if (block.count("0.op.weight")) {
             levels.back().downsampler = n;
             levels.emplace_back();
@@ -151,7 +156,8 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
             m.fail("input_blocks." + std::to_string(levels[i].blocks.empty() ? 0 : levels[i].blocks.front()),
                    "starts a level with " + std::to_string(levels[i].blocks.size()) + " resnets, the first has " +
                        std::to_string(perLevel));
-    if (levels.back().downsampler >= 0) m.fail("input_blocks." + std::to_string(inputCount - 1), "is a downsampler with no level after it");
+    if (levels.back().downsampler >= 0)
+        m.fail("input_blocks." + std::to_string(inputCount - 1), "is a downsampler with no level after it");
     const auto n = static_cast<int64_t>(levels.size());
 
     for (const auto& [key, shape] : u) {
@@ -177,7 +183,8 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
                     if (level.blocks[j] != block) continue;
                     const std::string base = "down_blocks." + std::to_string(i);
                     if (startsWith(rest, "0."))
-                        m.add(base + ".resnets." + std::to_string(j) + "." + unetResnetName(m, full, rest.substr(2)), key);
+                        m.add(base + ".resnets." + std::to_string(j) + "." + unetResnetName(m, full, rest.substr(2)),
+                              key);
                     else if (startsWith(rest, "1."))
                         m.add(base + ".attentions." + std::to_string(j) + "." + rest.substr(2), key);
                     else
@@ -242,7 +249,8 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
     if (context < 1) m.fail("…attn2.to_k.weight", "is missing: no cross-attention, so this is no text-to-image UNet");
     for (int64_t i = 0; i < n; ++i) {
         const Level& level = levels[static_cast<size_t>(i)];
-        channels.push_back(dimOf(u, "input_blocks." + std::to_string(level.blocks.front()) + ".0.in_layers.2.weight", 0, m));
+        channels.push_back(
+            dimOf(u, "input_blocks." + std::to_string(level.blocks.front()) + ".0.in_layers.2.weight", 0, m));
         depth.push_back(level.depth);
         down.push_back(level.attention ? "CrossAttnDownBlock2D" : "DownBlock2D");
         const std::string firstUp = "output_blocks." + std::to_string(i * (perLevel + 1)) + ".1.";
@@ -309,8 +317,11 @@ void mapVae(const Shapes& v, const std::string& file, const std::string& prefix,
             m.add(side + "mid_block.resnets." + (rest[10] == '1' ? "0." : "1.") + vaeResnetName(rest.substr(12)), key);
         } else if (startsWith(rest, "mid.attn_1.")) {
             const std::string a = rest.substr(11);
-            static const std::vector<std::pair<std::string, std::string>> renames{
-                {"norm.", "group_norm."}, {"q.", "to_q."}, {"k.", "to_k."}, {"v.", "to_v."}, {"proj_out.", "to_out.0."}};
+            static const std::vector<std::pair<std::string, std::string>> renames{{"norm.", "group_norm."},
+                                                                                  {"q.", "to_q."},
+                                                                                  {"k.", "to_k."},
+                                                                                  {"v.", "to_v."},
+                                                                                  {"proj_out.", "to_out.0."}};
             bool found = false;
             for (const auto& [from, to] : renames) {
                 if (!startsWith(a, from)) continue;
@@ -414,8 +425,11 @@ void mapOpenClipText(const Shapes& t, const std::string& file, const std::string
 {
     Mapper m(file, prefix, out);
     static const std::vector<std::pair<std::string, std::string>> layerRenames{
-        {"ln_1.", "layer_norm1."}, {"ln_2.", "layer_norm2."}, {"attn.out_proj.", "self_attn.out_proj."},
-        {"mlp.c_fc.", "mlp.fc1."}, {"mlp.c_proj.", "mlp.fc2."}};
+        {"ln_1.", "layer_norm1."},
+        {"ln_2.", "layer_norm2."},
+        {"attn.out_proj.", "self_attn.out_proj."},
+        {"mlp.c_fc.", "mlp.fc1."},
+        {"mlp.c_proj.", "mlp.fc2."}};
     for (const auto& [key, shape] : t) {
         if (key == "token_embedding.weight") {
             m.add("text_model.embeddings.token_embedding.weight", key);
@@ -471,9 +485,15 @@ void mapOpenClipText(const Shapes& t, const std::string& file, const std::string
 
 bool isIgnoredTopLevel(const std::string& key)
 {
-    static const std::vector<std::string> prefixes{
-        "model_ema.", "betas", "alphas_cumprod", "sqrt_", "log_one_minus", "posterior_", "logvar",
-        "first_stage_model.loss.", "cond_stage_model.transformer.text_model.embeddings.position_ids"};
+    static const std::vector<std::string> prefixes{"model_ema.",
+                                                   "betas",
+                                                   "alphas_cumprod",
+                                                   "sqrt_",
+                                                   "log_one_minus",
+                                                   "posterior_",
+                                                   "logvar",
+                                                   "first_stage_model.loss.",
+                                                   "cond_stage_model.transformer.text_model.embeddings.position_ids"};
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return startsWith(key, p); });
 }
 
@@ -495,18 +515,22 @@ LdmCheckpoint mapLdmCheckpoint(const LdmTensorShapes& tensors, const std::string
     };
     const bool xl = has("conditioner.embedders.1.model.");
     if (xl && !has("conditioner.embedders.0.transformer."))
-        throw Error(file + ": an SDXL checkpoint without its CLIP-L text encoder (conditioner.embedders.0.transformer.)");
+        throw Error(file +
+                    ": an SDXL checkpoint without its CLIP-L text encoder (conditioner.embedders.0.transformer.)");
     if (!xl && has("conditioner.embedders.0.model."))
-        throw Error(file + ": an SDXL refiner checkpoint (conditioner.embedders.0 is OpenCLIP bigG only); "
-                          "refiners are not supported");
+        throw Error(file +
+                    ": an SDXL refiner checkpoint (conditioner.embedders.0 is OpenCLIP bigG only); "
+                    "refiners are not supported");
     if (has("cond_stage_model.model."))
-        throw Error(file + ": a Stable Diffusion 2.x checkpoint (OpenCLIP text encoder under cond_stage_model.model.); "
-                          "single-file SD 2.x is not supported yet — open the diffusers folder of the model instead");
+        throw Error(file +
+                    ": a Stable Diffusion 2.x checkpoint (OpenCLIP text encoder under cond_stage_model.model.); "
+                    "single-file SD 2.x is not supported yet — open the diffusers folder of the model instead");
     if (!has("model.diffusion_model."))
         throw Error(file + ": not a Stable Diffusion checkpoint in the LDM layout (no 'model.diffusion_model.' keys)");
     if (!xl && has("model.diffusion_model.label_emb."))
-        throw Error(file + ": a UNet with class/size embeddings (model.diffusion_model.label_emb) but no SDXL text "
-                          "encoders (conditioner.embedders.*)");
+        throw Error(file +
+                    ": a UNet with class/size embeddings (model.diffusion_model.label_emb) but no SDXL text "
+                    "encoders (conditioner.embedders.*)");
     if (!xl && !has("cond_stage_model.transformer."))
         throw Error(file + ": no CLIP text encoder (no 'cond_stage_model.transformer.' keys)");
 
@@ -543,8 +567,10 @@ LdmComponent mapVaeFile(const LdmTensorShapes& tensors, const std::string& file)
 {
     const Shapes all = toShapes(tensors);
     LdmComponent out;
-    const bool ldmPrefix = std::any_of(all.begin(), all.end(), [](const auto& e) { return startsWith(e.first, "first_stage_model."); });
-    const bool diffusers = all.count("decoder.conv_norm_out.weight") || all.count("decoder.mid_block.resnets.0.conv1.weight");
+    const bool ldmPrefix =
+        std::any_of(all.begin(), all.end(), [](const auto& e) { return startsWith(e.first, "first_stage_model."); });
+    const bool diffusers =
+        all.count("decoder.conv_norm_out.weight") || all.count("decoder.mid_block.resnets.0.conv1.weight");
     if (diffusers) {
         // Already diffusers names: taken as they are (the decoder's config from the shapes).
         for (const auto& [key, shape] : all) out.keys[key] = LdmSource{key, false};
@@ -557,7 +583,8 @@ LdmComponent mapVaeFile(const LdmTensorShapes& tensors, const std::string& file)
         if (levels < 1 || levels > 8) throw Error(file + ": key 'decoder.up_blocks.0…' is missing");
         std::vector<int64_t> channels;
         for (int64_t i = 0; i < levels; ++i)
-            channels.push_back(dim("decoder.up_blocks." + std::to_string(levels - 1 - i) + ".resnets.0.conv2.weight", 0));
+            channels.push_back(
+                dim("decoder.up_blocks." + std::to_string(levels - 1 - i) + ".resnets.0.conv2.weight", 0));
         nlohmann::json c;
         c["_class_name"] = "AutoencoderKL";
         c["block_out_channels"] = channels;

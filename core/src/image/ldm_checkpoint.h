@@ -30,9 +30,9 @@
 namespace spyglass::core {
 
 struct LdmSource {
-    std::string key;       // the checkpoint's key
-    bool squeeze = false;  // a 1×1 convolution [C, C, 1, 1] read as a Linear weight [C, C]
-    int slice = -1;        // ≥ 0: that third of the rows (OpenCLIP's in_proj = q, k, v stacked)
+    std::string key;         // the checkpoint's key
+    bool squeeze = false;    // a 1×1 convolution [C, C, 1, 1] read as a Linear weight [C, C]
+    int slice = -1;          // ≥ 0: that third of the rows (OpenCLIP's in_proj = q, k, v stacked)
     bool transpose = false;  // OpenCLIP's text_projection [H, P] read as a Linear weight [P, H]
 };
 

@@ -29,7 +29,8 @@ torch::Tensor toDouble(const TensorView& v, const std::string& origin)
     WeightStore::Entry e;
     e.view = &v;
     std::vector<float> values(static_cast<size_t>(v.numel()));
-    if (!fillFloat32(e, v.name, origin, values.data())) throw Error(origin + ": tensor '" + v.name + "' holds NaN or Inf values");
+    if (!fillFloat32(e, v.name, origin, values.data()))
+        throw Error(origin + ": tensor '" + v.name + "' holds NaN or Inf values");
     return torch::tensor(values, torch::kFloat32).to(torch::kFloat64).view(v.shape);
 }
 
@@ -57,12 +58,15 @@ std::shared_ptr<const Lora> Lora::open(const std::filesystem::path& path, double
         }
         if (part == 0) {
             if (key.find("hada_") != std::string::npos || key.find("lokr_") != std::string::npos)
-                throw Error(file + ": key '" + key + "' is a LyCORIS (LoHa/LoKr) tensor; only LoRA (lora_up/lora_down) is supported");
-            throw Error(file + ": key '" + key + "' is not a kohya LoRA tensor (<module>.lora_down.weight, .lora_up.weight, .alpha)");
+                throw Error(file + ": key '" + key +
+                            "' is a LyCORIS (LoHa/LoKr) tensor; only LoRA (lora_up/lora_down) is supported");
+            throw Error(file + ": key '" + key +
+                        "' is not a kohya LoRA tensor (<module>.lora_down.weight, .lora_up.weight, .alpha)");
         }
-        if (module.rfind("lora_unet_", 0) != 0 && module.rfind("lora_te_", 0) != 0 && module.rfind("lora_te1_", 0) != 0 &&
-            module.rfind("lora_te2_", 0) != 0)
-            throw Error(file + ": key '" + key + "' adapts no part Spyglass loads (lora_unet_*, lora_te_*, lora_te1_*, "
+        if (module.rfind("lora_unet_", 0) != 0 && module.rfind("lora_te_", 0) != 0 &&
+            module.rfind("lora_te1_", 0) != 0 && module.rfind("lora_te2_", 0) != 0)
+            throw Error(file + ": key '" + key +
+                        "' adapts no part Spyglass loads (lora_unet_*, lora_te_*, lora_te1_*, "
                         "lora_te2_*)");
         Module& m = lora->m_modules[module];
         if (part == 1) m.down = &view;
@@ -70,12 +74,14 @@ std::shared_ptr<const Lora> Lora::open(const std::filesystem::path& path, double
         if (part == 3) {
             if (view.numel() != 1) throw Error(file + ": key '" + key + "' must hold one number");
             m.alpha = static_cast<double>(lora->m_file->readFloat(key).values[0]);
-            if (!std::isfinite(m.alpha) || m.alpha <= 0) throw Error(file + ": key '" + key + "' must be a positive number");
+            if (!std::isfinite(m.alpha) || m.alpha <= 0)
+                throw Error(file + ": key '" + key + "' must be a positive number");
         }
     }
     if (lora->m_modules.empty()) throw Error(file + ": holds no LoRA modules");
     for (const auto& [module, m] : lora->m_modules) {
-        if (!m.up || !m.down) throw Error(file + ": module '" + module + "' lacks its " + (m.up ? "lora_down" : "lora_up") + ".weight");
+        if (!m.up || !m.down)
+            throw Error(file + ": module '" + module + "' lacks its " + (m.up ? "lora_down" : "lora_up") + ".weight");
         const auto& d = m.down->shape;
         const auto& u = m.up->shape;
         const bool ok = (d.size() == 2 || d.size() == 4) && u.size() == d.size() && u[1] == d[0] && d[0] > 0 &&
@@ -103,7 +109,8 @@ void Lora::applyTo(WeightStore& store, const std::string& component, std::set<st
             const std::vector<int64_t> shape = base.tensorShape();
             int64_t numel = 1;
             for (int64_t d : shape) numel *= d;
-            if (m.up->shape[0] * m.down->numel() / m.down->shape[0] != numel || shape.empty() || shape[0] != m.up->shape[0])
+            if (m.up->shape[0] * m.down->numel() / m.down->shape[0] != numel || shape.empty() ||
+                shape[0] != m.up->shape[0])
                 throw Error(file + ": module '" + it->first + "' (lora_up " + shapeText(m.up->shape) + ", lora_down " +
                             shapeText(m.down->shape) + ") does not fit '" + name + "' " + shapeText(shape));
             const double rank = static_cast<double>(m.down->shape[0]);
@@ -113,16 +120,16 @@ void Lora::applyTo(WeightStore& store, const std::string& component, std::set<st
             const TensorView* up = m.up;
             const TensorView* down = m.down;
             auto keep = m_file;
-            store.addComputed(name, shape, origin + " + " + fileName,
-                              [base, up, down, scale, keep, name, origin, fileName, shape](float* values) {
-                                  const bool finite = fillFloat32(base, name, origin, values);
-                                  const torch::Tensor delta =
-                                      torch::mm(toDouble(*up, fileName).flatten(1), toDouble(*down, fileName).flatten(1))
-                                          .view(shape);
-                                  torch::Tensor w = torch::from_blob(values, shape, torch::kFloat32);
-                                  w.copy_(w.to(torch::kFloat64).add(delta, scale).to(torch::kFloat32));
-                                  return finite && torch::isfinite(w).all().item<bool>();
-                              });
+            store.addComputed(
+                name, shape, origin + " + " + fileName,
+                [base, up, down, scale, keep, name, origin, fileName, shape](float* values) {
+                    const bool finite = fillFloat32(base, name, origin, values);
+                    const torch::Tensor delta =
+                        torch::mm(toDouble(*up, fileName).flatten(1), toDouble(*down, fileName).flatten(1)).view(shape);
+                    torch::Tensor w = torch::from_blob(values, shape, torch::kFloat32);
+                    w.copy_(w.to(torch::kFloat64).add(delta, scale).to(torch::kFloat32));
+                    return finite && torch::isfinite(w).all().item<bool>();
+                });
             used.insert(it->first);
         }
     }

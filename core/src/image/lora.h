@@ -2,7 +2,8 @@
 // Lora — a kohya-ss (sd-scripts) LoRA file: per adapted layer `<module>.lora_down.weight` [r, in(, k,
 // k)], `<module>.lora_up.weight` [out, r(, 1, 1)] and optionally `<module>.alpha`, module names
 // `lora_unet_*` (the UNet's diffusers module path with '.' → '_'), `lora_te_*` / `lora_te1_*` (the
-// CLIP text encoder), `lora_te2_*` (SDXL's second text encoder). applyTo() merges it into a component's weights as diffusers 0.21.2 computes it:
+// CLIP text encoder), `lora_te2_*` (SDXL's second text encoder). applyTo() merges it into a component's weights as
+// diffusers 0.21.2 computes it:
 //   W' = W + s · (alpha / rank) · up @ down    (alpha = rank when absent; bias unchanged)
 // — in float64, cast to float32 — for Linear and (LoCon) convolution layers. Several LoRAs chain.
 // Thread safety: immutable after open; the merged weights are computed when a model loads them.

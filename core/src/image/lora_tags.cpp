@@ -19,7 +19,8 @@ LoraTags extractLoraTags(const std::string& prompt)
         }
         out.prompt += prompt.substr(pos, open - pos);
         const size_t close = prompt.find('>', open);
-        if (close == std::string::npos) throw Error("prompt: the LoRA tag '" + prompt.substr(open, 40) + "' has no closing '>'");
+        if (close == std::string::npos)
+            throw Error("prompt: the LoRA tag '" + prompt.substr(open, 40) + "' has no closing '>'");
         const std::string tag = prompt.substr(open, close - open + 1);
         const std::string body = prompt.substr(open + 6, close - open - 6);
         const size_t colon = body.find(':');
@@ -32,7 +33,8 @@ LoraTags extractLoraTags(const std::string& prompt)
         if (colon != std::string::npos) {
             const std::string weight = body.substr(colon + 1);
             if (weight.find(':') != std::string::npos)
-                throw Error("prompt: the LoRA tag '" + tag + "' has more than one weight (separate text-encoder/UNet "
+                throw Error("prompt: the LoRA tag '" + tag +
+                            "' has more than one weight (separate text-encoder/UNet "
                             "weights are not supported)");
             char* end = nullptr;
             t.weight = std::strtod(weight.c_str(), &end);

@@ -133,9 +133,10 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
     fs::path tokenizer = companion.empty() ? fs::path() : companion / "tokenizer";
     if (tokenizer.empty() || !fs::is_directory(tokenizer, ec)) tokenizer = shippedClipTokenizer();
     if (tokenizer.empty())
-        throw Error(name + ": a single-file checkpoint carries no tokenizer and Spyglass's CLIP tokenizer files are "
-                           "not installed (share/spyglass/models/spyglass-shapes/tokenizer); give --config DIR with a "
-                           "tokenizer/ folder");
+        throw Error(name +
+                    ": a single-file checkpoint carries no tokenizer and Spyglass's CLIP tokenizer files are "
+                    "not installed (share/spyglass/models/spyglass-shapes/tokenizer); give --config DIR with a "
+                    "tokenizer/ folder");
     parts.tokenizer = ClipTokenizer::load(tokenizer);
 
     nlohmann::json textConfig = ckpt.textEncoder.config;
@@ -151,8 +152,8 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
             if (const StoreAdjust a = adjust(part)) a(store);
         return store;
     };
-    parts.text = build<ClipTextEncoder>(textConfig, adjusted(ckpt.textEncoder, "text_encoder"), path, "text encoder",
-                                        device);
+    parts.text =
+        build<ClipTextEncoder>(textConfig, adjusted(ckpt.textEncoder, "text_encoder"), path, "text encoder", device);
     const bool xl = ckpt.family == "sdxl";
     if (xl) {
         nlohmann::json config2 = ckpt.textEncoder2.config;
@@ -166,8 +167,8 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
                                              "text encoder 2", device);
         // SDXL's tokenizer_2 is CLIP's BPE padding with "!".
         fs::path tokenizer2 = companion.empty() ? fs::path() : companion / "tokenizer_2";
-        parts.tokenizer2 = fs::is_directory(tokenizer2, ec) ? ClipTokenizer::load(tokenizer2)
-                                                            : ClipTokenizer::load(tokenizer, "!");
+        parts.tokenizer2 =
+            fs::is_directory(tokenizer2, ec) ? ClipTokenizer::load(tokenizer2) : ClipTokenizer::load(tokenizer, "!");
         parts.forceZerosForEmptyPrompt = true;
     }
 
@@ -177,13 +178,15 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
     parts.unet = build<UNetModel>(unetConfig, adjusted(ckpt.unet, "unet"), path, "UNet", device);
 
     if (!options.vaePath.empty()) {
-        parts.vae = loadVaeFile(options.vaePath, device, companion.empty() ? fs::path() : companion / "vae/config.json");
+        parts.vae =
+            loadVaeFile(options.vaePath, device, companion.empty() ? fs::path() : companion / "vae/config.json");
     } else if (!ckpt.vae.empty()) {
         nlohmann::json vaeConfig = ckpt.vae.config;
         takeUnknowable(vaeConfig, companion / "vae/config.json", {"scaling_factor"});
         parts.vae = build<VaeDecoder>(vaeConfig, storeOf(ckpt.vae, file), path, "VAE", device);
     } else {
-        throw Error(name + ": the checkpoint has no VAE (no 'first_stage_model.' keys); give one with --vae F.safetensors");
+        throw Error(name +
+                    ": the checkpoint has no VAE (no 'first_stage_model.' keys); give one with --vae F.safetensors");
     }
 
     const fs::path scheduler = companion.empty() ? fs::path() : companion / "scheduler/scheduler_config.json";

@@ -31,8 +31,8 @@ struct PipelineParts {
 // Throws Error naming the file and the key or the part that is missing.
 // `adjust` changes a part's weights before it is built (LoRAs), by part: "unet", "text_encoder",
 // "text_encoder_2".
-[[nodiscard]] PipelineParts loadSingleFilePipeline(const std::filesystem::path& file, const DiffusionLoadOptions& options,
-                                                   torch::Device device,
+[[nodiscard]] PipelineParts loadSingleFilePipeline(const std::filesystem::path& file,
+                                                   const DiffusionLoadOptions& options, torch::Device device,
                                                    const std::function<StoreAdjust(const std::string&)>& adjust = {});
 
 // A separate VAE file (LDM or diffusers keys); `companionConfig`, when it exists, gives the scaling

@@ -82,7 +82,8 @@ UNetConfig readConfig(const ConfigReader& c)
     if (c.string("resnet_time_scale_shift", "default") != "default") c.fail("resnet_time_scale_shift must be default");
     if (c.has("class_embed_type")) c.fail("class embeddings (class_embed_type) are not supported");
     if (c.has("addition_embed_type") && c.string("addition_embed_type", "") != "text_time")
-        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") + "' is not supported (text_time, SDXL's)");
+        c.fail("addition_embed_type '" + c.string("addition_embed_type", "") +
+               "' is not supported (text_time, SDXL's)");
     if (c.boolean("dual_cross_attention", false) || c.boolean("only_cross_attention", false))
         c.fail("dual/only cross-attention is not supported");
     if (c.has("time_cond_proj_dim") || c.has("encoder_hid_dim"))
@@ -107,7 +108,8 @@ torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim, bool flip, 
 
 UNetModel::~UNetModel() = default;
 
-std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device, const StoreAdjust& adjust)
+std::unique_ptr<UNetModel> UNetModel::load(const std::filesystem::path& dir, torch::Device device,
+                                           const StoreAdjust& adjust)
 {
     return loadComponent<UNetModel>(dir, device, adjust);
 }
@@ -129,8 +131,9 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
             m.addTimeDim = c.integer("addition_time_embed_dim", 0);
             m.addInput = c.integer("projection_class_embeddings_input_dim", 0);
             if (m.addTimeDim < 1 || m.addInput <= 6 * m.addTimeDim)
-                c.fail("text_time needs addition_time_embed_dim ≥ 1 and projection_class_embeddings_input_dim larger "
-                       "than 6 · addition_time_embed_dim");
+                c.fail(
+                    "text_time needs addition_time_embed_dim ≥ 1 and projection_class_embeddings_input_dim larger "
+                    "than 6 · addition_time_embed_dim");
             m.add1 = Linear(w.at("add_embedding.linear_1"), m.addInput, timeDim);
             m.add2 = Linear(w.at("add_embedding.linear_2"), timeDim, timeDim);
         }
@@ -189,9 +192,9 @@ torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tenso
         if (added.timeIds.sizes() != torch::IntArrayRef{b, 6} ||
             added.textEmbeds.sizes() != torch::IntArrayRef{b, m.addInput - 6 * m.addTimeDim})
             throw Error("the UNet's added conditioning has the wrong shape");
-        const torch::Tensor ids = timestepEmbedding(added.timeIds.flatten(), m.addTimeDim, u.flipSinToCos, u.freqShift,
-                                                    sample.options())
-                                      .reshape({b, -1});
+        const torch::Tensor ids =
+            timestepEmbedding(added.timeIds.flatten(), m.addTimeDim, u.flipSinToCos, u.freqShift, sample.options())
+                .reshape({b, -1});
         emb = emb + m.add2(torch::silu(m.add1(torch::cat({added.textEmbeds, ids}, -1))));
     }
     torch::Tensor h = u.centerInput ? 2 * sample - 1.0 : sample;

@@ -36,15 +36,14 @@ struct AddedConditioning {
 class UNetModel {
 public:
     static std::unique_ptr<UNetModel> load(const std::filesystem::path& dir, torch::Device device,
-                                   const StoreAdjust& adjust = {});
+                                           const StoreAdjust& adjust = {});
     // From a config and weights (loaded, or trainable: see ParameterSet).
     static std::unique_ptr<UNetModel> build(const ConfigReader& config, const Weights& weights);
     ~UNetModel();
 
     // sample [B, C, h, w], timestep (a float, broadcast to the batch), context [B, S, D] → [B, C, h, w].
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, double timestep, const torch::Tensor& context,
-                                        const CrossAttentionSink& sink = {},
-                                        const AddedConditioning& added = {}) const;
+                                        const CrossAttentionSink& sink = {}, const AddedConditioning& added = {}) const;
     // One timestep per batch entry (training): timesteps [B], float.
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
                                         const torch::Tensor& context, const CrossAttentionSink& sink = {},
