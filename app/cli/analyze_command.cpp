@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/intervention_options.h"
 
 #include "spyglass/analysis.h"
 #include "spyglass/error.h"
@@ -38,6 +39,13 @@ int runAnalyze(const std::vector<std::string>& args)
     parser.addOption("top-p", "P", "sample from the smallest set with probability ≥ P (default 1: off)");
     parser.addOption("saliency", "M,M", "methods: grad_x_input (default), gradient, integrated_gradients, occlusion");
     parser.addOption("saliency-target", "prob|logit", "differentiate the token's probability (default) or logit");
+    parser.addOption("contrast-with", "TOKEN",
+                     "contrastive saliency: explain target(token) − target(TOKEN) (\"why X rather than TOKEN\"; "
+                     "text of one token or #ID)");
+    parser.addOption("continuation", "TEXT",
+                     "forced decoding: explain the tokens of TEXT instead of the model's own (ignores "
+                     "--max-new-tokens)");
+    parser.addOption("continuation-ids", "1,2,3", "forced decoding on token ids");
     parser.addOption("ig-steps", "N", "integrated-gradients steps (default 50)");
     parser.addOption("occlusion", "remove|replace", "occlusion removes the token (default) or replaces it with EOS");
     parser.addOption("lens", "MODE", "logit lens: normed (default), raw (Ecco-compatible) or sublayer");
@@ -51,6 +59,7 @@ int runAnalyze(const std::vector<std::string>& args)
     parser.addOption("clusters-by", "kmeans|nmf",
                      "clusters of the 2-D map: k-means (default) or each token's strongest factor");
     parser.addOption("seed", "S", "seed for sampling, NMF and k-means (default 0)");
+    addInterventionOptions(parser);
     parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
     parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
     parser.parse(args);
@@ -106,6 +115,19 @@ int runAnalyze(const std::vector<std::string>& args)
     const std::string device = applyRuntimeOptions(parser);
 
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
+    if (parser.has("contrast-with"))
+        o.contrastWith = singleToken(*model, *parser.value("contrast-with"), "--contrast-with");
+    if (parser.has("continuation") && parser.has("continuation-ids"))
+        throw UsageError("give --continuation or --continuation-ids, not both");
+    if (auto text = parser.value("continuation")) {
+        o.continuation = model->encode(*text);
+        const auto& bos = model->info().bosId;
+        if (!o.continuation.empty() && bos && o.continuation.front() == *bos)
+            o.continuation.erase(o.continuation.begin());
+        if (o.continuation.empty()) throw UsageError("--continuation: the text has no tokens");
+    }
+    if (auto ids = parser.value("continuation-ids")) o.continuation = parseIds(*ids, "continuation-ids");
+    applyInterventions(parser, *model);
     core::validateAnalysisOptions(o, model->info());
     core::Report report = core::analyze(*model, prompt, o, [](const core::Progress& p) {
         logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));

@@ -11,6 +11,8 @@ int runTokenize(const std::vector<std::string>& args);
 int runGenerate(const std::vector<std::string>& args);
 int runTrace(const std::vector<std::string>& args);
 int runAnalyze(const std::vector<std::string>& args);
+int runPatch(const std::vector<std::string>& args);
+int runSteerVector(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runDequantize(const std::vector<std::string>& args);

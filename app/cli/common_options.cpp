@@ -172,6 +172,17 @@ std::string flagForField(const std::string& field)
         {"seeds", "--seeds"},
         {"outDir", "--out"},
         {"prompts", "--prompts"},
+        {"contrastWith", "--contrast-with"},
+        {"continuation", "--continuation"},
+        {"clean", "--clean"},
+        {"corrupt", "--corrupt"},
+        {"answer", "--answer"},
+        {"wrong", "--wrong"},
+        {"site", "--site"},
+        {"batch", "--batch"},
+        {"layer", "--layer"},
+        {"positive", "--positive"},
+        {"negative", "--negative"},
     };
     const auto it = kFlags.find(field);
     return it == kFlags.end() ? field : it->second;

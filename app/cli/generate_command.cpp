@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/intervention_options.h"
 
 #include "spyglass/error.h"
 #include "spyglass/language_model.h"
@@ -22,6 +23,7 @@ int runGenerate(const std::vector<std::string>& args)
     parser.addOption("top-p", "P", "sample from the smallest set with probability ≥ P (default 1: off)");
     parser.addOption("seed", "S", "random seed for sampling (default 0)");
     parser.addFlag("no-kv-cache", "recompute the whole sequence every step (slower; for checks)");
+    addInterventionOptions(parser);
     parser.addFlag("json", "print {\"prompt_ids\", \"generated_ids\", \"text\"} instead of the text");
     parser.parse(args);
     if (parser.helpRequested()) {
@@ -44,6 +46,7 @@ int runGenerate(const std::vector<std::string>& args)
     const std::string device = applyRuntimeOptions(parser);
 
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
+    applyInterventions(parser, *model);
     const std::vector<int> prompt =
         parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto result = model->generate(prompt, sampling, [](const core::Progress& p) {
@@ -60,6 +63,11 @@ int runGenerate(const std::vector<std::string>& args)
                       : nlohmann::json();
         out["stopped_at_eos"] = result.stoppedAtEos;
         out["stopped_at_context_limit"] = result.stoppedAtContextLimit;
+        if (!model->interventions().empty()) {
+            std::vector<std::string> specs;
+            for (const auto& i : model->interventions()) specs.push_back(core::formatIntervention(i));
+            out["interventions"] = specs;
+        }
         std::cout << out.dump() << '\n';
     } else if (tokenizer) {
         std::cout << tokenizer->decodeAfter(prompt.back(), result.generatedIds) << '\n';

@@ -23,6 +23,8 @@ const char* const kUsage =
     "  generate   generate text (greedy unless --temperature > 0)\n"
     "  trace      run one forward pass and save every activation as safetensors\n"
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
+    "  patch      activation patching (clean → corrupt) over layers × positions or heads\n"
+    "  steer-vector  a steering vector from the mean activations of two prompt sets\n"
     "  dequantize every tensor of a GGUF file as F32 safetensors\n"
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
     "  eval       measure counting, addition, recall and prose perplexity\n"
@@ -61,6 +63,8 @@ int main(int argc, char** argv)
         if (command == "generate") return spyglass::cli::runGenerate(args);
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
+        if (command == "patch") return spyglass::cli::runPatch(args);
+        if (command == "steer-vector") return spyglass::cli::runSteerVector(args);
         if (command == "dequantize") return spyglass::cli::runDequantize(args);
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train-image") return spyglass::cli::runTrainImage(args);

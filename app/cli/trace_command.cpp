@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/intervention_options.h"
 
 #include "spyglass/error.h"
 #include "spyglass/language_model.h"
@@ -16,6 +17,7 @@ int runTrace(const std::vector<std::string>& args)
     parser.addOption("prompt", "T", "prompt text (tokenized with the model's tokenizer)");
     parser.addOption("ids", "1,2,3", "prompt as token ids, used verbatim");
     parser.addOption("out", "FILE", "safetensors file to write");
+    addInterventionOptions(parser);
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
@@ -29,6 +31,7 @@ int runTrace(const std::vector<std::string>& args)
     if (parser.has("prompt") == parser.has("ids")) throw UsageError("'trace' needs exactly one of --prompt and --ids");
     const std::string device = applyRuntimeOptions(parser);
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
+    applyInterventions(parser, *model);
     const std::vector<int> ids =
         parser.has("ids") ? parseIds(*parser.value("ids"), "ids") : model->encode(*parser.value("prompt"));
     const auto tensors = model->trace(ids, core::kCaptureAll);
@@ -38,6 +41,9 @@ int runTrace(const std::vector<std::string>& args)
     if (const auto it = tensors.find("final_norm_out"); it != tensors.end()) writer.addFloat("ln_f_out", it->second);
     writer.setMetadata("model", model->info().path.string());
     writer.setMetadata("architecture", model->info().architecture);
+    std::string specs;
+    for (const auto& i : model->interventions()) specs += (specs.empty() ? "" : " ") + core::formatIntervention(i);
+    if (!specs.empty()) writer.setMetadata("interventions", specs);
     writer.write(outPath);
     logProgress("wrote " + std::to_string(tensors.size() + 2) + " tensors to " + outPath, true);
     return 0;

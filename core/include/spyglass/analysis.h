@@ -28,6 +28,11 @@ struct AnalysisOptions {
     // Saliency: any methods (empty: none), each a section of the report in this order.
     std::vector<SaliencyMethod> saliencyMethods{SaliencyMethod::GradXInput};
     SaliencyTarget saliencyTarget = SaliencyTarget::Prob;
+    // Contrastive attribution: explain target(X) − target(Y) ("why X rather than Y"), Y this id.
+    std::optional<int> contrastWith;
+    // Forced decoding: explain these tokens, in order, instead of the model's own choices
+    // (maxNewTokens is then ignored; each row explains the given token).
+    std::vector<int> continuation;
     int integratedGradientSteps = 50;
     bool occlusionReplace = false;      // replace the token with occlusionToken instead of removing it
     std::optional<int> occlusionToken;  // default: the EOS/BOS id, else 0

@@ -10,6 +10,7 @@
 // Thread safety: one thread at a time per model (the app's inference thread owns it). Grad and
 // inference-mode guards are set inside each call, on the calling thread.
 #include "spyglass/host_tensor.h"
+#include "spyglass/intervention.h"
 #include "spyglass/progress.h"
 #include "spyglass/tokenizer.h"
 
@@ -97,6 +98,11 @@ public:
     // file format: resid_pre.i, attn_out.i, attn_pattern.i [H,T,T], mlp_act.i [T,F], mlp_out.i,
     // resid_post.i, final_norm_out, logits [T,V].
     [[nodiscard]] std::map<std::string, HostTensor> trace(const std::vector<int>& ids, uint32_t kinds = kCaptureAll);
+
+    // Interventions applied by every later call (generate, trace, the analyses) until replaced;
+    // empty: none. Throws OptionError (nothing changed) when one does not fit the model.
+    void setInterventions(std::vector<Intervention> interventions);
+    [[nodiscard]] const std::vector<Intervention>& interventions() const;
 
     // The torch side of the model, for the analysis engine inside spyglass_core.
     [[nodiscard]] LanguageModelImpl& impl() { return *m_impl; }

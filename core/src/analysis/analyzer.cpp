@@ -27,12 +27,15 @@ int factorLayerEnd(const AnalysisOptions& o, const ModelInfo& info)
     return o.factorLayerEnd < 0 ? info.layerCount : o.factorLayerEnd;
 }
 
-std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const std::string& prompt, int factorK)
+std::string settingsJson(const AnalysisOptions& o, const LanguageModel& model, const std::string& prompt, int factorK)
 {
+    const ModelInfo& info = model.info();
     nlohmann::json s;
     s["prompt"] = sanitizeUtf8(prompt);
     s["max_new_tokens"] = o.maxNewTokens;
-    if (o.temperature > 0)
+    if (!o.continuation.empty())
+        s["decoding"] = {{"method", "forced"}, {"continuation_ids", o.continuation}};
+    else if (o.temperature > 0)
         s["decoding"] = {
             {"method", "sample"}, {"temperature", o.temperature}, {"top_k", o.sampleTopK}, {"top_p", o.sampleTopP}};
     else
@@ -44,6 +47,11 @@ std::string settingsJson(const AnalysisOptions& o, const ModelInfo& info, const 
                      {"integrated_gradients_steps", o.integratedGradientSteps},
                      {"integrated_gradients_baseline", "zero"},
                      {"occlusion", o.occlusionReplace ? "replace" : "remove"}};
+    if (o.contrastWith) s["saliency"]["contrast_with"] = *o.contrastWith;
+    std::vector<std::string> interventions;
+    for (const Intervention& i : model.interventions())
+        if (i.enabled) interventions.push_back(sanitizeUtf8(formatIntervention(i)));
+    if (!interventions.empty()) s["interventions"] = interventions;
     if (o.lens) s["lens"] = {{"mode", name(o.lensMode)}, {"top_k", o.lensTopK}};
     if (o.factors)
         s["factors"] = {{"k", factorK},
@@ -210,6 +218,11 @@ void validateAnalysisOptions(const AnalysisOptions& o, const ModelInfo& info)
         throw OptionError("projectionMethod", "umap is not available in this version (use pca)");
     if (o.projection && o.clusterMethod == ClusterMethod::Nmf && !o.factors)
         throw OptionError("clusterMethod", "nmf needs the factors section");
+    if (o.contrastWith && (*o.contrastWith < 0 || *o.contrastWith >= info.vocabSize))
+        throw OptionError("contrastWith", "token id " + std::to_string(*o.contrastWith) + " is outside the vocabulary");
+    for (int id : o.continuation)
+        if (id < 0 || id >= info.vocabSize)
+            throw OptionError("continuation", "token id " + std::to_string(id) + " is outside the vocabulary");
     if (o.projectionLayer < -1 || o.projectionLayer >= info.layerCount)
         throw OptionError("projectionLayer",
                           std::to_string(o.projectionLayer) + " is outside 0 … " + std::to_string(info.layerCount - 1));
@@ -386,13 +399,16 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     std::vector<int> ids = encoding.ids;
     const SaliencyEngine saliency(lm, o, checkCancel);
     Sampler sampler({.temperature = o.temperature, .topK = o.sampleTopK, .topP = o.sampleTopP, .seed = o.seed});
+    int step = 0;
     const SaliencyEngine::Picker pick = [&](const torch::Tensor& last) {
+        if (!o.continuation.empty()) return o.continuation[static_cast<size_t>(step)];
         if (o.temperature <= 0) return static_cast<int>(last.argmax().item<int64_t>());
         const torch::Tensor cpu = last.to(torch::kCPU, torch::kFloat32).contiguous();
         return sampler.next(std::vector<float>(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel()));
     };
-    for (int step = 0; step < o.maxNewTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
-        report("generating", step, o.maxNewTokens);
+    const int newTokens = o.continuation.empty() ? o.maxNewTokens : static_cast<int>(o.continuation.size());
+    for (; step < newTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
+        report("generating", step, newTokens);
         int next = 0;
         std::vector<SaliencyRow> rows;
         ActivationCapture stepCapture;  // for the live lens column
@@ -426,9 +442,9 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
                                                   tokenizer ? tokenizer->tokenText(top) : "#" + std::to_string(top));
             publish(std::move(column));
         }
-        if (info.eosId && next == *info.eosId) break;
+        if (o.continuation.empty() && info.eosId && next == *info.eosId) break;
     }
-    report("generating", o.maxNewTokens, o.maxNewTokens);
+    report("generating", newTokens, newTokens);
     const int positions = static_cast<int>(ids.size());
 
     r.words = groupWords(r.tokens);
@@ -482,7 +498,7 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         for (const auto& factor : r.factors->topTokens)
             for (const auto& layer : factor)
                 for (int id : layer) label(id);
-    r.settingsJson = settingsJson(o, info, prompt, factorK);
+    r.settingsJson = settingsJson(o, model, prompt, factorK);
     report("done", 1, 1);
     return r;
 }

@@ -42,9 +42,19 @@ SaliencyEngine::SaliencyEngine(const CausalLm& model, const AnalysisOptions& opt
 
 torch::Tensor SaliencyEngine::target(const torch::Tensor& lastLogits, int next) const
 {
-    // lastLogits [B, V] → [B]
-    if (m_options.saliencyTarget == SaliencyTarget::Logit) return lastLogits.select(-1, next);
-    return torch::softmax(lastLogits, -1).select(-1, next);
+    // lastLogits [B, V] → [B]; contrastive: the difference to the contrast token's value.
+    const torch::Tensor values =
+        m_options.saliencyTarget == SaliencyTarget::Logit ? lastLogits : torch::softmax(lastLogits, -1);
+    if (m_options.contrastWith) return values.select(-1, next) - values.select(-1, *m_options.contrastWith);
+    return values.select(-1, next);
+}
+
+double SaliencyEngine::occlusionScore(const torch::Tensor& logProbs, int next) const
+{
+    // Occlusion compares log p(next), or log p(next) − log p(contrast) (= the logit difference).
+    double score = logProbs[next].item<double>();
+    if (m_options.contrastWith) score -= logProbs[*m_options.contrastWith].item<double>();
+    return score;
 }
 
 SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture,
@@ -65,7 +75,7 @@ SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, Activ
         forward.capture = capture;
         const torch::Tensor last = m_model.forwardEmbeddings(e, forward).select(1, 0);  // [1, V]
         result.next = pick ? pick(last[0].detach()) : static_cast<int>(last[0].argmax().item<int64_t>());
-        fullLogProb = torch::log_softmax(last[0].detach(), -1)[result.next].item<double>();
+        fullLogProb = occlusionScore(torch::log_softmax(last[0].detach(), -1), result.next);
         if (m_needsGradient) {
             target(last, result.next).sum().backward();
             gradient = e.grad()[0];
@@ -152,7 +162,10 @@ void SaliencyEngine::occlusion(const std::vector<int>& context, int next, double
         m_checkCancel();
         const int64_t count = std::min(kChunk, length - begin);
         const torch::Tensor last = m_model.forward(ids.narrow(0, begin, count), forward).select(1, 0);
-        logProbs.narrow(0, begin, count).copy_(torch::log_softmax(last, -1).select(-1, next).to(torch::kCPU));
+        torch::Tensor scores = torch::log_softmax(last, -1);
+        scores = m_options.contrastWith ? scores.select(-1, next) - scores.select(-1, *m_options.contrastWith)
+                                        : scores.select(-1, next);
+        logProbs.narrow(0, begin, count).copy_(scores.to(torch::kCPU));
     }
     const torch::Tensor delta = fullLogProb - logProbs.to(torch::kFloat64);
     row.raw.resize(static_cast<size_t>(length));

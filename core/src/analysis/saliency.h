@@ -34,6 +34,7 @@ public:
 
 private:
     [[nodiscard]] torch::Tensor target(const torch::Tensor& lastLogits, int next) const;
+    [[nodiscard]] double occlusionScore(const torch::Tensor& logProbs, int next) const;
     void integratedGradients(const torch::Tensor& embeddings, int next, SaliencyRow& row) const;
     void occlusion(const std::vector<int>& context, int next, double fullLogProb, SaliencyRow& row) const;
 

@@ -3,11 +3,13 @@
 // engine (saliency, lens, factors) works only through it, so each family is written once.
 // Shapes: word embeddings [B, T, D]; logits [B, T, V]. Thread safety: forward passes are const
 // but share the model's weights; run them from one thread at a time.
+#include "models/activation_editor.h"
 #include "spyglass/language_model.h"
 
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,10 +49,11 @@ struct ActivationCapture {
 };
 
 struct ForwardOptions {
-    int64_t startPosition = 0;             // absolute position of the first input (with a cache)
-    KvCache* cache = nullptr;              // read and extended when given
-    ActivationCapture* capture = nullptr;  // filled when given
-    bool lastLogitsOnly = false;           // compute logits only for the last position
+    int64_t startPosition = 0;                 // absolute position of the first input (with a cache)
+    KvCache* cache = nullptr;                  // read and extended when given
+    ActivationCapture* capture = nullptr;      // filled when given
+    bool lastLogitsOnly = false;               // compute logits only for the last position
+    const ActivationEditor* editor = nullptr;  // this pass only, after the model's own (setEditor)
 };
 
 class CausalLm {
@@ -73,6 +76,23 @@ public:
     {
         return forwardEmbeddings(embedTokens(ids), options);
     }
+
+    // Edits every later forward pass (the model's interventions); null: none.
+    void setEditor(std::shared_ptr<const ActivationEditor> editor) { m_editor = std::move(editor); }
+    [[nodiscard]] const std::shared_ptr<const ActivationEditor>& editor() const { return m_editor; }
+
+protected:
+    // What the families call at each site: the model's editor, then the pass's.
+    [[nodiscard]] torch::Tensor edited(EditSite site, int layer, torch::Tensor x, const ForwardOptions& options) const
+    {
+        if (m_editor && m_editor->edits(site, layer)) x = m_editor->edit(site, layer, x, options.startPosition);
+        if (options.editor && options.editor->edits(site, layer))
+            x = options.editor->edit(site, layer, x, options.startPosition);
+        return x;
+    }
+
+private:
+    std::shared_ptr<const ActivationEditor> m_editor;
 };
 
 }  // namespace spyglass::core

@@ -150,11 +150,11 @@ torch::Tensor Gpt2Model::activation(const torch::Tensor& x) const
 torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::Tensor& x,
                                    const ForwardOptions& options) const
 {
-    const int64_t batch = x.size(0), length = x.size(1), d = m_config.width, heads = m_config.headCount;
-    const int64_t headWidth = d / heads;
+    const int64_t batch = x.size(0), length = x.size(1), d = m_config.width, headCount = m_config.headCount;
+    const int64_t headWidth = d / headCount;
     const torch::Tensor qkv = conv1d(x, block.qkvWeight, block.qkvBias);
     auto split = [&](int64_t index) {
-        return qkv.narrow(-1, index * d, d).view({batch, length, heads, headWidth}).transpose(1, 2);
+        return qkv.narrow(-1, index * d, d).view({batch, length, headCount, headWidth}).transpose(1, 2);
     };
     torch::Tensor q = split(0), k = split(1), v = split(2);
     if (options.cache) options.cache->extend(layer, k, v);
@@ -172,8 +172,8 @@ torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::T
     const torch::Tensor pattern = torch::softmax(scores, -1);
     if (options.capture && options.capture->wants(kCaptureAttnPattern))
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
-    const torch::Tensor mixed = torch::matmul(pattern, v).transpose(1, 2).reshape({batch, length, d});
-    return conv1d(mixed, block.attnProjWeight, block.attnProjBias);
+    const torch::Tensor heads = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
+    return conv1d(heads.reshape({batch, length, d}), block.attnProjWeight, block.attnProjBias);
 }
 
 torch::Tensor Gpt2Model::forwardEmbeddings(const torch::Tensor& wordEmbeddings, const ForwardOptions& options) const
@@ -189,17 +189,24 @@ torch::Tensor Gpt2Model::forwardEmbeddings(const torch::Tensor& wordEmbeddings, 
     torch::Tensor x = wordEmbeddings + m_wpe.narrow(0, options.startPosition, length);
     for (size_t i = 0; i < m_blocks.size(); ++i) {
         const Block& b = m_blocks[i];
+        const int layer = static_cast<int>(i);
         const std::string index = std::to_string(i);
+        x = edited(EditSite::ResidPre, layer, x, options);
         keep(kCaptureResidPre, "resid_pre." + index, x);
-        const torch::Tensor attnOut =
-            attention(b, static_cast<int>(i),
-                      torch::layer_norm(x, {d}, b.ln1Weight, b.ln1Bias, m_config.layerNormEpsilon), options);
+        const torch::Tensor attnOut = edited(
+            EditSite::AttnOut, layer,
+            attention(b, layer, torch::layer_norm(x, {d}, b.ln1Weight, b.ln1Bias, m_config.layerNormEpsilon), options),
+            options);
         keep(kCaptureAttnOut, "attn_out." + index, attnOut);
         x = x + attnOut;
-        const torch::Tensor act = activation(
-            conv1d(torch::layer_norm(x, {d}, b.ln2Weight, b.ln2Bias, m_config.layerNormEpsilon), b.fcWeight, b.fcBias));
+        const torch::Tensor act =
+            edited(EditSite::MlpAct, layer,
+                   activation(conv1d(torch::layer_norm(x, {d}, b.ln2Weight, b.ln2Bias, m_config.layerNormEpsilon),
+                                     b.fcWeight, b.fcBias)),
+                   options);
         keep(kCaptureMlpAct, "mlp_act." + index, act);
-        const torch::Tensor mlpOut = conv1d(act, b.mlpProjWeight, b.mlpProjBias);
+        const torch::Tensor mlpOut =
+            edited(EditSite::MlpOut, layer, conv1d(act, b.mlpProjWeight, b.mlpProjBias), options);
         keep(kCaptureMlpOut, "mlp_out." + index, mlpOut);
         x = x + mlpOut;
         keep(kCaptureResidPost, "resid_post." + index, x);

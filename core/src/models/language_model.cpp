@@ -1,5 +1,6 @@
 #include "spyglass/language_model.h"
 
+#include "analysis/intervention_editor.h"
 #include "models/language_model_impl.h"
 #include "models/sampler.h"
 #include "models/torch_weights.h"
@@ -51,6 +52,21 @@ const ModelInfo& LanguageModel::info() const
 const Tokenizer* LanguageModel::tokenizer() const
 {
     return m_impl->tokenizer.get();
+}
+
+void LanguageModel::setInterventions(std::vector<Intervention> interventions)
+{
+    const ModelInfo& info = m_impl->info;
+    validateInterventions(interventions, info.layerCount, info.headCount, info.mlpWidth, info.modelWidth);
+    const bool any = std::any_of(interventions.begin(), interventions.end(), [](const auto& i) { return i.enabled; });
+    m_impl->model->setEditor(any ? std::make_shared<InterventionEditor>(interventions, m_impl->model->device())
+                                 : nullptr);
+    m_impl->interventions = std::move(interventions);
+}
+
+const std::vector<Intervention>& LanguageModel::interventions() const
+{
+    return m_impl->interventions;
 }
 
 std::vector<int> LanguageModel::encode(const std::string& text) const

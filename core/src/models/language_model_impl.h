@@ -15,6 +15,7 @@ public:
     std::unique_ptr<CausalLm> model;
     std::unique_ptr<Tokenizer> tokenizer;
     ModelInfo info;
+    std::vector<Intervention> interventions;  // what model's editor applies
 };
 
 // Opens a model folder: config.json → family → weights → tokenizer. Throws Error with the

@@ -209,17 +209,20 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
     const torch::Tensor pattern = torch::softmax(scores, -1);
     if (options.capture && options.capture->wants(kCaptureAttnPattern))
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
-    const torch::Tensor mixed = torch::matmul(pattern, v).transpose(1, 2).reshape({batch, length, heads * hd});
-    return torch::linear(mixed, b.outWeight, b.outBias);
+    const torch::Tensor mixed = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
+    return torch::linear(mixed.reshape({batch, length, heads * hd}), b.outWeight, b.outBias);
 }
 
-torch::Tensor RotaryDecoderModel::mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture,
+torch::Tensor RotaryDecoderModel::mlp(const Block& b, const torch::Tensor& h, const ForwardOptions& options,
                                       int layer) const
 {
-    const torch::Tensor act =
+    const torch::Tensor act = edited(
+        EditSite::MlpAct, layer,
         m_config.gatedMlp ? activate(m_config.activation, torch::linear(h, b.gateWeight)) * torch::linear(h, b.upWeight)
-                          : activate(m_config.activation, torch::linear(h, b.upWeight, b.upBias));
-    if (capture && capture->wants(kCaptureMlpAct)) capture->put("mlp_act." + std::to_string(layer), act);
+                          : activate(m_config.activation, torch::linear(h, b.upWeight, b.upBias)),
+        options);
+    if (options.capture && options.capture->wants(kCaptureMlpAct))
+        options.capture->put("mlp_act." + std::to_string(layer), act);
     return torch::linear(act, b.downWeight, b.downBias);
 }
 
@@ -242,24 +245,28 @@ torch::Tensor RotaryDecoderModel::forwardEmbeddings(const torch::Tensor& wordEmb
         const Block& b = m_blocks[i];
         const int layer = static_cast<int>(i);
         const std::string index = std::to_string(i);
+        x = edited(EditSite::ResidPre, layer, x, options);
         keep(kCaptureResidPre, "resid_pre." + index, x);
         torch::Tensor attnOut = attention(b, layer, norm(x, b.norm1Weight, b.norm1Bias), options);
         if (b.postAttnNormWeight.defined()) {
             keep(kCaptureAttnOut, "attn_raw." + index, attnOut);
             attnOut = rmsNorm(attnOut, b.postAttnNormWeight);
         }
+        attnOut = edited(EditSite::AttnOut, layer, attnOut, options);
         keep(kCaptureAttnOut, "attn_out." + index, attnOut);
         torch::Tensor mlpOut;
         if (m_config.parallelResidual) {
-            mlpOut = mlp(b, norm(x, b.norm2Weight, b.norm2Bias), capture, layer);
+            mlpOut =
+                edited(EditSite::MlpOut, layer, mlp(b, norm(x, b.norm2Weight, b.norm2Bias), options, layer), options);
             x = x + attnOut + mlpOut;
         } else {
             const torch::Tensor mid = x + attnOut;
-            mlpOut = mlp(b, norm(mid, b.norm2Weight, b.norm2Bias), capture, layer);
+            mlpOut = mlp(b, norm(mid, b.norm2Weight, b.norm2Bias), options, layer);
             if (b.postMlpNormWeight.defined()) {
                 keep(kCaptureMlpOut, "mlp_raw." + index, mlpOut);
                 mlpOut = rmsNorm(mlpOut, b.postMlpNormWeight);
             }
+            mlpOut = edited(EditSite::MlpOut, layer, mlpOut, options);
             x = mid + mlpOut;
         }
         keep(kCaptureMlpOut, "mlp_out." + index, mlpOut);

@@ -61,7 +61,7 @@ private:
     [[nodiscard]] torch::Tensor rotate(const torch::Tensor& x, int64_t start) const;
     [[nodiscard]] torch::Tensor attention(const Block& b, int layer, const torch::Tensor& h,
                                           const ForwardOptions& options) const;
-    [[nodiscard]] torch::Tensor mlp(const Block& b, const torch::Tensor& h, ActivationCapture* capture,
+    [[nodiscard]] torch::Tensor mlp(const Block& b, const torch::Tensor& h, const ForwardOptions& options,
                                     int layer) const;
 
     RotaryConfig m_config;

@@ -1,0 +1,71 @@
+#include "cli/intervention_options.h"
+
+#include "spyglass/error.h"
+#include "spyglass/intervention.h"
+#include "spyglass/report_json.h"
+
+#include <optional>
+
+namespace spyglass::cli {
+
+void addInterventionOptions(ArgParser& parser)
+{
+    parser.addOption("ablate", "SPEC",
+                     "change activations (repeatable): neuron:L:N[,N…] or head:L:H[,H…] (zero; =V sets, *S scales; "
+                     "@P[,P…] only those positions), factor:K[@P…] (with --factors-from)");
+    parser.addOption("steer", "L:FILE:ALPHA",
+                     "add ALPHA · vector to resid_pre.L at every position (repeatable; FILE: .safetensors with "
+                     "'vector' [d_model]; @P[,P…] only those positions)");
+    parser.addOption("factors-from", "REPORT", "report JSON whose factors factor:K refers to");
+}
+
+size_t applyInterventions(const ArgParser& parser, core::LanguageModel& model)
+{
+    std::vector<core::Intervention> all;
+    std::optional<core::Report> factorReport;
+    for (const std::string& spec : parser.values("ablate")) {
+        core::Intervention in = core::parseIntervention(spec);
+        if (in.target == core::Intervention::Target::Steer)
+            throw UsageError("--ablate " + spec + ": steering goes with --steer L:FILE:ALPHA");
+        if (in.target != core::Intervention::Target::Factor) {
+            all.push_back(std::move(in));
+            continue;
+        }
+        if (!parser.has("factors-from"))
+            throw UsageError("--ablate " + spec + ": factor:K needs --factors-from REPORT.json (a report with factors)");
+        if (!factorReport) factorReport = core::readReport(*parser.value("factors-from"));
+        if (!factorReport->factors)
+            throw UsageError("--factors-from " + *parser.value("factors-from") + ": the report has no factors section");
+        in.source = *parser.value("factors-from");
+        for (auto& one : core::resolveFactor(in, *factorReport->factors, model.info().mlpWidth))
+            all.push_back(std::move(one));
+    }
+    for (const std::string& spec : parser.values("steer")) {
+        core::Intervention in = core::parseIntervention("steer:" + spec);
+        core::loadSteeringVector(in);
+        all.push_back(std::move(in));
+    }
+    const size_t count = all.size();
+    model.setInterventions(std::move(all));
+    return count;
+}
+
+int singleToken(const core::LanguageModel& model, const std::string& text, const std::string& option)
+{
+    if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos) {
+        try {
+            return std::stoi(text.substr(1));
+        } catch (const std::exception&) {
+            throw UsageError(option + ": bad token id '" + text + "'");
+        }
+    }
+    std::vector<int> ids = model.encode(text);
+    const auto& bos = model.info().bosId;
+    if (ids.size() > 1 && bos && ids.front() == *bos) ids.erase(ids.begin());
+    if (ids.size() != 1)
+        throw UsageError(option + ": '" + text + "' is " + std::to_string(ids.size()) +
+                         " tokens; give one token (e.g. with its leading space) or its id as #ID");
+    return ids.front();
+}
+
+}  // namespace spyglass::cli

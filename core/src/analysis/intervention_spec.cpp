@@ -1,0 +1,243 @@
+#include "spyglass/error.h"
+#include "spyglass/intervention.h"
+#include "spyglass/safetensors.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace spyglass::core {
+
+namespace {
+
+[[noreturn]] void badSpec(const std::string& spec, const std::string& reason)
+{
+    throw OptionError("intervention '" + spec + "'", reason);
+}
+
+int parseIndex(const std::string& spec, const std::string& text, const char* what)
+{
+    int value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < 0)
+        badSpec(spec, std::string("bad ") + what + " '" + text + "' (a whole number ≥ 0)");
+    return value;
+}
+
+float parseNumber(const std::string& spec, const std::string& text, const char* what)
+{
+    // strtof accepts what from_chars<float> does here and is available in GCC 12's library.
+    char* end = nullptr;
+    const float value = std::strtof(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+        badSpec(spec, std::string("bad ") + what + " '" + text + "' (a finite number)");
+    return value;
+}
+
+std::vector<int> parseList(const std::string& spec, const std::string& text, const char* what)
+{
+    std::vector<int> out;
+    std::set<int> seen;
+    size_t begin = 0;
+    while (true) {
+        const size_t comma = text.find(',', begin);
+        const int value = parseIndex(spec, text.substr(begin, comma - begin), what);
+        if (!seen.insert(value).second) badSpec(spec, std::string(what) + " " + std::to_string(value) + " given twice");
+        out.push_back(value);
+        if (comma == std::string::npos) break;
+        begin = comma + 1;
+    }
+    constexpr size_t kMaxEntries = 1u << 20;
+    if (out.size() > kMaxEntries) badSpec(spec, "too many entries");
+    return out;
+}
+
+std::string joinList(const std::vector<int>& values)
+{
+    std::string out;
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+    return out;
+}
+
+std::string numberText(float value)
+{
+    std::ostringstream s;
+    s.imbue(std::locale::classic());
+    s.precision(std::numeric_limits<float>::max_digits10);
+    s << value;
+    return s.str();
+}
+
+// Splits "BODY@P,P" into BODY and the positions; '@' counts only after the last ':'.
+std::string takePositions(const std::string& spec, std::string body, Intervention& out)
+{
+    const size_t at = body.rfind('@');
+    const size_t colon = body.rfind(':');
+    if (at != std::string::npos && (colon == std::string::npos || at > colon)) {
+        out.positions = parseList(spec, body.substr(at + 1), "position");
+        body.erase(at);
+    }
+    return body;
+}
+
+}  // namespace
+
+Intervention parseIntervention(const std::string& spec)
+{
+    Intervention out;
+    const size_t colon = spec.find(':');
+    if (colon == std::string::npos)
+        badSpec(spec, "expected neuron:L:N[,N…], head:L:H[,H…], factor:K or steer:L:FILE:ALPHA");
+    const std::string kind = spec.substr(0, colon);
+    std::string rest = spec.substr(colon + 1);
+    if (kind == "neuron" || kind == "head") {
+        out.target = kind == "neuron" ? Intervention::Target::Neuron : Intervention::Target::Head;
+        // The operation suffix: =V or *S (after the positions, if any).
+        const size_t op = rest.find_first_of("=*");
+        if (op != std::string::npos) {
+            out.operation = rest[op] == '=' ? Intervention::Operation::Set : Intervention::Operation::Scale;
+            out.value = parseNumber(spec, rest.substr(op + 1), rest[op] == '=' ? "value" : "scale");
+            rest.erase(op);
+            if (out.operation == Intervention::Operation::Set && out.value == 0)
+                out.operation = Intervention::Operation::Zero;
+        }
+        rest = takePositions(spec, rest, out);
+        const size_t second = rest.find(':');
+        if (second == std::string::npos)
+            badSpec(spec, "expected " + kind + ":LAYER:" + (kind == "neuron" ? "NEURON" : "HEAD") + "[,…]");
+        out.layer = parseIndex(spec, rest.substr(0, second), "layer");
+        out.units = parseList(spec, rest.substr(second + 1), kind == "neuron" ? "neuron" : "head");
+        return out;
+    }
+    if (kind == "factor") {
+        out.target = Intervention::Target::Factor;
+        rest = takePositions(spec, rest, out);
+        out.units = {parseIndex(spec, rest, "factor")};
+        return out;
+    }
+    if (kind == "steer") {
+        out.target = Intervention::Target::Steer;
+        rest = takePositions(spec, rest, out);
+        const size_t first = rest.find(':');
+        const size_t last = rest.rfind(':');
+        if (first == std::string::npos || last == first) badSpec(spec, "expected steer:LAYER:FILE:ALPHA");
+        out.layer = parseIndex(spec, rest.substr(0, first), "layer");
+        out.source = rest.substr(first + 1, last - first - 1);
+        if (out.source.empty()) badSpec(spec, "no vector file");
+        out.alpha = parseNumber(spec, rest.substr(last + 1), "alpha");
+        return out;
+    }
+    badSpec(spec, "unknown kind '" + kind + "' (neuron, head, factor or steer)");
+}
+
+std::string formatIntervention(const Intervention& in)
+{
+    std::string out;
+    switch (in.target) {
+        case Intervention::Target::Neuron:
+        case Intervention::Target::Head:
+            out = (in.target == Intervention::Target::Neuron ? "neuron:" : "head:") + std::to_string(in.layer) + ":" +
+                  joinList(in.units);
+            break;
+        case Intervention::Target::Factor:
+            out = "factor:" + joinList(in.units);
+            break;
+        case Intervention::Target::Steer:
+            out = "steer:" + std::to_string(in.layer) + ":" + in.source + ":" + numberText(in.alpha);
+            break;
+    }
+    if (!in.positions.empty()) out += "@" + joinList(in.positions);
+    if (in.target == Intervention::Target::Neuron || in.target == Intervention::Target::Head) {
+        if (in.operation == Intervention::Operation::Set) out += "=" + numberText(in.value);
+        if (in.operation == Intervention::Operation::Scale) out += "*" + numberText(in.value);
+    }
+    return out;
+}
+
+std::vector<Intervention> resolveFactor(const Intervention& factor, const FactorSection& factors, int neurons)
+{
+    const std::string spec = formatIntervention(factor);
+    if (factor.target != Intervention::Target::Factor || factor.units.size() != 1)
+        badSpec(spec, "not a factor intervention");
+    const int k = factor.units.front();
+    if (factors.loadings.shape.size() != 2 || factors.loadings.shape[0] != factors.k ||
+        static_cast<int64_t>(factors.loadings.values.size()) != factors.loadings.numel())
+        badSpec(spec, "the report's factors carry no loadings");
+    if (k >= factors.k) badSpec(spec, "factor " + std::to_string(k) + " of " + std::to_string(factors.k));
+    const int64_t columns = factors.loadings.shape[1];
+    if (neurons <= 0 || columns != static_cast<int64_t>(neurons) * static_cast<int64_t>(factors.layers.size()))
+        badSpec(spec, "the report's loadings (" + std::to_string(columns) + " columns) do not match " +
+                          std::to_string(factors.layers.size()) + " layers of " + std::to_string(neurons) + " neurons");
+    const std::vector<float>& row = factors.loadings.values;
+    std::vector<Intervention> out;
+    for (size_t l = 0; l < factors.layers.size(); ++l) {
+        Intervention one = factor;
+        one.layer = factors.layers[l];
+        const size_t begin = static_cast<size_t>(k) * static_cast<size_t>(columns) + l * static_cast<size_t>(neurons);
+        one.direction.assign(row.begin() + static_cast<std::ptrdiff_t>(begin),
+                             row.begin() + static_cast<std::ptrdiff_t>(begin + static_cast<size_t>(neurons)));
+        double norm = 0;
+        for (float v : one.direction) norm += static_cast<double>(v) * v;
+        norm = std::sqrt(norm);
+        if (!(norm > 0) || !std::isfinite(norm)) continue;  // the factor does not load on this layer
+        for (float& v : one.direction) v = static_cast<float>(v / norm);
+        out.push_back(std::move(one));
+    }
+    if (out.empty()) badSpec(spec, "the factor's loadings are all zero");
+    return out;
+}
+
+void loadSteeringVector(Intervention& steer)
+{
+    const auto file = SafetensorsFile::open(steer.source);  // its errors name the file
+    const auto fail = [&](const std::string& reason) { throw Error(steer.source + ": " + reason); };
+    if (!file->find("vector")) fail("no tensor 'vector' (a [d_model] steering vector)");
+    const HostTensor v = file->readFloat("vector");
+    if (v.shape.size() != 1) fail("tensor 'vector' has " + std::to_string(v.shape.size()) + " dimensions, not 1");
+    for (float x : v.values)
+        if (!std::isfinite(x)) fail("tensor 'vector' holds a value that is not finite");
+    steer.direction = v.values;
+}
+
+void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount,
+                           int mlpWidth, int modelWidth)
+{
+    for (const Intervention& in : interventions) {
+        const std::string spec = formatIntervention(in);
+        if (in.target != Intervention::Target::Factor && in.layer >= layerCount)
+            badSpec(spec, "layer " + std::to_string(in.layer) + " out of range (the model has " +
+                              std::to_string(layerCount) + " layers)");
+        switch (in.target) {
+            case Intervention::Target::Neuron:
+            case Intervention::Target::Head: {
+                const bool neuron = in.target == Intervention::Target::Neuron;
+                const int count = neuron ? mlpWidth : headCount;
+                if (in.units.empty()) badSpec(spec, neuron ? "no neuron" : "no head");
+                for (int u : in.units)
+                    if (u >= count)
+                        badSpec(spec, std::string(neuron ? "neuron " : "head ") + std::to_string(u) +
+                                          " out of range (layer " + std::to_string(in.layer) + " has " +
+                                          std::to_string(count) + (neuron ? " neurons)" : " heads)"));
+                break;
+            }
+            case Intervention::Target::Factor:
+                if (in.layer >= layerCount)
+                    badSpec(spec, "layer " + std::to_string(in.layer) + " out of range (the model has " +
+                                      std::to_string(layerCount) + " layers)");
+                if (static_cast<int>(in.direction.size()) != mlpWidth)
+                    badSpec(spec, "the factor has " + std::to_string(in.direction.size()) +
+                                      " loadings per layer; the model has " + std::to_string(mlpWidth) + " neurons");
+                break;
+            case Intervention::Target::Steer:
+                if (static_cast<int>(in.direction.size()) != modelWidth)
+                    badSpec(spec, "the vector has " + std::to_string(in.direction.size()) +
+                                      " values; the model's residual stream has " + std::to_string(modelWidth));
+                break;
+        }
+    }
+}
+
+}  // namespace spyglass::core
