@@ -32,7 +32,8 @@ size_t applyInterventions(const ArgParser& parser, core::LanguageModel& model)
             continue;
         }
         if (!parser.has("factors-from"))
-            throw UsageError("--ablate " + spec + ": factor:K needs --factors-from REPORT.json (a report with factors)");
+            throw UsageError("--ablate " + spec +
+                             ": factor:K needs --factors-from REPORT.json (a report with factors)");
         if (!factorReport) factorReport = core::readReport(*parser.value("factors-from"));
         if (!factorReport->factors)
             throw UsageError("--factors-from " + *parser.value("factors-from") + ": the report has no factors section");

@@ -30,11 +30,12 @@ int runPatch(const std::vector<std::string>& args)
     addInterventionOptions(parser);
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nActivation patching: each (layer, position) of the site — for head, each (layer, head) at\n"
-                     "every position — takes the clean run's value inside the corrupt run. m = logit[answer] −\n"
-                     "logit[wrong] at the last position; effect = (m − m_corrupt) / (m_clean − m_corrupt).\n"
-                     "Writes {\"site\", \"layers\", \"positions\" (head: \"heads\"), \"metric\", \"effect\": [[…]], …}.\n";
+        std::cout
+            << parser.helpText()
+            << "\nActivation patching: each (layer, position) of the site — for head, each (layer, head) at\n"
+               "every position — takes the clean run's value inside the corrupt run. m = logit[answer] −\n"
+               "logit[wrong] at the last position; effect = (m − m_corrupt) / (m_clean − m_corrupt).\n"
+               "Writes {\"site\", \"layers\", \"positions\" (head: \"heads\"), \"metric\", \"effect\": [[…]], …}.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -48,8 +49,8 @@ int runPatch(const std::vector<std::string>& args)
     const std::string device = applyRuntimeOptions(parser);
     auto model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
     applyInterventions(parser, *model);
-    const auto clean =
-        parser.has("clean-ids") ? parseIds(*parser.value("clean-ids"), "clean-ids") : model->encode(*parser.value("clean"));
+    const auto clean = parser.has("clean-ids") ? parseIds(*parser.value("clean-ids"), "clean-ids")
+                                               : model->encode(*parser.value("clean"));
     const auto corrupt = parser.has("corrupt-ids") ? parseIds(*parser.value("corrupt-ids"), "corrupt-ids")
                                                    : model->encode(*parser.value("corrupt"));
     options.answer = singleToken(*model, parser.required("answer"), "--answer");

@@ -71,7 +71,8 @@ std::vector<Intervention> casesOf(const std::string& name)
         return resolveFactor(f, factors, 256);
     }
     if (name.rfind("steer:", 0) == 0) {
-        Intervention s = parseIntervention(name == "steer:1:4" ? "steer:1:v.safetensors:4" : "steer:0:v.safetensors:-3@6,7,8,9");
+        Intervention s =
+            parseIntervention(name == "steer:1:4" ? "steer:1:v.safetensors:4" : "steer:0:v.safetensors:-3@6,7,8,9");
         s.direction = referenceTensor("steer_vector").values;
         return {s};
     }
@@ -133,11 +134,13 @@ TEST(Interventions, SpecsRoundTripAndBadOnesFailWithOneMessage)
                             "head:1:2=", "factor:", "steer:1:v.safetensors", "steer:1::2", "blob:1:2"})
         EXPECT_THROW((void)parseIntervention(bad), OptionError) << bad;
     auto model = spyglass::test::tinyGpt2();
-    EXPECT_NE(errorOf([&] { model->setInterventions({parseIntervention("neuron:2:1")}); })
-                  .find("layer 2 out of range (the model has 2 layers)"),
+    EXPECT_NE(errorOf([&] {
+                  model->setInterventions({parseIntervention("neuron:2:1")});
+              }).find("layer 2 out of range (the model has 2 layers)"),
               std::string::npos);
-    EXPECT_NE(errorOf([&] { model->setInterventions({parseIntervention("head:0:4")}); })
-                  .find("head 4 out of range (layer 0 has 4 heads)"),
+    EXPECT_NE(errorOf([&] {
+                  model->setInterventions({parseIntervention("head:0:4")});
+              }).find("head 4 out of range (layer 0 has 4 heads)"),
               std::string::npos);
     Intervention wide = parseIntervention("steer:0:v.safetensors:1");
     wide.direction.assign(65, 1.0F);
@@ -190,8 +193,8 @@ TEST(Patching, EffectsEqualTheIndependentImplementationAtEverySite)
         SCOPED_TRACE(site);
         o.site = parsePatchSite(site);
         o.batch = std::string(site) == "attn_out" ? 3 : 64;  // chunked and unchunked
-        const PatchResult r =
-            patchActivations(*model, p["clean_ids"].get<std::vector<int>>(), p["corrupt_ids"].get<std::vector<int>>(), o);
+        const PatchResult r = patchActivations(*model, p["clean_ids"].get<std::vector<int>>(),
+                                               p["corrupt_ids"].get<std::vector<int>>(), o);
         EXPECT_NEAR(r.cleanMetric, p["clean_metric"].get<double>(), 1e-4);
         EXPECT_NEAR(r.corruptMetric, p["corrupt_metric"].get<double>(), 1e-4);
         const HostTensor expected = referenceTensor(std::string("patch_effect.") + site);
@@ -217,16 +220,21 @@ TEST(Patching, BadSpecsGiveOneClearMessage)
     PatchOptions o;
     o.answer = 11;
     o.wrong = 13;
-    EXPECT_NE(errorOf([&] { (void)patchActivations(*model, {1, 2, 3}, {1, 2}, o); })
-                  .find("the clean prompt has 3 tokens and the corrupt one 2"),
+    EXPECT_NE(errorOf([&] {
+                  (void)patchActivations(*model, {1, 2, 3}, {1, 2}, o);
+              }).find("the clean prompt has 3 tokens and the corrupt one 2"),
               std::string::npos);
-    EXPECT_NE(errorOf([&] { (void)patchActivations(*model, {1, 2}, {1, 2}, o); }).find("the same metric"),
+    EXPECT_NE(errorOf([&] {
+                  (void)patchActivations(*model, {1, 2}, {1, 2}, o);
+              }).find("the same metric"),
               std::string::npos);
     o.wrong = 11;
     EXPECT_NE(errorOf([&] { (void)patchActivations(*model, {1, 2}, {1, 3}, o); }).find("the same"), std::string::npos);
     EXPECT_THROW((void)parsePatchSite("resid_mid"), OptionError);
     o.wrong = 60000;
-    EXPECT_NE(errorOf([&] { (void)patchActivations(*model, {1, 2}, {1, 3}, o); }).find("outside the vocabulary"),
+    EXPECT_NE(errorOf([&] {
+                  (void)patchActivations(*model, {1, 2}, {1, 3}, o);
+              }).find("outside the vocabulary"),
               std::string::npos);
 }
 
@@ -315,14 +323,14 @@ TEST(InterventionCli, AblatePatchAndSteerFromTheCommandLine)
              {{"trace", "--model", m, "--ids", "1,2", "--ablate", "neuron:7:1", "--out", (dir / "t").string()},
               "intervention 'neuron:7:1': layer 7 out of range (the model has 2 layers)"},
              {{"generate", "--model", m, "--ids", "1,2", "--ablate", "factor:1"}, "factor:K needs --factors-from"},
-             {{"patch", "--model", m, "--clean-ids", "1,2,3", "--corrupt-ids", "1,2", "--answer", "#1", "--wrong",
-               "#2", "--out", (dir / "p2.json").string()},
+             {{"patch", "--model", m, "--clean-ids", "1,2,3", "--corrupt-ids", "1,2", "--answer", "#1", "--wrong", "#2",
+               "--out", (dir / "p2.json").string()},
               "patching needs prompts of equal token length"},
              {{"patch", "--model", m, "--clean-ids", "1,2", "--corrupt-ids", "1,3", "--answer", "#1", "--wrong", "#2",
                "--site", "resid_mid", "--out", (dir / "p2.json").string()},
               "--site: unknown site 'resid_mid'"},
-             {{"patch", "--model", m, "--clean-ids", "1,2", "--corrupt-ids", "1,3", "--answer", "1, 2", "--wrong",
-               "#2", "--out", (dir / "p2.json").string()},
+             {{"patch", "--model", m, "--clean-ids", "1,2", "--corrupt-ids", "1,3", "--answer", "1, 2", "--wrong", "#2",
+               "--out", (dir / "p2.json").string()},
               "--answer: '1, 2' is 3 tokens"}}) {
         r = cli(args);
         EXPECT_NE(r.code, 0) << message << "\n" << r.err;

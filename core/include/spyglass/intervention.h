@@ -29,10 +29,10 @@ struct Intervention {
     std::vector<int> units;      // neurons or heads; Factor: the factor index (one entry)
     std::vector<int> positions;  // absolute positions; empty: all
     Operation operation = Operation::Zero;
-    float value = 0;              // Set: the value; Scale: the factor
-    std::vector<float> direction; // Factor: the loading direction in mlp_act.L (unit length); Steer: v
-    float alpha = 0;              // Steer
-    std::string source;           // Steer: the vector's file; Factor: the report it came from
+    float value = 0;               // Set: the value; Scale: the factor
+    std::vector<float> direction;  // Factor: the loading direction in mlp_act.L (unit length); Steer: v
+    float alpha = 0;               // Steer
+    std::string source;            // Steer: the vector's file; Factor: the report it came from
     bool enabled = true;
 };
 
@@ -55,7 +55,7 @@ void loadSteeringVector(Intervention& steer);
 
 // Throws OptionError when an intervention does not fit a model: layer, neuron or head index out
 // of range, a steering vector of the wrong width, a direction of the wrong length.
-void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount,
-                           int mlpWidth, int modelWidth);
+void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount, int mlpWidth,
+                           int modelWidth);
 
 }  // namespace spyglass::core

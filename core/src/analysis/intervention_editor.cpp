@@ -70,8 +70,8 @@ torch::Tensor InterventionEditor::edit(EditSite site, int layer, const torch::Te
                 torch::Tensor mask = positions.view({length, 1}).logical_and(units.view({1, unitAxis}));
                 if (site == EditSite::HeadOut) mask = mask.unsqueeze(-1);
                 const Intervention::Operation op = p.spec.operation;
-                const torch::Tensor changed = op == Intervention::Operation::Scale ? y * p.spec.value
-                                                                                   : torch::full_like(y, p.spec.value);
+                const torch::Tensor changed =
+                    op == Intervention::Operation::Scale ? y * p.spec.value : torch::full_like(y, p.spec.value);
                 y = torch::where(mask, changed, y);
                 break;
             }

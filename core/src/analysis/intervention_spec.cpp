@@ -202,8 +202,8 @@ void loadSteeringVector(Intervention& steer)
     steer.direction = v.values;
 }
 
-void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount,
-                           int mlpWidth, int modelWidth)
+void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount, int mlpWidth,
+                           int modelWidth)
 {
     for (const Intervention& in : interventions) {
         const std::string spec = formatIntervention(in);

@@ -29,16 +29,14 @@ EditSite editSiteOf(PatchSite site)
 // values where mask[b] is true (mask [B, T] for positions, [B, H] for heads).
 class PatchEditor final : public ActivationEditor {
 public:
-    PatchEditor(EditSite site, int layer, torch::Tensor mask) : m_site(site), m_layer(layer), m_mask(std::move(mask))
-    {
-    }
+    PatchEditor(EditSite site, int layer, torch::Tensor mask) : m_site(site), m_layer(layer), m_mask(std::move(mask)) {}
     [[nodiscard]] bool edits(EditSite site, int layer) const override { return site == m_site && layer == m_layer; }
     [[nodiscard]] torch::Tensor edit(EditSite site, int /*layer*/, const torch::Tensor& x,
                                      int64_t /*startPosition*/) const override
     {
         const torch::Tensor clean = x.narrow(0, 0, 1);
-        const torch::Tensor mask = site == EditSite::HeadOut ? m_mask.view({m_mask.size(0), 1, m_mask.size(1), 1})
-                                                             : m_mask.unsqueeze(-1);
+        const torch::Tensor mask =
+            site == EditSite::HeadOut ? m_mask.view({m_mask.size(0), 1, m_mask.size(1), 1}) : m_mask.unsqueeze(-1);
         return torch::where(mask, clean, x);
     }
 
@@ -84,9 +82,8 @@ PatchSite parsePatchSite(const std::string& text)
     throw OptionError("site", "unknown site '" + text + "' (resid_pre, attn_out, mlp_out or head)");
 }
 
-PatchResult patchActivations(LanguageModel& model, const std::vector<int>& cleanIds,
-                             const std::vector<int>& corruptIds, const PatchOptions& options,
-                             const ProgressCallback& progress)
+PatchResult patchActivations(LanguageModel& model, const std::vector<int>& cleanIds, const std::vector<int>& corruptIds,
+                             const PatchOptions& options, const ProgressCallback& progress)
 {
     const ModelInfo& info = model.info();
     checkPrompt(cleanIds, info, "clean");
