@@ -1,8 +1,10 @@
 // spyglass — the desktop app. `spyglass [MODEL_DIR] [--prompt T] [--run] [--session F]
-// [--image-model DIR [--image-prompt T] [--word N] [--lab-base T --lab-append T [--lab-region x,y,w,h]]]`,
+// [--image-model DIR [--image-prompt T] [--word N] [--lab-base T --lab-append T [--lab-region x,y,w,h]]]
+// [--patch-clean T --patch-corrupt T --patch-answer A --patch-wrong W [--patch-site S]]`,
 // `--version`, `--help`.
 #include "main_window.h"
 #include "pages/image_view.h"
+#include "pages/patching_page.h"
 #include "pages/prompt_lab_view.h"
 #include "pages/region_canvas.h"
 #include "worker/inference_service.h"
@@ -115,6 +117,20 @@ int main(int argc, char** argv)
         QStringLiteral("memory-limit"),
         QStringLiteral("cap on host tensor memory in MiB; a run past it stops with 'out of memory' (default: none)"),
         QStringLiteral("MiB"));
+    const QCommandLineOption patchCleanOption(QStringLiteral("patch-clean"),
+                                              QStringLiteral("Patching tab: the clean prompt"), QStringLiteral("T"));
+    const QCommandLineOption patchCorruptOption(
+        QStringLiteral("patch-corrupt"), QStringLiteral("Patching tab: the corrupt prompt"), QStringLiteral("T"));
+    const QCommandLineOption patchAnswerOption(QStringLiteral("patch-answer"),
+                                               QStringLiteral("Patching tab: the answer token"), QStringLiteral("A"));
+    const QCommandLineOption patchWrongOption(QStringLiteral("patch-wrong"),
+                                              QStringLiteral("Patching tab: the wrong token"), QStringLiteral("W"));
+    const QCommandLineOption patchSiteOption(QStringLiteral("patch-site"),
+                                             QStringLiteral("Patching tab: resid_pre, attn_out, mlp_out or head"),
+                                             QStringLiteral("S"));
+    for (const auto* o :
+         {&patchCleanOption, &patchCorruptOption, &patchAnswerOption, &patchWrongOption, &patchSiteOption})
+        parser.addOption(*o);
     parser.addOption(memoryLimitOption);
     parser.addOption(labBaseOption);
     parser.addOption(labAppendOption);
@@ -186,9 +202,28 @@ int main(int argc, char** argv)
                 Qt::QueuedConnection);
         }
     }
+    const bool patch = parser.isSet(patchCleanOption);
+    if (patch) {
+        spyglass::ui::PatchingPage* page = window.patchingPage();
+        page->setModelPath(parser.positionalArguments().isEmpty() ? defaultModelPath()
+                                                                  : parser.positionalArguments().constFirst());
+        page->setPrompts(parser.value(patchCleanOption), parser.value(patchCorruptOption),
+                         parser.value(patchAnswerOption), parser.value(patchWrongOption));
+        if (parser.isSet(patchSiteOption)) {
+            try {
+                page->setSite(spyglass::core::parsePatchSite(parser.value(patchSiteOption).toStdString()));
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "spyglass: --patch-site: %s\n", e.what());
+                return 2;
+            }
+        }
+        window.tabs()->setCurrentWidget(page);
+    }
     window.show();
     if (parser.isSet(runOption)) {
-        if (lab)
+        if (patch)
+            window.patchingPage()->runPage();
+        else if (lab)
             window.runLab(window.labView()->request());
         else if (image)
             window.runImage(window.imageView()->request());

@@ -2,6 +2,7 @@
 
 #include "pages/image_view.h"
 #include "pages/language_page.h"
+#include "pages/patching_page.h"
 #include "pages/prompt_lab_view.h"
 #include "run_controller.h"
 #include "run_progress.h"
@@ -37,12 +38,14 @@ MainWindow::MainWindow(QWidget* parent)
       m_language(new LanguagePage(m_controller)),
       m_image(new ImageView(m_controller)),
       m_lab(new PromptLabView(m_controller)),
+      m_patching(new PatchingPage(m_controller)),
       m_binding(std::make_unique<SessionBinding>(m_language, m_runtime, m_tabs, m_controller))
 {
     setWindowTitle(QStringLiteral("Spyglass %1").arg(QString::fromLatin1(kVersion)));
     m_tabs->addTab(m_language, tr("Language model"));
     m_tabs->addTab(m_image, tr("Image"));
     m_tabs->addTab(m_lab, tr("Prompt lab"));
+    m_tabs->addTab(m_patching, tr("Patching"));
     m_tabs->setCornerWidget(m_runtime);
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -57,7 +60,8 @@ MainWindow::MainWindow(QWidget* parent)
 
     m_controller->setRunSettings(m_runtime->settings());
     connect(m_runtime, &RuntimeBar::changed, m_controller, &RunController::setRunSettings);
-    for (Page* page : {static_cast<Page*>(m_language), static_cast<Page*>(m_image), static_cast<Page*>(m_lab)})
+    for (Page* page : {static_cast<Page*>(m_language), static_cast<Page*>(m_image), static_cast<Page*>(m_lab),
+                       static_cast<Page*>(m_patching)})
         connect(page, &Page::message, this, [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(m_controller, &RunController::runStarted, m_banner, &QWidget::hide);
     connect(m_controller, &RunController::failed, m_banner, &ErrorBanner::showMessage);

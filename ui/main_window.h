@@ -26,6 +26,7 @@ class LensView;
 class Page;
 class ProjectionView;
 class PromptLabView;
+class PatchingPage;
 class RunController;
 class RunProgress;
 class RuntimeBar;
@@ -79,6 +80,7 @@ public:
     [[nodiscard]] ProjectionView* projectionView() const;
     [[nodiscard]] ImageView* imageView() const { return m_image; }
     [[nodiscard]] PromptLabView* labView() const { return m_lab; }
+    [[nodiscard]] PatchingPage* patchingPage() const { return m_patching; }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -94,6 +96,7 @@ private:
     LanguagePage* m_language;
     ImageView* m_image;
     PromptLabView* m_lab;
+    PatchingPage* m_patching;
     std::unique_ptr<SessionBinding> m_binding;
 };
 

@@ -27,6 +27,10 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
         finish();
         emit labReady(result);
     });
+    connect(m_service, &InferenceService::patchReady, this, [this](const PatchOutcomePtr& outcome) {
+        finish();
+        emit patchReady(outcome);
+    });
     connect(m_service, &InferenceService::progressed, this, &RunController::progressed);
     connect(m_service, &InferenceService::notice, this, &RunController::notice);
     connect(m_service, &InferenceService::generationFailed, this, [this](const QString& message) {
@@ -138,6 +142,24 @@ bool RunController::runLab(LabRequest request)
     full.exportDir = request.exportDir;
     start(RunKind::Lab);
     m_service->submitLab(std::move(full));
+    return true;
+}
+
+bool RunController::runPatch(PatchRequest request)
+{
+    if (request.modelPath.trimmed().isEmpty()) {
+        emit failed(tr("Choose a model first (Patching tab, Open…)."));
+        return false;
+    }
+    auto full = requestFor<PatchRequest>(request.modelPath);
+    full.clean = request.clean;
+    full.corrupt = request.corrupt;
+    full.answer = request.answer;
+    full.wrong = request.wrong;
+    full.site = request.site;
+    full.interventions = std::move(request.interventions);
+    start(RunKind::Patch);
+    m_service->submitPatch(std::move(full));
     return true;
 }
 

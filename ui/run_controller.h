@@ -17,6 +17,7 @@
 #include "worker/analysis_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/lab_request.h"
+#include "worker/patch_request.h"
 
 #include <QObject>
 
@@ -27,7 +28,7 @@ class InferenceService;
 class RunController : public QObject {
     Q_OBJECT
 public:
-    enum class RunKind { None, Analysis, Section, Image, Lab };
+    enum class RunKind { None, Analysis, Section, Image, Lab, Patch };
 
     explicit RunController(QObject* parent = nullptr);
 
@@ -42,6 +43,7 @@ public:
     bool reproject(int layer, core::ProjectionSource source, uint64_t seed);
     bool generateImage(DiffusionRequest request);
     bool runLab(LabRequest request);
+    bool runPatch(PatchRequest request);
     void cancel();
 
     // The report the views show (null before the first run) and its model folder.
@@ -62,6 +64,7 @@ signals:
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
+    void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
     void progressed(const QString& stage, int done, int total);
     void notice(const QString& text);
     void failed(const QString& message);

@@ -2,6 +2,7 @@
 
 #include "spyglass/error.h"
 #include "spyglass/intervention.h"
+#include "spyglass/patching.h"
 #include "spyglass/report_json.h"
 
 #include <optional>
@@ -53,20 +54,7 @@ size_t applyInterventions(const ArgParser& parser, core::LanguageModel& model)
 
 int singleToken(const core::LanguageModel& model, const std::string& text, const std::string& option)
 {
-    if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos) {
-        try {
-            return std::stoi(text.substr(1));
-        } catch (const std::exception&) {
-            throw UsageError(option + ": bad token id '" + text + "'");
-        }
-    }
-    std::vector<int> ids = model.encode(text);
-    const auto& bos = model.info().bosId;
-    if (ids.size() > 1 && bos && ids.front() == *bos) ids.erase(ids.begin());
-    if (ids.size() != 1)
-        throw UsageError(option + ": '" + text + "' is " + std::to_string(ids.size()) +
-                         " tokens; give one token (e.g. with its leading space) or its id as #ID");
-    return ids.front();
+    return core::tokenArgument(model, text, option);  // the field is the flag itself
 }
 
 }  // namespace spyglass::cli

@@ -14,8 +14,7 @@ void addInterventionOptions(ArgParser& parser);
 // Parses the specs, resolves factor:K against --factors-from and reads steering vectors, then
 // sets them on `model` (which validates them against its shape). Returns how many were set.
 size_t applyInterventions(const ArgParser& parser, core::LanguageModel& model);
-// One token: "#123" is the id 123; any other text must encode to exactly one token (a BOS the
-// tokenizer adds is dropped). Throws UsageError naming `option`.
+// One token (core::tokenArgument): "#123" or the text of one token; errors name `option`.
 [[nodiscard]] int singleToken(const core::LanguageModel& model, const std::string& text, const std::string& option);
 
 }  // namespace spyglass::cli

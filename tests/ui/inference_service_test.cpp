@@ -173,6 +173,39 @@ private slots:
         QVERIFY(generated(2) != a || generated(3) != a);
         QCOMPARE(window.settings().temperature, 1.5);
     }
+
+    void interventionsInTheSettingsChangeTheRunAndAreRecorded()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        AnalysisSettings settings = window.settings();
+        settings.maxNewTokens = 2;
+        settings.interventions = "head:0:1,2";
+        window.applySettings(settings);
+        QCOMPARE(window.settings().interventions, std::string("head:0:1,2"));
+        QVERIFY(AnalysisSettings::fromJson(window.settings().toJson()) == window.settings());
+        QSignalSpy report(window.service(), &InferenceService::reportReady);
+        window.run();
+        QVERIFY(report.wait(30000));
+        const auto r = report.first().at(0).value<ReportPtr>();
+        QVERIFY(r->settingsJson.find("\"interventions\":[\"head:0:1,2\"]") != std::string::npos);
+        QCOMPARE(r->tokens.at(8).id, 7252);  // the ablated model's token (tests/fixtures/interventions)
+        // The next run without them is the plain model again (the worker's cached model is restored).
+        settings.interventions.clear();
+        window.applySettings(settings);
+        QSignalSpy plain(window.service(), &InferenceService::reportReady);
+        window.run();
+        QVERIFY(plain.wait(30000));
+        QCOMPARE(plain.first().at(0).value<ReportPtr>()->tokens.at(8).id, 25804);
+        // A spec that does not fit fails the run with the engine's message.
+        settings.interventions = "head:0:9";
+        window.applySettings(settings);
+        QSignalSpy failed(window.service(), &InferenceService::generationFailed);
+        window.run();
+        QVERIFY(failed.wait(30000));
+        QVERIFY(failed.first().at(0).toString().contains(QStringLiteral("head 9 out of range")));
+    }
 };
 
 QTEST_MAIN(InferenceServiceTest)

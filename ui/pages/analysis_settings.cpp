@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <limits>
+#include <sstream>
 #include <type_traits>
 
 namespace spyglass::ui {
@@ -48,6 +49,8 @@ core::AnalysisOptions AnalysisSettings::options() const
     o.lensTopK = lensTopK;
     if (factorCount > 0) o.factorCount = factorCount;
     o.projectionLayer = projectionLayer;
+    std::istringstream specs(interventions);
+    for (std::string spec; specs >> spec;) o.interventionSpecs.push_back(spec);
     return o;
 }
 
@@ -65,7 +68,8 @@ std::string AnalysisSettings::toJson() const
                  {"lens_mode", core::name(lensMode)},
                  {"lens_top_k", lensTopK},
                  {"factors", factorCount},
-                 {"projection_layer", projectionLayer}};
+                 {"projection_layer", projectionLayer},
+                 {"interventions", interventions}};
     return j.dump();
 }
 
@@ -102,6 +106,8 @@ AnalysisSettings AnalysisSettings::fromJson(const std::string& text)
     read(j, "lens_top_k", s.lensTopK);
     read(j, "factors", s.factorCount);
     read(j, "projection_layer", s.projectionLayer);
+    if (j.contains("interventions") && j.at("interventions").is_string())
+        s.interventions = j.at("interventions").get<std::string>();
     return s;
 }
 

@@ -20,8 +20,9 @@ struct AnalysisSettings {
     core::SaliencyTarget saliencyTarget = core::SaliencyTarget::Prob;
     core::LensMode lensMode = core::LensMode::Normed;
     int lensTopK = 10;
-    int factorCount = 0;       // 0: automatic, min(10, positions)
-    int projectionLayer = -1;  // −1: the last layer
+    int factorCount = 0;        // 0: automatic, min(10, positions)
+    int projectionLayer = -1;   // −1: the last layer
+    std::string interventions;  // space-separated specs (spyglass/intervention.h); empty: none
 
     [[nodiscard]] core::AnalysisOptions options() const;
     [[nodiscard]] std::string toJson() const;  // a JSON object

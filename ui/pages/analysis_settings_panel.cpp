@@ -4,6 +4,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSpinBox>
 
 #include <limits>
@@ -48,6 +49,7 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
       m_topK(new QSpinBox),
       m_factorCount(new QSpinBox),
       m_projectionLayer(new QSpinBox),
+      m_interventions(new QLineEdit),
       m_modelInfo(new QLabel(tr("(run to load the model)")))
 {
     m_maxTokens->setRange(1, 512);
@@ -70,6 +72,11 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
     m_factorCount->setSpecialValueText(tr("auto (min(10, positions))"));
     m_projectionLayer->setRange(-1, 1000);
     m_projectionLayer->setSpecialValueText(tr("last"));
+    m_interventions->setPlaceholderText(tr("none — e.g. head:0:1,2 neuron:1:7*2"));
+    m_interventions->setToolTip(
+        tr("Change the model while it runs (space-separated): neuron:L:N[,N…] or head:L:H[,H…] zero them "
+           "(=V sets, *S scales, @P,… only those positions); steer:L:FILE:ALPHA adds ALPHA × the vector "
+           "in FILE to the residual stream of layer L. The report records them."));
     auto updateSampling = [this] {
         const bool sampling = m_temperature->value() > 0;
         m_sampleTopK->setEnabled(sampling);
@@ -91,6 +98,7 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
     form->addRow(tr("Lens top-k"), m_topK);
     form->addRow(tr("Factors"), m_factorCount);
     form->addRow(tr("Map layer"), m_projectionLayer);
+    form->addRow(tr("Interventions"), m_interventions);
     m_modelInfo->setWordWrap(true);
     m_modelInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(tr("Model"), m_modelInfo);
@@ -115,6 +123,7 @@ AnalysisSettings AnalysisSettingsPanel::settings() const
     s.lensTopK = m_topK->value();
     s.factorCount = m_factorCount->value();
     s.projectionLayer = m_projectionLayer->value();
+    s.interventions = m_interventions->text().simplified().toStdString();
     return s;
 }
 
@@ -134,6 +143,7 @@ void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
     m_topK->setValue(s.lensTopK);
     m_factorCount->setValue(s.factorCount);
     m_projectionLayer->setValue(s.projectionLayer);
+    m_interventions->setText(QString::fromStdString(s.interventions));
 }
 
 void AnalysisSettingsPanel::setModelInfo(const QString& text)

@@ -10,6 +10,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QSpinBox;
+class QLineEdit;
 
 namespace spyglass::ui {
 
@@ -36,6 +37,7 @@ private:
     QSpinBox* m_topK;
     QSpinBox* m_factorCount;
     QSpinBox* m_projectionLayer;
+    QLineEdit* m_interventions;
     QLabel* m_modelInfo;
 };
 

@@ -10,6 +10,7 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     qRegisterMetaType<core::ReportUpdate>();
     qRegisterMetaType<DiffusionResultPtr>();
     qRegisterMetaType<LabResultPtr>();
+    qRegisterMetaType<PatchOutcomePtr>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -48,6 +49,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     });
     connect(m_worker, &InferenceWorker::labReady, this, [this](quint64 id, const LabResultPtr& result) {
         if (id == m_latest) emit labReady(result);
+    });
+    connect(m_worker, &InferenceWorker::patchReady, this, [this](quint64 id, const PatchOutcomePtr& outcome) {
+        if (id == m_latest) emit patchReady(outcome);
     });
     m_thread.start();
 }
@@ -89,6 +93,11 @@ quint64 InferenceService::submitDiffusion(DiffusionRequest request)
 quint64 InferenceService::submitLab(LabRequest request)
 {
     return dispatch(std::move(request), &InferenceWorker::runLab);
+}
+
+quint64 InferenceService::submitPatch(PatchRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runPatch);
 }
 
 void InferenceService::cancel()

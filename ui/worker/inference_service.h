@@ -6,6 +6,7 @@
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
+#include "worker/patch_request.h"
 
 #include <QImage>
 #include <QObject>
@@ -28,6 +29,7 @@ public:
     quint64 submitSection(SectionRequest request);
     quint64 submitDiffusion(DiffusionRequest request);
     quint64 submitLab(LabRequest request);
+    quint64 submitPatch(PatchRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 
@@ -43,6 +45,7 @@ signals:
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
+    void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
     void notice(const QString& text);
 
 private:

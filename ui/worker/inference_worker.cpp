@@ -159,6 +159,48 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
     });
 }
 
+void InferenceWorker::runPatch(const PatchRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        emit progressed(id, tr("loading model"), 0, 0);
+        core::LanguageModel& lm = model(request.modelPath, request.device);
+        auto outcome = std::make_shared<PatchOutcome>();
+        outcome->request = request;
+        outcome->architecture = QString::fromStdString(lm.info().architecture);
+        const std::vector<int> clean = lm.encode(request.clean.toStdString());
+        const std::vector<int> corrupt = lm.encode(request.corrupt.toStdString());
+        core::PatchOptions options;
+        options.site = request.site;
+        options.answer = outcome->answer = core::tokenArgument(lm, request.answer.toStdString(), "answer");
+        options.wrong = outcome->wrong = core::tokenArgument(lm, request.wrong.toStdString(), "wrong");
+        const core::Tokenizer* tokenizer = lm.tokenizer();
+        auto text = [&](int token) {
+            return tokenizer ? QString::fromStdString(tokenizer->tokenText(token)) : QStringLiteral("#%1").arg(token);
+        };
+        for (int t : clean) outcome->cleanTokens << text(t);
+        for (int t : corrupt) outcome->corruptTokens << text(t);
+        outcome->answerText = text(outcome->answer);
+        outcome->wrongText = text(outcome->wrong);
+        lm.setInterventions({});  // the tab's own specs only (the model is shared with the other tabs)
+        std::vector<core::Intervention> interventions;
+        for (const std::string& spec : request.interventions) {
+            core::Intervention in = core::parseIntervention(spec);
+            if (in.target == core::Intervention::Target::Steer) core::loadSteeringVector(in);
+            interventions.push_back(std::move(in));
+        }
+        lm.setInterventions(interventions);
+        try {
+            outcome->result = core::patchActivations(lm, clean, corrupt, options, progressFor(id));
+        } catch (...) {
+            lm.setInterventions({});
+            throw;
+        }
+        lm.setInterventions({});
+        emit patchReady(id, outcome);
+    });
+}
+
 void InferenceWorker::runSection(const SectionRequest& request)
 {
     const quint64 id = request.id;

@@ -8,6 +8,7 @@
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
+#include "worker/patch_request.h"
 
 #include <QImage>
 #include <QObject>
@@ -36,6 +37,7 @@ public:
     void runSection(const SectionRequest& request);
     void runDiffusion(const DiffusionRequest& request);
     void runLab(const LabRequest& request);
+    void runPatch(const PatchRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -51,6 +53,7 @@ signals:
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
     void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
+    void patchReady(quint64 id, const spyglass::ui::PatchOutcomePtr& outcome);
     // Something the user should know about a finished run (e.g. it stopped at the context window).
     void notice(quint64 id, const QString& text);
 

@@ -33,6 +33,11 @@ struct AnalysisOptions {
     // Forced decoding: explain these tokens, in order, instead of the model's own choices
     // (maxNewTokens is then ignored; each row explains the given token).
     std::vector<int> continuation;
+    // Interventions for this run only, on top of the model's own (LanguageModel::setInterventions):
+    // specs as in intervention.h (neuron, head, steer; factor specs need the CLI's --factors-from).
+    // Recorded in the report's settings.interventions; refactor()/reproject() apply a report's
+    // recorded specs again.
+    std::vector<std::string> interventionSpecs;
     int integratedGradientSteps = 50;
     bool occlusionReplace = false;      // replace the token with occlusionToken instead of removing it
     std::optional<int> occlusionToken;  // default: the EOS/BOS id, else 0

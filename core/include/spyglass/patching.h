@@ -54,6 +54,10 @@ struct PatchResult {
                                            const std::vector<int>& corruptIds, const PatchOptions& options,
                                            const ProgressCallback& progress = {});
 
+// A token given by a person: "#123" is the id 123; any other text must encode to exactly one
+// token (a BOS the tokenizer adds is dropped). Throws OptionError(field, …).
+[[nodiscard]] int tokenArgument(const LanguageModel& model, const std::string& text, const std::string& field);
+
 // {"format":"spyglass.patch/1","site","layers","positions" (or "heads"),"metric","clean_metric",
 //  "corrupt_metric","effect":[[…]],"whole_layer_effect":[…]} plus `extra` members.
 [[nodiscard]] std::string patchResultJson(const PatchResult& result, const std::string& extraJsonObject = "{}");

@@ -1,5 +1,6 @@
 #include "spyglass/analysis.h"
 
+#include "analysis/intervention_scope.h"
 #include "analysis/logit_lens.h"
 #include "analysis/nmf.h"
 #include "analysis/projection.h"
@@ -277,6 +278,19 @@ std::string contextLimitNote(const Report& report, const ModelInfo& info, int re
 namespace {
 
 // Recomputing a section of `base` with other weights would mix two models in one report.
+// The interventions `base` was made with (settings.interventions), to apply again when the model
+// has none of its own (the app's runs); none when the model has its own (the CLI sets them).
+std::vector<std::string> recordedInterventions(const LanguageModel& model, const Report& base)
+{
+    std::vector<std::string> out;
+    if (!model.interventions().empty()) return out;
+    const auto settings = nlohmann::json::parse(base.settingsJson, nullptr, false);
+    if (settings.is_object() && settings.contains("interventions") && settings["interventions"].is_array())
+        for (const auto& spec : settings["interventions"])
+            if (spec.is_string()) out.push_back(spec.get<std::string>());
+    return out;
+}
+
 void checkSameWeights(const LanguageModel& model, const Report& base)
 {
     if (!base.model.sha256.empty() && !model.info().sha256.empty() && base.model.sha256 != model.info().sha256)
@@ -300,6 +314,7 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
         if (progress && !progress(current)) throw Cancelled();
     };
     checkCancel();
+    const InterventionScope scope(model, recordedInterventions(model, base));
     const CausalLm& lm = *model.impl().model;
     const ActivationCapture capture = captureOver(lm, base, kCaptureMlpAct);
     Report r = base;
@@ -321,6 +336,7 @@ Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions
     if (o.clusterMethod == ClusterMethod::Nmf && !base.factors)
         throw OptionError("clusterMethod", "nmf needs the factors section");
     if (progress && !progress({"projection", 0, 1})) throw Cancelled();
+    const InterventionScope scope(model, recordedInterventions(model, base));
     const CausalLm& lm = *model.impl().model;
     Report r = base;
     r.projection = computeProjection(lm, captureOver(lm, base, kCaptureMlpAct | kCaptureResidPost), o, base.factors);
@@ -349,6 +365,7 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
 {
     const ModelInfo& info = model.info();
     const Tokenizer* tokenizer = model.tokenizer();
+    const InterventionScope scope(model, o.interventionSpecs);
     if (encoding.ids.empty()) throw Error("the prompt has no tokens");
     if (static_cast<int>(encoding.ids.size()) > info.contextLength)
         throw Error("the prompt has " + std::to_string(encoding.ids.size()) +

@@ -173,6 +173,25 @@ PatchResult patchActivations(LanguageModel& model, const std::vector<int>& clean
     return result;
 }
 
+int tokenArgument(const LanguageModel& model, const std::string& text, const std::string& field)
+{
+    if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos) {
+        if (text.size() > 10) throw OptionError(field, "bad token id '" + text + "'");
+        const long long id = std::stoll(text.substr(1));
+        if (id >= model.info().vocabSize)
+            throw OptionError(field, "token id " + text.substr(1) + " is outside the vocabulary (0 … " +
+                                         std::to_string(model.info().vocabSize - 1) + ")");
+        return static_cast<int>(id);
+    }
+    std::vector<int> ids = model.encode(text);
+    const auto& bos = model.info().bosId;
+    if (ids.size() > 1 && bos && ids.front() == *bos) ids.erase(ids.begin());
+    if (ids.size() != 1)
+        throw OptionError(field, "'" + text + "' is " + std::to_string(ids.size()) +
+                                     " tokens; give one token (e.g. with its leading space) or its id as #ID");
+    return ids.front();
+}
+
 std::string patchResultJson(const PatchResult& r, const std::string& extraJsonObject)
 {
     nlohmann::ordered_json j;
