@@ -2,6 +2,10 @@
 
 #include "worker/inference_service.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 namespace spyglass::ui {
 
 RunController::RunController(QObject* parent) : QObject(parent), m_service(new InferenceService(this))
@@ -30,6 +34,10 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
     connect(m_service, &InferenceService::patchReady, this, [this](const PatchOutcomePtr& outcome) {
         finish();
         emit patchReady(outcome);
+    });
+    connect(m_service, &InferenceService::attentionReady, this, [this](const AttentionOutcomePtr& outcome) {
+        finish();
+        emit attentionReady(outcome);
     });
     connect(m_service, &InferenceService::progressed, this, &RunController::progressed);
     connect(m_service, &InferenceService::notice, this, &RunController::notice);
@@ -160,6 +168,21 @@ bool RunController::runPatch(PatchRequest request)
     full.interventions = std::move(request.interventions);
     start(RunKind::Patch);
     m_service->submitPatch(std::move(full));
+    return true;
+}
+
+bool RunController::requestAttention(int position)
+{
+    if (!m_report || (busy() && m_running != RunKind::Attention)) return false;
+    if (position < 0 || position >= static_cast<int>(m_report->tokens.size())) return false;
+    auto request = requestFor<AttentionRequest>(m_reportModelPath);
+    for (const auto& t : m_report->tokens) request.ids.push_back(t.id);
+    request.position = position;
+    const auto settings = QJsonDocument::fromJson(QByteArray::fromStdString(m_report->settingsJson)).object();
+    for (const auto& spec : settings.value(QStringLiteral("interventions")).toArray())
+        request.interventions.push_back(spec.toString().toStdString());
+    start(RunKind::Attention);
+    m_service->submitAttention(std::move(request));
     return true;
 }
 

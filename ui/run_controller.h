@@ -15,6 +15,7 @@
 #include "run_settings.h"
 #include "views/report_types.h"
 #include "worker/analysis_request.h"
+#include "worker/attention_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/lab_request.h"
 #include "worker/patch_request.h"
@@ -28,7 +29,7 @@ class InferenceService;
 class RunController : public QObject {
     Q_OBJECT
 public:
-    enum class RunKind { None, Analysis, Section, Image, Lab, Patch };
+    enum class RunKind { None, Analysis, Section, Image, Lab, Patch, Attention };
 
     explicit RunController(QObject* parent = nullptr);
 
@@ -44,6 +45,9 @@ public:
     bool generateImage(DiffusionRequest request);
     bool runLab(LabRequest request);
     bool runPatch(PatchRequest request);
+    // The attention of the current report's token at `position` (with the report's model and
+    // interventions); false when there is no report or a run is going.
+    bool requestAttention(int position);
     void cancel();
 
     // The report the views show (null before the first run) and its model folder.
@@ -65,6 +69,7 @@ signals:
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
     void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
+    void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void progressed(const QString& stage, int done, int total);
     void notice(const QString& text);
     void failed(const QString& message);

@@ -337,3 +337,34 @@ TEST(InterventionCli, AblatePatchAndSteerFromTheCommandLine)
         EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
     }
 }
+
+TEST(AttentionRow, EqualsTheReferencePatternsRowAndFollowsInterventions)
+{
+    // gpt2-tiny-random/reference.safetensors: attn_pattern.i [H, T, T] from nanoGPT + numpy.
+    auto model = spyglass::test::tinyGpt2();
+    const auto reference = SafetensorsFile::open(fixture("gpt2-tiny-random/reference.safetensors"));
+    for (int position : {0, 3, 7}) {
+        const HostTensor row = model->attentionRow(kCommaPrompt, position);
+        ASSERT_EQ(row.shape, (std::vector<int64_t>{2, 4, position + 1}));
+        for (int64_t l = 0; l < 2; ++l) {
+            const HostTensor pattern = reference->readFloat("attn_pattern." + std::to_string(l));
+            HostTensor expected{{4, position + 1}, {}};
+            HostTensor actual{{4, position + 1}, {}};
+            for (int64_t h = 0; h < 4; ++h)
+                for (int64_t k = 0; k <= position; ++k) {
+                    expected.values.push_back(pattern.at({h, position, k}));
+                    actual.values.push_back(row.at({l, h, k}));
+                }
+            EXPECT_TRUE(allClose(actual, expected)) << "layer " << l << " position " << position;
+        }
+    }
+    EXPECT_NE(errorOf([&] { (void)model->attentionRow(kCommaPrompt, 8); }).find("position 8 is outside the 8 tokens"),
+              std::string::npos);
+    // Layer 1 reads a residual stream the ablation of layer 0's heads changed.
+    const HostTensor plain = model->attentionRow(kCommaPrompt, 7);
+    model->setInterventions({parseIntervention("head:0:0,1,2,3")});
+    const HostTensor ablated = model->attentionRow(kCommaPrompt, 7);
+    EXPECT_EQ(std::vector<float>(plain.values.begin(), plain.values.begin() + 32),
+              std::vector<float>(ablated.values.begin(), ablated.values.begin() + 32));  // layer 0: unchanged
+    EXPECT_NE(plain.values, ablated.values);
+}

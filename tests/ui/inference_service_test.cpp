@@ -3,7 +3,10 @@
 #include "worker/inference_service.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
+#include "pages/language_page.h"
+#include "views/attention_view.h"
 #include "views/error_banner.h"
+#include "views/token_selection.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -172,6 +175,49 @@ private slots:
         QCOMPARE(generated(1), a);  // the seed fixes the draw
         QVERIFY(generated(2) != a || generated(3) != a);
         QCOMPARE(window.settings().temperature, 1.5);
+    }
+
+    void attentionViewShowsWhereTheSelectedTokenLooks()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        AnalysisSettings settings = window.settings();
+        settings.maxNewTokens = 2;
+        window.applySettings(settings);
+        QSignalSpy report(window.service(), &InferenceService::reportReady);
+        window.run();
+        QVERIFY(report.wait(30000));
+        LanguagePage* page = window.languagePage();
+        AttentionView* view = page->attentionView();
+        QSignalSpy ready(window.service(), &InferenceService::attentionReady);
+        page->showView(4);  // the Attention tab asks for the selected token (the first generated one)
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(view->position(), 8);
+        QCOMPARE(view->weights().shape, (std::vector<int64_t>{2, 4, 9}));
+        view->setLayerAndHead(1, 2);
+        const auto weights = view->shownWeights();
+        QCOMPARE(weights.size(), size_t(9));
+        double sum = 0;
+        for (float w : weights) sum += w;
+        QVERIFY(std::abs(sum - 1) < 1e-5);  // a softmax row
+        QVERIFY(view->caption().contains(QStringLiteral("layer 1, head 2")));
+        view->setLayerAndHead(0, -1);
+        QVERIFY(view->caption().contains(QStringLiteral("mean of 4 heads")));
+        // Another token: the newest selection is computed.
+        QSignalSpy again(window.service(), &InferenceService::attentionReady);
+        page->selection()->select(3);
+        QVERIFY(again.wait(30000));
+        QCOMPARE(view->position(), 3);
+        QCOMPARE(view->shownWeights().size(), size_t(4));
+        QTemporaryDir dir;
+        QCOMPARE(window.exportCurrentView(dir.filePath(QStringLiteral("attention.csv"))), QString());
+        QFile csv(dir.filePath(QStringLiteral("attention.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csv.readAll()).count(QLatin1Char('\n')), 1 + 2 * 4 * 4);
+        QCOMPARE(window.exportCurrentView(dir.filePath(QStringLiteral("attention.png"))), QString());
+        if (!qEnvironmentVariableIsEmpty("SPYGLASS_SCREENSHOT_DIR"))
+            view->grab().save(qEnvironmentVariable("SPYGLASS_SCREENSHOT_DIR") + QStringLiteral("/attention.png"));
     }
 
     void interventionsInTheSettingsChangeTheRunAndAreRecorded()

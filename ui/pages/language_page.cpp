@@ -4,6 +4,7 @@
 #include "models/lens_table_model.h"
 #include "pages/analysis_settings_panel.h"
 #include "run_controller.h"
+#include "views/attention_view.h"
 #include "views/factors_view.h"
 #include "views/figure_caption.h"
 #include "views/figure_export.h"
@@ -37,7 +38,7 @@ QString tokenLabel(const core::Report& report, int position)
 }
 
 const QStringList kViewNames{QStringLiteral("saliency"), QStringLiteral("lens"), QStringLiteral("factors"),
-                             QStringLiteral("projection")};
+                             QStringLiteral("projection"), QStringLiteral("attention")};
 
 }  // namespace
 
@@ -55,6 +56,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
       m_lens(new LensView(m_selection)),
       m_factors(new FactorsView(m_selection)),
       m_projection(new ProjectionView(m_selection)),
+      m_attention(new AttentionView(m_selection)),
       m_settings(new AnalysisSettingsPanel)
 {
     m_modelPath->setPlaceholderText(tr("Hugging Face model folder, GGUF file (.gguf) or llama2.c checkpoint (.bin)"));
@@ -72,6 +74,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     m_views->addTab(m_lens, tr("Logit lens"));
     m_views->addTab(m_factors, tr("Factors"));
     m_views->addTab(m_projection, tr("Activation map"));
+    m_views->addTab(m_attention, tr("Attention"));
     m_stack->addWidget(buildEmptyState());
     m_stack->addWidget(m_views);
 
@@ -110,6 +113,17 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
         m_run->setEnabled(true);
         m_factors->setRecomputing(false);
         m_projection->setRecomputing(false);
+    });
+    // The attention of the selected token is computed when the Attention view shows (one forward
+    // pass over the context up to it, in the worker; the newest selection wins).
+    auto requestAttention = [this] {
+        if (m_views->currentWidget() == m_attention && m_selection->position() >= 0)
+            m_controller->requestAttention(m_selection->position());
+    };
+    connect(m_selection, &TokenSelection::positionChanged, this, requestAttention);
+    connect(m_views, &QTabWidget::currentChanged, this, requestAttention);
+    connect(m_controller, &RunController::attentionReady, this, [this](const AttentionOutcomePtr& outcome) {
+        m_attention->setAttention(outcome->position, outcome->weights);
     });
     connect(m_controller, &RunController::reportUpdated, this, &LanguagePage::onUpdate);
     connect(m_controller, &RunController::reportChanged, this, &LanguagePage::onReport);
@@ -259,6 +273,7 @@ void LanguagePage::onReport(const ReportPtr& report)
     m_lens->setReport(report);
     m_factors->setReport(report);
     m_projection->setReport(report);
+    m_attention->setReport(report);
     QString text;
     for (int p = 0; p < static_cast<int>(report->tokens.size()); ++p) {
         const QString piece = tokenLabel(*report, p).toHtmlEscaped();
@@ -278,6 +293,7 @@ QString LanguagePage::exportView(const QString& path, int dpi)
         if (view == m_saliency) return exportText(m_saliency->toCsv(), path);
         if (view == m_lens) return exportText(m_lens->model()->toCsv(), path);
         if (view == m_factors) return exportText(m_factors->toCsv(), path);
+        if (view == m_attention) return exportText(m_attention->toCsv(), path);
         return exportText(m_projection->toCsv(), path);
     }
     return exportFigure(view, path, dpi, figureCaption(*report, currentViewName()));

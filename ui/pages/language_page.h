@@ -17,6 +17,7 @@ class QTabWidget;
 namespace spyglass::ui {
 
 class AnalysisSettingsPanel;
+class AttentionView;
 class FactorsView;
 class LensView;
 class ProjectionView;
@@ -55,6 +56,7 @@ public:
     [[nodiscard]] LensView* lensView() const { return m_lens; }
     [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
     [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
+    [[nodiscard]] AttentionView* attentionView() const { return m_attention; }
 
 signals:
     // An analysis was submitted (for the recent models / prompts).
@@ -78,6 +80,7 @@ private:
     LensView* m_lens;
     FactorsView* m_factors;
     ProjectionView* m_projection;
+    AttentionView* m_attention;
     AnalysisSettingsPanel* m_settings;
 };
 

@@ -55,8 +55,9 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     m_interventions->setPlaceholderText(tr("none — e.g. head:0:1 (applied to every run)"));
     for (core::PatchSite site : kSites)
         m_site->addItem(QString::fromStdString(core::patchSiteName(site)), static_cast<int>(site));
-    m_site->setToolTip(tr("resid_pre: the residual stream entering the layer at one position; attn_out / mlp_out: "
-                          "the attention / MLP output at one position; head: one head's output at every position"));
+    m_site->setToolTip(
+        tr("resid_pre: the residual stream entering the layer at one position; attn_out / mlp_out: "
+           "the attention / MLP output at one position; head: one head's output at every position"));
     auto* browse = new QPushButton(tr("Open…"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(m_modelPath, 1);
@@ -70,10 +71,10 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     form->addRow(tr("Site"), m_site);
     form->addRow(tr("Interventions"), m_interventions);
     form->addRow(QString(), m_run);
-    auto* explain = new QLabel(
-        tr("Each cell copies the clean run's activation at that layer and position into the corrupt run. "
-           "Effect = (m − m_corrupt) / (m_clean − m_corrupt), m = logit[answer] − logit[wrong] at the last "
-           "position: 1 restores the clean answer, 0 changes nothing."));
+    auto* explain =
+        new QLabel(tr("Each cell copies the clean run's activation at that layer and position into the corrupt run. "
+                      "Effect = (m − m_corrupt) / (m_clean − m_corrupt), m = logit[answer] − logit[wrong] at the last "
+                      "position: 1 restores the clean answer, 0 changes nothing."));
     explain->setWordWrap(true);
     form->addRow(explain);
     auto* left = new QWidget;
@@ -155,8 +156,7 @@ void PatchingPage::setModelPath(const QString& path)
     m_modelPath->setText(path);
 }
 
-void PatchingPage::setPrompts(const QString& clean, const QString& corrupt, const QString& answer,
-                              const QString& wrong)
+void PatchingPage::setPrompts(const QString& clean, const QString& corrupt, const QString& answer, const QString& wrong)
 {
     m_clean->setText(clean);
     m_corrupt->setText(corrupt);
@@ -273,10 +273,10 @@ QString PatchingPage::exportView(const QString& path, int dpi)
     }
     FigureCaption caption;
     caption.title = tr("Activation patching — %1").arg(QString::fromStdString(core::patchSiteName(r.site)));
-    caption.subtitle = tr("%1 · clean %2 → corrupt %3 · answer %4 vs %5 · Spyglass")
-                           .arg(m_outcome->architecture, quoted(m_outcome->request.clean),
-                                quoted(m_outcome->request.corrupt), quoted(m_outcome->answerText),
-                                quoted(m_outcome->wrongText));
+    caption.subtitle =
+        tr("%1 · clean %2 → corrupt %3 · answer %4 vs %5 · Spyglass")
+            .arg(m_outcome->architecture, quoted(m_outcome->request.clean), quoted(m_outcome->request.corrupt),
+                 quoted(m_outcome->answerText), quoted(m_outcome->wrongText));
     return exportFigure(m_plot, path, dpi, caption);
 }
 

@@ -55,6 +55,8 @@ FigureCaption figureCaption(const core::Report& report, const QString& view)
                       .arg(QString::fromStdString(core::nameString(p.method)).toUpper(),
                            QString::fromStdString(core::nameString(p.source)))
                       .arg(p.layer);
+    } else if (view == QLatin1String("attention")) {
+        c.title = QStringLiteral("Attention — where the selected token looks, per layer and head");
     } else {
         c.title = view;
     }

@@ -11,6 +11,7 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     qRegisterMetaType<DiffusionResultPtr>();
     qRegisterMetaType<LabResultPtr>();
     qRegisterMetaType<PatchOutcomePtr>();
+    qRegisterMetaType<AttentionOutcomePtr>();
     m_thread.setObjectName(QStringLiteral("spyglass-inference"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -52,6 +53,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     });
     connect(m_worker, &InferenceWorker::patchReady, this, [this](quint64 id, const PatchOutcomePtr& outcome) {
         if (id == m_latest) emit patchReady(outcome);
+    });
+    connect(m_worker, &InferenceWorker::attentionReady, this, [this](quint64 id, const AttentionOutcomePtr& outcome) {
+        if (id == m_latest) emit attentionReady(outcome);
     });
     m_thread.start();
 }
@@ -98,6 +102,11 @@ quint64 InferenceService::submitLab(LabRequest request)
 quint64 InferenceService::submitPatch(PatchRequest request)
 {
     return dispatch(std::move(request), &InferenceWorker::runPatch);
+}
+
+quint64 InferenceService::submitAttention(AttentionRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runAttention);
 }
 
 void InferenceService::cancel()

@@ -3,6 +3,7 @@
 // id and makes it the newest (older runs stop); only the newest request's signals come out.
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
+#include "worker/attention_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
@@ -30,6 +31,7 @@ public:
     quint64 submitDiffusion(DiffusionRequest request);
     quint64 submitLab(LabRequest request);
     quint64 submitPatch(PatchRequest request);
+    quint64 submitAttention(AttentionRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
 
@@ -46,6 +48,7 @@ signals:
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
     void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
+    void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void notice(const QString& text);
 
 private:

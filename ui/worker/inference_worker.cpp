@@ -159,6 +159,41 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
     });
 }
 
+template <typename Body>
+void InferenceWorker::withInterventions(core::LanguageModel& model, const std::vector<std::string>& specs, Body&& body)
+{
+    // The cached model is shared by every tab: a request's specs apply to that request only.
+    std::vector<core::Intervention> interventions;
+    for (const std::string& spec : specs) {
+        core::Intervention in = core::parseIntervention(spec);
+        if (in.target == core::Intervention::Target::Steer) core::loadSteeringVector(in);
+        interventions.push_back(std::move(in));
+    }
+    model.setInterventions(std::move(interventions));
+    try {
+        body();
+    } catch (...) {
+        model.setInterventions({});
+        throw;
+    }
+    model.setInterventions({});
+}
+
+void InferenceWorker::runAttention(const AttentionRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        core::LanguageModel& lm = model(request.modelPath, request.device);
+        emit progressed(id, tr("attention"), 0, 1);
+        auto outcome = std::make_shared<AttentionOutcome>();
+        outcome->position = request.position;
+        withInterventions(lm, request.interventions,
+                          [&] { outcome->weights = lm.attentionRow(request.ids, request.position); });
+        emit progressed(id, tr("attention"), 1, 1);
+        emit attentionReady(id, outcome);
+    });
+}
+
 void InferenceWorker::runPatch(const PatchRequest& request)
 {
     const quint64 id = request.id;
@@ -182,21 +217,9 @@ void InferenceWorker::runPatch(const PatchRequest& request)
         for (int t : corrupt) outcome->corruptTokens << text(t);
         outcome->answerText = text(outcome->answer);
         outcome->wrongText = text(outcome->wrong);
-        lm.setInterventions({});  // the tab's own specs only (the model is shared with the other tabs)
-        std::vector<core::Intervention> interventions;
-        for (const std::string& spec : request.interventions) {
-            core::Intervention in = core::parseIntervention(spec);
-            if (in.target == core::Intervention::Target::Steer) core::loadSteeringVector(in);
-            interventions.push_back(std::move(in));
-        }
-        lm.setInterventions(interventions);
-        try {
+        withInterventions(lm, request.interventions, [&] {
             outcome->result = core::patchActivations(lm, clean, corrupt, options, progressFor(id));
-        } catch (...) {
-            lm.setInterventions({});
-            throw;
-        }
-        lm.setInterventions({});
+        });
         emit patchReady(id, outcome);
     });
 }

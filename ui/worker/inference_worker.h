@@ -5,6 +5,7 @@
 // generationFailed: nothing reaches the event loop.
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
 #include "worker/analysis_request.h"
+#include "worker/attention_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
@@ -38,6 +39,7 @@ public:
     void runDiffusion(const DiffusionRequest& request);
     void runLab(const LabRequest& request);
     void runPatch(const PatchRequest& request);
+    void runAttention(const AttentionRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -54,6 +56,7 @@ signals:
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
     void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
     void patchReady(quint64 id, const spyglass::ui::PatchOutcomePtr& outcome);
+    void attentionReady(quint64 id, const spyglass::ui::AttentionOutcomePtr& outcome);
     // Something the user should know about a finished run (e.g. it stopped at the context window).
     void notice(quint64 id, const QString& text);
 
@@ -64,6 +67,9 @@ private:
     core::ProgressCallback progressFor(quint64 id);
     template <typename Body>
     void guarded(quint64 id, int threads, Body&& body);
+    // Sets `specs` on the cached model for `body`, then clears them (whatever body does).
+    template <typename Body>
+    void withInterventions(core::LanguageModel& model, const std::vector<std::string>& specs, Body&& body);
 
     std::atomic<quint64> m_latest{0};
     std::atomic<bool> m_cancelled{false};

@@ -73,6 +73,9 @@ enum CaptureKind : uint32_t {
     kCaptureFinalNorm = 1u << 6,
     kCaptureLogits = 1u << 7,
     kCaptureAll = 0xFFu,
+    // Not part of kCaptureAll: only the last query row of each layer's pattern, "attn_last_row.i"
+    // [H, T] (what attentionRow() reads; no T × T pattern is kept).
+    kCaptureAttnLastRow = 1u << 8,
 };
 
 class LanguageModelImpl;
@@ -98,6 +101,11 @@ public:
     // file format: resid_pre.i, attn_out.i, attn_pattern.i [H,T,T], mlp_act.i [T,F], mlp_out.i,
     // resid_post.i, final_norm_out, logits [T,V].
     [[nodiscard]] std::map<std::string, HostTensor> trace(const std::vector<int>& ids, uint32_t kinds = kCaptureAll);
+
+    // The attention of the token at `position` over positions 0 … position, per layer and head:
+    // [layers, heads, position + 1] (softmax weights; one forward pass over ids[0 … position]).
+    // The model's interventions apply. Throws Error for a position outside the ids.
+    [[nodiscard]] HostTensor attentionRow(const std::vector<int>& ids, int position);
 
     // Interventions applied by every later call (generate, trace, the analyses) until replaced;
     // empty: none. Throws OptionError (nothing changed) when one does not fit the model.

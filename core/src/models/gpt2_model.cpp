@@ -172,6 +172,8 @@ torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::T
     const torch::Tensor pattern = torch::softmax(scores, -1);
     if (options.capture && options.capture->wants(kCaptureAttnPattern))
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
+    if (options.capture && options.capture->wants(kCaptureAttnLastRow))
+        options.capture->put("attn_last_row." + std::to_string(layer), pattern.select(2, pattern.size(2) - 1));
     const torch::Tensor heads = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
     return conv1d(heads.reshape({batch, length, d}), block.attnProjWeight, block.attnProjBias);
 }

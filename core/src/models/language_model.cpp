@@ -128,6 +128,26 @@ GenerationResult LanguageModel::generate(const std::vector<int>& promptIds, cons
     return result;
 }
 
+HostTensor LanguageModel::attentionRow(const std::vector<int>& ids, int position)
+{
+    checkIds(ids, m_impl->info);
+    if (position < 0 || position >= static_cast<int>(ids.size()))
+        throw Error("position " + std::to_string(position) + " is outside the " + std::to_string(ids.size()) +
+                    " tokens");
+    c10::InferenceMode guard;
+    ActivationCapture capture;
+    capture.kinds = kCaptureAttnLastRow;
+    ForwardOptions forward;
+    forward.capture = &capture;
+    forward.lastLogitsOnly = true;
+    const std::vector<int> prefix(ids.begin(), ids.begin() + position + 1);
+    (void)m_impl->model->forward(idsTensor(prefix, m_impl->model->device()), forward);
+    std::vector<torch::Tensor> rows;
+    for (int l = 0; l < m_impl->info.layerCount; ++l)
+        rows.push_back(capture.tensors.at("attn_last_row." + std::to_string(l)).select(0, 0));  // [H, T]
+    return toHost(torch::stack(rows));
+}
+
 std::map<std::string, HostTensor> LanguageModel::trace(const std::vector<int>& ids, uint32_t kinds)
 {
     checkIds(ids, m_impl->info);

@@ -209,6 +209,8 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
     const torch::Tensor pattern = torch::softmax(scores, -1);
     if (options.capture && options.capture->wants(kCaptureAttnPattern))
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
+    if (options.capture && options.capture->wants(kCaptureAttnLastRow))
+        options.capture->put("attn_last_row." + std::to_string(layer), pattern.select(2, pattern.size(2) - 1));
     const torch::Tensor mixed = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
     return torch::linear(mixed.reshape({batch, length, heads * hd}), b.outWeight, b.outBias);
 }
