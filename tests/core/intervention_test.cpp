@@ -319,6 +319,19 @@ TEST(InterventionCli, AblatePatchAndSteerFromTheCommandLine)
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["interventions"].size(), 1U);
 
+    // Factors: analyze --save-loadings, then ablate a factor and steer along its direction.
+    r = cli({"analyze", "--model", m, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "2", "--factors", "3",
+             "--save-loadings", "--out", (dir / "r.json").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = cli({"generate", "--model", m, "--ids", "16,11,362,11", "--max-new-tokens", "2", "--json", "--ablate",
+             "factor:1", "--factors-from", (dir / "r.json").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["interventions"].size(), 2U);  // one per factor layer
+    r = cli({"steer-vector", "--model", m, "--factor", "1", "--factors-from", (dir / "r.json").string(), "--out",
+             (dir / "f.safetensors").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(SafetensorsFile::open(dir / "f.safetensors")->readFloat("vector").shape, std::vector<int64_t>{64});
+
     for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
              {{"trace", "--model", m, "--ids", "1,2", "--ablate", "neuron:7:1", "--out", (dir / "t").string()},
               "intervention 'neuron:7:1': layer 7 out of range (the model has 2 layers)"},
@@ -367,4 +380,41 @@ TEST(AttentionRow, EqualsTheReferencePatternsRowAndFollowsInterventions)
     EXPECT_EQ(std::vector<float>(plain.values.begin(), plain.values.begin() + 32),
               std::vector<float>(ablated.values.begin(), ablated.values.begin() + 32));  // layer 0: unchanged
     EXPECT_NE(plain.values, ablated.values);
+}
+
+TEST(Interventions, AFactorsDirectionIsWhatItsLoadingsWriteThroughTheDownProjections)
+{
+    auto model = spyglass::test::tinyGpt2();
+    AnalysisOptions o;
+    o.maxNewTokens = 2;
+    o.factorCount = 3;
+    o.factorStabilitySeeds = 0;
+    o.lens = o.projection = false;
+    o.saliencyMethods.clear();
+    const Report r = analyzeIds(*model, kCommaPrompt, o);
+    ASSERT_TRUE(r.factors);
+    const auto v = factorDirectionVector(*model, *r.factors, 1);
+    ASSERT_EQ(v.size(), 64U);
+    // By hand from the weights file: Σ_l loadings[1, l] · c_proj(l) ([256] · [256, 64]), unit length.
+    const auto weights = SafetensorsFile::open(fixture("gpt2-tiny-random/model.safetensors"));
+    std::vector<double> expected(64);
+    for (size_t l = 0; l < r.factors->layers.size(); ++l) {
+        const HostTensor w =
+            weights->readFloat("transformer.h." + std::to_string(r.factors->layers[l]) + ".mlp.c_proj.weight");
+        for (int64_t n = 0; n < 256; ++n)
+            for (int64_t d = 0; d < 64; ++d)
+                expected[static_cast<size_t>(d)] +=
+                    double(r.factors->loadings.at({1, static_cast<int64_t>(l) * 256 + n})) * w.at({n, d});
+    }
+    double norm = 0;
+    for (double e : expected) norm += e * e;
+    norm = std::sqrt(norm);
+    for (size_t d = 0; d < 64; ++d) EXPECT_NEAR(v[d], expected[d] / norm, 1e-5) << d;
+    EXPECT_THROW((void)factorDirectionVector(*model, *r.factors, 3), OptionError);
+    // Steering with it moves the next-token logits.
+    Intervention steer = parseIntervention("steer:1:factor.safetensors:10");
+    steer.direction = v;
+    const HostTensor before = lastLogits(*model, kCommaPrompt);
+    model->setInterventions({steer});
+    EXPECT_FALSE(allClose(lastLogits(*model, kCommaPrompt), before));
 }

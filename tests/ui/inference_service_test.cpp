@@ -3,7 +3,9 @@
 #include "worker/inference_service.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
+#include "pages/analysis_settings_panel.h"
 #include "pages/language_page.h"
+#include "spyglass/safetensors.h"
 #include "views/attention_view.h"
 #include "views/error_banner.h"
 #include "views/token_selection.h"
@@ -218,6 +220,39 @@ private slots:
         QCOMPARE(window.exportCurrentView(dir.filePath(QStringLiteral("attention.png"))), QString());
         if (!qEnvironmentVariableIsEmpty("SPYGLASS_SCREENSHOT_DIR"))
             view->grab().save(qEnvironmentVariable("SPYGLASS_SCREENSHOT_DIR") + QStringLiteral("/attention.png"));
+    }
+
+    void theSteeringSliderRerunsWithTheNewStrength()
+    {
+        QTemporaryDir dir;
+        const QString vector = dir.filePath(QStringLiteral("v.safetensors"));
+        spyglass::core::SafetensorsWriter writer;
+        std::vector<float> values(64);
+        for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 3.0F;
+        writer.addFloat("vector", spyglass::core::HostTensor{{64}, values});
+        writer.write(vector.toStdString());
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        AnalysisSettings settings = window.settings();
+        settings.maxNewTokens = 2;
+        settings.steerFile = vector.toStdString();
+        settings.steerLayer = 1;
+        window.applySettings(settings);
+        QVERIFY(AnalysisSettings::fromJson(window.settings().toJson()) == window.settings());
+        QSignalSpy report(window.service(), &InferenceService::reportReady);
+        window.run();  // α = 0: no steering
+        QVERIFY(report.wait(30000));
+        QVERIFY(report.first().at(0).value<ReportPtr>()->settingsJson.find("steer:") == std::string::npos);
+        const int plain = report.first().at(0).value<ReportPtr>()->tokens.at(8).id;
+        QSignalSpy steered(window.service(), &InferenceService::reportReady);
+        window.languagePage()->settingsPanel()->setSteeringAlpha(20);  // the slider re-runs by itself
+        QVERIFY(steered.wait(30000));
+        const auto r = steered.first().at(0).value<ReportPtr>();
+        const std::string spec = "steer:1:" + vector.toStdString() + ":20";
+        QVERIFY2(r->settingsJson.find(spec) != std::string::npos, r->settingsJson.c_str());
+        QVERIFY(r->tokens.at(8).id != plain);  // 20 · v in the residual changes the first token
+        QCOMPARE(window.settings().steerAlpha, 20.0);
     }
 
     void interventionsInTheSettingsChangeTheRunAndAreRecorded()

@@ -51,6 +51,12 @@ core::AnalysisOptions AnalysisSettings::options() const
     o.projectionLayer = projectionLayer;
     std::istringstream specs(interventions);
     for (std::string spec; specs >> spec;) o.interventionSpecs.push_back(spec);
+    if (!steerFile.empty() && steerAlpha != 0) {
+        std::ostringstream spec;
+        spec.imbue(std::locale::classic());
+        spec << "steer:" << steerLayer << ':' << steerFile << ':' << steerAlpha;
+        o.interventionSpecs.push_back(spec.str());
+    }
     return o;
 }
 
@@ -69,7 +75,10 @@ std::string AnalysisSettings::toJson() const
                  {"lens_top_k", lensTopK},
                  {"factors", factorCount},
                  {"projection_layer", projectionLayer},
-                 {"interventions", interventions}};
+                 {"interventions", interventions},
+                 {"steer_file", steerFile},
+                 {"steer_layer", steerLayer},
+                 {"steer_alpha", steerAlpha}};
     return j.dump();
 }
 
@@ -108,6 +117,9 @@ AnalysisSettings AnalysisSettings::fromJson(const std::string& text)
     read(j, "projection_layer", s.projectionLayer);
     if (j.contains("interventions") && j.at("interventions").is_string())
         s.interventions = j.at("interventions").get<std::string>();
+    if (j.contains("steer_file") && j.at("steer_file").is_string()) s.steerFile = j.at("steer_file").get<std::string>();
+    read(j, "steer_layer", s.steerLayer);
+    read(j, "steer_alpha", s.steerAlpha);
     return s;
 }
 

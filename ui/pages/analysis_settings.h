@@ -23,6 +23,9 @@ struct AnalysisSettings {
     int factorCount = 0;        // 0: automatic, min(10, positions)
     int projectionLayer = -1;   // −1: the last layer
     std::string interventions;  // space-separated specs (spyglass/intervention.h); empty: none
+    std::string steerFile;      // a steering vector (.safetensors, tensor "vector"); empty: none
+    int steerLayer = 0;         // added to resid_pre of this layer
+    double steerAlpha = 0;      // 0: off
 
     [[nodiscard]] core::AnalysisOptions options() const;
     [[nodiscard]] std::string toJson() const;  // a JSON object

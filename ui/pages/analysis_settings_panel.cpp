@@ -2,18 +2,24 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QSlider>
 #include <QSpinBox>
 
+#include <cmath>
 #include <limits>
 
 namespace spyglass::ui {
 
 namespace {
 
-constexpr int kAllMethods = -1;  // the saliency combo's "all four"
+constexpr int kAllMethods = -1;     // the saliency combo's "all four"
+constexpr double kAlphaStep = 0.5;  // the steering slider moves α in these steps, −20 … 20
 
 template <typename E>
 void fillNames(QComboBox* box)
@@ -50,6 +56,10 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
       m_factorCount(new QSpinBox),
       m_projectionLayer(new QSpinBox),
       m_interventions(new QLineEdit),
+      m_steerFile(new QLineEdit),
+      m_steerLayer(new QSpinBox),
+      m_steerAlpha(new QSlider(Qt::Horizontal)),
+      m_steerAlphaText(new QLabel),
       m_modelInfo(new QLabel(tr("(run to load the model)")))
 {
     m_maxTokens->setRange(1, 512);
@@ -77,6 +87,24 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
         tr("Change the model while it runs (space-separated): neuron:L:N[,N…] or head:L:H[,H…] zero them "
            "(=V sets, *S scales, @P,… only those positions); steer:L:FILE:ALPHA adds ALPHA × the vector "
            "in FILE to the residual stream of layer L. The report records them."));
+    m_steerFile->setPlaceholderText(tr("none — a .safetensors with “vector”"));
+    m_steerFile->setToolTip(
+        tr("A steering vector (spyglass-cli steer-vector makes one from two prompt sets or a "
+           "factor): α · vector is added to the residual stream entering the chosen layer at "
+           "every position while the model generates"));
+    m_steerLayer->setRange(0, 1000);
+    m_steerAlpha->setRange(-40, 40);  // α = value · kAlphaStep
+    m_steerAlpha->setPageStep(2);
+    m_steerAlpha->setToolTip(tr("Steering strength α; releasing the slider re-runs in the background"));
+    auto showAlpha = [this] { m_steerAlphaText->setText(QString::number(m_steerAlpha->value() * kAlphaStep, 'f', 1)); };
+    connect(m_steerAlpha, &QSlider::valueChanged, this, showAlpha);
+    connect(m_steerAlpha, &QSlider::sliderReleased, this, &AnalysisSettingsPanel::steeringChanged);
+    connect(m_steerAlpha, &QSlider::actionTriggered, this, [this](int action) {
+        // Keyboard / page steps (not drags) change the value right after this signal.
+        if (action != QAbstractSlider::SliderMove)
+            QMetaObject::invokeMethod(this, &AnalysisSettingsPanel::steeringChanged, Qt::QueuedConnection);
+    });
+    showAlpha();
     auto updateSampling = [this] {
         const bool sampling = m_temperature->value() > 0;
         m_sampleTopK->setEnabled(sampling);
@@ -99,6 +127,22 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
     form->addRow(tr("Factors"), m_factorCount);
     form->addRow(tr("Map layer"), m_projectionLayer);
     form->addRow(tr("Interventions"), m_interventions);
+    auto* steerFileRow = new QHBoxLayout;
+    auto* browseVector = new QPushButton(tr("…"));
+    browseVector->setMaximumWidth(32);
+    steerFileRow->addWidget(m_steerFile, 1);
+    steerFileRow->addWidget(browseVector);
+    connect(browseVector, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Steering vector"), m_steerFile->text(),
+                                                          tr("Safetensors (*.safetensors);;All files (*)"));
+        if (!path.isEmpty()) m_steerFile->setText(path);
+    });
+    form->addRow(tr("Steering vector"), steerFileRow);
+    form->addRow(tr("Steer at layer"), m_steerLayer);
+    auto* alphaRow = new QHBoxLayout;
+    alphaRow->addWidget(m_steerAlpha, 1);
+    alphaRow->addWidget(m_steerAlphaText);
+    form->addRow(tr("Steering α"), alphaRow);
     m_modelInfo->setWordWrap(true);
     m_modelInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(tr("Model"), m_modelInfo);
@@ -124,6 +168,9 @@ AnalysisSettings AnalysisSettingsPanel::settings() const
     s.factorCount = m_factorCount->value();
     s.projectionLayer = m_projectionLayer->value();
     s.interventions = m_interventions->text().simplified().toStdString();
+    s.steerFile = m_steerFile->text().trimmed().toStdString();
+    s.steerLayer = m_steerLayer->value();
+    s.steerAlpha = m_steerAlpha->value() * kAlphaStep;
     return s;
 }
 
@@ -144,6 +191,15 @@ void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
     m_factorCount->setValue(s.factorCount);
     m_projectionLayer->setValue(s.projectionLayer);
     m_interventions->setText(QString::fromStdString(s.interventions));
+    m_steerFile->setText(QString::fromStdString(s.steerFile));
+    m_steerLayer->setValue(s.steerLayer);
+    m_steerAlpha->setValue(static_cast<int>(std::lround(s.steerAlpha / kAlphaStep)));
+}
+
+void AnalysisSettingsPanel::setSteeringAlpha(double alpha)
+{
+    m_steerAlpha->setValue(static_cast<int>(std::lround(alpha / kAlphaStep)));
+    emit steeringChanged();
 }
 
 void AnalysisSettingsPanel::setModelInfo(const QString& text)

@@ -11,6 +11,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QSpinBox;
 class QLineEdit;
+class QSlider;
 
 namespace spyglass::ui {
 
@@ -24,6 +25,13 @@ public:
     // Shown under the settings: the model of the report on screen.
     void setModelInfo(const QString& text);
     [[nodiscard]] QString modelInfo() const;
+    // Moves the steering slider (α, as the user would) and emits steeringChanged.
+    void setSteeringAlpha(double alpha);
+
+signals:
+    // The steering strength was changed by the user (slider released, or a step by keyboard):
+    // the page re-runs in the background with the new α.
+    void steeringChanged();
 
 private:
     QSpinBox* m_maxTokens;
@@ -38,6 +46,10 @@ private:
     QSpinBox* m_factorCount;
     QSpinBox* m_projectionLayer;
     QLineEdit* m_interventions;
+    QLineEdit* m_steerFile;
+    QSpinBox* m_steerLayer;
+    QSlider* m_steerAlpha;
+    QLabel* m_steerAlphaText;
     QLabel* m_modelInfo;
 };
 

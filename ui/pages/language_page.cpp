@@ -125,6 +125,13 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     connect(m_controller, &RunController::attentionReady, this, [this](const AttentionOutcomePtr& outcome) {
         m_attention->setAttention(outcome->position, outcome->weights);
     });
+    // The steering slider re-runs in the background: a newer α supersedes a run still going.
+    connect(m_settings, &AnalysisSettingsPanel::steeringChanged, this, [this] {
+        if (!m_controller->report() || prompt().isEmpty()) return;
+        if (m_controller->busy() && m_controller->running() != RunController::RunKind::Analysis) return;
+        if (m_controller->analyze(modelPath(), prompt(), settings().options()))
+            emit analysisSubmitted(modelPath(), prompt());
+    });
     connect(m_controller, &RunController::reportUpdated, this, &LanguagePage::onUpdate);
     connect(m_controller, &RunController::reportChanged, this, &LanguagePage::onReport);
 }

@@ -57,6 +57,7 @@ public:
     [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
     [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
     [[nodiscard]] AttentionView* attentionView() const { return m_attention; }
+    [[nodiscard]] AnalysisSettingsPanel* settingsPanel() const { return m_settings; }
 
 signals:
     // An analysis was submitted (for the recent models / prompts).

@@ -167,7 +167,8 @@ void AttentionView::refresh()
         t.text = m_tokens[p];
         if (p < static_cast<int>(weights.size())) {
             t.background = weightColour(weights[static_cast<size_t>(p)], max);
-            t.toolTip = tr("%1: weight %2").arg(TokenStrip::label(m_tokens[p])).arg(weights[static_cast<size_t>(p)], 0, 'f', 4);
+            t.toolTip =
+                tr("%1: weight %2").arg(TokenStrip::label(m_tokens[p])).arg(weights[static_cast<size_t>(p)], 0, 'f', 4);
         }
         t.generated = p == query;
         strip.push_back(t);

@@ -4,8 +4,8 @@
 // each head's largest weight (a click picks that layer and head). The weights come from the
 // worker for the selected token of the current report (LanguagePage asks for them); long
 // contexts scroll, and only the selected token's row is ever computed or kept.
-#include "views/report_types.h"
 #include "spyglass/host_tensor.h"
+#include "views/report_types.h"
 
 #include <QStringList>
 #include <QWidget>

@@ -17,6 +17,7 @@ inline constexpr const char* kReportSchema = "spyglass.report/1";
 [[nodiscard]] std::string reportToJson(const Report& report);
 [[nodiscard]] Report reportFromJson(const std::string& json, const std::string& source = "report");
 void writeReport(const Report& report, const std::filesystem::path& path);
+// Also reads the factor loadings from the report's loadings_file (beside it) when that exists.
 [[nodiscard]] Report readReport(const std::filesystem::path& path);
 // Writes the factor loadings (k × layers·neurons, F32 "loadings") as safetensors.
 void writeFactorLoadings(const Report& report, const std::filesystem::path& path);

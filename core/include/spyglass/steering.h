@@ -19,6 +19,11 @@ namespace spyglass::core {
                                                       const std::vector<std::string>& positive,
                                                       const std::vector<std::string>& negative);
 
+// The direction NMF factor `k` of `factors` writes into the residual stream: Σ over the factor's
+// layers of (its loading slice of that layer) · W_down(layer), scaled to unit length ([d_model]).
+// Throws OptionError for k out of range or loadings that do not fit the model.
+[[nodiscard]] std::vector<float> factorDirectionVector(LanguageModel& model, const FactorSection& factors, int k);
+
 // Writes `vector` as the F32 tensor `vector` (what loadSteeringVector reads), with `description`
 // in the metadata.
 void writeSteeringVector(const std::vector<float>& vector, const std::filesystem::path& path,

@@ -165,7 +165,7 @@ std::vector<Intervention> resolveFactor(const Intervention& factor, const Factor
     const int k = factor.units.front();
     if (factors.loadings.shape.size() != 2 || factors.loadings.shape[0] != factors.k ||
         static_cast<int64_t>(factors.loadings.values.size()) != factors.loadings.numel())
-        badSpec(spec, "the report's factors carry no loadings");
+        badSpec(spec, "the report's factors carry no loadings (write them with analyze --save-loadings)");
     if (k >= factors.k) badSpec(spec, "factor " + std::to_string(k) + " of " + std::to_string(factors.k));
     const int64_t columns = factors.loadings.shape[1];
     if (neurons <= 0 || columns != static_cast<int64_t>(neurons) * static_cast<int64_t>(factors.layers.size()))

@@ -322,7 +322,18 @@ void writeReport(const Report& report, const std::filesystem::path& path)
 
 Report readReport(const std::filesystem::path& path)
 {
-    return reportFromJson(readTextFile(path), path.string());
+    Report r = reportFromJson(readTextFile(path), path.string());
+    // The factor loadings live beside the report (analyze --save-loadings): read them when present.
+    if (r.factors && r.factors->loadingsFile) {
+        const std::filesystem::path file = path.parent_path() / *r.factors->loadingsFile;
+        std::error_code ec;
+        if (std::filesystem::exists(file, ec)) {
+            const auto loadings = SafetensorsFile::open(file);
+            if (!loadings->find("loadings")) throw Error(file.string() + ": no tensor 'loadings'");
+            r.factors->loadings = loadings->readFloat("loadings");
+        }
+    }
+    return r;
 }
 
 void writeFactorLoadings(const Report& report, const std::filesystem::path& path)
