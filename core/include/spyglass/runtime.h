@@ -7,6 +7,7 @@
 //
 // Thread safety: call these from main() before starting worker threads.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace spyglass::core {
@@ -21,6 +22,12 @@ inline constexpr int kDefaultThreadCount = 1;
 // chose an AVX-512 kernel, when the variable is already set, on CPUs without AVX-512, or when
 // SPYGLASS_NO_REEXEC is set. Returns only if it did not re-execute.
 void reexecWithTunedBlas(int argc, char** argv);
+
+// A model given by name: when `path` does not exist and is a bare name (no '/'), the shipped model
+// of that name — <program>/../share/spyglass/models/NAME (installed), else the source tree's
+// resources/models/NAME — when there is one; otherwise `path` unchanged. `spyglass-cli analyze
+// --model spyglass-tiny` works from any directory.
+[[nodiscard]] std::filesystem::path resolveModelPath(const std::filesystem::path& path);
 
 // Sets libtorch's intra-op threads and OpenBLAS's threads (n ≥ 1).
 void setThreadCount(int n);

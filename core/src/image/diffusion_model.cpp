@@ -125,9 +125,10 @@ const DiffusionInfo& DiffusionModel::info() const
     return m_impl->info;
 }
 
-std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& dir, const std::string& device,
+std::unique_ptr<DiffusionModel> DiffusionModel::load(const fs::path& given, const std::string& device,
                                                      const DiffusionLoadOptions& options)
 {
+    const fs::path dir = resolveModelPath(given);
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw Error("'" + dir.string() + "': does not exist");
     if (!options.predictionType.empty() && options.predictionType != "epsilon" &&

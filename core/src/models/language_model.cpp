@@ -5,6 +5,7 @@
 #include "models/sampler.h"
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
+#include "spyglass/runtime.h"
 
 namespace spyglass::core {
 
@@ -42,7 +43,7 @@ LanguageModel::~LanguageModel() = default;
 
 std::unique_ptr<LanguageModel> LanguageModel::load(const std::filesystem::path& path, const LoadOptions& options)
 {
-    return std::unique_ptr<LanguageModel>(new LanguageModel(loadLanguageModel(path, options)));
+    return std::unique_ptr<LanguageModel>(new LanguageModel(loadLanguageModel(resolveModelPath(path), options)));
 }
 
 const ModelInfo& LanguageModel::info() const
