@@ -13,6 +13,8 @@ int runTrace(const std::vector<std::string>& args);
 int runAnalyze(const std::vector<std::string>& args);
 int runPatch(const std::vector<std::string>& args);
 int runSteerVector(const std::vector<std::string>& args);
+int runBatch(const std::vector<std::string>& args);
+int runAggregate(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runDequantize(const std::vector<std::string>& args);

@@ -25,6 +25,8 @@ const char* const kUsage =
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
     "  patch      activation patching (clean → corrupt) over layers × positions or heads\n"
     "  steer-vector  a steering vector from the mean activations of two prompt sets\n"
+    "  batch      analyze every line of a JSONL file (one report each; --shard I/N for job arrays)\n"
+    "  aggregate  merge a folder of reports into dataset-level tables\n"
     "  dequantize every tensor of a GGUF file as F32 safetensors\n"
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
     "  eval       measure counting, addition, recall and prose perplexity\n"
@@ -65,6 +67,8 @@ int main(int argc, char** argv)
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (command == "patch") return spyglass::cli::runPatch(args);
         if (command == "steer-vector") return spyglass::cli::runSteerVector(args);
+        if (command == "batch") return spyglass::cli::runBatch(args);
+        if (command == "aggregate") return spyglass::cli::runAggregate(args);
         if (command == "dequantize") return spyglass::cli::runDequantize(args);
         if (command == "diffuse") return spyglass::cli::runDiffuse(args);
         if (command == "train-image") return spyglass::cli::runTrainImage(args);

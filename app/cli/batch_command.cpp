@@ -1,0 +1,156 @@
+// `spyglass-cli batch`: `analyze` for every line of a JSONL file, one report per line, written
+// atomically and skipped with --resume when already there, so that a job array (Slurm, GNU
+// parallel, an indexed Kubernetes Job) spreads the lines over processes with --shard I/N and no
+// coordinator: line n belongs to shard (n − 1) mod N.
+#include "cli/analysis_options.h"
+#include "cli/commands.h"
+#include "cli/common_options.h"
+#include "cli/intervention_options.h"
+
+#include "spyglass/analysis.h"
+#include "spyglass/atomic_write.h"
+#include "spyglass/error.h"
+#include "spyglass/report_json.h"
+#include "spyglass/tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace spyglass::cli {
+
+namespace {
+
+struct Shard {
+    int index = 0, count = 1;
+};
+
+Shard parseShard(const std::string& text)
+{
+    const size_t slash = text.find('/');
+    Shard s;
+    try {
+        if (slash == std::string::npos) throw std::invalid_argument("no /");
+        size_t used = 0;
+        s.index = std::stoi(text.substr(0, slash), &used);
+        if (used != slash) throw std::invalid_argument("index");
+        s.count = std::stoi(text.substr(slash + 1), &used);
+        if (used != text.size() - slash - 1) throw std::invalid_argument("count");
+    } catch (const std::exception&) {
+        throw UsageError("--shard expects I/N (e.g. 0/4, as $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got '" + text +
+                         "'");
+    }
+    if (s.count < 1 || s.index < 0 || s.index >= s.count)
+        throw UsageError("--shard " + text + ": I must lie in 0 … N−1 (a job array of 0-(N-1))");
+    return s;
+}
+
+std::string lineName(size_t number)
+{
+    char name[32];
+    std::snprintf(name, sizeof name, "line-%06zu", number);
+    return name;
+}
+
+// The report's file name: the line's "id" (letters, digits, . _ -) or line-NNNNNN (its line number).
+std::string reportName(const nlohmann::json& line, size_t number)
+{
+    if (line.contains("id") && (line["id"].is_string() || line["id"].is_number_integer())) {
+        std::string id = line["id"].is_string() ? line["id"].get<std::string>() : std::to_string(line["id"].get<long long>());
+        bool ok = !id.empty() && id.size() <= 200 && id[0] != '.';
+        for (char c : id)
+            ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+        if (ok) return id;
+        throw core::Error("\"id\" must be 1–200 letters, digits, '.', '_' or '-' (not starting with '.'): '" + id + "'");
+    }
+    return lineName(number);
+}
+
+}  // namespace
+
+int runBatch(const std::vector<std::string>& args)
+{
+    ArgParser parser("batch", "--model PATH --prompts F.jsonl --out-dir DIR [--shard I/N] [--resume] [analyze options]");
+    addModelOptions(parser);
+    parser.addOption("prompts", "F.jsonl",
+                     "one JSON object per line: {\"prompt\": T} with optional \"id\", \"max_new_tokens\", \"seed\"");
+    parser.addOption("out-dir", "DIR", "folder for the reports (DIR/<id>.json, created if missing)");
+    parser.addOption("shard", "I/N", "only lines n with (n − 1) mod N = I (0 ≤ I < N): one process of a job array");
+    parser.addFlag("resume", "skip lines whose report is already in DIR");
+    addAnalysisOptions(parser);
+    addInterventionOptions(parser);
+    parser.parse(args);
+    if (parser.helpRequested()) {
+        std::cout << parser.helpText()
+                  << "\nRuns `analyze` for every line (of this shard) with the options given, one report per line,\n"
+                     "written atomically. A line that fails is written as DIR/<id>.error.json and the others go on;\n"
+                     "the exit status is 1 when any failed. Merge the reports with `spyglass-cli aggregate DIR`.\n";
+        return 0;
+    }
+    const std::string modelPath = parser.required("model");
+    const std::filesystem::path promptsPath = parser.required("prompts");
+    const std::filesystem::path outDir = parser.required("out-dir");
+    const Shard shard = parser.has("shard") ? parseShard(*parser.value("shard")) : Shard{};
+    const bool resume = parser.has("resume");
+    const core::AnalysisOptions base = analysisOptions(parser);
+    std::ifstream in(promptsPath, std::ios::binary);
+    if (!in) throw core::Error(promptsPath.string() + ": cannot be read");
+    std::vector<std::pair<size_t, std::string>> lines;  // (line number, text); blank lines skipped
+    size_t number = 0;
+    for (std::string line; std::getline(in, line);)
+        if (++number, line.find_first_not_of(" \t\r") != std::string::npos) lines.emplace_back(number, line);
+    std::error_code ec;
+    std::filesystem::create_directories(outDir, ec);
+    if (ec) throw core::Error(outDir.string() + ": cannot be created: " + ec.message());
+
+    const std::string device = applyRuntimeOptions(parser);
+    std::unique_ptr<core::LanguageModel> model;  // loaded at the first line that needs it
+    int done = 0, skipped = 0, failed = 0;
+    for (const auto& [lineNumber, text] : lines) {
+        // Line n (1-based) belongs to shard (n − 1) mod N: every process reads the same file.
+        if (static_cast<int>((lineNumber - 1) % static_cast<size_t>(shard.count)) != shard.index) continue;
+        std::string name = lineName(lineNumber);
+        try {
+            const auto line = nlohmann::json::parse(text);
+            if (!line.is_object() || !line.contains("prompt") || !line["prompt"].is_string())
+                throw core::Error("expected an object with a string \"prompt\"");
+            name = reportName(line, lineNumber);
+            const std::filesystem::path out = outDir / (name + ".json");
+            if (resume && std::filesystem::exists(out, ec)) {
+                ++skipped;
+                continue;
+            }
+            core::AnalysisOptions o = base;
+            if (line.contains("max_new_tokens")) o.maxNewTokens = line["max_new_tokens"].get<int>();
+            if (line.contains("seed")) o.seed = line["seed"].get<uint64_t>();
+            if (!model) {
+                model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
+                applyInterventions(parser, *model);
+            }
+            core::validateAnalysisOptions(o, model->info());
+            const core::Report report = core::analyze(*model, line["prompt"].get<std::string>(), o);
+            core::writeReport(report, out);
+            std::filesystem::remove(outDir / (name + ".error.json"), ec);
+            ++done;
+            logProgress("line " + std::to_string(lineNumber) + " → " + out.string(), true);
+        } catch (const core::Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            // One line's failure (bad JSON, a prompt past the window, …) is recorded; the rest go on.
+            ++failed;
+            const std::string message = promptsPath.string() + ":" + std::to_string(lineNumber) + ": " + e.what();
+            logProgress("error: " + message, true);
+            nlohmann::json error{{"line", lineNumber}, {"error", core::sanitizeUtf8(message)}};
+            core::writeFileAtomically(outDir / (name + ".error.json"), error.dump() + "\n");
+        }
+    }
+    logProgress("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": " +
+                    std::to_string(done) + " written, " + std::to_string(skipped) + " already there, " +
+                    std::to_string(failed) + " failed",
+                true);
+    return failed > 0 ? 1 : 0;
+}
+
+}  // namespace spyglass::cli
