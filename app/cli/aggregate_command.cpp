@@ -35,7 +35,8 @@ int runAggregate(const std::vector<std::string>& args)
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (entry.is_regular_file() && entry.path().extension() == ".json" && name.find(".error.json") == std::string::npos)
+        if (entry.is_regular_file() && entry.path().extension() == ".json" &&
+            name.find(".error.json") == std::string::npos)
             files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());

@@ -39,8 +39,8 @@ Shard parseShard(const std::string& text)
         s.count = std::stoi(text.substr(slash + 1), &used);
         if (used != text.size() - slash - 1) throw std::invalid_argument("count");
     } catch (const std::exception&) {
-        throw UsageError("--shard expects I/N (e.g. 0/4, as $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got '" + text +
-                         "'");
+        throw UsageError("--shard expects I/N (e.g. 0/4, as $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got '" +
+                         text + "'");
     }
     if (s.count < 1 || s.index < 0 || s.index >= s.count)
         throw UsageError("--shard " + text + ": I must lie in 0 … N−1 (a job array of 0-(N-1))");
@@ -58,12 +58,13 @@ std::string lineName(size_t number)
 std::string reportName(const nlohmann::json& line, size_t number)
 {
     if (line.contains("id") && (line["id"].is_string() || line["id"].is_number_integer())) {
-        std::string id = line["id"].is_string() ? line["id"].get<std::string>() : std::to_string(line["id"].get<long long>());
+        std::string id =
+            line["id"].is_string() ? line["id"].get<std::string>() : std::to_string(line["id"].get<long long>());
         bool ok = !id.empty() && id.size() <= 200 && id[0] != '.';
-        for (char c : id)
-            ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+        for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
         if (ok) return id;
-        throw core::Error("\"id\" must be 1–200 letters, digits, '.', '_' or '-' (not starting with '.'): '" + id + "'");
+        throw core::Error("\"id\" must be 1–200 letters, digits, '.', '_' or '-' (not starting with '.'): '" + id +
+                          "'");
     }
     return lineName(number);
 }
@@ -72,7 +73,8 @@ std::string reportName(const nlohmann::json& line, size_t number)
 
 int runBatch(const std::vector<std::string>& args)
 {
-    ArgParser parser("batch", "--model PATH --prompts F.jsonl --out-dir DIR [--shard I/N] [--resume] [analyze options]");
+    ArgParser parser("batch",
+                     "--model PATH --prompts F.jsonl --out-dir DIR [--shard I/N] [--resume] [analyze options]");
     addModelOptions(parser);
     parser.addOption("prompts", "F.jsonl",
                      "one JSON object per line: {\"prompt\": T} with optional \"id\", \"max_new_tokens\", \"seed\"");

@@ -24,14 +24,23 @@ TEST(Batch, TwoShardsWriteEveryLineOnceAndAggregateMergesThem)
 {
     TempDir dir;
     const std::string model = fixture("gpt2-tiny-random").string();
-    writeFile(dir / "prompts.jsonl", "{\"id\": \"count\", \"prompt\": \"1, 2, 3,\"}\n"
-                                     "{\"prompt\": \"a, b, c,\", \"max_new_tokens\": 3}\n"
-                                     "\n"
-                                     "{\"prompt\": \"Hello world\"}\n"
-                                     "not json\n"
-                                     "{\"id\": 7, \"prompt\": \"4, 5\"}\n");
-    const std::vector<std::string> common{"batch", "--model", model, "--prompts", (dir / "prompts.jsonl").string(),
-                                          "--out-dir", (dir / "out").string(), "--max-new-tokens", "2", "--factors",
+    writeFile(dir / "prompts.jsonl",
+              "{\"id\": \"count\", \"prompt\": \"1, 2, 3,\"}\n"
+              "{\"prompt\": \"a, b, c,\", \"max_new_tokens\": 3}\n"
+              "\n"
+              "{\"prompt\": \"Hello world\"}\n"
+              "not json\n"
+              "{\"id\": 7, \"prompt\": \"4, 5\"}\n");
+    const std::vector<std::string> common{"batch",
+                                          "--model",
+                                          model,
+                                          "--prompts",
+                                          (dir / "prompts.jsonl").string(),
+                                          "--out-dir",
+                                          (dir / "out").string(),
+                                          "--max-new-tokens",
+                                          "2",
+                                          "--factors",
                                           "2"};
     CliRun first, second;
     {

@@ -104,7 +104,8 @@ DatasetSummary summarizeReports(const std::vector<Report>& reports)
     }
     layerOrder.push_back("never");
     s.lensLayers = layerOrder;
-    for (const auto& label : layerOrder) s.firstCorrectLayer.push_back(firstCorrect.count(label) ? firstCorrect[label] : 0);
+    for (const auto& label : layerOrder)
+        s.firstCorrectLayer.push_back(firstCorrect.count(label) ? firstCorrect[label] : 0);
     return s;
 }
 
