@@ -277,7 +277,6 @@ std::string contextLimitNote(const Report& report, const ModelInfo& info, int re
 
 namespace {
 
-// Recomputing a section of `base` with other weights would mix two models in one report.
 // The interventions `base` was made with (settings.interventions), to apply again when the model
 // has none of its own (the app's runs); none when the model has its own (the CLI sets them).
 std::vector<std::string> recordedInterventions(const LanguageModel& model, const Report& base)
@@ -291,6 +290,7 @@ std::vector<std::string> recordedInterventions(const LanguageModel& model, const
     return out;
 }
 
+// Recomputing a section of `base` with other weights would mix two models in one report.
 void checkSameWeights(const LanguageModel& model, const Report& base)
 {
     if (!base.model.sha256.empty() && !model.info().sha256.empty() && base.model.sha256 != model.info().sha256)
