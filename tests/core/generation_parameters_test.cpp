@@ -11,6 +11,7 @@
 #include <iterator>
 
 using namespace spyglass::core;
+using spyglass::test::errorOf;
 using spyglass::test::TempDir;
 
 namespace {
@@ -27,16 +28,6 @@ std::string readAll(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string errorText(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 bool hasNote(const std::vector<std::string>& notes, const std::string& fragment)
@@ -147,14 +138,14 @@ TEST(GenerationParameters, PngTextChunksAreWrittenAndReadAsLibpngDoes)
     latin[at] = static_cast<char>(0xE9);
     EXPECT_EQ(readPngText(latin, "parameters", "latin.png")->substr(0, 2), "\xC3\xA9");
 
-    EXPECT_NE(errorText([&] { (void)readPngText("GIF89a....", "parameters", "x.gif"); }).find("x.gif: not a PNG file"),
+    EXPECT_NE(errorOf([&] { (void)readPngText("GIF89a....", "parameters", "x.gif"); }).find("x.gif: not a PNG file"),
               std::string::npos);
-    EXPECT_NE(errorText([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)readPngText(bytes.substr(0, at + 10), "parameters", "cut.png");
               }).find("cut.png: PNG chunk at byte"),
               std::string::npos);
     std::string compressed = bytes;
     compressed.replace(compressed.find("tEXtparameters"), 4, "zTXt");
-    EXPECT_NE(errorText([&] { (void)readPngText(compressed, "parameters", "z.png"); }).find("compressed (zTXt)"),
+    EXPECT_NE(errorOf([&] { (void)readPngText(compressed, "parameters", "z.png"); }).find("compressed (zTXt)"),
               std::string::npos);
 }

@@ -12,6 +12,7 @@
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
+using spyglass::test::errorOf;
 using spyglass::test::fixture;
 using spyglass::test::TempDir;
 
@@ -26,16 +27,6 @@ const SafetensorsFile& loraReference()
 std::filesystem::path loraFile()
 {
     return fixture("sd-lora/sd-tiny-random-lora-kohya.safetensors");
-}
-
-std::string loraError(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 }  // namespace
@@ -85,7 +76,7 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
                                                           {"a <lora:../x:1>", "not a path"},
                                                           {"a <lora:x:1", "no closing"},
                                                           {"<lora:x:1:0.5>", "more than one weight"}})
-        EXPECT_NE(loraError([&] { (void)extractLoraTags(bad); }).find(fragment), std::string::npos) << bad;
+        EXPECT_NE(errorOf([&] { (void)extractLoraTags(bad); }).find(fragment), std::string::npos) << bad;
 
     EXPECT_EQ(Lora::open(loraFile(), 0.8)->moduleCount(), 48U);
     TempDir dir;
@@ -101,21 +92,21 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
         return dir / name;
     };
     const std::string m = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
-    EXPECT_NE(loraError([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)Lora::open(write("up.safetensors", {{m + ".lora_down.weight", {4, 32}}}), 1);
               }).find("up.safetensors: module '" + m + "' lacks its lora_up.weight"),
               std::string::npos);
-    EXPECT_NE(loraError([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)Lora::open(write("loha.safetensors", {{m + ".hada_w1_a", {4, 32}}}), 1);
               }).find("is a LyCORIS (LoHa/LoKr) tensor"),
               std::string::npos);
-    EXPECT_NE(loraError([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)Lora::open(write("te3.safetensors",
                                          {{"lora_te3_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}}}),
                                    1);
               }).find("adapts no part Spyglass loads"),
               std::string::npos);
-    EXPECT_NE(loraError([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)Lora::open(
                       write("rank.safetensors", {{m + ".lora_down.weight", {4, 32}}, {m + ".lora_up.weight", {32, 3}}}),
                       1);
@@ -129,13 +120,13 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
                                     {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", {37, 4}}});
     DiffusionLoadOptions load;
     load.loras.push_back({other, 1.0});
-    EXPECT_NE(loraError([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
+    EXPECT_NE(errorOf([&] { (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load); })
                   .find("other.safetensors: LoRA module 'lora_te2_text_model_encoder_layers_0_mlp_fc1' matches no "
                         "layer of the model"),
               std::string::npos);
     load.loras[0].path =
         write("misfit.safetensors", {{m + ".lora_down.weight", {4, 16}}, {m + ".lora_up.weight", {32, 4}}});
-    EXPECT_NE(loraError([&] {
+    EXPECT_NE(errorOf([&] {
                   (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
               }).find("does not fit 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight'"),
               std::string::npos);

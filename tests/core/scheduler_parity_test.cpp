@@ -16,6 +16,7 @@
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
+using spyglass::test::errorOf;
 using spyglass::test::fixture;
 
 namespace {
@@ -35,16 +36,6 @@ torch::Tensor schedulerRef(const std::string& name)
 double absMax(const torch::Tensor& t)
 {
     return t.abs().max().item<double>();
-}
-
-std::string messageOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 }  // namespace
@@ -173,11 +164,11 @@ TEST(MoreSchedulers, NamesMapAsDiffusersDocumentsAndBadSettingsAreNamed)
         nlohmann::json json = folder.json();
         json["_class_name"] = "DPMSolverMultistepScheduler";
         json[key] = value;
-        const std::string message = messageOf([&] { (void)Scheduler::fromConfig(ConfigReader(json, folder.path())); });
+        const std::string message = errorOf([&] { (void)Scheduler::fromConfig(ConfigReader(json, folder.path())); });
         EXPECT_NE(message.find(path), std::string::npos) << message;
         EXPECT_NE(message.find(fragment), std::string::npos) << message;
     }
-    const std::string unknown = messageOf([&] { (void)Scheduler::create("DPM++ 3M SDE", folder); });
+    const std::string unknown = errorOf([&] { (void)Scheduler::create("DPM++ 3M SDE", folder); });
     EXPECT_NE(unknown.find("'DPM++ 3M SDE' is not supported"), std::string::npos) << unknown;
     EXPECT_NE(unknown.find("DPM++ 2M Karras"), std::string::npos) << unknown;
     EXPECT_THROW((void)Scheduler::create("euler", folder, "sideways"), Error);

@@ -19,6 +19,7 @@
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
+using spyglass::test::errorOf;
 using spyglass::test::fixture;
 using spyglass::test::TempDir;
 using spyglass::test::writeFile;
@@ -48,16 +49,6 @@ LdmTensorShapes shapesOfFile(const std::filesystem::path& path)
     const auto file = SafetensorsFile::open(path);  // alive for the loop
     for (const auto& view : file->tensors()) out.emplace_back(view.name, view.shape);
     return out;
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 // A file holding `names` (tiny F32 tensors of the given shapes).

@@ -163,13 +163,7 @@ template <typename Body>
 void InferenceWorker::withInterventions(core::LanguageModel& model, const std::vector<std::string>& specs, Body&& body)
 {
     // The cached model is shared by every tab: a request's specs apply to that request only.
-    std::vector<core::Intervention> interventions;
-    for (const std::string& spec : specs) {
-        core::Intervention in = core::parseIntervention(spec);
-        if (in.target == core::Intervention::Target::Steer) core::loadSteeringVector(in);
-        interventions.push_back(std::move(in));
-    }
-    model.setInterventions(std::move(interventions));
+    model.setInterventions(core::parseInterventions(specs));
     try {
         body();
     } catch (...) {

@@ -53,6 +53,11 @@ struct Intervention {
 // tensor `vector`, one dimension, any float dtype). Throws Error naming the file and the reason.
 void loadSteeringVector(Intervention& steer);
 
+// Specs as people type them (the app's Interventions field, a report's settings.interventions):
+// parsed, steering vectors read from their files. Factor specs are refused (OptionError
+// "interventions": they need a report's loadings, see resolveFactor).
+[[nodiscard]] std::vector<Intervention> parseInterventions(const std::vector<std::string>& specs);
+
 // Throws OptionError when an intervention does not fit a model: layer, neuron or head index out
 // of range, a steering vector of the wrong width, a direction of the wrong length.
 void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount, int mlpWidth,

@@ -1,7 +1,6 @@
 #pragma once
 // InterventionScope — a run's own interventions (AnalysisOptions::interventionSpecs, or the ones a
 // report recorded) set on the model on top of its own for the scope's lifetime, then restored.
-#include "spyglass/error.h"
 #include "spyglass/intervention.h"
 #include "spyglass/language_model.h"
 
@@ -12,22 +11,13 @@ namespace spyglass::core {
 
 class InterventionScope {
 public:
-    // Throws OptionError("interventions", …) for a spec that does not parse or fit, or a factor
-    // spec (it needs a report's loadings: the CLI's --factors-from); Error for a steering file.
+    // Throws as parseInterventions() and LanguageModel::setInterventions() do.
     InterventionScope(LanguageModel& model, const std::vector<std::string>& specs) : m_model(model)
     {
         if (specs.empty()) return;
         m_saved = model.interventions();
         std::vector<Intervention> all = m_saved;
-        for (const std::string& spec : specs) {
-            Intervention in = parseIntervention(spec);
-            if (in.target == Intervention::Target::Factor)
-                throw OptionError("interventions", "'" + spec +
-                                                       "': a factor ablation needs the report's loadings "
-                                                       "(spyglass-cli --ablate factor:K --factors-from REPORT)");
-            if (in.target == Intervention::Target::Steer) loadSteeringVector(in);
-            all.push_back(std::move(in));
-        }
+        for (Intervention& in : parseInterventions(specs)) all.push_back(std::move(in));
         model.setInterventions(std::move(all));
         m_active = true;
     }

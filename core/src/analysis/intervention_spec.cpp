@@ -202,6 +202,21 @@ void loadSteeringVector(Intervention& steer)
     steer.direction = v.values;
 }
 
+std::vector<Intervention> parseInterventions(const std::vector<std::string>& specs)
+{
+    std::vector<Intervention> out;
+    for (const std::string& spec : specs) {
+        Intervention in = parseIntervention(spec);
+        if (in.target == Intervention::Target::Factor)
+            throw OptionError("interventions", "'" + spec +
+                                                   "': a factor ablation needs the report's loadings "
+                                                   "(spyglass-cli --ablate factor:K --factors-from REPORT)");
+        if (in.target == Intervention::Target::Steer) loadSteeringVector(in);
+        out.push_back(std::move(in));
+    }
+    return out;
+}
+
 void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount, int mlpWidth,
                            int modelWidth)
 {

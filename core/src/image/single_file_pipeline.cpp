@@ -139,13 +139,19 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
                     "tokenizer/ folder");
     parts.tokenizer = ClipTokenizer::load(tokenizer);
 
-    nlohmann::json textConfig = ckpt.textEncoder.config;
-    takeUnknowable(textConfig, companion / "text_encoder/config.json",
-                   {"num_attention_heads", "hidden_act", "layer_norm_eps"});
-    if (!textConfig.contains("num_attention_heads"))
-        throw Error(name + ": the text encoder is " + std::to_string(textConfig["hidden_size"].get<int64_t>()) +
-                    " wide, not a multiple of CLIP's 64-wide heads; give --config DIR whose text_encoder/config.json "
-                    "says num_attention_heads");
+    // A text encoder's config: what the keys tell, the rest from the companion folder; the head
+    // count must be known (inferred for CLIP's 64-wide heads, else given by --config).
+    auto textConfigOf = [&](const LdmComponent& component, const std::string& folder, const std::string& label) {
+        nlohmann::json config = component.config;
+        takeUnknowable(config, companion / (folder + "/config.json"),
+                       {"num_attention_heads", "hidden_act", "layer_norm_eps"});
+        if (!config.contains("num_attention_heads"))
+            throw Error(name + ": the " + label + " is " + std::to_string(config["hidden_size"].get<int64_t>()) +
+                        " wide, not a multiple of CLIP's 64-wide heads; give --config DIR whose " + folder +
+                        "/config.json says num_attention_heads");
+        return config;
+    };
+    const nlohmann::json textConfig = textConfigOf(ckpt.textEncoder, "text_encoder", "text encoder");
     auto adjusted = [&](const LdmComponent& component, const std::string& part) {
         WeightStore store = storeOf(component, file);
         if (adjust)
@@ -156,13 +162,7 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
         build<ClipTextEncoder>(textConfig, adjusted(ckpt.textEncoder, "text_encoder"), path, "text encoder", device);
     const bool xl = ckpt.family == "sdxl";
     if (xl) {
-        nlohmann::json config2 = ckpt.textEncoder2.config;
-        takeUnknowable(config2, companion / "text_encoder_2/config.json",
-                       {"num_attention_heads", "hidden_act", "layer_norm_eps"});
-        if (!config2.contains("num_attention_heads"))
-            throw Error(name + ": the second text encoder is " + std::to_string(config2["hidden_size"].get<int64_t>()) +
-                        " wide, not a multiple of 64-wide heads; give --config DIR whose text_encoder_2/config.json "
-                        "says num_attention_heads");
+        const nlohmann::json config2 = textConfigOf(ckpt.textEncoder2, "text_encoder_2", "second text encoder");
         parts.text2 = build<ClipTextEncoder>(config2, adjusted(ckpt.textEncoder2, "text_encoder_2"), path,
                                              "text encoder 2", device);
         // SDXL's tokenizer_2 is CLIP's BPE padding with "!".
