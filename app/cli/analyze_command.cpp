@@ -4,6 +4,7 @@
 #include "cli/intervention_options.h"
 
 #include "spyglass/analysis.h"
+#include "spyglass/atomic_write.h"
 #include "spyglass/error.h"
 #include "spyglass/language_model.h"
 #include "spyglass/report_json.h"
@@ -26,6 +27,9 @@ int runAnalyze(const std::vector<std::string>& args)
                      "--max-new-tokens)");
     parser.addOption("continuation-ids", "1,2,3", "forced decoding on token ids");
     addInterventionOptions(parser);
+    parser.addOption("diff", "FILE",
+                     "with --ablate/--steer: also run without them and write what they changed (spyglass.diff/1: "
+                     "both texts, first diverging token, Δ log-prob of each original token, Δ saliency, Δ lens)");
     parser.addFlag("save-loadings", "also write the factor loadings to <out>.loadings.safetensors");
     parser.addOption("out", "FILE", "report JSON to write (spyglass.report/1)");
     parser.parse(args);
@@ -55,12 +59,23 @@ int runAnalyze(const std::vector<std::string>& args)
         if (o.continuation.empty()) throw UsageError("--continuation: the text has no tokens");
     }
     if (auto ids = parser.value("continuation-ids")) o.continuation = parseIds(*ids, "continuation-ids");
-    applyInterventions(parser, *model);
+    const size_t interventions = applyInterventions(parser, *model);
     core::validateAnalysisOptions(o, model->info());
-    core::Report report = core::analyze(*model, prompt, o, [](const core::Progress& p) {
+    const auto progress = [](const core::Progress& p) {
         logProgress(p.stage + (p.total > 1 ? " " + std::to_string(p.done) + "/" + std::to_string(p.total) : ""));
         return true;
-    });
+    };
+    core::Report report;
+    if (auto diffPath = parser.value("diff")) {
+        if (interventions == 0)
+            throw UsageError("--diff needs --ablate or --steer (what to compare with the baseline)");
+        core::InterventionEffect effect = core::analyzeInterventionEffect(*model, prompt, o, progress);
+        core::writeFileAtomically(*diffPath, core::runDiffJson(effect.diff) + "\n");
+        logProgress("wrote " + *diffPath, true);
+        report = std::move(effect.edited);
+    } else {
+        report = core::analyze(*model, prompt, o, progress);
+    }
     if (parser.has("save-loadings") && report.factors) {
         const std::string loadings = outPath + ".loadings.safetensors";
         core::writeFactorLoadings(report, loadings);

@@ -12,8 +12,9 @@ namespace spyglass::cli {
 void addInterventionOptions(ArgParser& parser)
 {
     parser.addOption("ablate", "SPEC",
-                     "change activations (repeatable): neuron:L:N[,N…] or head:L:H[,H…] (zero; =V sets, *S scales; "
-                     "@P[,P…] only those positions), factor:K[@P…] (with --factors-from)");
+                     "change activations (repeatable): neuron:L:N[,N…], head:L:H[,H…], attn:L or mlp:L (a block's "
+                     "attention/MLP output) (zero; =V sets, *S scales; @P[,P…] only those positions), "
+                     "factor:K[:REPORT][@P…] (a report with --save-loadings, or --factors-from)");
     parser.addOption("steer", "L:FILE:ALPHA",
                      "add ALPHA · vector to resid_pre.L at every position (repeatable; FILE: .safetensors with "
                      "'vector' [d_model]; @P[,P…] only those positions)");
@@ -32,9 +33,14 @@ size_t applyInterventions(const ArgParser& parser, core::LanguageModel& model)
             all.push_back(std::move(in));
             continue;
         }
+        if (!in.source.empty()) {
+            for (auto& one : core::resolveFactor(in, core::readFactorLoadings(in.source), model.info().mlpWidth))
+                all.push_back(std::move(one));
+            continue;
+        }
         if (!parser.has("factors-from"))
             throw UsageError("--ablate " + spec +
-                             ": factor:K needs --factors-from REPORT.json (a report with factors)");
+                             ": factor:K needs --factors-from REPORT.json (a report with factors) or factor:K:FILE");
         if (!factorReport) factorReport = core::readReport(*parser.value("factors-from"));
         if (!factorReport->factors)
             throw UsageError("--factors-from " + *parser.value("factors-from") + ": the report has no factors section");

@@ -12,10 +12,12 @@
 #include "spyglass/error.h"
 #include "spyglass/intervention.h"
 #include "spyglass/patching.h"
+#include "spyglass/report_json.h"
 #include "spyglass/steering.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 using namespace spyglass::core;
@@ -126,12 +128,14 @@ TEST(Interventions, CapturesShowTheEditedValuesAndNoOpsChangeNothing)
 
 TEST(Interventions, SpecsRoundTripAndBadOnesFailWithOneMessage)
 {
-    for (const char* spec : {"neuron:1:3,4", "neuron:0:5,17@2,3=1.5", "head:1:3@7*0.5", "factor:2@1,2",
-                             "steer:3:dir/v.safetensors:-2.5@0,1"})
+    for (const char* spec :
+         {"neuron:1:3,4", "neuron:0:5,17@2,3=1.5", "head:1:3@7*0.5", "factor:2@1,2",
+          "steer:3:dir/v.safetensors:-2.5@0,1", "attn:1@3*0.5", "mlp:0", "mlp:2@4,5=1", "factor:1:dir/r.json@2"})
         EXPECT_EQ(formatIntervention(parseIntervention(spec)), spec);
     EXPECT_EQ(formatIntervention(parseIntervention("neuron:1:3=0")), "neuron:1:3");
     for (const char* bad : {"neuron", "neuron:1", "neuron:x:1", "neuron:1:-2", "neuron:1:1,1", "head:1:2*nan",
-                            "head:1:2=", "factor:", "steer:1:v.safetensors", "steer:1::2", "blob:1:2"})
+                            "head:1:2=", "factor:", "steer:1:v.safetensors", "steer:1::2", "blob:1:2", "mlp:", "mlp:x",
+                            "attn:1:2", "factor:1:"})
         EXPECT_THROW((void)parseIntervention(bad), OptionError) << bad;
     auto model = spyglass::test::tinyGpt2();
     EXPECT_NE(errorOf([&] {
@@ -417,4 +421,129 @@ TEST(Interventions, AFactorsDirectionIsWhatItsLoadingsWriteThroughTheDownProject
     const HostTensor before = lastLogits(*model, kCommaPrompt);
     model->setInterventions({steer});
     EXPECT_FALSE(allClose(lastLogits(*model, kCommaPrompt), before));
+}
+
+TEST(InterventionEffect, LogProbsAndDeltasEqualTheIndependentImplementation)
+{
+    auto model = spyglass::test::tinyGpt2();
+    const json ref = reference();
+    AnalysisOptions o;
+    o.maxNewTokens = 6;
+    o.factorStabilitySeeds = 0;
+    o.factorCount = 3;
+    o.interventionSpecs = {"head:0:1,2"};
+    const InterventionEffect e = analyzeInterventionEffect(*model, "1, 2, 3, 4,", o);
+    EXPECT_TRUE(model->interventions().empty());  // as before
+    const RunDiff& d = e.diff;
+    ASSERT_EQ(d.prompt.size(), kCommaPrompt.size());
+    for (size_t i = 0; i < kCommaPrompt.size(); ++i) EXPECT_EQ(d.prompt[i].id, kCommaPrompt[i]);
+    std::vector<int> baseline, edited;
+    for (const auto& t : d.baseline) baseline.push_back(t.id);
+    for (const auto& t : d.edited) edited.push_back(t.id);
+    EXPECT_EQ(baseline, ref["greedy_ids"].get<std::vector<int>>());
+    EXPECT_EQ(edited, ref["cases"]["head:0:1,2"]["greedy_ids"].get<std::vector<int>>());
+    ASSERT_TRUE(d.firstDivergence);
+    EXPECT_EQ(*d.firstDivergence, 0);
+    EXPECT_EQ(d.interventions, std::vector<std::string>{"head:0:1,2"});
+    // Log-probabilities of the baseline's tokens, without and with the ablation (float64 reference).
+    const auto expectedBaseline = ref["logprobs"]["baseline"].get<std::vector<double>>();
+    const auto expectedEdited = ref["logprobs"]["forced.head:0:1,2"].get<std::vector<double>>();
+    ASSERT_EQ(d.deltaLogProb.size(), 6U);
+    for (size_t i = 0; i < 6; ++i) {
+        EXPECT_NEAR(d.baselineLogProb[i], expectedBaseline[i], 1e-4) << i;
+        EXPECT_NEAR(d.editedLogProb[i], expectedEdited[i], 1e-4) << i;
+        EXPECT_FLOAT_EQ(d.deltaLogProb[i], d.editedLogProb[i] - d.baselineLogProb[i]);
+        // The report's log-prob agrees with the lens' last (normed) layer, computed another way.
+        const LensCell& cell = e.baseline.lens->cells.back()[kCommaPrompt.size() - 1 + i];
+        EXPECT_NEAR(std::log(*cell.nextProb), d.baselineLogProb[i], 1e-4) << i;
+    }
+    // The forced run followed the baseline's tokens under the ablation; Δ = forced − baseline.
+    ASSERT_EQ(e.forced.tokens.size(), e.baseline.tokens.size());
+    for (size_t i = 0; i < e.forced.tokens.size(); ++i) EXPECT_EQ(e.forced.tokens[i].id, e.baseline.tokens[i].id);
+    ASSERT_EQ(d.saliency.size(), 1U);
+    ASSERT_EQ(d.saliency[0].delta.size(), 6U);
+    const auto& rowB = e.baseline.saliency[0].rows[2];
+    const auto& rowF = e.forced.saliency[0].rows[2];
+    EXPECT_EQ(d.saliency[0].positions[2], rowB.position);
+    for (size_t p = 0; p < rowB.scores.size(); ++p)
+        EXPECT_FLOAT_EQ(d.saliency[0].delta[2][p], rowF.scores[p] - rowB.scores[p]);
+    ASSERT_EQ(d.lensLayers, e.baseline.lens->layers);
+    EXPECT_FLOAT_EQ(d.lensDeltaProb[2][5],
+                    *e.forced.lens->cells[2][5].nextProb - *e.baseline.lens->cells[2][5].nextProb);
+    EXPECT_TRUE(std::isnan(d.lensDeltaProb[0].back()));  // the last position predicts nothing
+    EXPECT_TRUE(d.lensDeltaProb[0][0] == 0.0F);          // layer 0 (embed) is before the ablation
+    // The edited run is a full report (factors, map); the comparison runs are light.
+    EXPECT_TRUE(e.edited.factors && e.edited.projection);
+    EXPECT_FALSE(e.baseline.factors || e.forced.factors);
+    const json j = json::parse(runDiffJson(d));
+    EXPECT_EQ(j["schema"], "spyglass.diff/1");
+    EXPECT_EQ(j["first_divergence"], 0);
+    EXPECT_TRUE(j["lens"]["delta_next_prob"][0].back().is_null());
+
+    // An intervention that changes no token: the edited run is the forced one.
+    o.interventionSpecs = {"attn:1*0.95"};
+    const InterventionEffect same = analyzeInterventionEffect(*model, "1, 2, 3, 4,", o);
+    EXPECT_FALSE(same.diff.firstDivergence);
+    EXPECT_NE(same.diff.deltaLogProb, std::vector<float>(6, 0.0F));
+    o.interventionSpecs.clear();
+    EXPECT_NE(errorOf([&] { (void)analyzeInterventionEffect(*model, "1, 2,", o); }).find("no intervention"),
+              std::string::npos);
+}
+
+TEST(InterventionEffect, DiffsOfRunsThatDoNotLineUpAreRefused)
+{
+    Report a;
+    a.tokens = {{1, "a", std::nullopt, false}, {2, "b", std::nullopt, true, -0.5F}};
+    Report b = a;
+    b.tokens[1].id = 3;
+    EXPECT_NE(errorOf([&] { (void)diffRuns(a, a, b); }).find("did not follow the baseline"), std::string::npos);
+    Report c = a;
+    c.tokens[0].id = 9;
+    EXPECT_NE(errorOf([&] { (void)diffRuns(a, c, a); }).find("different prompts"), std::string::npos);
+    const RunDiff d = diffRuns(a, b, a);
+    ASSERT_TRUE(d.firstDivergence);
+    EXPECT_EQ(*d.firstDivergence, 0);
+    EXPECT_EQ(generatedText(d.edited), "b");
+    Report noLogProb = a;
+    noLogProb.tokens[1].logProb.reset();
+    EXPECT_NE(errorOf([&] { (void)diffRuns(noLogProb, noLogProb, noLogProb); }).find("no token log-prob"),
+              std::string::npos);
+}
+
+TEST(InterventionCli, DiffAndSelfContainedFactorSpecs)
+{
+    const std::string m = fixture("gpt2-tiny-random").string();
+    TempDir dir;
+    auto r = cli({"analyze", "--model", m, "--prompt", "1, 2, 3, 4,", "--max-new-tokens", "6", "--ablate", "head:0:1,2",
+                  "--factors", "3", "--save-loadings", "--out", (dir / "r.json").string(), "--diff",
+                  (dir / "d.json").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream in(dir / "d.json");
+    const json d = json::parse(in);
+    EXPECT_EQ(d["schema"], "spyglass.diff/1");
+    EXPECT_EQ(d["first_divergence"], 0);
+    EXPECT_EQ(d["baseline"]["tokens"].size(), 6U);
+    EXPECT_EQ(d["edited"]["tokens"][0]["id"], reference()["cases"]["head:0:1,2"]["greedy_ids"][0]);
+    EXPECT_EQ(d["delta_logprob"]["delta"].size(), 6U);
+    EXPECT_EQ(readReport(dir / "r.json").tokens[8].id, d["edited"]["tokens"][0]["id"].get<int>());
+
+    // factor:K:REPORT resolves itself (no --factors-from) and is recorded once.
+    const std::string spec = "factor:1:" + (dir / "r.json").string();
+    r = cli({"analyze", "--model", m, "--prompt", "1, 2,", "--max-new-tokens", "1", "--ablate", spec, "--out",
+             (dir / "f.json").string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(json::parse(readReport(dir / "f.json").settingsJson)["interventions"], json({spec}));
+    r = cli({"generate", "--model", m, "--ids", "16,11", "--max-new-tokens", "1", "--ablate",
+             "factor:1:" + (dir / "r.json.loadings.safetensors").string(), "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["interventions"].size(), 2U);  // one per factor layer
+
+    r = cli({"analyze", "--model", m, "--prompt", "1,", "--out", (dir / "x.json").string(), "--diff",
+             (dir / "x.diff.json").string()});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("--diff needs --ablate or --steer"), std::string::npos) << r.err;
+    r = cli({"analyze", "--model", m, "--prompt", "1,", "--out", (dir / "x.json").string(), "--ablate",
+             "factor:0:" + (dir / "missing.json").string()});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
 }

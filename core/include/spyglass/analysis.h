@@ -10,6 +10,7 @@
 #include "spyglass/progress.h"
 #include "spyglass/report.h"
 #include "spyglass/report_update.h"
+#include "spyglass/run_diff.h"
 
 #include <functional>
 #include <optional>
@@ -86,6 +87,21 @@ using AnalysisObserver = std::function<void(const ReportUpdate& update, const Re
 // clusterMethod, seed) from one forward pass over its tokens; the rest is kept.
 [[nodiscard]] Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& options,
                                const ProgressCallback& progress = {});
+
+// What interventions change: the run with them (`edited`, the model's own interventions plus
+// options.interventionSpecs; `observer` streams it), the same prompt without any (`baseline`) and,
+// when the edited run said something else, the interventions forced along the baseline's tokens
+// (`forced`; otherwise the edited run itself), with their RunDiff. The baseline and forced runs
+// compute saliency and the lens only. Throws as analyze() does, OptionError when there is no
+// intervention at all; the model's interventions are as before afterwards.
+struct InterventionEffect {
+    Report edited, baseline, forced;
+    RunDiff diff;
+};
+[[nodiscard]] InterventionEffect analyzeInterventionEffect(LanguageModel& model, const std::string& prompt,
+                                                           const AnalysisOptions& options,
+                                                           const ProgressCallback& progress = {},
+                                                           const AnalysisObserver& observer = {});
 
 // "stopped at the model's context window (128 tokens) after 3 of 8 new tokens" when generation
 // ran into the window before `requestedNewTokens`; empty otherwise (all generated, or EOS).

@@ -6,8 +6,11 @@
 //   neuron:L:N[,N…][@P[,P…]][=V|*S]     MLP neurons N of layer L (mlp_act.L) — zero, set to V, scale by S
 //   head:L:H[,H…][@P[,P…]][=V|*S]       attention heads H of layer L: the head's output before the
 //                                       output projection (pattern · v)
-//   factor:K[@P…]                        NMF factor K of a report: each of its layers' mlp_act has its
-//                                       component along the factor's loading direction removed
+//   attn:L[@P…][=V|*S]                  layer L's attention output (attn_out.L, what the block adds)
+//   mlp:L[@P…][=V|*S]                   layer L's MLP output (mlp_out.L)
+//   factor:K[:FILE][@P…]                 NMF factor K of a report: each of its layers' mlp_act has its
+//                                       component along the factor's loading direction removed (FILE:
+//                                       the report JSON, or the .loadings.safetensors it saved)
 //   steer:L:FILE:ALPHA[@P…]              resid_pre.L += ALPHA · v (FILE: a .safetensors with `vector` [d_model])
 //
 // Positions P are absolute token indices (prompt and generated alike); none given: every position.
@@ -22,11 +25,11 @@
 namespace spyglass::core {
 
 struct Intervention {
-    enum class Target { Neuron, Head, Factor, Steer };
+    enum class Target { Neuron, Head, Factor, Steer, AttnOut, MlpOut };
     enum class Operation { Zero, Set, Scale };
     Target target = Target::Neuron;
     int layer = 0;
-    std::vector<int> units;      // neurons or heads; Factor: the factor index (one entry)
+    std::vector<int> units;      // neurons or heads; Factor: the factor index (one entry); AttnOut/MlpOut: none
     std::vector<int> positions;  // absolute positions; empty: all
     Operation operation = Operation::Zero;
     float value = 0;               // Set: the value; Scale: the factor
@@ -48,14 +51,20 @@ struct Intervention {
 // is out of range or a slice is all zero.
 [[nodiscard]] std::vector<Intervention> resolveFactor(const Intervention& factor, const FactorSection& factors,
                                                       int neurons);
+// The same with the neurons per layer taken from the loadings' width.
+[[nodiscard]] std::vector<Intervention> resolveFactor(const Intervention& factor, const FactorSection& factors);
+
+// The factors (loadings and layers) a factor:K:FILE spec refers to: a report JSON with its loadings
+// beside it, or a .loadings.safetensors (analyze --save-loadings). Throws Error naming the file.
+[[nodiscard]] FactorSection readFactorLoadings(const std::string& path);
 
 // Reads a steering intervention's vector from its file (`source`: a .safetensors holding the
 // tensor `vector`, one dimension, any float dtype). Throws Error naming the file and the reason.
 void loadSteeringVector(Intervention& steer);
 
 // Specs as people type them (the app's Interventions field, a report's settings.interventions):
-// parsed, steering vectors read from their files. Factor specs are refused (OptionError
-// "interventions": they need a report's loadings, see resolveFactor).
+// parsed, steering vectors read from their files, factor:K:FILE resolved to one intervention per
+// layer. A factor spec without FILE is refused (OptionError "interventions").
 [[nodiscard]] std::vector<Intervention> parseInterventions(const std::vector<std::string>& specs);
 
 // Throws OptionError when an intervention does not fit a model: layer, neuron or head index out

@@ -28,6 +28,9 @@ struct ReportToken {
     std::optional<std::string> text;  // null when the model has no tokenizer
     std::optional<std::pair<size_t, size_t>> offset;
     bool generated = false;
+    // Generated tokens: log p(token | everything before it) under the model as run (interventions
+    // included; before temperature or top-k/top-p). JSON "logprob"; null for prompt tokens.
+    std::optional<float> logProb;
 };
 
 struct SaliencyRow {

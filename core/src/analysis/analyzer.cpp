@@ -51,7 +51,12 @@ std::string settingsJson(const AnalysisOptions& o, const LanguageModel& model, c
     if (o.contrastWith) s["saliency"]["contrast_with"] = *o.contrastWith;
     std::vector<std::string> interventions;
     for (const Intervention& i : model.interventions())
-        if (i.enabled) interventions.push_back(sanitizeUtf8(formatIntervention(i)));
+        if (i.enabled) {
+            // A factor spec resolves to one intervention per layer: record it once.
+            std::string spec = sanitizeUtf8(formatIntervention(i));
+            if (std::find(interventions.begin(), interventions.end(), spec) == interventions.end())
+                interventions.push_back(std::move(spec));
+        }
     if (!interventions.empty()) s["interventions"] = interventions;
     if (o.lens) s["lens"] = {{"mode", name(o.lensMode)}, {"top_k", o.lensTopK}};
     if (o.factors)
@@ -486,6 +491,20 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         const torch::Tensor ids64 =
             torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
         logits = lm.forward(ids64, f).select(0, 0);
+        // Each generated token's log-probability, read from the position that predicted it.
+        const int64_t first = static_cast<int64_t>(encoding.ids.size());
+        if (positions > first) {
+            const torch::Tensor next =
+                torch::tensor(std::vector<int64_t>(ids.begin() + first, ids.end())).to(lm.device()).view({-1, 1});
+            const torch::Tensor logProbs =
+                torch::log_softmax(logits.slice(0, first - 1, positions - 1).to(torch::kFloat32), -1)
+                    .gather(1, next)
+                    .view({-1})
+                    .to(torch::kCPU)
+                    .contiguous();
+            for (int64_t p = first; p < positions; ++p)
+                r.tokens[static_cast<size_t>(p)].logProb = logProbs.data_ptr<float>()[p - first];
+        }
     }
     if (o.lens) {
         report("lens", 0, 1);

@@ -14,6 +14,10 @@ EditSite siteOf(Intervention::Target target)
             return EditSite::HeadOut;
         case Intervention::Target::Steer:
             return EditSite::ResidPre;
+        case Intervention::Target::AttnOut:
+            return EditSite::AttnOut;
+        case Intervention::Target::MlpOut:
+            return EditSite::MlpOut;
     }
     return EditSite::MlpAct;
 }
@@ -73,6 +77,14 @@ torch::Tensor InterventionEditor::edit(EditSite site, int layer, const torch::Te
                 const torch::Tensor changed =
                     op == Intervention::Operation::Scale ? y * p.spec.value : torch::full_like(y, p.spec.value);
                 y = torch::where(mask, changed, y);
+                break;
+            }
+            case Intervention::Target::AttnOut:
+            case Intervention::Target::MlpOut: {
+                const Intervention::Operation op = p.spec.operation;
+                const torch::Tensor changed =
+                    op == Intervention::Operation::Scale ? y * p.spec.value : torch::full_like(y, p.spec.value);
+                y = torch::where(positions.view({length, 1}), changed, y);
                 break;
             }
             case Intervention::Target::Factor: {

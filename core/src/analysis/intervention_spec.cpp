@@ -1,6 +1,9 @@
 #include "spyglass/error.h"
 #include "spyglass/intervention.h"
+#include "spyglass/report_json.h"
 #include "spyglass/safetensors.h"
+
+#include <filesystem>
 
 #include <charconv>
 #include <cmath>
@@ -83,6 +86,18 @@ std::string takePositions(const std::string& spec, std::string body, Interventio
     return body;
 }
 
+// Splits "BODY=V" / "BODY*S" into BODY and the operation (the suffix comes after the positions).
+std::string takeOperation(const std::string& spec, std::string body, Intervention& out)
+{
+    const size_t op = body.find_first_of("=*");
+    if (op == std::string::npos) return body;
+    out.operation = body[op] == '=' ? Intervention::Operation::Set : Intervention::Operation::Scale;
+    out.value = parseNumber(spec, body.substr(op + 1), body[op] == '=' ? "value" : "scale");
+    body.erase(op);
+    if (out.operation == Intervention::Operation::Set && out.value == 0) out.operation = Intervention::Operation::Zero;
+    return body;
+}
+
 }  // namespace
 
 Intervention parseIntervention(const std::string& spec)
@@ -90,21 +105,18 @@ Intervention parseIntervention(const std::string& spec)
     Intervention out;
     const size_t colon = spec.find(':');
     if (colon == std::string::npos)
-        badSpec(spec, "expected neuron:L:N[,N…], head:L:H[,H…], factor:K or steer:L:FILE:ALPHA");
+        badSpec(spec, "expected neuron:L:N[,N…], head:L:H[,H…], attn:L, mlp:L, factor:K or steer:L:FILE:ALPHA");
     const std::string kind = spec.substr(0, colon);
     std::string rest = spec.substr(colon + 1);
+    if (kind == "attn" || kind == "mlp") {
+        out.target = kind == "attn" ? Intervention::Target::AttnOut : Intervention::Target::MlpOut;
+        rest = takePositions(spec, takeOperation(spec, rest, out), out);
+        out.layer = parseIndex(spec, rest, "layer");
+        return out;
+    }
     if (kind == "neuron" || kind == "head") {
         out.target = kind == "neuron" ? Intervention::Target::Neuron : Intervention::Target::Head;
-        // The operation suffix: =V or *S (after the positions, if any).
-        const size_t op = rest.find_first_of("=*");
-        if (op != std::string::npos) {
-            out.operation = rest[op] == '=' ? Intervention::Operation::Set : Intervention::Operation::Scale;
-            out.value = parseNumber(spec, rest.substr(op + 1), rest[op] == '=' ? "value" : "scale");
-            rest.erase(op);
-            if (out.operation == Intervention::Operation::Set && out.value == 0)
-                out.operation = Intervention::Operation::Zero;
-        }
-        rest = takePositions(spec, rest, out);
+        rest = takePositions(spec, takeOperation(spec, rest, out), out);
         const size_t second = rest.find(':');
         if (second == std::string::npos)
             badSpec(spec, "expected " + kind + ":LAYER:" + (kind == "neuron" ? "NEURON" : "HEAD") + "[,…]");
@@ -115,7 +127,12 @@ Intervention parseIntervention(const std::string& spec)
     if (kind == "factor") {
         out.target = Intervention::Target::Factor;
         rest = takePositions(spec, rest, out);
-        out.units = {parseIndex(spec, rest, "factor")};
+        const size_t file = rest.find(':');
+        out.units = {parseIndex(spec, rest.substr(0, file), "factor")};
+        if (file != std::string::npos) {
+            out.source = rest.substr(file + 1);
+            if (out.source.empty()) badSpec(spec, "no loadings file after 'factor:K:'");
+        }
         return out;
     }
     if (kind == "steer") {
@@ -130,7 +147,7 @@ Intervention parseIntervention(const std::string& spec)
         out.alpha = parseNumber(spec, rest.substr(last + 1), "alpha");
         return out;
     }
-    badSpec(spec, "unknown kind '" + kind + "' (neuron, head, factor or steer)");
+    badSpec(spec, "unknown kind '" + kind + "' (neuron, head, attn, mlp, factor or steer)");
 }
 
 std::string formatIntervention(const Intervention& in)
@@ -143,18 +160,29 @@ std::string formatIntervention(const Intervention& in)
                   joinList(in.units);
             break;
         case Intervention::Target::Factor:
-            out = "factor:" + joinList(in.units);
+            out = "factor:" + joinList(in.units) + (in.source.empty() ? "" : ":" + in.source);
             break;
         case Intervention::Target::Steer:
             out = "steer:" + std::to_string(in.layer) + ":" + in.source + ":" + numberText(in.alpha);
             break;
+        case Intervention::Target::AttnOut:
+        case Intervention::Target::MlpOut:
+            out = (in.target == Intervention::Target::AttnOut ? "attn:" : "mlp:") + std::to_string(in.layer);
+            break;
     }
     if (!in.positions.empty()) out += "@" + joinList(in.positions);
-    if (in.target == Intervention::Target::Neuron || in.target == Intervention::Target::Head) {
+    if (in.target != Intervention::Target::Factor && in.target != Intervention::Target::Steer) {
         if (in.operation == Intervention::Operation::Set) out += "=" + numberText(in.value);
         if (in.operation == Intervention::Operation::Scale) out += "*" + numberText(in.value);
     }
     return out;
+}
+
+std::vector<Intervention> resolveFactor(const Intervention& factor, const FactorSection& factors)
+{
+    const int64_t columns = factors.loadings.shape.size() == 2 ? factors.loadings.shape[1] : 0;
+    const int64_t layers = static_cast<int64_t>(factors.layers.size());
+    return resolveFactor(factor, factors, layers > 0 && columns % layers == 0 ? static_cast<int>(columns / layers) : 0);
 }
 
 std::vector<Intervention> resolveFactor(const Intervention& factor, const FactorSection& factors, int neurons)
@@ -190,6 +218,31 @@ std::vector<Intervention> resolveFactor(const Intervention& factor, const Factor
     return out;
 }
 
+FactorSection readFactorLoadings(const std::string& path)
+{
+    if (std::filesystem::path(path).extension() == ".json") {
+        Report report = readReport(path);
+        if (!report.factors) throw Error(path + ": the report has no factors section");
+        if (report.factors->loadings.values.empty())
+            throw Error(path +
+                        ": the report's factor loadings are not beside it (analyze --save-loadings writes them)");
+        return std::move(*report.factors);
+    }
+    const auto file = SafetensorsFile::open(path);  // its errors name the file
+    if (!file->find("loadings") || !file->find("layers"))
+        throw Error(path + ": not a factor loadings file (tensors 'loadings' and 'layers')");
+    FactorSection f;
+    f.loadings = file->readFloat("loadings");
+    for (int64_t layer : file->readInt64("layers")) {
+        if (layer < 0 || layer > std::numeric_limits<int>::max()) throw Error(path + ": bad layer index in 'layers'");
+        f.layers.push_back(static_cast<int>(layer));
+    }
+    if (f.loadings.shape.size() != 2 || f.layers.empty())
+        throw Error(path + ": 'loadings' must be k × (layers · neurons) with at least one layer");
+    f.k = static_cast<int>(f.loadings.shape[0]);
+    return f;
+}
+
 void loadSteeringVector(Intervention& steer)
 {
     const auto file = SafetensorsFile::open(steer.source);  // its errors name the file
@@ -207,10 +260,14 @@ std::vector<Intervention> parseInterventions(const std::vector<std::string>& spe
     std::vector<Intervention> out;
     for (const std::string& spec : specs) {
         Intervention in = parseIntervention(spec);
-        if (in.target == Intervention::Target::Factor)
-            throw OptionError("interventions", "'" + spec +
-                                                   "': a factor ablation needs the report's loadings "
-                                                   "(spyglass-cli --ablate factor:K --factors-from REPORT)");
+        if (in.target == Intervention::Target::Factor) {
+            if (in.source.empty())
+                throw OptionError("interventions", "'" + spec +
+                                                       "': a factor ablation needs the factors' loadings "
+                                                       "(factor:K:FILE, FILE a report or its .loadings.safetensors)");
+            for (Intervention& one : resolveFactor(in, readFactorLoadings(in.source))) out.push_back(std::move(one));
+            continue;
+        }
         if (in.target == Intervention::Target::Steer) loadSteeringVector(in);
         out.push_back(std::move(in));
     }
@@ -245,6 +302,9 @@ void validateInterventions(const std::vector<Intervention>& interventions, int l
                 if (static_cast<int>(in.direction.size()) != mlpWidth)
                     badSpec(spec, "the factor has " + std::to_string(in.direction.size()) +
                                       " loadings per layer; the model has " + std::to_string(mlpWidth) + " neurons");
+                break;
+            case Intervention::Target::AttnOut:
+            case Intervention::Target::MlpOut:
                 break;
             case Intervention::Target::Steer:
                 if (static_cast<int>(in.direction.size()) != modelWidth)

@@ -133,8 +133,9 @@ std::string reportToJson(const Report& r)
     j["tokens"] = json::array();
     for (const auto& t : r.tokens) {
         json offset = t.offset ? json({t.offset->first, t.offset->second}) : json(nullptr);
-        j["tokens"].push_back(
-            {{"id", t.id}, {"text", optionalJson(t.text)}, {"offset", offset}, {"generated", t.generated}});
+        json token = {{"id", t.id}, {"text", optionalJson(t.text)}, {"offset", offset}, {"generated", t.generated}};
+        if (t.logProb) token["logprob"] = *t.logProb;
+        j["tokens"].push_back(std::move(token));
     }
     j["saliency"] = json::array();
     for (const auto& s : r.saliency) {
@@ -199,6 +200,7 @@ Report parseReport(const std::string& text, const std::string& source)
             token.offset = std::make_pair(integer<size_t>(t["offset"].at(0), source + ": offset"),
                                           integer<size_t>(t["offset"].at(1), source + ": offset"));
         token.generated = field<bool>(t, "generated", source + ": tokens");
+        if (t.contains("logprob") && t["logprob"].is_number()) token.logProb = t["logprob"].get<float>();
         r.tokens.push_back(std::move(token));
     }
     for (const auto& s : j.value("saliency", json::array())) {
