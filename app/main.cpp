@@ -4,6 +4,7 @@
 // `--version`, `--help`.
 #include "main_window.h"
 #include "pages/image_view.h"
+#include "pages/language_page.h"
 #include "pages/patching_page.h"
 #include "pages/prompt_lab_view.h"
 #include "pages/region_canvas.h"
@@ -128,6 +129,12 @@ int main(int argc, char** argv)
     const QCommandLineOption patchSiteOption(QStringLiteral("patch-site"),
                                              QStringLiteral("Patching tab: resid_pre, attn_out, mlp_out or head"),
                                              QStringLiteral("S"));
+    const QCommandLineOption ablateOption(
+        QStringLiteral("ablate"),
+        QStringLiteral("Language model tab: an intervention (repeatable; neuron:L:N, head:L:H, attn:L, mlp:L …); with "
+                       "--run the Δ Interventions tab shows what it changed"),
+        QStringLiteral("SPEC"));
+    parser.addOption(ablateOption);
     for (const auto* o :
          {&patchCleanOption, &patchCorruptOption, &patchAnswerOption, &patchWrongOption, &patchSiteOption})
         parser.addOption(*o);
@@ -201,6 +208,12 @@ int main(int argc, char** argv)
                 },
                 Qt::QueuedConnection);
         }
+    }
+    if (parser.isSet(ablateOption)) {
+        spyglass::ui::AnalysisSettings settings = window.settings();
+        settings.interventions = parser.values(ablateOption).join(QLatin1Char(' ')).toStdString();
+        window.applySettings(settings);
+        window.languagePage()->showView(5);  // Δ Interventions
     }
     const bool patch = parser.isSet(patchCleanOption);
     if (patch) {

@@ -6,6 +6,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <utility>
+
 namespace spyglass::ui {
 
 RunController::RunController(QObject* parent) : QObject(parent), m_service(new InferenceService(this))
@@ -15,7 +17,9 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
         core::applyUpdate(*m_live, update);
         emit reportUpdated(m_live, update);
     });
+    connect(m_service, &InferenceService::diffReady, this, [this](const RunDiffPtr& diff) { m_pendingDiff = diff; });
     connect(m_service, &InferenceService::reportReady, this, [this](const ReportPtr& report) {
+        if (m_running == RunKind::Analysis) emit diffChanged(std::exchange(m_pendingDiff, nullptr));
         m_live.reset();
         m_report = report;
         m_reportModelPath = m_pendingModelPath;
@@ -88,6 +92,7 @@ bool RunController::analyze(const QString& modelPath, const QString& prompt, con
     request.options = options;
     m_pendingModelPath = request.modelPath;
     m_live.reset();
+    m_pendingDiff.reset();
     start(RunKind::Analysis);
     m_service->submitAnalysis(std::move(request));
     return true;

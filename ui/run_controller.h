@@ -65,6 +65,8 @@ signals:
     void reportUpdated(const spyglass::ui::ReportPtr& live, const spyglass::core::ReportUpdate& update);
     // A finished analysis or recompute, or an opened session.
     void reportChanged(const spyglass::ui::ReportPtr& report);
+    // After each analysis (before reportChanged): what its interventions changed, null without any.
+    void diffChanged(const spyglass::ui::RunDiffPtr& diff);
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
@@ -87,6 +89,7 @@ private:
     RunSettings m_settings;
     RunKind m_running = RunKind::None;
     ReportPtr m_report;
+    RunDiffPtr m_pendingDiff;  // from the running analysis
     QString m_reportModelPath;
     QString m_pendingModelPath;
     std::shared_ptr<core::Report> m_live;

@@ -4,12 +4,17 @@
 #include "gui_thread_check.h"
 #include "main_window.h"
 #include "pages/analysis_settings_panel.h"
+#include "pages/intervention_list.h"
 #include "pages/language_page.h"
 #include "spyglass/safetensors.h"
 #include "views/attention_view.h"
 #include "views/error_banner.h"
+#include "views/factors_view.h"
+#include "views/intervention_diff_view.h"
+#include "views/lens_view.h"
 #include "views/token_selection.h"
 
+#include <QAction>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,6 +23,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <functional>
 
 using namespace spyglass::ui;
 
@@ -286,6 +293,81 @@ private slots:
         window.run();
         QVERIFY(failed.wait(30000));
         QVERIFY(failed.first().at(0).toString().contains(QStringLiteral("head 9 out of range")));
+    }
+
+    void ablateAndRerunShowsWhatChangedAndTheListToggles()
+    {
+        // Token ids from tests/fixtures/interventions (the float64 reference on the same weights).
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        window.setPrompt(QStringLiteral("1, 2, 3, 4,"));
+        AnalysisSettings settings = window.settings();
+        settings.maxNewTokens = 6;
+        settings.factorCount = 3;
+        window.applySettings(settings);
+        LanguagePage* page = window.languagePage();
+        auto runAndWait = [&](const std::function<void()>& start) {
+            QSignalSpy report(window.service(), &InferenceService::reportReady);
+            start();
+            if (!report.wait(60000)) return ReportPtr();
+            QCoreApplication::processEvents();
+            return report.first().at(0).value<ReportPtr>();
+        };
+        ReportPtr plain = runAndWait([&] { window.run(); });
+        QVERIFY(plain);
+        QVERIFY(!page->diffView()->diff());
+        QVERIFY(page->diffView()->textsHtml().contains(QStringLiteral("no interventions")));
+
+        // Right-click a head in the attention overview → "Ablate head 0:1 and rerun".
+        QObject owner;
+        const QList<QAction*> heads = page->attentionView()->ablationActions(0, 1, &owner);
+        QVERIFY(!heads.isEmpty());
+        QCOMPARE(heads.front()->text(), QStringLiteral("Ablate head 0:1 and rerun"));
+        ReportPtr ablated = runAndWait([&] { heads.front()->trigger(); });
+        QVERIFY(ablated);
+        QVERIFY(ablated->settingsJson.find("\"interventions\":[\"head:0:1\"]") != std::string::npos);
+        QTRY_VERIFY(page->diffView()->diff());
+        const spyglass::core::RunDiff& d = *page->diffView()->diff();
+        QCOMPARE(d.baseline.size(), size_t(6));
+        QCOMPARE(d.baseline.front().id, 25804);  // the plain model's greedy tokens
+        QCOMPARE(d.deltaLogProb.size(), size_t(6));
+        QVERIFY(page->diffView()->textsHtml().contains(QStringLiteral("Baseline")));
+        QVERIFY(page->diffView()->toCsv().contains(QStringLiteral("\nlogprob,0,")));
+        auto entries = page->settingsPanel()->interventionList()->entries();
+        QCOMPARE(entries.size(), size_t(1));
+        QCOMPARE(entries.front().first, std::string("head:0:1"));
+        QVERIFY(entries.front().second);
+
+        // Switching it off re-runs the plain model (and remembers it, off).
+        ReportPtr off = runAndWait([&] { page->settingsPanel()->interventionList()->setEnabled(0, false); });
+        QVERIFY(off);
+        QCOMPARE(off->tokens.at(8).id, 25804);
+        QTRY_VERIFY(!page->diffView()->diff());
+        QCOMPARE(window.settings().interventionsOff, std::string("head:0:1"));
+        QVERIFY(AnalysisSettings::fromJson(window.settings().toJson()) == window.settings());
+
+        // A lens cell: block 0's MLP output at position 5 (the reference's mlp:0@5 case).
+        page->lensView()->setReport(off);
+        const QList<QAction*> cell = page->lensView()->ablationActions(1, 5, &owner);  // row 1: block.0
+        QCOMPARE(cell.size(), 2);
+        QVERIFY(cell[1]->text().contains(QStringLiteral("MLP")));
+        ReportPtr mlp = runAndWait([&] { cell[1]->trigger(); });
+        QVERIFY(mlp);
+        QTRY_VERIFY(page->diffView()->diff());
+        QCOMPARE(page->diffView()->diff()->edited.front().id, 44921);
+        QCOMPARE(page->diffView()->diff()->firstDivergence.value_or(-1), 0);
+        QCOMPARE(window.settings().interventions, std::string("mlp:0@5"));
+
+        // A factor of the report on screen: its loadings are saved and the spec names the file.
+        page->settingsPanel()->interventionList()->setEntries({});
+        ReportPtr base = runAndWait([&] { window.run(); });
+        QVERIFY(base && base->factors);
+        const QList<QAction*> factors = page->factorsView()->ablationActions(&owner);
+        QCOMPARE(factors.size(), 3);
+        ReportPtr factor = runAndWait([&] { factors.front()->trigger(); });
+        QVERIFY(factor);
+        QVERIFY2(factor->settingsJson.find("factor:0:") != std::string::npos, factor->settingsJson.c_str());
+        QTRY_VERIFY(page->diffView()->diff());
     }
 };
 

@@ -76,6 +76,7 @@ std::string AnalysisSettings::toJson() const
                  {"factors", factorCount},
                  {"projection_layer", projectionLayer},
                  {"interventions", interventions},
+                 {"interventions_off", interventionsOff},
                  {"steer_file", steerFile},
                  {"steer_layer", steerLayer},
                  {"steer_alpha", steerAlpha}};
@@ -117,6 +118,8 @@ AnalysisSettings AnalysisSettings::fromJson(const std::string& text)
     read(j, "projection_layer", s.projectionLayer);
     if (j.contains("interventions") && j.at("interventions").is_string())
         s.interventions = j.at("interventions").get<std::string>();
+    if (j.contains("interventions_off") && j.at("interventions_off").is_string())
+        s.interventionsOff = j.at("interventions_off").get<std::string>();
     if (j.contains("steer_file") && j.at("steer_file").is_string()) s.steerFile = j.at("steer_file").get<std::string>();
     read(j, "steer_layer", s.steerLayer);
     read(j, "steer_alpha", s.steerAlpha);

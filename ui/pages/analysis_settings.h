@@ -20,12 +20,13 @@ struct AnalysisSettings {
     core::SaliencyTarget saliencyTarget = core::SaliencyTarget::Prob;
     core::LensMode lensMode = core::LensMode::Normed;
     int lensTopK = 10;
-    int factorCount = 0;        // 0: automatic, min(10, positions)
-    int projectionLayer = -1;   // −1: the last layer
-    std::string interventions;  // space-separated specs (spyglass/intervention.h); empty: none
-    std::string steerFile;      // a steering vector (.safetensors, tensor "vector"); empty: none
-    int steerLayer = 0;         // added to resid_pre of this layer
-    double steerAlpha = 0;      // 0: off
+    int factorCount = 0;           // 0: automatic, min(10, positions)
+    int projectionLayer = -1;      // −1: the last layer
+    std::string interventions;     // space-separated specs (spyglass/intervention.h); empty: none
+    std::string interventionsOff;  // specs in the list but switched off (not applied)
+    std::string steerFile;         // a steering vector (.safetensors, tensor "vector"); empty: none
+    int steerLayer = 0;            // added to resid_pre of this layer
+    double steerAlpha = 0;         // 0: off
 
     [[nodiscard]] core::AnalysisOptions options() const;
     [[nodiscard]] std::string toJson() const;  // a JSON object

@@ -1,5 +1,7 @@
 #include "pages/analysis_settings_panel.h"
 
+#include "pages/intervention_list.h"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -13,6 +15,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace spyglass::ui {
 
@@ -55,7 +58,7 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
       m_topK(new QSpinBox),
       m_factorCount(new QSpinBox),
       m_projectionLayer(new QSpinBox),
-      m_interventions(new QLineEdit),
+      m_interventions(new InterventionList),
       m_steerFile(new QLineEdit),
       m_steerLayer(new QSpinBox),
       m_steerAlpha(new QSlider(Qt::Horizontal)),
@@ -82,11 +85,7 @@ AnalysisSettingsPanel::AnalysisSettingsPanel(QWidget* parent)
     m_factorCount->setSpecialValueText(tr("auto (min(10, positions))"));
     m_projectionLayer->setRange(-1, 1000);
     m_projectionLayer->setSpecialValueText(tr("last"));
-    m_interventions->setPlaceholderText(tr("none — e.g. head:0:1,2 neuron:1:7*2"));
-    m_interventions->setToolTip(
-        tr("Change the model while it runs (space-separated): neuron:L:N[,N…] or head:L:H[,H…] zero them "
-           "(=V sets, *S scales, @P,… only those positions); steer:L:FILE:ALPHA adds ALPHA × the vector "
-           "in FILE to the residual stream of layer L. The report records them."));
+    connect(m_interventions, &InterventionList::changed, this, &AnalysisSettingsPanel::interventionsChanged);
     m_steerFile->setPlaceholderText(tr("none — a .safetensors with “vector”"));
     m_steerFile->setToolTip(
         tr("A steering vector (spyglass-cli steer-vector makes one from two prompt sets or a "
@@ -167,7 +166,10 @@ AnalysisSettings AnalysisSettingsPanel::settings() const
     s.lensTopK = m_topK->value();
     s.factorCount = m_factorCount->value();
     s.projectionLayer = m_projectionLayer->value();
-    s.interventions = m_interventions->text().simplified().toStdString();
+    for (const auto& [spec, on] : m_interventions->entries()) {
+        std::string& list = on ? s.interventions : s.interventionsOff;
+        list += (list.empty() ? "" : " ") + spec;
+    }
     s.steerFile = m_steerFile->text().trimmed().toStdString();
     s.steerLayer = m_steerLayer->value();
     s.steerAlpha = m_steerAlpha->value() * kAlphaStep;
@@ -190,7 +192,14 @@ void AnalysisSettingsPanel::setSettings(const AnalysisSettings& s)
     m_topK->setValue(s.lensTopK);
     m_factorCount->setValue(s.factorCount);
     m_projectionLayer->setValue(s.projectionLayer);
-    m_interventions->setText(QString::fromStdString(s.interventions));
+    std::vector<std::pair<std::string, bool>> entries;
+    for (const auto& [list, on] : {std::pair{&s.interventions, true}, std::pair{&s.interventionsOff, false}}) {
+        std::istringstream specs(*list);
+        for (std::string spec; specs >> spec;) entries.emplace_back(spec, on);
+    }
+    m_interventions->blockSignals(true);  // settings set by the program, not the user: no re-run
+    m_interventions->setEntries(entries);
+    m_interventions->blockSignals(false);
     m_steerFile->setText(QString::fromStdString(s.steerFile));
     m_steerLayer->setValue(s.steerLayer);
     m_steerAlpha->setValue(static_cast<int>(std::lround(s.steerAlpha / kAlphaStep)));

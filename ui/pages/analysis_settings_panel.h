@@ -15,6 +15,8 @@ class QSlider;
 
 namespace spyglass::ui {
 
+class InterventionList;
+
 class AnalysisSettingsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -27,11 +29,14 @@ public:
     [[nodiscard]] QString modelInfo() const;
     // Moves the steering slider (α, as the user would) and emits steeringChanged.
     void setSteeringAlpha(double alpha);
+    [[nodiscard]] InterventionList* interventionList() const { return m_interventions; }
 
 signals:
     // The steering strength was changed by the user (slider released, or a step by keyboard):
     // the page re-runs in the background with the new α.
     void steeringChanged();
+    // The user added, removed or switched an intervention: the page re-runs with the new set.
+    void interventionsChanged();
 
 private:
     QSpinBox* m_maxTokens;
@@ -45,7 +50,7 @@ private:
     QSpinBox* m_topK;
     QSpinBox* m_factorCount;
     QSpinBox* m_projectionLayer;
-    QLineEdit* m_interventions;
+    InterventionList* m_interventions;
     QLineEdit* m_steerFile;
     QSpinBox* m_steerLayer;
     QSlider* m_steerAlpha;

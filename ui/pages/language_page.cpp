@@ -3,17 +3,23 @@
 #include "example_prompts.h"
 #include "models/lens_table_model.h"
 #include "pages/analysis_settings_panel.h"
+#include "pages/intervention_list.h"
 #include "run_controller.h"
+#include "spyglass/error.h"
+#include "spyglass/report_json.h"
 #include "views/attention_view.h"
 #include "views/factors_view.h"
 #include "views/figure_caption.h"
 #include "views/figure_export.h"
+#include "views/intervention_diff_view.h"
 #include "views/lens_view.h"
 #include "views/projection_view.h"
 #include "views/saliency_view.h"
 #include "views/token_selection.h"
 
 #include <QCursor>
+#include <QDateTime>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -22,8 +28,10 @@
 #include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -37,8 +45,9 @@ QString tokenLabel(const core::Report& report, int position)
     return t.text ? QString::fromStdString(*t.text) : QString::number(t.id);
 }
 
-const QStringList kViewNames{QStringLiteral("saliency"), QStringLiteral("lens"), QStringLiteral("factors"),
-                             QStringLiteral("projection"), QStringLiteral("attention")};
+const QStringList kViewNames{QStringLiteral("saliency"),  QStringLiteral("lens"),
+                             QStringLiteral("factors"),   QStringLiteral("projection"),
+                             QStringLiteral("attention"), QStringLiteral("interventions")};
 
 }  // namespace
 
@@ -57,6 +66,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
       m_factors(new FactorsView(m_selection)),
       m_projection(new ProjectionView(m_selection)),
       m_attention(new AttentionView(m_selection)),
+      m_diff(new InterventionDiffView(m_selection)),
       m_settings(new AnalysisSettingsPanel)
 {
     m_modelPath->setPlaceholderText(tr("Hugging Face model folder, GGUF file (.gguf) or llama2.c checkpoint (.bin)"));
@@ -75,6 +85,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     m_views->addTab(m_factors, tr("Factors"));
     m_views->addTab(m_projection, tr("Activation map"));
     m_views->addTab(m_attention, tr("Attention"));
+    m_views->addTab(m_diff, tr("Δ Interventions"));
     m_stack->addWidget(buildEmptyState());
     m_stack->addWidget(m_views);
 
@@ -125,15 +136,53 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     connect(m_controller, &RunController::attentionReady, this, [this](const AttentionOutcomePtr& outcome) {
         m_attention->setAttention(outcome->position, outcome->weights);
     });
-    // The steering slider re-runs in the background: a newer α supersedes a run still going.
-    connect(m_settings, &AnalysisSettingsPanel::steeringChanged, this, [this] {
-        if (!m_controller->report() || prompt().isEmpty()) return;
-        if (m_controller->busy() && m_controller->running() != RunController::RunKind::Analysis) return;
-        if (m_controller->analyze(modelPath(), prompt(), settings().options()))
-            emit analysisSubmitted(modelPath(), prompt());
-    });
+    // The steering slider and the intervention list re-run in the background: a newer setting
+    // supersedes a run still going.
+    connect(m_settings, &AnalysisSettingsPanel::steeringChanged, this, &LanguagePage::rerunInBackground);
+    connect(m_settings, &AnalysisSettingsPanel::interventionsChanged, this, &LanguagePage::rerunInBackground);
+    connect(m_lens, &LensView::ablationRequested, this, &LanguagePage::ablateAndRerun);
+    connect(m_attention, &AttentionView::ablationRequested, this, &LanguagePage::ablateAndRerun);
+    connect(m_factors, &FactorsView::factorAblationRequested, this, &LanguagePage::ablateFactorAndRerun);
+    connect(m_controller, &RunController::diffChanged, m_diff, &InterventionDiffView::setDiff);
     connect(m_controller, &RunController::reportUpdated, this, &LanguagePage::onUpdate);
     connect(m_controller, &RunController::reportChanged, this, &LanguagePage::onReport);
+}
+
+void LanguagePage::rerunInBackground()
+{
+    if (!m_controller->report() || prompt().isEmpty()) return;
+    if (m_controller->busy() && m_controller->running() != RunController::RunKind::Analysis) return;
+    if (m_controller->analyze(modelPath(), prompt(), settings().options()))
+        emit analysisSubmitted(modelPath(), prompt());
+}
+
+void LanguagePage::ablateAndRerun(const QString& spec)
+{
+    {
+        const QSignalBlocker quiet(m_settings->interventionList());  // one run, below
+        m_settings->interventionList()->add(spec.toStdString());
+    }
+    emit message(tr("Ablating %1: the Δ Interventions tab shows what changed").arg(spec));
+    rerunInBackground();
+}
+
+void LanguagePage::ablateFactorAndRerun(int factor)
+{
+    const ReportPtr& report = m_controller->report();
+    if (!report || !report->factors) return;
+    const QString folder =
+        QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/factor-loadings");
+    const QString file = folder + QStringLiteral("/%1-%2.safetensors")
+                                      .arg(QString::fromStdString(report->model.sha256.substr(0, 12)))
+                                      .arg(QDateTime::currentMSecsSinceEpoch());
+    try {
+        if (!QDir().mkpath(folder)) throw core::Error(folder.toStdString() + ": cannot create the folder");
+        core::writeFactorLoadings(*report, file.toStdString());
+    } catch (const std::exception& e) {
+        emit message(tr("Cannot save the factor loadings: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    ablateAndRerun(QStringLiteral("factor:%1:%2").arg(factor).arg(file));
 }
 
 QWidget* LanguagePage::buildEmptyState()
@@ -301,6 +350,7 @@ QString LanguagePage::exportView(const QString& path, int dpi)
         if (view == m_lens) return exportText(m_lens->model()->toCsv(), path);
         if (view == m_factors) return exportText(m_factors->toCsv(), path);
         if (view == m_attention) return exportText(m_attention->toCsv(), path);
+        if (view == m_diff) return exportText(m_diff->toCsv(), path);
         return exportText(m_projection->toCsv(), path);
     }
     return exportFigure(view, path, dpi, figureCaption(*report, currentViewName()));

@@ -19,6 +19,7 @@ namespace spyglass::ui {
 class AnalysisSettingsPanel;
 class AttentionView;
 class FactorsView;
+class InterventionDiffView;
 class LensView;
 class ProjectionView;
 class RunController;
@@ -57,6 +58,12 @@ public:
     [[nodiscard]] FactorsView* factorsView() const { return m_factors; }
     [[nodiscard]] ProjectionView* projectionView() const { return m_projection; }
     [[nodiscard]] AttentionView* attentionView() const { return m_attention; }
+    [[nodiscard]] InterventionDiffView* diffView() const { return m_diff; }
+    // Adds `spec` to the interventions (on) and runs again; the Δ tab then shows what it changed.
+    void ablateAndRerun(const QString& spec);
+    // The same for factor K of the report on screen (its loadings are saved under the app's data
+    // folder so the spec factor:K:FILE stays valid in the session and the report).
+    void ablateFactorAndRerun(int factor);
     [[nodiscard]] AnalysisSettingsPanel* settingsPanel() const { return m_settings; }
 
 signals:
@@ -68,6 +75,7 @@ private:
     void chooseModel();
     void onUpdate(const ReportPtr& live, const core::ReportUpdate& update);
     void onReport(const ReportPtr& report);
+    void rerunInBackground();
 
     RunController* m_controller;
     TokenSelection* m_selection;
@@ -82,6 +90,7 @@ private:
     FactorsView* m_factors;
     ProjectionView* m_projection;
     AttentionView* m_attention;
+    InterventionDiffView* m_diff;
     AnalysisSettingsPanel* m_settings;
 };
 

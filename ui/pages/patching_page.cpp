@@ -2,6 +2,7 @@
 
 #include "run_controller.h"
 #include "views/figure_export.h"
+#include "views/plot_helpers.h"
 #include "views/token_strip.h"
 
 #include <qcustomplot.h>
@@ -94,12 +95,7 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     m_plot->plotLayout()->addElement(0, 1, scale);
     scale->setLabel(tr("effect"));
     m_map->setColorScale(scale);
-    QCPColorGradient diverging;  // blue (−) · white (0) · red (+1)
-    diverging.setColorStopAt(0, QColor(33, 102, 172));
-    diverging.setColorStopAt(0.5, QColor(247, 247, 247));
-    diverging.setColorStopAt(1, QColor(178, 24, 43));
-    diverging.setLevelCount(256);
-    m_map->setGradient(diverging);
+    m_map->setGradient(divergingGradient());
     auto* margins = new QCPMarginGroup(m_plot);
     m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);

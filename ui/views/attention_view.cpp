@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -77,11 +78,32 @@ AttentionView::AttentionView(TokenSelection* selection, QWidget* parent)
     connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
         const int head = static_cast<int>(std::lround(m_plot->xAxis->pixelToCoord(e->position().x())));
         const int layer = static_cast<int>(std::lround(m_plot->yAxis->pixelToCoord(e->position().y())));
-        if (m_weights.shape.size() == 3 && layer >= 0 && layer < m_weights.shape[0] && head >= 0 &&
-            head < m_weights.shape[1])
-            setLayerAndHead(layer, head);
+        if (m_weights.shape.size() != 3 || layer < 0 || layer >= m_weights.shape[0] || head < 0 ||
+            head >= m_weights.shape[1])
+            return;
+        setLayerAndHead(layer, head);
+        if (e->button() == Qt::RightButton) {
+            QMenu menu;
+            menu.addActions(ablationActions(layer, head, &menu));
+            menu.exec(e->globalPosition().toPoint());
+        }
     });
     m_caption->setText(tr("Select a token (in any view) to see where it attends."));
+}
+
+QList<QAction*> AttentionView::ablationActions(int layer, int head, QObject* parent)
+{
+    QList<QAction*> out;
+    auto add = [&](const QString& label, const QString& spec) {
+        auto* action = new QAction(label, parent);
+        connect(action, &QAction::triggered, this, [this, spec] { emit ablationRequested(spec); });
+        out << action;
+    };
+    add(tr("Ablate head %1:%2 and rerun").arg(layer).arg(head), QStringLiteral("head:%1:%2").arg(layer).arg(head));
+    if (m_position >= 0)
+        add(tr("Ablate head %1:%2 at the selected token only and rerun").arg(layer).arg(head),
+            QStringLiteral("head:%1:%2@%3").arg(layer).arg(head).arg(m_position));
+    return out;
 }
 
 void AttentionView::setReport(const ReportPtr& report)

@@ -10,6 +10,7 @@
 #include <QStringList>
 #include <QWidget>
 
+class QAction;
 class QComboBox;
 class QCustomPlot;
 class QCPColorMap;
@@ -40,6 +41,12 @@ public:
     [[nodiscard]] QString caption() const;
     [[nodiscard]] QString toCsv() const;
     [[nodiscard]] QCustomPlot* overview() const { return m_plot; }
+    // The right-click menu of the layers × heads overview at (layer, head), owned by `parent`.
+    [[nodiscard]] QList<QAction*> ablationActions(int layer, int head, QObject* parent);
+
+signals:
+    // "Ablate and rerun": an intervention spec (spyglass/intervention.h).
+    void ablationRequested(const QString& spec);
 
 private:
     void refresh();

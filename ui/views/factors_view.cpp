@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -76,6 +77,12 @@ FactorsView::FactorsView(TokenSelection* selection, QWidget* parent)
     placeLegendBeside(m_plot);
     m_plot->legend->setFont(QFont(font().family(), 7));
     connect(m_factor, &QComboBox::currentIndexChanged, this, [this] { refresh(); });
+    setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        QMenu menu;
+        menu.addActions(ablationActions(&menu));
+        if (!menu.isEmpty()) menu.exec(mapToGlobal(at));
+    });
     connect(m_strip, &TokenStrip::tokenClicked, m_selection, &TokenSelection::select);
     connect(m_strip, &TokenStrip::tokenHovered, m_selection, &TokenSelection::select);  // hovering selects too
     connect(m_selection, &TokenSelection::positionChanged, m_strip, &TokenStrip::setSelected);
@@ -109,6 +116,24 @@ void FactorsView::setReport(const ReportPtr& report)
         for (int j = 0; j < report->factors->k; ++j) m_factor->addItem(tr("factor %1").arg(j));
     m_factor->blockSignals(false);
     refresh();
+}
+
+QList<QAction*> FactorsView::ablationActions(QObject* parent)
+{
+    QList<QAction*> out;
+    if (!m_report || !m_report->factors || m_report->factors->loadings.values.empty()) return out;
+    std::vector<int> order;
+    if (m_factor->currentIndex() > 0) order.push_back(m_factor->currentIndex() - 1);
+    for (int j = 0; j < m_report->factors->k; ++j)
+        if (order.empty() || j != order.front()) order.push_back(j);
+    for (int j : order) {
+        auto* action = new QAction(tr("Ablate factor %1 and rerun").arg(j), parent);
+        action->setToolTip(
+            tr("Project factor %1's loading direction out of each of its layers' MLP activations").arg(j));
+        connect(action, &QAction::triggered, this, [this, j] { emit factorAblationRequested(j); });
+        out << action;
+    }
+    return out;
 }
 
 void FactorsView::refresh()

@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QAction;
 class QComboBox;
 class QPushButton;
 class QSpinBox;
@@ -27,10 +28,15 @@ public:
     [[nodiscard]] QString toCsv() const;
     [[nodiscard]] static QColor factorColour(int factor, int count);
     void setRecomputing(bool busy);
+    // The right-click menu's "Ablate factor K and rerun" entries (the chosen factor first), owned by
+    // `parent`; triggering one emits factorAblationRequested.
+    [[nodiscard]] QList<QAction*> ablationActions(QObject* parent);
 
 signals:
     // k and the layer range [firstLayer, endLayer) chosen in the view.
     void recomputeRequested(int k, int firstLayer, int endLayer);
+    // "Ablate and rerun" on factor K of the report on screen.
+    void factorAblationRequested(int factor);
 
 private:
     void refresh();

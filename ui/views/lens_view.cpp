@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenu>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -38,6 +39,14 @@ LensView::LensView(TokenSelection* selection, QWidget* parent)
     connect(m_mode, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_model->setMode(i == 0 ? LensTableModel::Mode::Probability : LensTableModel::Mode::Rank);
     });
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = m_table->indexAt(at);
+        if (!index.isValid()) return;
+        QMenu menu;
+        menu.addActions(ablationActions(index.row(), index.column(), &menu));
+        if (!menu.isEmpty()) menu.exec(m_table->viewport()->mapToGlobal(at));
+    });
     connect(m_table, &QTableView::clicked, this,
             [this](const QModelIndex& index) { m_selection->select(index.column()); });
     connect(m_table->horizontalHeader(), &QHeaderView::sectionClicked, m_selection, &TokenSelection::select);
@@ -46,8 +55,32 @@ LensView::LensView(TokenSelection* selection, QWidget* parent)
     });
 }
 
+QList<QAction*> LensView::ablationActions(int row, int position, QObject* parent)
+{
+    QList<QAction*> out;
+    if (!m_report || !m_report->lens || row < 0 || row >= static_cast<int>(m_report->lens->layers.size())) return out;
+    // "block.3" reads block 3's output (attention and MLP); "block.3.attn" / "block.3.mlp" one of them.
+    const QString name = QString::fromStdString(m_report->lens->layers[static_cast<size_t>(row)]);
+    const QStringList parts = name.split(QLatin1Char('.'));
+    if (parts.size() < 2 || parts[0] != QLatin1String("block")) return out;
+    bool ok = false;
+    const int layer = parts[1].toInt(&ok);
+    if (!ok) return out;
+    auto add = [&](const QString& kind, const QString& what) {
+        auto* action =
+            new QAction(tr("Ablate block %1's %2 output at this token and rerun").arg(layer).arg(what), parent);
+        const QString spec = QStringLiteral("%1:%2@%3").arg(kind).arg(layer).arg(position);
+        connect(action, &QAction::triggered, this, [this, spec] { emit ablationRequested(spec); });
+        out << action;
+    };
+    if (parts.size() == 2 || parts[2] == QLatin1String("attn")) add(QStringLiteral("attn"), tr("attention"));
+    if (parts.size() == 2 || parts[2] == QLatin1String("mlp")) add(QStringLiteral("mlp"), tr("MLP"));
+    return out;
+}
+
 void LensView::setReport(const ReportPtr& report)
 {
+    m_report = report;
     m_model->setReport(report);
     const QString mode = report->lens ? QString::fromStdString(core::nameString(report->lens->mode)) : QString();
     setToolTip(tr("Lens mode: %1").arg(mode));

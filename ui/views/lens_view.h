@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QAction;
 class QComboBox;
 class QTableView;
 
@@ -21,9 +22,17 @@ public:
     void setReport(const ReportPtr& report);
     [[nodiscard]] LensTableModel* model() const { return m_model; }
     [[nodiscard]] QTableView* table() const { return m_table; }
+    // The right-click menu of the cell (layer row, position), owned by `parent`: ablate the block
+    // output that cell reads, at that position.
+    [[nodiscard]] QList<QAction*> ablationActions(int row, int position, QObject* parent);
+
+signals:
+    // "Ablate and rerun": an intervention spec (spyglass/intervention.h).
+    void ablationRequested(const QString& spec);
 
 private:
     TokenSelection* m_selection;
+    ReportPtr m_report;
     LensTableModel* m_model;
     QTableView* m_table;
     QComboBox* m_mode;

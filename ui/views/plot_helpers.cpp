@@ -20,4 +20,14 @@ void placeLegendBeside(QCustomPlot* plot)
     plot->plotLayout()->setColumnStretchFactor(1, 0.001);
 }
 
+QCPColorGradient divergingGradient()
+{
+    QCPColorGradient g;
+    g.setColorStopAt(0, QColor(33, 102, 172));
+    g.setColorStopAt(0.5, QColor(247, 247, 247));
+    g.setColorStopAt(1, QColor(178, 24, 43));
+    g.setLevelCount(256);
+    return g;
+}
+
 }  // namespace spyglass::ui

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+class QCPColorGradient;
 class QCustomPlot;
 
 namespace spyglass::ui {
@@ -14,5 +15,8 @@ namespace spyglass::ui {
 
 // Moves the plot's legend into its own column right of the axes, so it never hides data.
 void placeLegendBeside(QCustomPlot* plot);
+
+// Blue (−) · white (0) · red (+): for signed differences and effects.
+[[nodiscard]] QCPColorGradient divergingGradient();
 
 }  // namespace spyglass::ui

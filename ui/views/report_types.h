@@ -4,6 +4,7 @@
 // the inference thread to the GUI thread in queued signals.
 #include "spyglass/report.h"
 #include "spyglass/report_update.h"
+#include "spyglass/run_diff.h"
 
 #include <QMetaType>
 
@@ -12,9 +13,12 @@
 namespace spyglass::ui {
 
 using ReportPtr = std::shared_ptr<const core::Report>;
+// What a run's interventions changed (null: the run had none).
+using RunDiffPtr = std::shared_ptr<const core::RunDiff>;
 
 }  // namespace spyglass::ui
 
 Q_DECLARE_METATYPE(spyglass::ui::ReportPtr)
+Q_DECLARE_METATYPE(spyglass::ui::RunDiffPtr)
 Q_DECLARE_METATYPE(spyglass::core::SaliencyRow)
 Q_DECLARE_METATYPE(spyglass::core::ReportUpdate)

@@ -7,6 +7,7 @@ namespace spyglass::ui {
 InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(new InferenceWorker)
 {
     qRegisterMetaType<ReportPtr>();
+    qRegisterMetaType<RunDiffPtr>();
     qRegisterMetaType<core::ReportUpdate>();
     qRegisterMetaType<DiffusionResultPtr>();
     qRegisterMetaType<LabResultPtr>();
@@ -50,6 +51,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     });
     connect(m_worker, &InferenceWorker::labReady, this, [this](quint64 id, const LabResultPtr& result) {
         if (id == m_latest) emit labReady(result);
+    });
+    connect(m_worker, &InferenceWorker::diffReady, this, [this](quint64 id, const RunDiffPtr& diff) {
+        if (id == m_latest) emit diffReady(diff);
     });
     connect(m_worker, &InferenceWorker::patchReady, this, [this](quint64 id, const PatchOutcomePtr& outcome) {
         if (id == m_latest) emit patchReady(outcome);

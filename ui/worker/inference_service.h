@@ -44,6 +44,7 @@ signals:
     // A stage of the running analysis (see core/report_update.h), then the whole report.
     void reportUpdated(const spyglass::core::ReportUpdate& update);
     void reportReady(const spyglass::ui::ReportPtr& report);
+    void diffReady(const spyglass::ui::RunDiffPtr& diff);
     void imagePreviewReady(int step, int total, const QImage& image);
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);

@@ -150,8 +150,17 @@ void InferenceWorker::runAnalysis(const AnalysisRequest& request)
         // The engine tokenizes the prompt (once) and owns the partial report; each stage goes to
         // the GUI as the small value it adds.
         auto observer = [&](const core::ReportUpdate& update, const core::Report&) { emit reportUpdated(id, update); };
-        auto report = std::make_shared<const core::Report>(
-            core::analyze(lm, request.prompt.toStdString(), request.options, progressFor(id), observer));
+        // With interventions the baseline (and, when the text changed, a forced run along it) follows.
+        std::shared_ptr<const core::Report> report;
+        if (request.options.interventionSpecs.empty()) {
+            report = std::make_shared<const core::Report>(
+                core::analyze(lm, request.prompt.toStdString(), request.options, progressFor(id), observer));
+        } else {
+            core::InterventionEffect effect = core::analyzeInterventionEffect(
+                lm, request.prompt.toStdString(), request.options, progressFor(id), observer);
+            report = std::make_shared<const core::Report>(std::move(effect.edited));
+            emit diffReady(id, std::make_shared<const core::RunDiff>(std::move(effect.diff)));
+        }
         emit reportReady(id, report);
         if (const std::string note = core::contextLimitNote(*report, lm.info(), request.options.maxNewTokens);
             !note.empty())

@@ -51,6 +51,8 @@ signals:
     // lens column, factors, map), then the whole report.
     void reportUpdated(quint64 id, const spyglass::core::ReportUpdate& update);
     void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
+    // With interventions: what they changed against the same run without them (before reportReady).
+    void diffReady(quint64 id, const spyglass::ui::RunDiffPtr& diff);
     // Image generation: decoded previews every few steps, then the result.
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
