@@ -12,6 +12,7 @@ int runGenerate(const std::vector<std::string>& args);
 int runTrace(const std::vector<std::string>& args);
 int runAnalyze(const std::vector<std::string>& args);
 int runPatch(const std::vector<std::string>& args);
+int runAb(const std::vector<std::string>& args);
 int runSteerVector(const std::vector<std::string>& args);
 int runBatch(const std::vector<std::string>& args);
 int runAggregate(const std::vector<std::string>& args);

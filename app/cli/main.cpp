@@ -24,6 +24,7 @@ const char* const kUsage =
     "  trace      run one forward pass and save every activation as safetensors\n"
     "  analyze    saliency, logit lens, activation factors and 2-D map as a report JSON\n"
     "  patch      activation patching (clean → corrupt) over layers × positions or heads\n"
+    "  ab         compare two prompts: tokens aligned, saliency, lens and joint factors side by side\n"
     "  steer-vector  a steering vector from the mean activations of two prompt sets\n"
     "  batch      analyze every line of a JSONL file (one report each; --shard I/N for job arrays)\n"
     "  aggregate  merge a folder of reports into dataset-level tables\n"
@@ -66,6 +67,7 @@ int main(int argc, char** argv)
         if (command == "trace") return spyglass::cli::runTrace(args);
         if (command == "analyze") return spyglass::cli::runAnalyze(args);
         if (command == "patch") return spyglass::cli::runPatch(args);
+        if (command == "ab") return spyglass::cli::runAb(args);
         if (command == "steer-vector") return spyglass::cli::runSteerVector(args);
         if (command == "batch") return spyglass::cli::runBatch(args);
         if (command == "aggregate") return spyglass::cli::runAggregate(args);

@@ -8,6 +8,7 @@
 // Thread safety: runs on the calling thread and uses the model exclusively for its duration.
 #include "spyglass/language_model.h"
 #include "spyglass/progress.h"
+#include "spyglass/prompt_comparison.h"
 #include "spyglass/report.h"
 #include "spyglass/report_update.h"
 #include "spyglass/run_diff.h"
@@ -102,6 +103,14 @@ struct InterventionEffect {
                                                            const AnalysisOptions& options,
                                                            const ProgressCallback& progress = {},
                                                            const AnalysisObserver& observer = {});
+
+// A/B: both prompts analysed with `options` (saliency and lens; their own factors and maps off),
+// aligned token by token, and NMF factors fitted on both runs' MLP activations together
+// (options.factorCount, default min(10, positions of both); the layer range and seed as for
+// analyze). Throws as analyze() does.
+[[nodiscard]] PromptComparison comparePrompts(LanguageModel& model, const std::string& promptA,
+                                              const std::string& promptB, const AnalysisOptions& options,
+                                              const ProgressCallback& progress = {});
 
 // "stopped at the model's context window (128 tokens) after 3 of 8 new tokens" when generation
 // ran into the window before `requestedNewTokens`; empty otherwise (all generated, or EOS).

@@ -334,6 +334,46 @@ Report refactor(LanguageModel& model, const Report& base, const AnalysisOptions&
     return r;
 }
 
+PromptComparison comparePrompts(LanguageModel& model, const std::string& promptA, const std::string& promptB,
+                                const AnalysisOptions& options, const ProgressCallback& progress)
+{
+    validateAnalysisOptions(options, model.info());
+    AnalysisOptions each = options;
+    each.factors = false;
+    each.projection = false;
+    auto stage = [&](const std::string& side) -> ProgressCallback {
+        if (!progress) return {};
+        return [&progress, side](const Progress& p) { return progress({side + ": " + p.stage, p.done, p.total}); };
+    };
+    PromptComparison c;
+    c.a = analyze(model, promptA, each, stage("A"));
+    c.b = analyze(model, promptB, each, stage("B"));
+    c.alignment = alignTokens(tokenTexts(c.a), tokenTexts(c.b));
+    if (options.factors) {
+        if (progress && !progress({"joint factors", 0, 1})) throw Cancelled();
+        const InterventionScope scope(model, options.interventionSpecs);
+        const CausalLm& lm = *model.impl().model;
+        const ActivationCapture a = captureOver(lm, c.a, kCaptureMlpAct);
+        const ActivationCapture b = captureOver(lm, c.b, kCaptureMlpAct);
+        ActivationCapture joint;  // A's positions, then B's, as one sequence for the factoriser
+        for (const auto& [name, tensor] : a.tensors) joint.tensors[name] = torch::cat({tensor, b.tensors.at(name)}, 1);
+        const int positions = static_cast<int>(c.a.tokens.size() + c.b.tokens.size());
+        AnalysisOptions o = options;
+        if (!o.factorCount) o.factorCount = std::min(10, positions);
+        c.factors = computeFactors(lm, joint, o, positions, [&] {
+            if (progress && !progress({"joint factors", 0, 1})) throw Cancelled();
+        });
+        for (const auto& factor : c.factors->topTokens)
+            for (const auto& layer : factor)
+                for (int id : layer)
+                    for (Report* r : {&c.a, &c.b})
+                        r->tokenTexts.try_emplace(
+                            id, model.tokenizer() ? model.tokenizer()->tokenText(id) : "#" + std::to_string(id));
+        if (progress && !progress({"joint factors", 1, 1})) throw Cancelled();
+    }
+    return c;
+}
+
 Report reproject(LanguageModel& model, const Report& base, const AnalysisOptions& o, const ProgressCallback& progress)
 {
     validateAnalysisOptions(o, model.info());
