@@ -3,6 +3,7 @@
 // [--patch-clean T --patch-corrupt T --patch-answer A --patch-wrong W [--patch-site S]]`,
 // `--version`, `--help`.
 #include "main_window.h"
+#include "pages/compare_page.h"
 #include "pages/image_view.h"
 #include "pages/language_page.h"
 #include "pages/patching_page.h"
@@ -135,6 +136,13 @@ int main(int argc, char** argv)
                        "--run the Δ Interventions tab shows what it changed"),
         QStringLiteral("SPEC"));
     parser.addOption(ablateOption);
+    const QCommandLineOption compareAOption(QStringLiteral("compare-a"),
+                                            QStringLiteral("Compare A/B tab: prompt A (with --compare-b)"),
+                                            QStringLiteral("T"));
+    const QCommandLineOption compareBOption(QStringLiteral("compare-b"), QStringLiteral("Compare A/B tab: prompt B"),
+                                            QStringLiteral("T"));
+    parser.addOption(compareAOption);
+    parser.addOption(compareBOption);
     for (const auto* o :
          {&patchCleanOption, &patchCorruptOption, &patchAnswerOption, &patchWrongOption, &patchSiteOption})
         parser.addOption(*o);
@@ -215,6 +223,11 @@ int main(int argc, char** argv)
         window.applySettings(settings);
         window.languagePage()->showView(5);  // Δ Interventions
     }
+    const bool compare = parser.isSet(compareAOption);
+    if (compare) {
+        window.comparePage()->setPrompts(parser.value(compareAOption), parser.value(compareBOption));
+        window.tabs()->setCurrentWidget(window.comparePage());
+    }
     const bool patch = parser.isSet(patchCleanOption);
     if (patch) {
         spyglass::ui::PatchingPage* page = window.patchingPage();
@@ -236,6 +249,8 @@ int main(int argc, char** argv)
     if (parser.isSet(runOption)) {
         if (patch)
             window.patchingPage()->runPage();
+        else if (compare)
+            window.comparePage()->runPage();
         else if (lab)
             window.runLab(window.labView()->request());
         else if (image)

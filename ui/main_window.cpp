@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "pages/compare_page.h"
 #include "pages/image_view.h"
 #include "pages/language_page.h"
 #include "pages/patching_page.h"
@@ -39,6 +40,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_image(new ImageView(m_controller)),
       m_lab(new PromptLabView(m_controller)),
       m_patching(new PatchingPage(m_controller)),
+      m_compare(new ComparePage(m_controller, [this] { return m_language->settings(); })),
       m_binding(std::make_unique<SessionBinding>(m_language, m_runtime, m_tabs, m_controller))
 {
     setWindowTitle(QStringLiteral("Spyglass %1").arg(QString::fromLatin1(kVersion)));
@@ -46,6 +48,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_image, tr("Image"));
     m_tabs->addTab(m_lab, tr("Prompt lab"));
     m_tabs->addTab(m_patching, tr("Patching"));
+    m_tabs->addTab(m_compare, tr("Compare A/B"));
     m_tabs->setCornerWidget(m_runtime);
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -61,7 +64,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_controller->setRunSettings(m_runtime->settings());
     connect(m_runtime, &RuntimeBar::changed, m_controller, &RunController::setRunSettings);
     for (Page* page : {static_cast<Page*>(m_language), static_cast<Page*>(m_image), static_cast<Page*>(m_lab),
-                       static_cast<Page*>(m_patching)})
+                       static_cast<Page*>(m_patching), static_cast<Page*>(m_compare)})
         connect(page, &Page::message, this, [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(m_controller, &RunController::runStarted, m_banner, &QWidget::hide);
     connect(m_controller, &RunController::failed, m_banner, &ErrorBanner::showMessage);
@@ -88,6 +91,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::setModelPath(const QString& path)
 {
     m_language->setModelPath(path);
+    m_compare->setModelPath(path);
 }
 void MainWindow::setPrompt(const QString& prompt)
 {

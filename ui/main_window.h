@@ -26,6 +26,7 @@ class LensView;
 class Page;
 class ProjectionView;
 class PromptLabView;
+class ComparePage;
 class PatchingPage;
 class RunController;
 class RunProgress;
@@ -81,6 +82,7 @@ public:
     [[nodiscard]] ImageView* imageView() const { return m_image; }
     [[nodiscard]] PromptLabView* labView() const { return m_lab; }
     [[nodiscard]] PatchingPage* patchingPage() const { return m_patching; }
+    [[nodiscard]] ComparePage* comparePage() const { return m_compare; }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -97,6 +99,7 @@ private:
     ImageView* m_image;
     PromptLabView* m_lab;
     PatchingPage* m_patching;
+    ComparePage* m_compare;
     std::unique_ptr<SessionBinding> m_binding;
 };
 

@@ -39,6 +39,10 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
         finish();
         emit patchReady(outcome);
     });
+    connect(m_service, &InferenceService::compareReady, this, [this](const ComparisonPtr& comparison) {
+        finish();
+        emit compareReady(comparison);
+    });
     connect(m_service, &InferenceService::attentionReady, this, [this](const AttentionOutcomePtr& outcome) {
         finish();
         emit attentionReady(outcome);
@@ -173,6 +177,22 @@ bool RunController::runPatch(PatchRequest request)
     full.interventions = std::move(request.interventions);
     start(RunKind::Patch);
     m_service->submitPatch(std::move(full));
+    return true;
+}
+
+bool RunController::compare(const QString& modelPath, const QString& promptA, const QString& promptB,
+                            const core::AnalysisOptions& options)
+{
+    if (modelPath.trimmed().isEmpty()) {
+        emit failed(tr("Choose a model first (Compare A/B tab, Open…)."));
+        return false;
+    }
+    auto request = requestFor<CompareRequest>(modelPath);
+    request.promptA = promptA;
+    request.promptB = promptB;
+    request.options = options;
+    start(RunKind::Compare);
+    m_service->submitCompare(std::move(request));
     return true;
 }
 

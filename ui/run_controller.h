@@ -16,6 +16,7 @@
 #include "views/report_types.h"
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"
+#include "worker/compare_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/lab_request.h"
 #include "worker/patch_request.h"
@@ -29,7 +30,7 @@ class InferenceService;
 class RunController : public QObject {
     Q_OBJECT
 public:
-    enum class RunKind { None, Analysis, Section, Image, Lab, Patch, Attention };
+    enum class RunKind { None, Analysis, Section, Image, Lab, Patch, Attention, Compare };
 
     explicit RunController(QObject* parent = nullptr);
 
@@ -45,6 +46,9 @@ public:
     bool generateImage(DiffusionRequest request);
     bool runLab(LabRequest request);
     bool runPatch(PatchRequest request);
+    // Two prompts with the same options (the Compare A/B tab).
+    bool compare(const QString& modelPath, const QString& promptA, const QString& promptB,
+                 const core::AnalysisOptions& options);
     // The attention of the current report's token at `position` (with the report's model and
     // interventions); false when there is no report or a run is going.
     bool requestAttention(int position);
@@ -71,6 +75,7 @@ signals:
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
     void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
+    void compareReady(const spyglass::ui::ComparisonPtr& comparison);
     void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void progressed(const QString& stage, int done, int total);
     void notice(const QString& text);

@@ -4,9 +4,11 @@
 #include "gui_thread_check.h"
 #include "main_window.h"
 #include "pages/analysis_settings_panel.h"
+#include "pages/compare_page.h"
 #include "pages/intervention_list.h"
 #include "pages/language_page.h"
 #include "spyglass/safetensors.h"
+#include "views/ab_compare_view.h"
 #include "views/attention_view.h"
 #include "views/error_banner.h"
 #include "views/factors_view.h"
@@ -368,6 +370,40 @@ private slots:
         QVERIFY(factor);
         QVERIFY2(factor->settingsJson.find("factor:0:") != std::string::npos, factor->settingsJson.c_str());
         QTRY_VERIFY(page->diffView()->diff());
+    }
+
+    void compareTabShowsTwoPromptsSideBySide()
+    {
+        MainWindow window;
+        window.setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random"));
+        AnalysisSettings settings = window.settings();
+        settings.maxNewTokens = 2;
+        settings.factorCount = 3;
+        window.applySettings(settings);
+        ComparePage* page = window.comparePage();
+        page->setPrompts(QStringLiteral("1, 2, 3, 4,"), QStringLiteral("1, 2, 7, 4,"));
+        QSignalSpy ready(window.service(), &InferenceService::compareReady);
+        page->runPage();
+        QVERIFY(ready.wait(60000));
+        QCoreApplication::processEvents();
+        const ComparisonPtr c = page->view()->comparison();
+        QVERIFY(c && c->factors);
+        QCOMPARE(c->a.tokens.size(), size_t(10));  // 8 prompt tokens + 2, with the Language tab's settings
+        QCOMPARE(page->view()->rowLabels().size(), 5 + 2 * 3);
+        QCOMPARE(page->view()->toCsv().count(QLatin1Char('\n')), static_cast<qsizetype>(c->alignment.size()) + 1);
+        QVERIFY(page->summary().contains(QStringLiteral("aligned columns differ")));
+        // Hovering a column names both tokens; a differing column has a dash on one side.
+        page->view()->resize(page->view()->sizeHint());
+        int differing = -1;
+        for (int i = 0; i < static_cast<int>(c->alignment.size()); ++i)
+            if (c->alignment[static_cast<size_t>(i)].b < 0) differing = i;
+        QVERIFY(differing >= 0);
+        QVERIFY(page->view()->columnSummary(differing).contains(QStringLiteral("B: —")));
+        QTemporaryDir dir;
+        const QString png = dir.filePath(QStringLiteral("ab.png"));
+        QCOMPARE(page->exportView(png, 96), QString());
+        QVERIFY(QImage(png).width() >= page->view()->sizeHint().width());
+        QCOMPARE(page->exportView(dir.filePath(QStringLiteral("ab.csv")), 96), QString());
     }
 };
 

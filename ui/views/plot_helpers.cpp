@@ -2,6 +2,8 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+
 namespace spyglass::ui {
 
 QImage imageFromRgb(const std::vector<uint8_t>& rgb, int width, int height)
@@ -18,6 +20,14 @@ void placeLegendBeside(QCustomPlot* plot)
     column->addElement(1, 0, new QCPLayoutElement(plot));
     column->setRowStretchFactor(1, 1.0);
     plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+}
+
+QColor saliencyColour(double share, double max)
+{
+    const double t = max > 0 ? std::clamp(share / max, 0.0, 1.0) : 0.0;
+    QColor c = QColor::fromHsvF(0.07, 0.85, 0.95);  // warm orange
+    c.setAlphaF(0.08 + 0.9 * t);
+    return c;
 }
 
 QCPColorGradient divergingGradient()

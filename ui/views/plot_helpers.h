@@ -1,5 +1,6 @@
 #pragma once
 // Small helpers shared by the views (plots, images).
+#include <QColor>
 #include <QImage>
 
 #include <cstdint>
@@ -15,6 +16,9 @@ namespace spyglass::ui {
 
 // Moves the plot's legend into its own column right of the axes, so it never hides data.
 void placeLegendBeside(QCustomPlot* plot);
+
+// A saliency share as the saliency view colours it: warm orange, opacity by share / max.
+[[nodiscard]] QColor saliencyColour(double share, double max);
 
 // Blue (−) · white (0) · red (+): for signed differences and effects.
 [[nodiscard]] QCPColorGradient divergingGradient();

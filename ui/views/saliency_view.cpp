@@ -1,5 +1,7 @@
 #include "views/saliency_view.h"
 
+#include "views/plot_helpers.h"
+
 #include "views/figure_export.h"
 
 #include "views/token_selection.h"
@@ -12,18 +14,6 @@
 #include <QVBoxLayout>
 
 namespace spyglass::ui {
-
-namespace {
-
-QColor shareColour(double share, double max)
-{
-    const double t = max > 0 ? std::clamp(share / max, 0.0, 1.0) : 0.0;
-    QColor c = QColor::fromHsvF(0.07, 0.85, 0.95);  // warm orange
-    c.setAlphaF(0.08 + 0.9 * t);
-    return c;
-}
-
-}  // namespace
 
 SaliencyView::SaliencyView(TokenSelection* selection, QWidget* parent)
     : QWidget(parent),
@@ -157,7 +147,7 @@ void SaliencyView::refresh()
         t.text = m_tokens[i];
         t.generated = m_generated[static_cast<size_t>(i)];
         if (row && i < static_cast<int>(row->scores.size())) {
-            t.background = shareColour(row->scores[static_cast<size_t>(i)], max);
+            t.background = saliencyColour(row->scores[static_cast<size_t>(i)], max);
             t.toolTip = tr("%1: %2% of the attribution for “%3”")
                             .arg(m_tokens[i].toHtmlEscaped())
                             .arg(100.0 * row->scores[static_cast<size_t>(i)], 0, 'f', 2)

@@ -8,6 +8,7 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
 {
     qRegisterMetaType<ReportPtr>();
     qRegisterMetaType<RunDiffPtr>();
+    qRegisterMetaType<ComparisonPtr>();
     qRegisterMetaType<core::ReportUpdate>();
     qRegisterMetaType<DiffusionResultPtr>();
     qRegisterMetaType<LabResultPtr>();
@@ -51,6 +52,9 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     });
     connect(m_worker, &InferenceWorker::labReady, this, [this](quint64 id, const LabResultPtr& result) {
         if (id == m_latest) emit labReady(result);
+    });
+    connect(m_worker, &InferenceWorker::compareReady, this, [this](quint64 id, const ComparisonPtr& comparison) {
+        if (id == m_latest) emit compareReady(comparison);
     });
     connect(m_worker, &InferenceWorker::diffReady, this, [this](quint64 id, const RunDiffPtr& diff) {
         if (id == m_latest) emit diffReady(diff);
@@ -106,6 +110,11 @@ quint64 InferenceService::submitLab(LabRequest request)
 quint64 InferenceService::submitPatch(PatchRequest request)
 {
     return dispatch(std::move(request), &InferenceWorker::runPatch);
+}
+
+quint64 InferenceService::submitCompare(CompareRequest request)
+{
+    return dispatch(std::move(request), &InferenceWorker::runCompare);
 }
 
 quint64 InferenceService::submitAttention(AttentionRequest request)

@@ -4,6 +4,7 @@
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"
+#include "worker/compare_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
@@ -31,6 +32,7 @@ public:
     quint64 submitDiffusion(DiffusionRequest request);
     quint64 submitLab(LabRequest request);
     quint64 submitPatch(PatchRequest request);
+    quint64 submitCompare(CompareRequest request);
     quint64 submitAttention(AttentionRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
@@ -49,6 +51,7 @@ signals:
     void imageReady(const spyglass::ui::DiffusionResultPtr& result);
     void labReady(const spyglass::ui::LabResultPtr& result);
     void patchReady(const spyglass::ui::PatchOutcomePtr& outcome);
+    void compareReady(const spyglass::ui::ComparisonPtr& comparison);
     void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void notice(const QString& text);
 

@@ -197,6 +197,18 @@ void InferenceWorker::runAttention(const AttentionRequest& request)
     });
 }
 
+void InferenceWorker::runCompare(const CompareRequest& request)
+{
+    const quint64 id = request.id;
+    guarded(id, request.threads, [&] {
+        emit progressed(id, tr("loading model"), 0, 0);
+        core::LanguageModel& lm = model(request.modelPath, request.device);
+        auto comparison = std::make_shared<const core::PromptComparison>(core::comparePrompts(
+            lm, request.promptA.toStdString(), request.promptB.toStdString(), request.options, progressFor(id)));
+        emit compareReady(id, comparison);
+    });
+}
+
 void InferenceWorker::runPatch(const PatchRequest& request)
 {
     const quint64 id = request.id;

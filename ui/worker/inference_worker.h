@@ -6,6 +6,7 @@
 // Thread safety: run() executes on the worker thread; requestCancel()/setLatest() from any thread.
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"
+#include "worker/compare_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
@@ -40,6 +41,7 @@ public:
     void runLab(const LabRequest& request);
     void runPatch(const PatchRequest& request);
     void runAttention(const AttentionRequest& request);
+    void runCompare(const CompareRequest& request);
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
@@ -59,6 +61,7 @@ signals:
     void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
     void patchReady(quint64 id, const spyglass::ui::PatchOutcomePtr& outcome);
     void attentionReady(quint64 id, const spyglass::ui::AttentionOutcomePtr& outcome);
+    void compareReady(quint64 id, const spyglass::ui::ComparisonPtr& comparison);
     // Something the user should know about a finished run (e.g. it stopped at the context window).
     void notice(quint64 id, const QString& text);
 
