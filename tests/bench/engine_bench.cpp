@@ -84,6 +84,18 @@ void BM_Generate32(benchmark::State& state)
 }
 BENCHMARK(BM_Generate32)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
+// The Attention view's work per selected token: the attention row of the last of N tokens, every
+// layer and head ([12, 12, N]), on the GPT-2-small shape.
+void BM_AttentionRow(benchmark::State& state)
+{
+    setThreadCount(1);
+    const int n = static_cast<int>(state.range(0));
+    std::vector<int> ids(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = (100 + 37 * i) % static_cast<int>(kVocab);
+    for (auto _ : state) benchmark::DoNotOptimize(model().attentionRow(ids, n - 1));
+}
+BENCHMARK(BM_AttentionRow)->Arg(128)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
 // Prints the ratio of the measured forward time to the FLOP-bound time at the measured sgemm rate.
 class RatioReporter : public benchmark::ConsoleReporter {
 public:

@@ -21,7 +21,13 @@ inline constexpr int kDefaultThreadCount = 1;
 // OPENBLAS_CORETYPE=SKYLAKEX and re-executes the program once. Does nothing when OpenBLAS already
 // chose an AVX-512 kernel, when the variable is already set, on CPUs without AVX-512, or when
 // SPYGLASS_NO_REEXEC is set. Returns only if it did not re-execute.
+// Also calls tuneAllocator() first.
 void reexecWithTunedBlas(int argc, char** argv);
+
+// glibc's malloc keeps large blocks in its heap instead of a fresh mmap each (whose pages the
+// kernel zeroes on first touch: 12× slower tensor ops at 1,000 tokens); skipped when MALLOC_MMAP_MAX_,
+// MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ is set.
+void tuneAllocator();
 
 // A model given by name: when `path` does not exist and is a bare name (no '/'), the shipped model
 // of that name — <program>/../share/spyglass/models/NAME (installed), else the source tree's

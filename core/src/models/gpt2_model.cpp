@@ -1,5 +1,6 @@
 #include "models/gpt2_model.h"
 
+#include "models/attention_products.h"
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
 
@@ -160,7 +161,7 @@ torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::T
     if (options.cache) options.cache->extend(layer, k, v);
     double scale = m_config.scaleAttnWeights ? 1.0 / std::sqrt(static_cast<double>(headWidth)) : 1.0;
     if (m_config.scaleAttnByInverseLayerIdx) scale /= static_cast<double>(layer + 1);
-    torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)).mul_(scale);  // [B, H, T, S]
+    torch::Tensor scores = queryKeyProducts(q, k).mul_(scale);  // [B, H, T, S]
     const int64_t keyLength = k.size(2);
     if (length > 1) {
         // Query i sits at absolute position keyLength - length + i and sees keys up to it.
@@ -174,7 +175,7 @@ torch::Tensor Gpt2Model::attention(const Block& block, int layer, const torch::T
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
     if (options.capture && options.capture->wants(kCaptureAttnLastRow))
         options.capture->put("attn_last_row." + std::to_string(layer), pattern.select(2, pattern.size(2) - 1));
-    const torch::Tensor heads = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
+    const torch::Tensor heads = edited(EditSite::HeadOut, layer, mixValues(pattern, v).transpose(1, 2), options);
     return conv1d(heads.reshape({batch, length, d}), block.attnProjWeight, block.attnProjBias);
 }
 

@@ -1,5 +1,6 @@
 #include "models/rotary_decoder_model.h"
 
+#include "models/attention_products.h"
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
 
@@ -195,7 +196,7 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
     }
     const double scale =
         m_config.attentionScale > 0 ? m_config.attentionScale : 1.0 / std::sqrt(static_cast<double>(hd));
-    torch::Tensor scores = softcap(torch::matmul(q, k.transpose(-1, -2)).mul_(scale), m_config.attentionSoftcap);
+    torch::Tensor scores = softcap(queryKeyProducts(q, k).mul_(scale), m_config.attentionSoftcap);
     const int64_t keyLength = k.size(2);
     const bool sliding = m_config.slidingWindow && (!m_config.slidingEvenLayersOnly || layer % 2 == 0);
     if (length > 1 || sliding) {
@@ -211,7 +212,7 @@ torch::Tensor RotaryDecoderModel::attention(const Block& b, int layer, const tor
         options.capture->put("attn_pattern." + std::to_string(layer), pattern);
     if (options.capture && options.capture->wants(kCaptureAttnLastRow))
         options.capture->put("attn_last_row." + std::to_string(layer), pattern.select(2, pattern.size(2) - 1));
-    const torch::Tensor mixed = edited(EditSite::HeadOut, layer, torch::matmul(pattern, v).transpose(1, 2), options);
+    const torch::Tensor mixed = edited(EditSite::HeadOut, layer, mixValues(pattern, v).transpose(1, 2), options);
     return torch::linear(mixed.reshape({batch, length, heads * hd}), b.outWeight, b.outBias);
 }
 
