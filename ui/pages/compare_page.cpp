@@ -1,10 +1,10 @@
 #include "pages/compare_page.h"
 
+#include "pages/language_model_path.h"
 #include "run_controller.h"
 #include "views/ab_compare_view.h"
 #include "views/figure_export.h"
 
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -20,7 +20,7 @@ ComparePage::ComparePage(RunController* controller, std::function<AnalysisSettin
     : Page(parent),
       m_controller(controller),
       m_settings(std::move(settings)),
-      m_modelPath(new QLineEdit),
+      m_modelPath(new LanguageModelPath),
       m_a(new QLineEdit),
       m_b(new QLineEdit),
       m_run(new QPushButton(tr("Run"))),
@@ -28,16 +28,11 @@ ComparePage::ComparePage(RunController* controller, std::function<AnalysisSettin
       m_scroll(new QScrollArea),
       m_view(new AbCompareView)
 {
-    m_modelPath->setPlaceholderText(tr("a model folder or a .gguf / llama2.c file"));
     m_a->setPlaceholderText(tr("prompt A, e.g. “The doctor said that”"));
     m_b->setPlaceholderText(tr("prompt B, e.g. “The nurse said that”"));
     m_run->setToolTip(tr("Run both prompts with the Language model tab's settings (Ctrl+Return)"));
-    auto* browse = new QPushButton(tr("Open…"));
-    auto* modelRow = new QHBoxLayout;
-    modelRow->addWidget(m_modelPath, 1);
-    modelRow->addWidget(browse);
     auto* form = new QFormLayout;
-    form->addRow(tr("Model"), modelRow);
+    form->addRow(tr("Model"), m_modelPath);
     form->addRow(tr("A"), m_a);
     form->addRow(tr("B"), m_b);
     form->addRow(QString(), m_run);
@@ -54,10 +49,6 @@ ComparePage::ComparePage(RunController* controller, std::function<AnalysisSettin
     layout->addWidget(m_summary);
     layout->addWidget(m_scroll, 1);
 
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
-        if (!path.isEmpty()) m_modelPath->setText(path);
-    });
     connect(m_run, &QPushButton::clicked, this, &ComparePage::runPage);
     connect(m_controller, &RunController::compareReady, this, &ComparePage::setComparison);
     connect(m_controller, &RunController::runStarted, this, [this] { m_run->setEnabled(false); });
@@ -66,7 +57,7 @@ ComparePage::ComparePage(RunController* controller, std::function<AnalysisSettin
 
 void ComparePage::setModelPath(const QString& path)
 {
-    m_modelPath->setText(path);
+    m_modelPath->setPath(path);
 }
 
 void ComparePage::setPrompts(const QString& a, const QString& b)
@@ -89,7 +80,7 @@ void ComparePage::runPage()
     }
     core::AnalysisOptions options = m_settings().options();
     options.projection = false;
-    m_controller->compare(m_modelPath->text().trimmed(), m_a->text(), m_b->text(), options);
+    m_controller->compare(m_modelPath->path(), m_a->text(), m_b->text(), options);
 }
 
 void ComparePage::setComparison(const ComparisonPtr& comparison)

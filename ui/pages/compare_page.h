@@ -17,6 +17,7 @@ class QScrollArea;
 namespace spyglass::ui {
 
 class AbCompareView;
+class LanguageModelPath;
 class RunController;
 
 class ComparePage : public Page {
@@ -40,7 +41,7 @@ private:
 
     RunController* m_controller;
     std::function<AnalysisSettings()> m_settings;
-    QLineEdit* m_modelPath;
+    LanguageModelPath* m_modelPath;
     QLineEdit* m_a;
     QLineEdit* m_b;
     QPushButton* m_run;

@@ -4,6 +4,7 @@
 #include "models/lens_table_model.h"
 #include "pages/analysis_settings_panel.h"
 #include "pages/intervention_list.h"
+#include "pages/language_model_path.h"
 #include "run_controller.h"
 #include "spyglass/error.h"
 #include "spyglass/report_json.h"
@@ -55,7 +56,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     : Page(parent),
       m_controller(controller),
       m_selection(new TokenSelection(this)),
-      m_modelPath(new QLineEdit),
+      m_modelPath(new LanguageModelPath),
       m_prompt(new QPlainTextEdit),
       m_run(new QPushButton(tr("Run"))),
       m_output(new QLabel),
@@ -69,12 +70,9 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
       m_diff(new InterventionDiffView(m_selection)),
       m_settings(new AnalysisSettingsPanel)
 {
-    m_modelPath->setPlaceholderText(tr("Hugging Face model folder, GGUF file (.gguf) or llama2.c checkpoint (.bin)"));
-    auto* browse = new QPushButton(tr("Open…"));
     auto* modelRow = new QHBoxLayout;
     modelRow->addWidget(new QLabel(tr("Model:")));
     modelRow->addWidget(m_modelPath, 1);
-    modelRow->addWidget(browse);
     m_prompt->setPlaceholderText(tr("Type a prompt, then press Run (Ctrl+Return)"));
     m_prompt->setMaximumHeight(90);
     m_run->setToolTip(tr("Generate and explain every token with the settings on the right (Ctrl+Return)"));
@@ -107,7 +105,6 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(splitter);
 
-    connect(browse, &QPushButton::clicked, this, &LanguagePage::chooseModel);
     connect(m_run, &QPushButton::clicked, this, &LanguagePage::run);
     connect(m_factors, &FactorsView::recomputeRequested, this, [this](int k, int first, int end) {
         if (m_controller->busy()) return;
@@ -214,11 +211,11 @@ QWidget* LanguagePage::buildEmptyState()
 
 void LanguagePage::setModelPath(const QString& path)
 {
-    m_modelPath->setText(path);
+    m_modelPath->setPath(path);
 }
 QString LanguagePage::modelPath() const
 {
-    return m_modelPath->text().trimmed();
+    return m_modelPath->path();
 }
 void LanguagePage::setPrompt(const QString& prompt)
 {
@@ -266,23 +263,6 @@ void LanguagePage::useExample(const ExamplePrompt& example)
     s.maxNewTokens = example.maxNewTokens;
     setSettings(s);
     emit message(example.lookAt);
-}
-
-void LanguagePage::chooseModel()
-{
-    // A model is a folder (Hugging Face) or a file (GGUF, llama2.c): ask which.
-    QMenu menu;
-    QAction* folder = menu.addAction(tr("Model folder (config.json, model.safetensors)…"));
-    QAction* file = menu.addAction(tr("Model file (.gguf, llama2.c .bin)…"));
-    QAction* chosen = menu.exec(QCursor::pos());
-    QString path;
-    if (chosen == folder) {
-        path = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
-    } else if (chosen == file) {
-        path = QFileDialog::getOpenFileName(this, tr("Open model file"), m_modelPath->text(),
-                                            tr("Model files (*.gguf *.bin);;All files (*)"));
-    }
-    if (!path.isEmpty()) m_modelPath->setText(path);
 }
 
 void LanguagePage::run()

@@ -19,6 +19,7 @@ namespace spyglass::ui {
 class AnalysisSettingsPanel;
 class AttentionView;
 class FactorsView;
+class LanguageModelPath;
 class InterventionDiffView;
 class LensView;
 class ProjectionView;
@@ -72,14 +73,13 @@ signals:
 
 private:
     QWidget* buildEmptyState();
-    void chooseModel();
     void onUpdate(const ReportPtr& live, const core::ReportUpdate& update);
     void onReport(const ReportPtr& report);
     void rerunInBackground();
 
     RunController* m_controller;
     TokenSelection* m_selection;
-    QLineEdit* m_modelPath;
+    LanguageModelPath* m_modelPath;
     QPlainTextEdit* m_prompt;
     QPushButton* m_run;
     QLabel* m_output;

@@ -1,5 +1,6 @@
 #include "pages/patching_page.h"
 
+#include "pages/language_model_path.h"
 #include "run_controller.h"
 #include "views/figure_export.h"
 #include "views/plot_helpers.h"
@@ -36,7 +37,7 @@ QString quoted(const QString& text)
 PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     : Page(parent),
       m_controller(controller),
-      m_modelPath(new QLineEdit),
+      m_modelPath(new LanguageModelPath),
       m_clean(new QLineEdit),
       m_corrupt(new QLineEdit),
       m_answer(new QLineEdit),
@@ -48,7 +49,6 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
       m_plot(new QCustomPlot),
       m_cell(new QLabel)
 {
-    m_modelPath->setPlaceholderText(tr("a model folder or a .gguf / llama2.c file"));
     m_clean->setPlaceholderText(tr("the clean prompt, e.g. “The Eiffel Tower is in the city of”"));
     m_corrupt->setPlaceholderText(tr("the corrupt prompt, the same number of tokens"));
     m_answer->setPlaceholderText(tr("one token (“ Paris”) or #ID"));
@@ -59,12 +59,8 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     m_site->setToolTip(
         tr("resid_pre: the residual stream entering the layer at one position; attn_out / mlp_out: "
            "the attention / MLP output at one position; head: one head's output at every position"));
-    auto* browse = new QPushButton(tr("Open…"));
-    auto* modelRow = new QHBoxLayout;
-    modelRow->addWidget(m_modelPath, 1);
-    modelRow->addWidget(browse);
     auto* form = new QFormLayout;
-    form->addRow(tr("Model"), modelRow);
+    form->addRow(tr("Model"), m_modelPath);
     form->addRow(tr("Clean"), m_clean);
     form->addRow(tr("Corrupt"), m_corrupt);
     form->addRow(tr("Answer"), m_answer);
@@ -112,10 +108,6 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
     layout->addWidget(split);
     m_summary->setText(tr("Run to patch every layer and position."));
 
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getExistingDirectory(this, tr("Open model folder"), m_modelPath->text());
-        if (!path.isEmpty()) m_modelPath->setText(path);
-    });
     connect(m_run, &QPushButton::clicked, this, &PatchingPage::runPage);
     connect(m_controller, &RunController::patchReady, this, &PatchingPage::setOutcome);
     connect(m_controller, &RunController::runStarted, this, [this] { m_run->setEnabled(false); });
@@ -130,7 +122,7 @@ PatchingPage::PatchingPage(RunController* controller, QWidget* parent)
 PatchRequest PatchingPage::request() const
 {
     PatchRequest r;
-    r.modelPath = m_modelPath->text().trimmed();
+    r.modelPath = m_modelPath->path();
     r.clean = m_clean->text();
     r.corrupt = m_corrupt->text();
     r.answer = m_answer->text();
@@ -149,7 +141,7 @@ void PatchingPage::runPage()
 
 void PatchingPage::setModelPath(const QString& path)
 {
-    m_modelPath->setText(path);
+    m_modelPath->setPath(path);
 }
 
 void PatchingPage::setPrompts(const QString& clean, const QString& corrupt, const QString& answer, const QString& wrong)

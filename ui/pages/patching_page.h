@@ -16,6 +16,7 @@ class QPushButton;
 
 namespace spyglass::ui {
 
+class LanguageModelPath;
 class RunController;
 
 class PatchingPage : public Page {
@@ -44,7 +45,7 @@ private:
     [[nodiscard]] QString columnLabel(int column) const;
 
     RunController* m_controller;
-    QLineEdit* m_modelPath;
+    LanguageModelPath* m_modelPath;
     QLineEdit* m_clean;
     QLineEdit* m_corrupt;
     QLineEdit* m_answer;
