@@ -26,6 +26,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <functional>
 
 using namespace spyglass::ui;
@@ -365,11 +366,28 @@ private slots:
         ReportPtr base = runAndWait([&] { window.run(); });
         QVERIFY(base && base->factors);
         const QList<QAction*> factors = page->factorsView()->ablationActions(&owner);
-        QCOMPARE(factors.size(), 3);
+        QCOMPARE(factors.size(), 3 + 1);  // every factor, then factor 0's top neurons
         ReportPtr factor = runAndWait([&] { factors.front()->trigger(); });
         QVERIFY(factor);
         QVERIFY2(factor->settingsJson.find("factor:0:") != std::string::npos, factor->settingsJson.c_str());
         QTRY_VERIFY(page->diffView()->diff());
+        // Factor 0's strongest neurons: the 5 largest loadings of its strongest layer.
+        QVERIFY(factors.back()->text().contains(QStringLiteral("neuron:")));
+        page->factorsView()->setReport(base);
+        const QList<QAction*> again = page->factorsView()->ablationActions(&owner);
+        const QString text = again.back()->text();
+        const QString spec = text.mid(text.indexOf(QStringLiteral("neuron:"))).section(QLatin1Char(')'), 0, 0);
+        const auto& f = *base->factors;
+        const int64_t neurons = f.loadings.shape[1] / static_cast<int64_t>(f.layers.size());
+        const auto best = std::max_element(f.loadings.values.begin(), f.loadings.values.begin() + f.loadings.shape[1]) -
+                          f.loadings.values.begin();
+        QVERIFY2(
+            spec.startsWith(
+                QStringLiteral("neuron:%1:%2").arg(f.layers[static_cast<size_t>(best / neurons)]).arg(best % neurons)),
+            qPrintable(spec));
+        ReportPtr neuron = runAndWait([&] { again.back()->trigger(); });
+        QVERIFY(neuron);
+        QVERIFY2(neuron->settingsJson.find(spec.toStdString()) != std::string::npos, neuron->settingsJson.c_str());
     }
 
     void compareTabShowsTwoPromptsSideBySide()

@@ -140,6 +140,7 @@ LanguagePage::LanguagePage(RunController* controller, QWidget* parent)
     connect(m_lens, &LensView::ablationRequested, this, &LanguagePage::ablateAndRerun);
     connect(m_attention, &AttentionView::ablationRequested, this, &LanguagePage::ablateAndRerun);
     connect(m_factors, &FactorsView::factorAblationRequested, this, &LanguagePage::ablateFactorAndRerun);
+    connect(m_factors, &FactorsView::ablationRequested, this, &LanguagePage::ablateAndRerun);
     connect(m_controller, &RunController::diffChanged, m_diff, &InterventionDiffView::setDiff);
     connect(m_controller, &RunController::reportUpdated, this, &LanguagePage::onUpdate);
     connect(m_controller, &RunController::reportChanged, this, &LanguagePage::onReport);

@@ -14,6 +14,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace spyglass::ui {
 
 namespace {
@@ -126,6 +128,30 @@ QList<QAction*> FactorsView::ablationActions(QObject* parent)
     if (m_factor->currentIndex() > 0) order.push_back(m_factor->currentIndex() - 1);
     for (int j = 0; j < m_report->factors->k; ++j)
         if (order.empty() || j != order.front()) order.push_back(j);
+    QAction* neuronAction = nullptr;  // listed after the factors
+    // The neurons that carry the first factor most: the 5 largest loadings of its strongest layer.
+    const core::FactorSection& f = *m_report->factors;
+    const int64_t columns = f.loadings.shape.size() == 2 ? f.loadings.shape[1] : 0;
+    const int64_t layers = static_cast<int64_t>(f.layers.size());
+    if (layers > 0 && columns % layers == 0 && columns > 0) {
+        const int64_t neurons = columns / layers;
+        const float* row = f.loadings.values.data() + static_cast<size_t>(order.front()) * static_cast<size_t>(columns);
+        const int64_t best = std::max_element(row, row + columns) - row;
+        const int64_t layer = best / neurons;
+        std::vector<int64_t> top(static_cast<size_t>(neurons));
+        for (int64_t n = 0; n < neurons; ++n) top[static_cast<size_t>(n)] = n;
+        const size_t count = std::min<size_t>(5, top.size());
+        std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(count), top.end(),
+                          [&](int64_t a, int64_t b) { return row[layer * neurons + a] > row[layer * neurons + b]; });
+        QStringList units;
+        for (size_t i = 0; i < count; ++i) units << QString::number(top[i]);
+        const QString spec =
+            QStringLiteral("neuron:%1:%2").arg(f.layers[static_cast<size_t>(layer)]).arg(units.join(','));
+        auto* action =
+            new QAction(tr("Ablate factor %1's top neurons (%2) and rerun").arg(order.front()).arg(spec), parent);
+        connect(action, &QAction::triggered, this, [this, spec] { emit ablationRequested(spec); });
+        neuronAction = action;
+    }
     for (int j : order) {
         auto* action = new QAction(tr("Ablate factor %1 and rerun").arg(j), parent);
         action->setToolTip(
@@ -133,6 +159,7 @@ QList<QAction*> FactorsView::ablationActions(QObject* parent)
         connect(action, &QAction::triggered, this, [this, j] { emit factorAblationRequested(j); });
         out << action;
     }
+    if (neuronAction) out << neuronAction;
     return out;
 }
 

@@ -28,8 +28,9 @@ public:
     [[nodiscard]] QString toCsv() const;
     [[nodiscard]] static QColor factorColour(int factor, int count);
     void setRecomputing(bool busy);
-    // The right-click menu's "Ablate factor K and rerun" entries (the chosen factor first), owned by
-    // `parent`; triggering one emits factorAblationRequested.
+    // The right-click menu's entries, owned by `parent`: "Ablate factor K and rerun" for every factor
+    // (the chosen one first; emits factorAblationRequested) and, for that first factor, its top 5
+    // neurons in its strongest layer (emits ablationRequested with a neuron:L:… spec).
     [[nodiscard]] QList<QAction*> ablationActions(QObject* parent);
 
 signals:
@@ -37,6 +38,8 @@ signals:
     void recomputeRequested(int k, int firstLayer, int endLayer);
     // "Ablate and rerun" on factor K of the report on screen.
     void factorAblationRequested(int factor);
+    // "Ablate and rerun" on neurons: an intervention spec (spyglass/intervention.h).
+    void ablationRequested(const QString& spec);
 
 private:
     void refresh();
