@@ -6,6 +6,7 @@
 #include "views/plot_helpers.h"
 #include "views/token_strip.h"
 
+#include <qcustomplot.h>
 #include <QHelpEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -24,17 +25,6 @@ QStringList textsOf(const core::Report& r)
     QStringList out;
     for (const std::string& t : core::tokenTexts(r)) out << TokenStrip::label(QString::fromStdString(t));
     return out;
-}
-
-QColor abDivergingColour(double v, double max)
-{
-    const double t = max > 0 ? std::clamp(v / max, -1.0, 1.0) : 0.0;
-    const QColor neutral(247, 247, 247);
-    const QColor end = t >= 0 ? QColor(178, 24, 43) : QColor(33, 102, 172);
-    const double a = std::abs(t);
-    return QColor::fromRgbF(neutral.redF() + (end.redF() - neutral.redF()) * a,
-                            neutral.greenF() + (end.greenF() - neutral.greenF()) * a,
-                            neutral.blueF() + (end.blueF() - neutral.blueF()) * a);
 }
 
 }  // namespace
@@ -172,6 +162,7 @@ void AbCompareView::paintEvent(QPaintEvent*)
         for (float v : m_factorsA[k]) maxFactor[k] = std::max<double>(maxFactor[k], v);
         for (float v : m_factorsB[k]) maxFactor[k] = std::max<double>(maxFactor[k], v);
     }
+    QCPColorGradient diverging = divergingGradient();  // as the Δ heatmaps (color() is not const)
     QFont bold = font();
     bold.setBold(true);
     auto cell = [&](size_t column, int row, const QColor& fill, const QString& label, bool generated = false) {
@@ -194,7 +185,11 @@ void AbCompareView::paintEvent(QPaintEvent*)
              generatedAt(m_comparison->a, p.a));
         cell(c, 1, p.b >= 0 ? saliencyColour(m_receivedB[b], maxShare) : none, p.b >= 0 ? m_textsB[p.b] : tr("—"),
              generatedAt(m_comparison->b, p.b));
-        if (p.a >= 0 && p.b >= 0) cell(c, 2, abDivergingColour(m_receivedB[b] - m_receivedA[a], maxDelta), {});
+        if (p.a >= 0 && p.b >= 0)
+            cell(c, 2,
+                 QColor::fromRgb(diverging.color(m_receivedB[b] - m_receivedA[a],
+                                                 QCPRange(-std::max(maxDelta, 1e-12), std::max(maxDelta, 1e-12)))),
+                 {});
         for (int side = 0; side < 2; ++side) {
             const int index = side == 0 ? p.a : p.b;
             if (index < 0) continue;

@@ -67,6 +67,9 @@ void loadSteeringVector(Intervention& steer);
 // layer. A factor spec without FILE is refused (OptionError "interventions").
 [[nodiscard]] std::vector<Intervention> parseInterventions(const std::vector<std::string>& specs);
 
+// The specs a report was made with (its settings.interventions); empty when none are recorded.
+[[nodiscard]] std::vector<std::string> recordedInterventions(const Report& report);
+
 // Throws OptionError when an intervention does not fit a model: layer, neuron or head index out
 // of range, a steering vector of the wrong width, a direction of the wrong length.
 void validateInterventions(const std::vector<Intervention>& interventions, int layerCount, int headCount, int mlpWidth,

@@ -3,6 +3,7 @@
 #include "analysis/intervention_scope.h"
 #include "analysis/logit_lens.h"
 #include "analysis/nmf.h"
+#include "analysis/progress_prefix.h"
 #include "analysis/projection.h"
 #include "analysis/saliency.h"
 #include "models/language_model_impl.h"
@@ -286,13 +287,8 @@ namespace {
 // has none of its own (the app's runs); none when the model has its own (the CLI sets them).
 std::vector<std::string> recordedInterventions(const LanguageModel& model, const Report& base)
 {
-    std::vector<std::string> out;
-    if (!model.interventions().empty()) return out;
-    const auto settings = nlohmann::json::parse(base.settingsJson, nullptr, false);
-    if (settings.is_object() && settings.contains("interventions") && settings["interventions"].is_array())
-        for (const auto& spec : settings["interventions"])
-            if (spec.is_string()) out.push_back(spec.get<std::string>());
-    return out;
+    if (!model.interventions().empty()) return {};
+    return recordedInterventions(base);
 }
 
 // Recomputing a section of `base` with other weights would mix two models in one report.
@@ -341,13 +337,9 @@ PromptComparison comparePrompts(LanguageModel& model, const std::string& promptA
     AnalysisOptions each = options;
     each.factors = false;
     each.projection = false;
-    auto stage = [&](const std::string& side) -> ProgressCallback {
-        if (!progress) return {};
-        return [&progress, side](const Progress& p) { return progress({side + ": " + p.stage, p.done, p.total}); };
-    };
     PromptComparison c;
-    c.a = analyze(model, promptA, each, stage("A"));
-    c.b = analyze(model, promptB, each, stage("B"));
+    c.a = analyze(model, promptA, each, prefixedProgress(progress, "A"));
+    c.b = analyze(model, promptB, each, prefixedProgress(progress, "B"));
     c.alignment = alignTokens(tokenTexts(c.a), tokenTexts(c.b));
     if (options.factors) {
         if (progress && !progress({"joint factors", 0, 1})) throw Cancelled();

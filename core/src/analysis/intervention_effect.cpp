@@ -1,4 +1,6 @@
 #include "spyglass/analysis.h"
+
+#include "analysis/progress_prefix.h"
 #include "spyglass/error.h"
 #include "spyglass/intervention.h"
 
@@ -28,13 +30,6 @@ private:
     std::vector<Intervention> m_saved;
 };
 
-// The progress of one of the three runs, its stages named after the run.
-ProgressCallback stageOf(const ProgressCallback& progress, const std::string& run)
-{
-    if (!progress) return {};
-    return [progress, run](const Progress& p) { return progress({run + ": " + p.stage, p.done, p.total}); };
-}
-
 }  // namespace
 
 InterventionEffect analyzeInterventionEffect(LanguageModel& model, const std::string& prompt,
@@ -47,7 +42,7 @@ InterventionEffect analyzeInterventionEffect(LanguageModel& model, const std::st
     validateAnalysisOptions(options, model.info());
 
     InterventionEffect out;
-    out.edited = analyze(model, prompt, options, stageOf(progress, "with interventions"), observer);
+    out.edited = analyze(model, prompt, options, prefixedProgress(progress, "with interventions"), observer);
 
     AnalysisOptions light = options;  // the comparison reads saliency, the lens and log-probs only
     light.factors = false;
@@ -56,7 +51,7 @@ InterventionEffect analyzeInterventionEffect(LanguageModel& model, const std::st
         const NoInterventions none(model);
         AnalysisOptions plain = light;
         plain.interventionSpecs.clear();
-        out.baseline = analyze(model, prompt, plain, stageOf(progress, "baseline"));
+        out.baseline = analyze(model, prompt, plain, prefixedProgress(progress, "baseline"));
     }
     std::vector<int> baselineIds;
     for (const auto& t : out.baseline.tokens)
@@ -69,7 +64,7 @@ InterventionEffect analyzeInterventionEffect(LanguageModel& model, const std::st
     } else {
         light.continuation = baselineIds;
         light.maxNewTokens = 0;  // no baseline tokens (EOS or the window at once): the prompt only
-        out.forced = analyze(model, prompt, light, stageOf(progress, "forced along the baseline"));
+        out.forced = analyze(model, prompt, light, prefixedProgress(progress, "forced along the baseline"));
     }
     out.diff = diffRuns(out.baseline, out.edited, out.forced);
     return out;

@@ -3,6 +3,8 @@
 #include "spyglass/report_json.h"
 #include "spyglass/safetensors.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 #include <charconv>
@@ -271,6 +273,16 @@ std::vector<Intervention> parseInterventions(const std::vector<std::string>& spe
         if (in.target == Intervention::Target::Steer) loadSteeringVector(in);
         out.push_back(std::move(in));
     }
+    return out;
+}
+
+std::vector<std::string> recordedInterventions(const Report& report)
+{
+    std::vector<std::string> out;
+    const auto settings = nlohmann::json::parse(report.settingsJson, nullptr, false);
+    if (settings.is_object() && settings.contains("interventions") && settings["interventions"].is_array())
+        for (const auto& spec : settings["interventions"])
+            if (spec.is_string()) out.push_back(spec.get<std::string>());
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "spyglass/run_diff.h"
 
 #include "spyglass/error.h"
+#include "spyglass/intervention.h"
 
 #include <nlohmann/json.hpp>
 
@@ -37,16 +38,6 @@ bool sameIds(const std::vector<ReportToken>& a, const std::vector<ReportToken>& 
     return true;
 }
 
-std::vector<std::string> interventionsOf(const Report& r)
-{
-    std::vector<std::string> out;
-    const json settings = json::parse(r.settingsJson, nullptr, false);
-    if (settings.is_object() && settings.contains("interventions") && settings["interventions"].is_array())
-        for (const auto& spec : settings["interventions"])
-            if (spec.is_string()) out.push_back(spec.get<std::string>());
-    return out;
-}
-
 json tokensJson(const std::vector<ReportToken>& tokens)
 {
     json out = json::array();
@@ -75,7 +66,7 @@ std::string generatedText(const std::vector<ReportToken>& tokens)
 RunDiff diffRuns(const Report& baseline, const Report& edited, const Report& forced)
 {
     RunDiff d;
-    d.interventions = interventionsOf(edited);
+    d.interventions = recordedInterventions(edited);
     d.prompt = promptTokens(baseline);
     if (!sameIds(d.prompt, promptTokens(edited)) || !sameIds(d.prompt, promptTokens(forced)))
         throw Error("the runs to compare have different prompts");
