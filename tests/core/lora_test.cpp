@@ -4,11 +4,17 @@
 // and one clear message per malformed file.
 #include "test_support.h"
 
+#include "image/ldm_unet_names.h"
 #include "image/lora.h"
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
 #include "spyglass/lora_tags.h"
 #include "spyglass/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
@@ -114,8 +120,8 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
               std::string::npos);
     // A LoRA for another base model: a module that matches no layer, or one whose shapes do not fit.
     const auto other =
-        write("other.safetensors", {{"lora_unet_input_blocks_4_1_proj_in.lora_down.weight", {4, 32}},
-                                    {"lora_unet_input_blocks_4_1_proj_in.lora_up.weight", {32, 4}},
+        write("other.safetensors", {{"lora_unet_input_blocks_40_1_proj_in.lora_down.weight", {4, 32}},
+                                    {"lora_unet_input_blocks_40_1_proj_in.lora_up.weight", {32, 4}},
                                     {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", {4, 32}},
                                     {"lora_te2_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", {37, 4}}});
     DiffusionLoadOptions load;
@@ -130,4 +136,85 @@ TEST(Lora, A1111TagsAndMalformedFilesGiveOneClearLine)
                   (void)DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
               }).find("does not fit 'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight'"),
               std::string::npos);
+}
+
+// kohya names SDXL's UNet modules by the original LDM layout (input_blocks / middle_block /
+// output_blocks). The inverse name map is checked against the value-matched key maps of both
+// single-file fixtures (every UNet key), and a LoRA over every UNet Linear and convolution of the
+// tiny SDXL written with LDM names must give the same run as the same LoRA written with diffusers
+// names (and not the run without it).
+TEST(Lora, SdxlUnetModulesNamedTheLdmWayMergeAsTheirDiffusersNames)
+{
+    for (const std::string which : {"sd-tiny-random", "sdxl-tiny-random"}) {
+        std::ifstream in(fixture("sd-single-file/" + which + ".keymap.json"));
+        const auto keymap = nlohmann::json::parse(in);
+        std::vector<std::string> names;
+        std::map<std::string, std::string> expected;
+        for (const auto& [ldm, target] : keymap.items()) {
+            const std::string t = target.get<std::string>();
+            if (ldm.rfind("model.diffusion_model.", 0) != 0 || t.rfind("unet.", 0) != 0) continue;
+            names.push_back(t.substr(5));
+            expected[t.substr(5)] = ldm.substr(22);
+        }
+        const auto mapped = ldmUnetNames(names);
+        EXPECT_EQ(mapped.size(), names.size()) << which;
+        for (const auto& [diffusers, ldm] : expected)
+            EXPECT_EQ(mapped.count(diffusers) ? mapped.at(diffusers) : "(none)", ldm) << which << " " << diffusers;
+    }
+
+    const auto unet = SafetensorsFile::open(fixture("sdxl-tiny-random/unet/diffusion_pytorch_model.safetensors"));
+    std::vector<std::string> names;
+    for (const auto& view : unet->tensors()) names.push_back(view.name);
+    const auto ldm = ldmUnetNames(names);
+    TempDir dir;
+    SafetensorsWriter byDiffusers, byLdm;
+    size_t modules = 0;
+    for (const auto& view : unet->tensors()) {
+        const auto& shape = view.shape;
+        if (view.name.size() < 7 || view.name.substr(view.name.size() - 7) != ".weight" ||
+            (shape.size() != 2 && shape.size() != 4))
+            continue;
+        const int64_t rank = 2, out = shape[0], in = view.numel() / shape[0];
+        std::vector<int64_t> downShape = shape, upShape{out, rank};
+        downShape[0] = rank;
+        if (shape.size() == 4) upShape.insert(upShape.end(), {1, 1});
+        std::vector<float> down(static_cast<size_t>(rank * in)), up(static_cast<size_t>(out * rank));
+        for (size_t i = 0; i < down.size(); ++i)
+            down[i] = 0.05F * static_cast<float>(std::sin(0.7 * double(i + modules)));
+        for (size_t i = 0; i < up.size(); ++i) up[i] = 0.05F * static_cast<float>(std::cos(0.3 * double(i) + modules));
+        const auto kohya = [](std::string path) {
+            path.resize(path.size() - 7);
+            for (char& c : path)
+                if (c == '.') c = '_';
+            return "lora_unet_" + path;
+        };
+        ASSERT_TRUE(ldm.count(view.name)) << view.name;
+        for (auto [writer, module] :
+             {std::pair{&byDiffusers, kohya(view.name)}, std::pair{&byLdm, kohya(ldm.at(view.name))}}) {
+            writer->addFloat(module + ".lora_down.weight", HostTensor{downShape, down});
+            writer->addFloat(module + ".lora_up.weight", HostTensor{upShape, up});
+            writer->addFloat(module + ".alpha", HostTensor{{}, {1.0F}});
+        }
+        ++modules;
+    }
+    EXPECT_GT(modules, 100U);
+    byDiffusers.write(dir / "diffusers-names.safetensors");
+    byLdm.write(dir / "ldm-names.safetensors");
+    EXPECT_EQ(Lora::open(dir / "ldm-names.safetensors", 1)->moduleCount(), modules);
+
+    const auto run = [&](const std::filesystem::path& lora) {
+        DiffusionLoadOptions load;
+        if (!lora.empty()) load.loras.push_back({lora, 0.7});
+        auto model = DiffusionModel::load(fixture("sdxl-tiny-random"), "cpu", load);  // every module used
+        DiffusionOptions o;
+        o.prompt = "a red fox";
+        o.steps = 2;
+        o.heatmaps = false;
+        o.seed = 3;
+        return model->generate(o).latents;
+    };
+    const HostTensor plain = run({}), viaDiffusers = run(dir / "diffusers-names.safetensors"),
+                     viaLdm = run(dir / "ldm-names.safetensors");
+    EXPECT_EQ(viaLdm.values, viaDiffusers.values);
+    EXPECT_FALSE(allClose(viaLdm, plain, 1e-3, 0));
 }

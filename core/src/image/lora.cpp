@@ -1,5 +1,7 @@
 #include "image/lora.h"
 
+#include "image/ldm_unet_names.h"
+
 #include "models/torch_weights.h"
 #include "spyglass/error.h"
 
@@ -96,13 +98,25 @@ std::shared_ptr<const Lora> Lora::open(const std::filesystem::path& path, double
 void Lora::applyTo(WeightStore& store, const std::string& component, std::set<std::string>& used) const
 {
     const std::string file = m_path.string();
-    for (const std::string& name : store.names()) {
-        if (!hasSuffix(name, ".weight")) continue;
-        std::string kohya = name.substr(0, name.size() - 7);
-        for (char& c : kohya)
+    const std::vector<std::string> names = store.names();
+    // kohya names SD 1.x UNet modules by their diffusers path, SDXL's by the original LDM one.
+    const std::map<std::string, std::string> ldm =
+        component == "unet" ? ldmUnetNames(names) : std::map<std::string, std::string>{};
+    const auto kohyaName = [](std::string path) {
+        path.resize(path.size() - 7);  // ".weight"
+        for (char& c : path)
             if (c == '.') c = '_';
+        return path;
+    };
+    for (const std::string& name : names) {
+        if (!hasSuffix(name, ".weight")) continue;
+        std::vector<std::string> candidates;
         for (const std::string& prefix : kohyaPrefixes(component)) {
-            const auto it = m_modules.find(prefix + kohya);
+            candidates.push_back(prefix + kohyaName(name));
+            if (const auto it = ldm.find(name); it != ldm.end()) candidates.push_back(prefix + kohyaName(it->second));
+        }
+        for (const std::string& candidate : candidates) {
+            const auto it = m_modules.find(candidate);
             if (it == m_modules.end()) continue;
             const Module& m = it->second;
             const WeightStore::Entry base = *store.find(name);

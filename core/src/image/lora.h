@@ -1,7 +1,9 @@
 #pragma once
 // Lora — a kohya-ss (sd-scripts) LoRA file: per adapted layer `<module>.lora_down.weight` [r, in(, k,
 // k)], `<module>.lora_up.weight` [out, r(, 1, 1)] and optionally `<module>.alpha`, module names
-// `lora_unet_*` (the UNet's diffusers module path with '.' → '_'), `lora_te_*` / `lora_te1_*` (the
+// `lora_unet_*` (the UNet's diffusers module path with '.' → '_' as kohya writes for SD 1.x, or its
+// original LDM path as kohya writes for SDXL: `lora_unet_input_blocks_4_1_…`, see ldm_unet_names.h),
+// `lora_te_*` / `lora_te1_*` (the
 // CLIP text encoder), `lora_te2_*` (SDXL's second text encoder). applyTo() merges it into a component's weights as
 // diffusers 0.21.2 computes it:
 //   W' = W + s · (alpha / rank) · up @ down    (alpha = rank when absent; bias unchanged)
