@@ -78,6 +78,15 @@ TEST(GenerationParameters, A1111TextIsReadAndWhatCannotBeHonouredIsSaid)
     EXPECT_TRUE(hasNote(cpuNotes, "Size '5 12' is not WxH"));
     EXPECT_EQ(cpu.steps, 20);
     EXPECT_EQ(cpu.seed, 7U);
+    // Seeds are integers to 2^64 - 1 exactly; larger ones (a fuzzing finding: UB in the double → uint64
+    // cast) are said, not used.
+    DiffusionOptions big;
+    (void)applyGenerationParameters(parseGenerationParameters("a cat\nSteps: 20, Seed: 18446744073709551615"), big);
+    EXPECT_EQ(big.seed, 18446744073709551615ULL);
+    const auto tooBig =
+        applyGenerationParameters(parseGenerationParameters("a cat\nSteps: 20, Seed: 418446744073709551615"), big);
+    EXPECT_TRUE(hasNote(tooBig, "Seed '418446744073709551615' is not a whole number"));
+    EXPECT_EQ(big.seed, 18446744073709551615ULL);
     EXPECT_EQ(cpu.prompt, "a cat");
     // Text without a parameters line is all prompt.
     EXPECT_EQ(parseGenerationParameters("just a prompt").prompt, "just a prompt");

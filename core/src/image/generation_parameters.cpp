@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -209,7 +210,15 @@ std::vector<std::string> applyGenerationParameters(const GenerationParameters& p
         apply(*n);
     };
     integer("Steps", [&](double n) { o.steps = static_cast<int>(std::min(n, 100000.0)); });
-    integer("Seed", [&](double n) { o.seed = static_cast<uint64_t>(n); });
+    if (const std::string* v = p.field("Seed")) {
+        // Parsed as an integer: seeds above 2^53 are not exact as doubles (and above 2^64 do not fit).
+        uint64_t seed = 0;
+        const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seed);
+        if (ec == std::errc() && end == v->data() + v->size() && !v->empty())
+            o.seed = seed;
+        else
+            notes.push_back("Seed '" + *v + "' is not a whole number from 0 to 18446744073709551615; not used");
+    }
     integer("Clip skip", [&](double n) { o.clipSkip = static_cast<int>(std::min(n, 1000.0)); });
     if (const std::string* v = p.field("CFG scale")) {
         if (const auto n = number(*v)) {
