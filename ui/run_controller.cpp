@@ -157,6 +157,7 @@ bool RunController::runLab(LabRequest request)
     full.load = std::move(request.load);
     full.mask = std::move(request.mask);
     full.exportDir = request.exportDir;
+    full.loraFiles = std::move(request.loraFiles);
     start(RunKind::Lab);
     m_service->submitLab(std::move(full));
     return true;

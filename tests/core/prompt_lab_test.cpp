@@ -7,11 +7,15 @@
 
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
+#include "spyglass/lora_tags.h"
 #include "spyglass/prompt_lab.h"
 #include "spyglass/prompt_weights.h"
 #include "spyglass/shape_scenes.h"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace spyglass::core;
 using namespace spyglass::test;
@@ -93,12 +97,78 @@ TEST(PromptLab, CachesRunsAndRescoresANewRegionWithoutRegenerating)
     EXPECT_EQ(lab.cacheSize(), 10U);
 }
 
+// A LoRA as a chunk (#16): a chunk of A1111 tags is "with vs without this LoRA". The lab's runs
+// equal plain runs of the model loaded with and without the LoRA (the words of the prompt exactly
+// the same, no stray comma), each set of LoRAs is loaded once, and the chunk's score is the change
+// between those two images.
+TEST(PromptLab, ALoraChunkIsWithVersusWithoutTheLora)
+{
+    const std::string tag = "<lora:sd-tiny-random-lora-kohya:0.8>";
+    const auto loadWith = [](const std::vector<LoraTag>& tags) {
+        DiffusionLoadOptions load;
+        for (const auto& t : tags) load.loras.push_back({fixture("sd-lora") / (t.name + ".safetensors"), t.weight});
+        return DiffusionModel::load(fixture("sd-tiny-random"), "cpu", load);
+    };
+    std::unique_ptr<DiffusionModel> current;
+    std::vector<std::string> loads;
+    PromptLab lab([&](const std::vector<LoraTag>& tags) -> DiffusionModel& {
+        std::string key;
+        for (const auto& t : tags) key += t.name + ":" + std::to_string(t.weight);
+        if (!current || loads.back() != key) {
+            current = loadWith(tags);
+            loads.push_back(key);
+        }
+        return *current;
+    });
+    LabOptions o;
+    o.base = "a photo of a hand";
+    o.chunks = splitChunks("masterpiece, " + tag);
+    ASSERT_EQ(o.chunks.size(), 2U);
+    o.steps = 2;
+    o.width = o.height = 32;
+    EXPECT_EQ(PromptLab::fullPrompt(o), "a photo of a hand, masterpiece " + tag);
+    EXPECT_EQ(PromptLab::promptWithout(o, 1), "a photo of a hand, masterpiece");
+    lab.run(o);
+    EXPECT_EQ(loads.size(), 2U);  // without the LoRA (base, without it), with it (full, without masterpiece)
+    EXPECT_EQ(lab.cacheSize(), 4U);
+
+    const auto plain = [&](const std::vector<LoraTag>& tags, const std::string& prompt) {
+        DiffusionOptions d;
+        d.prompt = prompt;
+        d.steps = 2;
+        d.width = d.height = 32;
+        d.promptWeights = true;
+        return loadWith(tags)->generate(d);
+    };
+    const DiffusionResult with = plain({{"sd-tiny-random-lora-kohya", 0.8}}, "a photo of a hand, masterpiece");
+    const DiffusionResult without = plain({}, "a photo of a hand, masterpiece");
+    EXPECT_EQ(lab.cached(o, PromptLab::fullPrompt(o), 0)->rgb, with.rgb);
+    EXPECT_EQ(lab.cached(o, PromptLab::promptWithout(o, 1), 0)->rgb, without.rgb);
+    EXPECT_NE(with.rgb, without.rgb);
+
+    const LabReport r = lab.score(o, std::vector<uint8_t>(32 * 32, 1));
+    const auto lora = std::find_if(r.scores.begin(), r.scores.end(), [&](const auto& s) { return s.chunk == tag; });
+    ASSERT_NE(lora, r.scores.end());
+    double sum = 0;
+    for (size_t i = 0; i < with.rgb.size(); ++i) sum += std::pow((with.rgb[i] - without.rgb[i]) / 255.0, 2);
+    EXPECT_NEAR(lora->inside, std::sqrt(sum / static_cast<double>(with.rgb.size())), 1e-12);
+    EXPECT_GT(lora->inside, 0);
+    EXPECT_EQ(lora->heatInside, 0);  // a LoRA has no words, so no heatmap
+
+    // Without a way to load LoRAs the lab says what the chunk needs.
+    auto model = DiffusionModel::load(fixture("sd-tiny-random"));
+    PromptLab single(*model);
+    EXPECT_NE(errorOf([&] { single.run(o); }).find("holds <lora:…> tags: LoRA chunks need the LoRA files"),
+              std::string::npos);
+}
+
 TEST(PromptLabCli, WritesTheReportFiles)
 {
     TempDir dir;
     const CliRun r = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base",
-                          "a photo of a hand", "--append", "masterpiece, 8k", "--steps", "2", "--size", "32x32",
-                          "--region", "8,8,16,16", "--seeds", "3", "--out", (dir / "lab").string()});
+                          "a photo of a hand", "--append", "masterpiece, <lora:sd-tiny-random-lora-kohya:0.8>",
+                          "--lora-dir", fixture("sd-lora").string(), "--steps", "2", "--size", "32x32", "--region",
+                          "8,8,16,16", "--seeds", "3", "--out", (dir / "lab").string()});
     ASSERT_EQ(r.code, 0) << r.err;
     for (const char* f : {"index.json", "full.png", "base.png", "without-00.png", "diff-01.png", "grid.png",
                           "report.html", "shortened.png"})
@@ -108,6 +178,11 @@ TEST(PromptLabCli, WritesTheReportFiles)
     EXPECT_NEAR(index["region_area"].get<double>(), 0.25, 1e-12);
     EXPECT_EQ(index["thresholds"]["change"], 0.02);
     EXPECT_NE(r.out.find("shortened: "), std::string::npos);
+    EXPECT_NE(r.err.find("loading the model with sd-tiny-random-lora-kohya:0.8"), std::string::npos) << r.err;
+    const CliRun noDir = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a",
+                              "--append", "b, <lora:x:1>", "--out", (dir / "y").string()});
+    EXPECT_EQ(noDir.code, 2);
+    EXPECT_NE(noDir.err.find("give --lora-dir DIR"), std::string::npos) << noDir.err;
     const CliRun bad = cli({"compare-prompts", "--model", fixture("sd-tiny-random").string(), "--base", "a", "--append",
                             "b", "--region", "1,2,3", "--out", (dir / "x").string()});
     EXPECT_EQ(bad.code, 2);

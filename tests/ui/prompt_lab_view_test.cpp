@@ -4,6 +4,7 @@
 #include "pages/prompt_lab_view.h"
 #include "gui_thread_check.h"
 #include "main_window.h"
+#include "pages/lora_list.h"
 #include "pages/region_canvas.h"
 #include "worker/inference_service.h"
 
@@ -14,6 +15,8 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace spyglass::ui;
 
@@ -82,6 +85,43 @@ private slots:
         for (const char* f : {"index.json", "grid.png", "report.html", "full.png"})
             QVERIFY2(QFile::exists(dir.filePath(QLatin1String(f))), f);
         if (qEnvironmentVariableIsSet("SPYGLASS_KEEP_RENDERS")) window.grab().save(QStringLiteral("/tmp/lab-tab.png"));
+    }
+
+    // A chunk of LoRA tags (#16): found beside the listed LoRAs, merged only in the runs with the
+    // chunk (it leaves the always-on list), scored like any chunk.
+    void loraChunk()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        MainWindow window;
+        PromptLabView* lab = window.labView();
+        window.tabs()->setCurrentWidget(lab);
+        lab->setModelPath(QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random"));
+        lab->setBase(QStringLiteral("a photo of a hand"));
+        lab->setAppended(QStringLiteral("masterpiece, <lora:sd-tiny-random-lora-kohya:0.8>"));
+        lab->setSteps(2);
+        lab->loraList()->addLora(
+            QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-lora/sd-tiny-random-lora-kohya.safetensors"));
+        LabRequest request;
+        int requests = 0;
+        connect(lab, &PromptLabView::runRequested, this, [&](const LabRequest& r) {
+            request = r;
+            ++requests;
+        });
+        QSignalSpy ready(window.service(), &InferenceService::labReady);
+        QString failure;
+        connect(window.service(), &InferenceService::generationFailed, this, [&](const QString& m) { failure = m; });
+        lab->runPage();
+        QCOMPARE(requests, 1);
+        QVERIFY(request.load.loras.empty());
+        QCOMPARE(request.loraFiles.size(), size_t(1));
+        QVERIFY(request.loraFiles.count("sd-tiny-random-lora-kohya"));
+        QVERIFY2(ready.wait(60000), qPrintable(failure));
+        QCOMPARE(lab->table()->rowCount(), 2);
+        const auto& scores = lab->result()->report.scores;
+        const auto lora = std::find_if(scores.begin(), scores.end(),
+                                       [](const auto& s) { return s.chunk == "<lora:sd-tiny-random-lora-kohya:0.8>"; });
+        QVERIFY(lora != scores.end());
+        QVERIFY(lora->inside > 0);
     }
 };
 

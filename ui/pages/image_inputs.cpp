@@ -57,6 +57,43 @@ QString droppedPng(const QMimeData* mime)
     return {};
 }
 
+QString findLoraFile(const std::string& tagName, const QString& modelPath,
+                     const std::vector<core::DiffusionLoadOptions::Lora>& loras)
+{
+    QStringList folders;
+    for (const auto& l : loras) folders << QFileInfo(QString::fromStdString(l.path.string())).absolutePath();
+    const QFileInfo model(modelPath);
+    folders << (model.isDir() ? model.absoluteFilePath() : model.absolutePath());
+    const QString name = QString::fromStdString(tagName) + QLatin1String(".safetensors");
+    for (const QString& f : folders)
+        if (QFileInfo::exists(QDir(f).filePath(name))) return QDir(f).filePath(name);
+    return {};
+}
+
+QString resolveLoraChunks(const std::vector<std::string>& chunks, const QString& modelPath,
+                          const std::vector<core::DiffusionLoadOptions::Lora>& loras,
+                          std::map<std::string, std::filesystem::path>& files)
+{
+    for (const std::string& chunk : chunks) {
+        core::LoraTags tags;
+        try {
+            tags = core::extractLoraTags(chunk);
+        } catch (const core::Error& e) {
+            return QString::fromStdString(e.what());
+        }
+        for (const auto& t : tags.loras) {
+            const QString found = findLoraFile(t.name, modelPath, loras);
+            if (found.isEmpty())
+                return QObject::tr(
+                           "The chunk's <lora:%1> was not found beside the listed LoRAs or the model; add "
+                           "%1.safetensors with Add LoRA… (at any strength: the chunk's weight is used)")
+                    .arg(QString::fromStdString(t.name));
+            files[t.name] = found.toStdString();
+        }
+    }
+    return {};
+}
+
 QString resolveLoraTags(std::string& prompt, const QString& modelPath,
                         std::vector<core::DiffusionLoadOptions::Lora>& loras)
 {
@@ -67,23 +104,13 @@ QString resolveLoraTags(std::string& prompt, const QString& modelPath,
         return QString::fromStdString(e.what());
     }
     if (tags.loras.empty()) return {};
-    QStringList folders;
-    for (const auto& l : loras) folders << QFileInfo(QString::fromStdString(l.path.string())).absolutePath();
-    const QFileInfo model(modelPath);
-    folders << (model.isDir() ? model.absoluteFilePath() : model.absolutePath());
     for (const auto& t : tags.loras) {
-        const QString name = QString::fromStdString(t.name) + QLatin1String(".safetensors");
-        QString found;
-        for (const QString& f : folders)
-            if (QFileInfo::exists(QDir(f).filePath(name))) {
-                found = QDir(f).filePath(name);
-                break;
-            }
+        const QString found = findLoraFile(t.name, modelPath, loras);
         if (found.isEmpty())
             return QObject::tr(
-                       "The prompt's <lora:%1> was not found beside the listed LoRAs or the model; add %2 "
+                       "The prompt's <lora:%1> was not found beside the listed LoRAs or the model; add %1.safetensors "
                        "with Add LoRA…")
-                .arg(QString::fromStdString(t.name), name);
+                .arg(QString::fromStdString(t.name));
         const auto same = std::find_if(loras.begin(), loras.end(), [&](const auto& l) {
             return QFileInfo(QString::fromStdString(l.path.string())) == QFileInfo(found);
         });

@@ -8,6 +8,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <filesystem>
+#include <map>
 #include <vector>
 
 class QMimeData;
@@ -27,6 +29,15 @@ struct PngParameters {
 // The first local .png file of a drag, or "".
 [[nodiscard]] QString droppedPng(const QMimeData* mime);
 
+// NAME.safetensors beside the listed LoRAs or the model (the model's folder, or the folder of a
+// single file), or "".
+[[nodiscard]] QString findLoraFile(const std::string& tagName, const QString& modelPath,
+                                   const std::vector<core::DiffusionLoadOptions::Lora>& loras);
+// The files of the A1111 LoRA tags in the prompt lab's chunks, by tag name, into `files`. Returns ""
+// or the message naming the tag that is malformed or not found.
+[[nodiscard]] QString resolveLoraChunks(const std::vector<std::string>& chunks, const QString& modelPath,
+                                        const std::vector<core::DiffusionLoadOptions::Lora>& loras,
+                                        std::map<std::string, std::filesystem::path>& files);
 // Takes A1111's <lora:NAME:W> tags out of `prompt` and adds NAME.safetensors (found beside the
 // listed LoRAs or the model) to `loras`. Returns "" or the message naming what was not found.
 [[nodiscard]] QString resolveLoraTags(std::string& prompt, const QString& modelPath,

@@ -35,8 +35,9 @@ public:
     [[nodiscard]] QString exportView(const QString& path, int dpi) override;
     [[nodiscard]] QImage viewImage() override { return grab().toImage(); }
 
-    // The request the settings describe (id, device and threads are filled by the controller). Throws
-    // nothing: an invalid setting shows up as an error from the worker.
+    // The request the settings describe (id, device and threads are filled by the controller), LoRA
+    // tags resolved (base tags → the always-on list, chunk tags → loraFiles). Throws nothing: an
+    // invalid setting shows up as an error from the worker.
     [[nodiscard]] LabRequest request() const;
     void setModelPath(const QString& path);
     void setBase(const QString& base);
@@ -65,6 +66,9 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    [[nodiscard]] LabRequest plainRequest() const;
+    // Resolves `r`'s LoRA tags; "" or the message naming the tag that is malformed or not found.
+    [[nodiscard]] static QString resolveLoras(LabRequest& r);
     void showVariant();
 
     QLineEdit* m_modelPath;

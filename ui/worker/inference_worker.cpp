@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <new>
 
 namespace spyglass::ui {
@@ -73,22 +74,28 @@ core::LanguageModel& InferenceWorker::model(const QString& path, const QString& 
     return *m_model;
 }
 
+QString InferenceWorker::diffusionKey(const QString& path, const QString& device,
+                                      const core::DiffusionLoadOptions& load) const
+{
+    // The LoRAs (files, their disk stamps, strengths) are part of the model: a change reloads.
+    QString loras;
+    for (const auto& l : load.loras)
+        loras += QStringLiteral("|lora:%1:%2:%3")
+                     .arg(QString::fromStdString(l.path.string()))
+                     .arg(l.strength, 0, 'g', 17)
+                     .arg(diskStamp(QString::fromStdString(l.path.string())));
+    loras += QStringLiteral("|config:%1|vae:%2|prediction:%3")
+                 .arg(QString::fromStdString(load.configDir.string()), QString::fromStdString(load.vaePath.string()),
+                      QString::fromStdString(load.predictionType));
+    return cacheKey(path, device, m_diffusionKey) + loras;
+}
+
 core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const QString& device,
                                                       const core::DiffusionLoadOptions& load)
 {
     QString key;
     try {
-        // The LoRAs (files, their disk stamps, strengths) are part of the model: a change reloads.
-        QString loras;
-        for (const auto& l : load.loras)
-            loras += QStringLiteral("|lora:%1:%2:%3")
-                         .arg(QString::fromStdString(l.path.string()))
-                         .arg(l.strength, 0, 'g', 17)
-                         .arg(diskStamp(QString::fromStdString(l.path.string())));
-        loras += QStringLiteral("|config:%1|vae:%2|prediction:%3")
-                     .arg(QString::fromStdString(load.configDir.string()),
-                          QString::fromStdString(load.vaePath.string()), QString::fromStdString(load.predictionType));
-        key = cacheKey(path, device, m_diffusionKey) + loras;
+        key = diffusionKey(path, device, load);
     } catch (const core::Error&) {
         m_lab.reset();
         m_diffusion.reset();
@@ -96,7 +103,6 @@ core::DiffusionModel& InferenceWorker::diffusionModel(const QString& path, const
         throw;
     }
     if (!m_diffusion || key != m_diffusionKey) {
-        m_lab.reset();
         m_diffusion.reset();
         m_diffusion = core::DiffusionModel::load(path.toStdString(), device.toStdString(), load);
         m_diffusionKey = key;
@@ -301,8 +307,15 @@ void InferenceWorker::runLab(const LabRequest& request)
     const quint64 id = request.id;
     guarded(id, request.threads, [&] {
         emit progressed(id, tr("loading image model"), 0, 0);
-        core::DiffusionModel& sd = diffusionModel(request.modelPath, request.device, request.load);
-        if (!m_lab) m_lab = std::make_unique<core::PromptLab>(sd);
+        // The lab's cached runs hold for this model and these LoRAs; runs whose prompt has LoRA
+        // tags (LoRA chunks) get the model with those merged too (labModel).
+        const QString key = diffusionKey(request.modelPath, request.device, request.load);
+        m_labRequest = request;
+        if (!m_lab || key != m_labKey) {
+            m_lab = std::make_unique<core::PromptLab>(
+                [this](const std::vector<core::LoraTag>& tags) -> core::DiffusionModel& { return labModel(tags); });
+            m_labKey = key;
+        }
         const core::LabOptions& o = request.options;
         const core::ProgressCallback progress = progressFor(id);
         m_lab->run(o, progress);
@@ -326,6 +339,27 @@ void InferenceWorker::runLab(const LabRequest& request)
             result->without.push_back(m_lab->cached(o, core::PromptLab::promptWithout(o, c), o.seeds.front())->rgb);
         emit labReady(id, result);
     });
+}
+
+core::DiffusionModel& InferenceWorker::labModel(const std::vector<core::LoraTag>& tags)
+{
+    core::DiffusionLoadOptions load = m_labRequest.load;
+    for (const auto& t : tags) {
+        const auto file = m_labRequest.loraFiles.find(t.name);
+        if (file == m_labRequest.loraFiles.end())
+            throw core::Error("the LoRA chunk <lora:" + t.name +
+                              "> names no file found beside the listed LoRAs or the model");
+        const auto same = std::find_if(load.loras.begin(), load.loras.end(), [&](const auto& l) {
+            return QFileInfo(QString::fromStdString(l.path.string())) ==
+                   QFileInfo(QString::fromStdString(file->second.string()));
+        });
+        if (same != load.loras.end())
+            same->strength = t.weight;  // the tag's weight, as in A1111
+        else
+            load.loras.push_back({file->second, t.weight});
+    }
+    if (!tags.empty()) emit progressed(m_labRequest.id, tr("loading the model with the chunk's LoRA"), 0, 0);
+    return diffusionModel(m_labRequest.modelPath, m_labRequest.device, load);
 }
 
 }  // namespace spyglass::ui

@@ -69,6 +69,10 @@ private:
     core::LanguageModel& model(const QString& path, const QString& device);
     core::DiffusionModel& diffusionModel(const QString& path, const QString& device,
                                          const core::DiffusionLoadOptions& load);
+    [[nodiscard]] QString diffusionKey(const QString& path, const QString& device,
+                                       const core::DiffusionLoadOptions& load) const;
+    // The prompt lab's model for a run with these LoRA tags (m_labRequest's LoRAs plus the tags').
+    core::DiffusionModel& labModel(const std::vector<core::LoraTag>& tags);
     core::ProgressCallback progressFor(quint64 id);
     template <typename Body>
     void guarded(quint64 id, int threads, Body&& body);
@@ -81,8 +85,10 @@ private:
     std::unique_ptr<core::LanguageModel> m_model;
     QString m_modelKey;
     std::unique_ptr<core::DiffusionModel> m_diffusion;
-    std::unique_ptr<core::PromptLab> m_lab;  // its run cache belongs to m_diffusion
     QString m_diffusionKey;
+    std::unique_ptr<core::PromptLab> m_lab;  // its cached runs belong to m_labKey's model and LoRAs
+    QString m_labKey;
+    LabRequest m_labRequest;  // the lab's current request (what labModel loads)
 };
 
 }  // namespace spyglass::ui

@@ -7,7 +7,10 @@
 #include <QMetaType>
 #include <QString>
 
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
 
 namespace spyglass::ui {
 
@@ -20,6 +23,8 @@ struct LabRequest {
     core::LabOptions options;
     std::vector<uint8_t> mask;  // width·height, 1 inside; empty: the whole image
     QString exportDir;          // also write the report files there
+    // The files of the chunks' A1111 LoRA tags by name (a chunk "<lora:NAME:W>" = with vs without it).
+    std::map<std::string, std::filesystem::path> loraFiles;
 };
 
 struct LabResult {

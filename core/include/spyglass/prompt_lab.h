@@ -7,6 +7,9 @@
 // the region, and how much the other words' heatmaps move there; a verdict says whether it changes
 // the region, only changes elsewhere, or has no measurable effect and can be deleted.
 // Runs are cached by (prompt, seed, settings): a new region re-scores without regenerating.
+// A LoRA is a chunk too: a chunk of A1111 tags ("<lora:detail:0.8>") is "with vs without this
+// LoRA" — runs take their model from a LoraModelSource given their prompt's tags (tags in the base
+// are in every run); a chunk of words and tags removes both.
 //
 //   PromptLab lab(*model);
 //   LabOptions o; o.base = "a big red circle at the top left"; o.chunks = splitChunks("masterpiece, striped, 8k");
@@ -16,8 +19,10 @@
 //
 // Thread safety: one thread at a time (it drives the model).
 #include "spyglass/diffusion.h"
+#include "spyglass/lora_tags.h"
 #include "spyglass/names.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,9 +70,16 @@ struct LabReport {
     bool shortenedRun = false;
 };
 
+// The model for runs whose prompt holds the A1111 LoRA tags `tags` (empty: none): the lab's model
+// with those LoRAs merged at their weights. Called before every run; it may keep the model it gave
+// last (runs are ordered so that each set of tags comes once).
+using LoraModelSource = std::function<DiffusionModel&(const std::vector<LoraTag>& tags)>;
+
 class PromptLab {
 public:
-    explicit PromptLab(DiffusionModel& model) : m_model(model) {}
+    // Prompts with LoRA tags are refused (OptionError) with this constructor.
+    explicit PromptLab(DiffusionModel& model) : m_model(&model) {}
+    explicit PromptLab(LoraModelSource source) : m_source(std::move(source)) {}
 
     [[nodiscard]] static std::string fullPrompt(const LabOptions& o);
     [[nodiscard]] static std::string promptWithout(const LabOptions& o, size_t chunk);
@@ -89,7 +101,10 @@ public:
 
 private:
     [[nodiscard]] static std::string key(const LabOptions& o, const std::string& prompt, uint64_t seed);
-    DiffusionModel& m_model;
+    // Generates `prompt` (tags taken out: they choose the model) and caches it under the prompt.
+    void generateRun(const LabOptions& o, const std::string& prompt, uint64_t seed, const ProgressCallback& progress);
+    DiffusionModel* m_model = nullptr;
+    LoraModelSource m_source;
     std::map<std::string, std::shared_ptr<const DiffusionResult>> m_cache;
 };
 

@@ -28,11 +28,43 @@ std::string trim(const std::string& s)
     return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
 }
 
+bool onlyLoraTags(const std::string& chunk)
+{
+    if (chunk.find("<lora:") == std::string::npos) return false;
+    try {
+        return trim(extractLoraTags(chunk).prompt).empty();
+    } catch (const Error&) {
+        return false;  // said when the run takes the tags out
+    }
+}
+
+// The base and chunks joined by ", "; chunks that are only LoRA tags go last, after a space, so
+// that taking the tags out leaves exactly the words of the other chunks (no stray comma).
 std::string joined(const std::string& base, const std::vector<std::string>& chunks)
 {
-    std::string p = trim(base);
-    for (const auto& c : chunks) p += (p.empty() ? "" : ", ") + c;
-    return p;
+    std::string p = trim(base), tags;
+    for (const auto& c : chunks) {
+        if (onlyLoraTags(c))
+            tags += " " + c;
+        else
+            p += (p.empty() ? "" : ", ") + c;
+    }
+    return p + tags;
+}
+
+// A run's prompt without its LoRA tags, and the tags.
+LoraTags splitRunPrompt(const std::string& prompt)
+{
+    LoraTags t = extractLoraTags(prompt);
+    t.prompt = trim(t.prompt);
+    return t;
+}
+
+std::string tagsKey(const std::vector<LoraTag>& tags)
+{
+    std::string k;
+    for (const auto& t : tags) k += t.name + ":" + std::to_string(t.weight) + "\x1f";
+    return k;
 }
 
 cv::Mat toMat(const DiffusionResult& r)
@@ -104,7 +136,7 @@ std::pair<double, double> structureChange(const DiffusionResult& a, const Diffus
 std::vector<std::string> wordsOf(const std::string& text)
 {
     std::string plain;
-    for (const auto& piece : parsePromptWeights(text)) plain += piece.text;
+    for (const auto& piece : parsePromptWeights(splitRunPrompt(text).prompt)) plain += piece.text;
     const std::string cleaned = ClipTokenizer::clean(plain);
     std::vector<std::string> out;
     for (const auto& [b, e] : heatmapWordSpans(cleaned)) out.push_back(cleaned.substr(b, e - b));
@@ -247,15 +279,17 @@ void PromptLab::run(const LabOptions& o, const ProgressCallback& progress)
     for (uint64_t seed : o.seeds)
         for (const auto& p : all)
             if (!cached(o, p, seed)) todo.emplace_back(p, seed);
+    // Runs sharing LoRA tags together: each set of LoRAs is merged once.
+    std::stable_sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) {
+        return tagsKey(splitRunPrompt(a.first).loras) < tagsKey(splitRunPrompt(b.first).loras);
+    });
     const int total = static_cast<int>(todo.size());
     for (int i = 0; i < total; ++i) {
-        if (progress && !progress({"run " + std::to_string(i + 1) + "/" + std::to_string(total), i, total}))
-            throw Cancelled();
-        const DiffusionOptions d =
-            runOptions(o, todo[static_cast<size_t>(i)].first, todo[static_cast<size_t>(i)].second);
         const std::string stage = "run " + std::to_string(i + 1) + "/" + std::to_string(total);
-        auto result = m_model.generate(d, [&](const Progress&) { return !progress || progress({stage, i, total}); });
-        m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
+        if (progress && !progress({stage, i, total})) throw Cancelled();
+        generateRun(o, todo[static_cast<size_t>(i)].first, todo[static_cast<size_t>(i)].second, [&](const Progress&) {
+            return !progress || progress({stage, i, total});
+        });
     }
     if (progress && !progress({"runs", total, total})) throw Cancelled();
 }
@@ -370,14 +404,23 @@ LabReport PromptLab::score(const LabOptions& o, const std::vector<uint8_t>& mask
 void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report,
                              const ProgressCallback& progress)
 {
-    if (!cached(o, report.shortenedPrompt, o.seeds.front())) {
-        const DiffusionOptions d = runOptions(o, report.shortenedPrompt, o.seeds.front());
-        auto result = m_model.generate(d, [&](const Progress& p) {
+    if (!cached(o, report.shortenedPrompt, o.seeds.front()))
+        generateRun(o, report.shortenedPrompt, o.seeds.front(), [&](const Progress& p) {
             return !progress || progress({"shortened prompt", p.done, p.total});
         });
-        m_cache[key(o, d.prompt, d.seed)] = std::make_shared<const DiffusionResult>(std::move(result));
-    }
     report = score(o, mask);
+}
+
+void PromptLab::generateRun(const LabOptions& o, const std::string& prompt, uint64_t seed,
+                            const ProgressCallback& progress)
+{
+    const LoraTags tags = splitRunPrompt(prompt);
+    if (!tags.loras.empty() && !m_source)
+        throw OptionError("chunks",
+                          "'" + prompt + "' holds <lora:…> tags: LoRA chunks need the LoRA files (a LoRA folder)");
+    DiffusionModel& model = m_source ? m_source(tags.loras) : *m_model;
+    auto result = model.generate(runOptions(o, tags.prompt, seed), progress);
+    m_cache[key(o, prompt, seed)] = std::make_shared<const DiffusionResult>(std::move(result));
 }
 
 std::vector<uint8_t> differenceImage(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int width,
