@@ -289,7 +289,7 @@ TEST(SingleFile, FilesSpyglassDoesNotLoadGiveOneClearLine)
                   .find("refiner.safetensors: an SDXL refiner checkpoint"),
               std::string::npos);
     EXPECT_NE(variant("sd2.safetensors", {{"cond_stage_model.model.ln_final.weight", {8}}})
-                  .find("sd2.safetensors: a Stable Diffusion 2.x checkpoint"),
+                  .find("sd2.safetensors: two text encoders"),
               std::string::npos);
     EXPECT_NE(variant("inpaint.safetensors", {{"model.diffusion_model.input_blocks.0.0.weight", {32, 9, 3, 3}}},
                       [](const std::string& k) { return k == "model.diffusion_model.input_blocks.0.0.weight"; })
@@ -323,4 +323,122 @@ TEST(SingleFile, FilesSpyglassDoesNotLoadGiveOneClearLine)
                   (void)DiffusionModel::load(dir / "image.png");
               }).find("is not a folder or a .safetensors checkpoint"),
               std::string::npos);
+}
+
+// SD 2.x single files (#16): the tiny SD 1.x file rewritten the way SD 2's checkpoints hold their
+// text encoder — OpenCLIP names under cond_stage_model.model (q, k, v stacked in in_proj), one more
+// resblock after the last used one (NaN-filled: it must never be read) plus text_projection and
+// logit_scale, as SD 2's penultimate-layer encoder and diffusers' 23-layer CLIPTextModel ignore
+// them. With the folder's configs as companion it must give bit for bit the run of the SD 1.x file;
+// without one it gets SD 2's defaults (v-prediction, "!" padding, 64-wide UNet heads, 768 pixels).
+TEST(SingleFile, Sd2CheckpointsReadTheOpenClipEncoderAtItsPenultimateLayer)
+{
+    TempDir dir;
+    const auto sd1 = SafetensorsFile::open(checkpoint());
+    SafetensorsWriter w;
+    const std::string clip = "cond_stage_model.transformer.text_model.", open = "cond_stage_model.model.";
+    const std::vector<std::pair<std::string, std::string>> renames{
+        {"embeddings.token_embedding.weight", "token_embedding.weight"},
+        {"embeddings.position_embedding.weight", "positional_embedding"},
+        {"final_layer_norm.", "ln_final."}};
+    const std::vector<std::pair<std::string, std::string>> layerRenames{{"layer_norm1.", "ln_1."},
+                                                                        {"layer_norm2.", "ln_2."},
+                                                                        {"self_attn.out_proj.", "attn.out_proj."},
+                                                                        {"mlp.fc1.", "mlp.c_fc."},
+                                                                        {"mlp.fc2.", "mlp.c_proj."}};
+    int layers = 0;
+    for (const auto& view : sd1->tensors()) {
+        if (view.name.rfind(clip, 0) != 0) {
+            w.addFloat(view.name, sd1->readFloat(view.name));
+            continue;
+        }
+        const std::string rest = view.name.substr(clip.size());
+        std::string target;
+        for (const auto& [from, to] : renames)
+            if (rest.rfind(from, 0) == 0) target = to + rest.substr(from.size());
+        if (rest.rfind("encoder.layers.", 0) == 0) {
+            const size_t dot = rest.find('.', 15);
+            const std::string layer = rest.substr(15, dot - 15), part = rest.substr(dot + 1);
+            layers = std::max(layers, std::stoi(layer) + 1);
+            const std::string base = "transformer.resblocks." + layer + ".";
+            for (const auto& [from, to] : layerRenames)
+                if (part.rfind(from, 0) == 0) target = base + to + part.substr(from.size());
+            if (part.rfind("self_attn.q_proj.", 0) == 0) {
+                const std::string what = part.substr(17);  // weight | bias
+                HostTensor stacked;
+                for (const char* p : {"q_proj.", "k_proj.", "v_proj."}) {
+                    const HostTensor t = sd1->readFloat(clip + "encoder.layers." + layer + ".self_attn." + p + what);
+                    stacked.shape = t.shape;
+                    stacked.values.insert(stacked.values.end(), t.values.begin(), t.values.end());
+                }
+                stacked.shape[0] *= 3;
+                w.addFloat(open + base + "attn.in_proj_" + what, stacked);
+                continue;
+            }
+            if (part.rfind("self_attn.", 0) == 0 && target.empty()) continue;  // k_proj, v_proj: stacked above
+        }
+        ASSERT_FALSE(target.empty()) << view.name;
+        w.addFloat(open + target, sd1->readFloat(view.name));
+    }
+    ASSERT_EQ(layers, 2);
+    // The last resblock, text_projection and logit_scale: present, never read.
+    const HostTensor ln = sd1->readFloat(clip + "final_layer_norm.weight");
+    const auto nan = [](std::vector<int64_t> shape) {
+        int64_t n = 1;
+        for (int64_t d : shape) n *= d;
+        return HostTensor{shape, std::vector<float>(static_cast<size_t>(n), std::nanf(""))};
+    };
+    const std::string last = open + "transformer.resblocks.2.";
+    for (const auto& [name, shape] :
+         std::vector<std::pair<std::string, std::vector<int64_t>>>{{"ln_1.weight", {32}},
+                                                                   {"ln_1.bias", {32}},
+                                                                   {"attn.in_proj_weight", {96, 32}},
+                                                                   {"attn.in_proj_bias", {96}},
+                                                                   {"attn.out_proj.weight", {32, 32}},
+                                                                   {"attn.out_proj.bias", {32}},
+                                                                   {"ln_2.weight", {32}},
+                                                                   {"ln_2.bias", {32}},
+                                                                   {"mlp.c_fc.weight", {37, 32}},
+                                                                   {"mlp.c_fc.bias", {37}},
+                                                                   {"mlp.c_proj.weight", {32, 37}},
+                                                                   {"mlp.c_proj.bias", {32}}})
+        w.addFloat(last + name, nan(shape));
+    w.addFloat(open + "text_projection", nan({32, 32}));
+    w.addFloat(open + "logit_scale", HostTensor{{}, {4.6F}});
+    w.write(dir / "sd2.safetensors");
+
+    const LdmCheckpoint ckpt = mapLdmCheckpoint(shapesOfFile(dir / "sd2.safetensors"), "sd2.safetensors");
+    EXPECT_EQ(ckpt.family, "sd2");
+    EXPECT_EQ(ckpt.textEncoder.config["num_hidden_layers"], 2);
+    EXPECT_EQ(ckpt.textEncoder.config["hidden_act"], "gelu");
+    EXPECT_FALSE(ckpt.textEncoder.config.contains("projection_dim"));
+    EXPECT_EQ(ckpt.unet.config["attention_head_dim"], nlohmann::json({1, 1}));  // 32 and 64 channels / 64
+    EXPECT_EQ(ckpt.unet.config["sample_size"], 96);
+    EXPECT_EQ(ckpt.ignored.size(), 14U);  // 12 tensors of resblocks.2, text_projection, logit_scale
+
+    // With the folder's configs: the SD 1.x file's run, bit for bit.
+    const auto run = [](const std::filesystem::path& file) {
+        DiffusionLoadOptions load;
+        load.configDir = fixture("sd-tiny-random");
+        DiffusionOptions o;
+        o.prompt = "a photo of a hand";
+        o.steps = 2;
+        o.width = o.height = 32;
+        o.heatmaps = false;
+        return DiffusionModel::load(file, "cpu", load)->generate(o);
+    };
+    const DiffusionResult a = run(dir / "sd2.safetensors"), b = run(checkpoint());
+    EXPECT_EQ(a.promptEmbeds.values, b.promptEmbeds.values);
+    EXPECT_EQ(a.latents.values, b.latents.values);
+
+    // Without a scheduler or tokenizer beside it: SD 2's.
+    std::filesystem::create_directories(dir / "parts/text_encoder");
+    std::filesystem::copy(fixture("sd-tiny-random/text_encoder/config.json"), dir / "parts/text_encoder/config.json");
+    DiffusionLoadOptions parts;
+    parts.configDir = dir / "parts";
+    const PipelineParts p = loadSingleFilePipeline(dir / "sd2.safetensors", parts, torch::kCPU);
+    EXPECT_EQ(p.schedulerConfig->json()["prediction_type"], "v_prediction");
+    EXPECT_EQ(p.tokenizer->padId(), 0);  // "!" (as SD 2's tokenizer_config.json); SD 1.x: <|endoftext|>
+    EXPECT_EQ(loadSingleFilePipeline(checkpoint(), parts, torch::kCPU).tokenizer->padId(), 49407);
+    EXPECT_EQ(p.unet->sampleSize(), 96);
 }

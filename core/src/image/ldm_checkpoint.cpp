@@ -108,7 +108,8 @@ int64_t dimOf(const Shapes& keys, const std::string& key, size_t axis, const Map
     return shape[axis];
 }
 
-void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_t pooledWidth)
+// `pooledWidth` > 0: SDXL. `headsOf64`: heads 64 wide at every level (SD 2.x, SDXL).
+void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_t pooledWidth, bool headsOf64)
 {
     const bool xl = pooledWidth > 0;
     Mapper m(file, "model.diffusion_model.", out);
@@ -276,11 +277,16 @@ void mapUnet(const Shapes& u, const std::string& file, LdmComponent& out, int64_
         c["addition_embed_type"] = "text_time";
         c["addition_time_embed_dim"] = (input - pooledWidth) / 6;
         c["projection_class_embeddings_input_dim"] = input;
-        // SDXL's heads are 64 wide at every level (a companion config may say otherwise).
+        c["sample_size"] = 128;
+    }
+    if (headsOf64) {
+        // SD 2.x's and SDXL's heads are 64 wide at every level (a companion config may say otherwise).
         std::vector<int64_t> heads;
         for (int64_t ch : channels) heads.push_back(std::max<int64_t>(1, ch / 64));
         c["attention_head_dim"] = heads;
-        c["sample_size"] = 128;
+        // SD 2.x: 768-pixel images (a 96 latent) unless said otherwise, as diffusers 0.21.2 assumes
+        // for a checkpoint that does not say it is the 512-pixel base.
+        if (!xl) c["sample_size"] = 96;
     } else {
         // Not in any shape: SD 1.x's 8 heads and 64-latent sample size (a companion config may say).
         c["attention_head_dim"] = 8;
@@ -420,10 +426,13 @@ void mapClipText(const Shapes& t, const std::string& file, const std::string& pr
 }
 
 // OpenCLIP's text transformer (SDXL's bigG) as transformers' CLIPTextModelWithProjection.
+// `penultimate` (SD 2.x): the text model stops before the last layer and has no projection, as
+// SD 2's FrozenOpenCLIPEmbedder(layer="penultimate") and diffusers' 23-layer CLIPTextModel.
 void mapOpenClipText(const Shapes& t, const std::string& file, const std::string& prefix, LdmComponent& out,
-                     std::vector<std::string>& ignored)
+                     std::vector<std::string>& ignored, bool penultimate = false)
 {
     Mapper m(file, prefix, out);
+    const int64_t layers = indexCount(under(t, "transformer.resblocks."));
     static const std::vector<std::pair<std::string, std::string>> layerRenames{
         {"ln_1.", "layer_norm1."},
         {"ln_2.", "layer_norm2."},
@@ -437,15 +446,19 @@ void mapOpenClipText(const Shapes& t, const std::string& file, const std::string
             m.add("text_model.embeddings.position_embedding.weight", key);
         } else if (startsWith(key, "ln_final.")) {
             m.add("text_model.final_layer_norm." + key.substr(9), key);
-        } else if (key == "text_projection") {
+        } else if (key == "text_projection" && !penultimate) {
             if (shape.size() != 2) m.fail(key, "is not a matrix");
             m.addTransposed("text_projection.weight", key);
-        } else if (key == "logit_scale") {
+        } else if (key == "logit_scale" || key == "text_projection") {
             ignored.push_back(m.prefix() + key);
         } else if (startsWith(key, "transformer.resblocks.")) {
             const auto index = leadingIndex(key.substr(22));
             if (!index) m.fail(key, "has no layer number");
             const auto [l, rest] = *index;
+            if (penultimate && l == layers - 1) {
+                ignored.push_back(m.prefix() + key);
+                continue;
+            }
             const std::string base = "text_model.encoder.layers." + std::to_string(l) + ".";
             if (rest == "attn.in_proj_weight" || rest == "attn.in_proj_bias") {
                 if (shape.empty() || shape[0] % 3 != 0) m.fail(key, "does not stack q, k and v");
@@ -473,13 +486,16 @@ void mapOpenClipText(const Shapes& t, const std::string& file, const std::string
     c["hidden_size"] = width;
     c["vocab_size"] = dim("token_embedding.weight", 0);
     c["max_position_embeddings"] = dim("positional_embedding", 0);
-    c["num_hidden_layers"] = indexCount(under(t, "transformer.resblocks."));
+    if (penultimate && layers < 2) m.fail("transformer.resblocks.1", "is missing (SD 2.x reads the penultimate layer)");
+    c["num_hidden_layers"] = penultimate ? layers - 1 : layers;
     c["intermediate_size"] = dim("transformer.resblocks.0.mlp.c_fc.weight", 0);
-    c["projection_dim"] = dim("text_projection", 1);
     if (width % 64 == 0) c["num_attention_heads"] = width / 64;
     c["hidden_act"] = "gelu";
     c["layer_norm_eps"] = 1e-5;
-    c["architectures"] = {"CLIPTextModelWithProjection"};
+    if (!penultimate) {
+        c["projection_dim"] = dim("text_projection", 1);
+        c["architectures"] = {"CLIPTextModelWithProjection"};
+    }
     out.config = std::move(c);
 }
 
@@ -521,29 +537,30 @@ LdmCheckpoint mapLdmCheckpoint(const LdmTensorShapes& tensors, const std::string
         throw Error(file +
                     ": an SDXL refiner checkpoint (conditioner.embedders.0 is OpenCLIP bigG only); "
                     "refiners are not supported");
-    if (has("cond_stage_model.model."))
-        throw Error(file +
-                    ": a Stable Diffusion 2.x checkpoint (OpenCLIP text encoder under cond_stage_model.model.); "
-                    "single-file SD 2.x is not supported yet — open the diffusers folder of the model instead");
+    const bool sd2 = !xl && has("cond_stage_model.model.");
     if (!has("model.diffusion_model."))
         throw Error(file + ": not a Stable Diffusion checkpoint in the LDM layout (no 'model.diffusion_model.' keys)");
     if (!xl && has("model.diffusion_model.label_emb."))
         throw Error(file +
                     ": a UNet with class/size embeddings (model.diffusion_model.label_emb) but no SDXL text "
                     "encoders (conditioner.embedders.*)");
-    if (!xl && !has("cond_stage_model.transformer."))
+    if (!xl && !sd2 && !has("cond_stage_model.transformer."))
         throw Error(file + ": no CLIP text encoder (no 'cond_stage_model.transformer.' keys)");
+    if (sd2 && has("cond_stage_model.transformer."))
+        throw Error(file + ": two text encoders (cond_stage_model.transformer. and cond_stage_model.model.)");
 
     LdmCheckpoint out;
-    out.family = xl ? "sdxl" : "sd1";
-    const std::string textPrefix = xl ? "conditioner.embedders.0.transformer." : "cond_stage_model.transformer.";
+    out.family = xl ? "sdxl" : sd2 ? "sd2" : "sd1";
+    const std::string textPrefix = xl    ? "conditioner.embedders.0.transformer."
+                                   : sd2 ? "cond_stage_model.model."
+                                         : "cond_stage_model.transformer.";
     int64_t pooled = 0;
     if (xl) {
         mapOpenClipText(under(all, "conditioner.embedders.1.model."), file, "conditioner.embedders.1.model.",
                         out.textEncoder2, out.ignored);
         pooled = out.textEncoder2.config["projection_dim"].get<int64_t>();
     }
-    mapUnet(under(all, "model.diffusion_model."), file, out.unet, pooled);
+    mapUnet(under(all, "model.diffusion_model."), file, out.unet, pooled, xl || sd2);
     if (has("first_stage_model.")) {
         Shapes vae;
         for (const auto& [key, shape] : under(all, "first_stage_model."))
@@ -551,7 +568,10 @@ LdmCheckpoint mapLdmCheckpoint(const LdmTensorShapes& tensors, const std::string
         mapVae(vae, file, "first_stage_model.", out.vae);
         if (xl) out.vae.config["scaling_factor"] = 0.13025;  // SDXL's VAE
     }
-    mapClipText(under(all, textPrefix), file, textPrefix, out.textEncoder, out.ignored);
+    if (sd2)
+        mapOpenClipText(under(all, textPrefix), file, textPrefix, out.textEncoder, out.ignored, true);
+    else
+        mapClipText(under(all, textPrefix), file, textPrefix, out.textEncoder, out.ignored);
     for (const auto& [key, shape] : all) {
         if (startsWith(key, "model.diffusion_model.") || startsWith(key, textPrefix) ||
             (xl && startsWith(key, "conditioner.embedders.1.model.")) ||

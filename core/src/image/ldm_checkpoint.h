@@ -15,8 +15,11 @@
 // configs say otherwise (DiffusionLoadOptions::configDir).
 // SDXL (`conditioner.embedders.0.transformer.*` CLIP-L, `conditioner.embedders.1.model.*` OpenCLIP
 // bigG with q/k/v stacked in in_proj and a transposed text_projection, `label_emb` = the text_time
-// add embedding whose time width is read from its shape) maps too. SD 2.x (OpenCLIP text encoder
-// alone), refiner and inpainting checkpoints are recognised by their keys and refused by name.
+// add embedding whose time width is read from its shape) maps too, and SD 2.x
+// (`cond_stage_model.model.*` OpenCLIP ViT-H, read at its penultimate layer: the last resblock and
+// text_projection are ignored, as diffusers' 23-layer CLIPTextModel; UNet heads 64 wide; 768-pixel
+// v-prediction unless said otherwise). Refiner and inpainting checkpoints are recognised by their
+// keys and refused by name.
 // Torch-free, so that the mapper can be fuzzed.
 // Thread safety: pure function.
 #include <nlohmann/json.hpp>
@@ -43,7 +46,7 @@ struct LdmComponent {
 };
 
 struct LdmCheckpoint {
-    std::string family;  // "sd1" or "sdxl"
+    std::string family;  // "sd1", "sd2" or "sdxl"
     LdmComponent unet, vae, textEncoder;
     LdmComponent textEncoder2;  // SDXL: OpenCLIP bigG (conditioner.embedders.1.model) as CLIPTextModelWithProjection
     std::vector<std::string> ignored;  // keys not used (EMA copies, schedule buffers, position_ids, …)

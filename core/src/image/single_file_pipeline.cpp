@@ -131,13 +131,16 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
     PipelineParts parts;
     // Tokenizer: the companion's, else Spyglass's own CLIP BPE files.
     fs::path tokenizer = companion.empty() ? fs::path() : companion / "tokenizer";
-    if (tokenizer.empty() || !fs::is_directory(tokenizer, ec)) tokenizer = shippedClipTokenizer();
+    const bool ownTokenizer = !tokenizer.empty() && fs::is_directory(tokenizer, ec);
+    if (!ownTokenizer) tokenizer = shippedClipTokenizer();
     if (tokenizer.empty())
         throw Error(name +
                     ": a single-file checkpoint carries no tokenizer and Spyglass's CLIP tokenizer files are "
                     "not installed (share/spyglass/models/spyglass-shapes/tokenizer); give --config DIR with a "
                     "tokenizer/ folder");
-    parts.tokenizer = ClipTokenizer::load(tokenizer);
+    const bool sd2 = ckpt.family == "sd2";
+    // SD 2.x's tokenizer pads with "!" (its tokenizer_config.json), SD 1.x's with <|endoftext|>.
+    parts.tokenizer = sd2 && !ownTokenizer ? ClipTokenizer::load(tokenizer, "!") : ClipTokenizer::load(tokenizer);
 
     // A text encoder's config: what the keys tell, the rest from the companion folder; the head
     // count must be known (inferred for CLIP's 64-wide heads, else given by --config).
@@ -191,7 +194,10 @@ PipelineParts loadSingleFilePipeline(const fs::path& path, const DiffusionLoadOp
 
     const fs::path scheduler = companion.empty() ? fs::path() : companion / "scheduler/scheduler_config.json";
     nlohmann::json schedulerJson = nlohmann::json::parse(xl ? kSdxlScheduler : kSd1Scheduler);
-    fs::path schedulerPath = name + (xl ? " (SDXL scheduler)" : " (SD 1.x scheduler)");
+    fs::path schedulerPath = name + (xl ? " (SDXL scheduler)" : sd2 ? " (SD 2.x scheduler)" : " (SD 1.x scheduler)");
+    // SD 2.x: the same betas as SD 1.x; v-prediction (the 768-pixel models) as diffusers 0.21.2 assumes
+    // for a checkpoint that does not say it is the 512-pixel base (--prediction-type epsilon for it).
+    if (sd2) schedulerJson["prediction_type"] = "v_prediction";
     if (!scheduler.empty() && fs::is_regular_file(scheduler, ec)) {
         schedulerJson = ConfigReader(scheduler).json();
         schedulerPath = scheduler;
