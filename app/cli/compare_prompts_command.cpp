@@ -45,9 +45,10 @@ int runComparePrompts(const std::vector<std::string>& args)
     parser.addOption("seeds", "S,S", "seeds; effects are averaged and their spread shown (default 0)");
     parser.addOption("steps", "N", "denoising steps (default 20)");
     parser.addOption("guidance", "G", "guidance scale (default 7.5)");
-    parser.addOption("scheduler", "NAME",
-                     "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm or an A1111 sampler name "
-                     "(default: the folder's)");
+    parser.addOption(
+        "scheduler", "NAME",
+        "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, lcm or an A1111 sampler name "
+        "(default: the folder's)");
     parser.addOption("size", "WxH", "image size (default: the model's)");
     parser.addOption("threshold", "X", "RMS change (0…1) that counts as an effect (default 0.02)");
     parser.addFlag("add-one", "also run the base prompt plus each chunk alone");

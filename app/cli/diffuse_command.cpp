@@ -61,7 +61,7 @@ int runDiffuse(const std::vector<std::string>& args)
     parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; ≤ 1: off)");
     parser.addOption(
         "scheduler", "NAME",
-        "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, a diffusers class name or an "
+        "ddim, euler, euler_karras, euler_a, dpmpp_2m, dpmpp_2m_karras, pndm, lcm, a diffusers class name or an "
         "A1111 sampler name (\"DPM++ 2M Karras\"), built from the folder's scheduler config (default: "
         "the folder's)");
     parser.addOption("timestep-spacing", "S",

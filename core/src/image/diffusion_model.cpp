@@ -329,7 +329,10 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
     };
     const std::vector<float> condWeights = windowWeights(weightedPrompt.weights, windows);
     const torch::Tensor condEmbeds = encode(prompt, condWeights, &condPooled);
-    const bool guided = o.guidance > 1.0;
+    // LCM-distilled UNets take the guidance as an embedding and run without classifier-free guidance
+    // (diffusers' LatentConsistencyModelPipeline).
+    const int64_t guidanceWidth = m.unet->timeConditionWidth();
+    const bool guided = guidanceWidth == 0 && o.guidance > 1.0;
     torch::Tensor uncondEmbeds;
     if (guided) {
         if (m.text2 && m.forceZerosForEmptyPrompt && negative.ids.empty()) {
@@ -354,6 +357,8 @@ DiffusionResult DiffusionModel::generate(const DiffusionOptions& o, const Progre
         added.textEmbeds = guided ? torch::cat({uncondPooled, condPooled}, 0) : condPooled;
         added.timeIds = guided ? torch::cat({ids, ids}, 0) : ids;
     }
+
+    if (guidanceWidth > 0) added.timeCondition = guidanceScaleEmbedding(o.guidance - 1.0, guidanceWidth).to(m.device);
 
     DiffusionResult r;
     r.width = width;

@@ -3,6 +3,7 @@
 #include "image/ddim_scheduler.h"
 #include "image/dpm_solver_scheduler.h"
 #include "image/euler_scheduler.h"
+#include "image/lcm_scheduler.h"
 #include "image/pndm_scheduler.h"
 #include "spyglass/error.h"
 #include "spyglass/scheduler_names.h"
@@ -35,6 +36,7 @@ std::unique_ptr<Scheduler> Scheduler::create(const std::string& name, const Conf
     if (cls == "EulerDiscreteScheduler") return std::make_unique<EulerScheduler>(c, false);
     if (cls == "EulerAncestralDiscreteScheduler") return std::make_unique<EulerScheduler>(c, true);
     if (cls == "DPMSolverMultistepScheduler") return std::make_unique<DpmSolverScheduler>(c);
+    if (cls == "LCMScheduler") return std::make_unique<LcmScheduler>(c);
     return std::make_unique<PndmScheduler>(c);
 }
 

@@ -28,7 +28,7 @@ SchedulerChoice choice(const std::string& className, const std::string& shortNam
 const std::vector<std::string>& schedulerShortNames()
 {
     static const std::vector<std::string> names{"ddim",     "euler",           "euler_karras", "euler_a",
-                                                "dpmpp_2m", "dpmpp_2m_karras", "pndm"};
+                                                "dpmpp_2m", "dpmpp_2m_karras", "pndm",         "lcm"};
     return names;
 }
 
@@ -90,6 +90,10 @@ std::optional<SchedulerChoice> parseSchedulerName(const std::string& name, const
         // As diffusers' table for A1111 users: "DPM++ 2M" without Karras, "DPM++ 2M Karras" with.
         const bool k = karras.value_or(false);
         return choice("DPMSolverMultistepScheduler", k ? "dpmpp_2m_karras" : "dpmpp_2m", k, true);
+    }
+    if (n == "lcm" || n == "lcmscheduler") {
+        if (karras == true) return std::nullopt;
+        return choice("LCMScheduler", "lcm", std::nullopt);
     }
     if (n == "dpmsolvermultistepscheduler") {
         return choice("DPMSolverMultistepScheduler", karras.value_or(false) ? "dpmpp_2m_karras" : "dpmpp_2m", karras);

@@ -16,6 +16,10 @@ struct UNetModel::Impl {
     // text embeddings, through add_embedding.linear_1 / linear_2, added to the time embedding.
     int64_t addTimeDim = 0, addInput = 0;
     Linear add1, add2;
+    // LCM-distilled UNets (time_cond_proj_dim): a guidance embedding through time_embedding.cond_proj
+    // (no bias), added to the timestep's sinusoids before linear_1.
+    int64_t condDim = 0;
+    Linear condProj;
     Conv2d convIn, convOut;
     GroupNorm normOut;
     std::vector<UNetDownBlock> down;
@@ -86,8 +90,7 @@ UNetConfig readConfig(const ConfigReader& c)
                "' is not supported (text_time, SDXL's)");
     if (c.boolean("dual_cross_attention", false) || c.boolean("only_cross_attention", false))
         c.fail("dual/only cross-attention is not supported");
-    if (c.has("time_cond_proj_dim") || c.has("encoder_hid_dim"))
-        c.fail("time_cond_proj_dim / encoder_hid_dim are not supported");
+    if (c.has("encoder_hid_dim")) c.fail("encoder_hid_dim is not supported");
     return u;
 }
 
@@ -127,6 +130,11 @@ std::unique_ptr<UNetModel> UNetModel::build(const ConfigReader& c, const Weights
         const int64_t timeDim = base * 4;
         m.time1 = Linear(w.at("time_embedding.linear_1"), base, timeDim);
         m.time2 = Linear(w.at("time_embedding.linear_2"), timeDim, timeDim);
+        if (c.has("time_cond_proj_dim")) {
+            m.condDim = c.integer("time_cond_proj_dim", 0);
+            if (m.condDim < 1 || m.condDim > 65536) c.fail("time_cond_proj_dim must be between 1 and 65536");
+            m.condProj = Linear(w.at("time_embedding.cond_proj"), m.condDim, base, false);
+        }
         if (c.string("addition_embed_type", "") == "text_time") {
             m.addTimeDim = c.integer("addition_time_embed_dim", 0);
             m.addInput = c.integer("projection_class_embeddings_input_dim", 0);
@@ -184,6 +192,13 @@ torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tenso
     const Impl& m = *m_impl;
     const UNetConfig& u = m.config;
     torch::Tensor emb = timestepEmbedding(timesteps, u.blockOut.front(), u.flipSinToCos, u.freqShift, sample.options());
+    if (m.condDim > 0) {
+        if (!added.timeCondition.defined() ||
+            added.timeCondition.sizes() != torch::IntArrayRef{sample.size(0), m.condDim})
+            throw Error("this UNet (LCM-distilled: time_cond_proj_dim " + std::to_string(m.condDim) +
+                        ") needs a guidance embedding per batch entry");
+        emb = emb + m.condProj(added.timeCondition);
+    }
     emb = m.time2(torch::silu(m.time1(emb)));
     if (m.addTimeDim > 0) {
         const int64_t b = sample.size(0);
@@ -209,6 +224,23 @@ torch::Tensor UNetModel::forward(const torch::Tensor& sample, const torch::Tenso
 int64_t UNetModel::pooledWidth() const
 {
     return m_impl->addTimeDim > 0 ? m_impl->addInput - 6 * m_impl->addTimeDim : 0;
+}
+
+int64_t UNetModel::timeConditionWidth() const
+{
+    return m_impl->condDim;
+}
+
+torch::Tensor guidanceScaleEmbedding(double w, int64_t dim)
+{
+    // diffusers' get_guidance_scale_embedding: sinusoids of 1000 · w at dim/2 frequencies.
+    const int64_t half = dim / 2;
+    const torch::Tensor scale = torch::tensor(std::log(10000.0F)) / static_cast<float>(std::max<int64_t>(1, half - 1));
+    const torch::Tensor freqs = (torch::arange(half, torch::kFloat32) * -scale).exp();
+    const torch::Tensor e = torch::tensor(static_cast<float>(w)) * 1000.0F * freqs;
+    torch::Tensor emb = torch::cat({e.sin(), e.cos()}).unsqueeze(0);
+    if (dim % 2 == 1) emb = torch::nn::functional::pad(emb, torch::nn::functional::PadFuncOptions({0, 1}));
+    return emb;
 }
 
 int64_t UNetModel::inChannels() const

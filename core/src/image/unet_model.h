@@ -31,7 +31,13 @@ using CrossAttentionSink = std::function<void(int layer, const torch::Tensor& pr
 // [B, 6] (original h, w, crop top, left, target h, w). Empty for SD 1.x/2.x UNets.
 struct AddedConditioning {
     torch::Tensor textEmbeds, timeIds;
+    // LCM-distilled UNets: guidanceScaleEmbedding(guidance − 1, timeConditionWidth()) per batch entry.
+    torch::Tensor timeCondition;
 };
+
+// diffusers' get_guidance_scale_embedding(w, dim) (LCM pipelines): [1, dim] float32,
+// cat(sin(1000 w · f), cos(1000 w · f)) with f_i = exp(−i · ln 10000 / (dim/2 − 1)).
+[[nodiscard]] torch::Tensor guidanceScaleEmbedding(double w, int64_t dim);
 
 class UNetModel {
 public:
@@ -48,6 +54,8 @@ public:
     [[nodiscard]] torch::Tensor forward(const torch::Tensor& sample, const torch::Tensor& timesteps,
                                         const torch::Tensor& context, const CrossAttentionSink& sink = {},
                                         const AddedConditioning& added = {}) const;
+    // The guidance-embedding width of an LCM-distilled UNet (time_cond_proj_dim); 0 for others.
+    [[nodiscard]] int64_t timeConditionWidth() const;
     // The pooled text width SDXL's text_time conditioning takes; 0 when the UNet has none.
     [[nodiscard]] int64_t pooledWidth() const;
 
