@@ -143,6 +143,11 @@ int main(int argc, char** argv)
                                             QStringLiteral("T"));
     parser.addOption(compareAOption);
     parser.addOption(compareBOption);
+    const QCommandLineOption summaryOption(
+        QStringLiteral("summary"),
+        QStringLiteral("open a dataset summary: summary.json (spyglass-cli aggregate) or a batch folder of reports"),
+        QStringLiteral("PATH"));
+    parser.addOption(summaryOption);
     for (const auto* o :
          {&patchCleanOption, &patchCorruptOption, &patchAnswerOption, &patchWrongOption, &patchSiteOption})
         parser.addOption(*o);
@@ -246,6 +251,7 @@ int main(int argc, char** argv)
         window.tabs()->setCurrentWidget(page);
     }
     window.show();
+    if (parser.isSet(summaryOption)) (void)window.openSummary(parser.value(summaryOption));  // errors: the banner
     if (parser.isSet(runOption)) {
         if (patch)
             window.patchingPage()->runPage();

@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "views/summary_view.h"
+
 #include "pages/compare_page.h"
 #include "pages/image_view.h"
 #include "pages/language_page.h"
@@ -214,6 +216,25 @@ QString MainWindow::openSession(const QString& path)
         m_banner->showMessage(message);
         return message;
     }
+}
+
+QString MainWindow::openSummary(const QString& path)
+{
+    if (!m_summary) {
+        m_summary = new SummaryView(this);
+        m_summary->setWindowFlag(Qt::Window);
+        m_summary->setWindowTitle(tr("Dataset summary — Spyglass"));
+        m_summary->resize(900, 700);
+    }
+    const QString error = m_summary->open(path);
+    if (!error.isEmpty()) {
+        m_banner->showMessage(error);
+        return error;
+    }
+    m_summary->show();
+    m_summary->raise();
+    statusBar()->showMessage(tr("Opened the summary %1").arg(path), 5000);
+    return {};
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

@@ -34,6 +34,7 @@ class RuntimeBar;
 class SaliencyView;
 class SessionBinding;
 class SessionStore;
+class SummaryView;
 class TokenSelection;
 
 class MainWindow : public QMainWindow {
@@ -60,6 +61,10 @@ public:
     QString saveSessionTo(const QString& path);
     void saveSessionInBackground(const QString& path);
     QString openSession(const QString& path);
+    // A dataset summary (summary.json from `spyglass-cli aggregate`, or a folder of reports) in its
+    // own window: "" or the reason (also shown in the banner).
+    QString openSummary(const QString& path);
+    [[nodiscard]] SummaryView* summaryView() const { return m_summary; }
     [[nodiscard]] AnalysisSettings settings() const;
     void applySettings(const AnalysisSettings& settings);
 
@@ -89,6 +94,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    SummaryView* m_summary = nullptr;  // in its own window, made when first opened
     RunController* m_controller;
     SessionStore* m_sessions;
     ErrorBanner* m_banner;

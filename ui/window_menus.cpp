@@ -55,6 +55,16 @@ void WindowMenus::buildFile()
         if (!path.isEmpty()) w->openSession(path);
     });
     file->addAction(tr("Open last session"), w, [w] { w->openSession(SessionStore::autosavePath()); });
+    file->addAction(tr("Open dataset summary (summary.json)…"), w, [w] {
+        const QString path = QFileDialog::getOpenFileName(w, tr("Open dataset summary"), QString(),
+                                                          tr("Summary from spyglass-cli aggregate (*.json)"));
+        if (!path.isEmpty()) w->openSummary(path);
+    });
+    file->addAction(tr("Summarize a batch folder of reports…"), w, [w] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(w, tr("Folder of reports (spyglass-cli batch --out-dir)"));
+        if (!dir.isEmpty()) w->openSummary(dir);
+    });
     file->addAction(tr("Save session…"), QKeySequence::Save, w, [w] {
         const QString path = QFileDialog::getSaveFileName(w, tr("Save session"), QStringLiteral("analysis.spyglass"),
                                                           tr("Spyglass session (*.spyglass)"));

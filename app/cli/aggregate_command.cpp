@@ -30,32 +30,13 @@ int runAggregate(const std::vector<std::string>& args)
     if (parser.positionals().size() != 1) throw UsageError("'aggregate' needs one folder of reports");
     const std::filesystem::path dir = parser.positionals().front();
     const std::string out = parser.required("out");
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) throw core::Error(dir.string() + ": not a folder");
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        const std::string name = entry.path().filename().string();
-        if (entry.is_regular_file() && entry.path().extension() == ".json" &&
-            name.find(".error.json") == std::string::npos)
-            files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    std::vector<core::Report> reports;
-    int unreadable = 0;
-    for (const auto& file : files) {
-        try {
-            reports.push_back(core::readReport(file));
-        } catch (const core::Error& e) {
-            ++unreadable;
-            logProgress(std::string("skipped ") + e.what(), true);
-        }
-    }
-    if (reports.empty()) throw core::Error(dir.string() + ": no reports");
-    const core::DatasetSummary summary = core::summarizeReports(reports);
+    std::vector<std::string> skipped;
+    const core::DatasetSummary summary = core::summarizeFolder(dir, &skipped);
+    for (const auto& reason : skipped) logProgress("skipped " + reason, true);
     const bool csv = out.size() >= 4 && out.compare(out.size() - 4, 4, ".csv") == 0;
     core::writeFileAtomically(out, csv ? core::summaryCsv(summary) : core::summaryJson(summary) + "\n");
-    logProgress("wrote " + out + " from " + std::to_string(reports.size()) + " reports" +
-                    (unreadable ? " (" + std::to_string(unreadable) + " unreadable skipped)" : ""),
+    logProgress("wrote " + out + " from " + std::to_string(summary.reports) + " reports" +
+                    (skipped.empty() ? "" : " (" + std::to_string(skipped.size()) + " unreadable skipped)"),
                 true);
     return 0;
 }

@@ -1,22 +1,28 @@
-// `spyglass-cli batch`: `analyze` for every line of a JSONL file, one report per line, written
+// `spyglass-cli batch`: `analyze` (or `diffuse`) for every line of a JSONL file, one result per line, written
 // atomically and skipped with --resume when already there, so that a job array (Slurm, GNU
 // parallel, an indexed Kubernetes Job) spreads the lines over processes with --shard I/N and no
 // coordinator: line n belongs to shard (n − 1) mod N.
 #include "cli/analysis_options.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/heatmap_summary.h"
 #include "cli/intervention_options.h"
 
 #include "spyglass/analysis.h"
 #include "spyglass/atomic_write.h"
+#include "spyglass/diffusion.h"
 #include "spyglass/error.h"
+#include "spyglass/generation_parameters.h"
+#include "spyglass/heatmap_overlay.h"
 #include "spyglass/report_json.h"
+#include "spyglass/scheduler_names.h"
 #include "spyglass/tokenizer.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 namespace spyglass::cli {
@@ -73,22 +79,45 @@ std::string reportName(const nlohmann::json& line, size_t number)
 
 int runBatch(const std::vector<std::string>& args)
 {
+    // --command chooses the run and so the options (analyze's or diffuse's).
+    std::string command = "analyze";
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--command") command = args[i + 1];
+    if (command != "analyze" && command != "diffuse")
+        throw UsageError("--command must be analyze or diffuse (got '" + command + "')");
+    const bool image = command == "diffuse";
     ArgParser parser("batch",
-                     "--model PATH --prompts F.jsonl --out-dir DIR [--shard I/N] [--resume] [analyze options]");
-    addModelOptions(parser);
-    parser.addOption("prompts", "F.jsonl",
-                     "one JSON object per line: {\"prompt\": T} with optional \"id\", \"max_new_tokens\", \"seed\"");
-    parser.addOption("out-dir", "DIR", "folder for the reports (DIR/<id>.json, created if missing)");
+                     "--model PATH --prompts F.jsonl --out-dir DIR [--command analyze|diffuse] [--shard I/N] "
+                     "[--resume] [options of the command]");
+    parser.addOption("command", "C", "analyze (default: one report per line) or diffuse (one image per line)");
+    if (image) {
+        addImageModelOptions(parser);
+        parser.addOption("prompts", "F.jsonl",
+                         "one JSON object per line: {\"prompt\": T} with optional \"id\", \"negative\", \"seed\", "
+                         "\"steps\", \"guidance\"");
+        parser.addOption("steps", "N", "denoising steps (default 20; a line's \"steps\" wins)");
+        parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; a line's \"guidance\" wins)");
+        parser.addOption("scheduler", "NAME", "a scheduler name (default: the model's)");
+        parser.addOption("size", "WxH", "image size in pixels (default: the model's)");
+    } else {
+        addModelOptions(parser);
+        parser.addOption(
+            "prompts", "F.jsonl",
+            "one JSON object per line: {\"prompt\": T} with optional \"id\", \"max_new_tokens\", \"seed\"");
+        addAnalysisOptions(parser);
+        addInterventionOptions(parser);
+    }
+    parser.addOption("out-dir", "DIR", "folder for the results (created if missing)");
     parser.addOption("shard", "I/N", "only lines n with (n − 1) mod N = I (0 ≤ I < N): one process of a job array");
-    parser.addFlag("resume", "skip lines whose report is already in DIR");
-    addAnalysisOptions(parser);
-    addInterventionOptions(parser);
+    parser.addFlag("resume", "skip lines whose result is already in DIR");
     parser.parse(args);
     if (parser.helpRequested()) {
         std::cout << parser.helpText()
-                  << "\nRuns `analyze` for every line (of this shard) with the options given, one report per line,\n"
-                     "written atomically. A line that fails is written as DIR/<id>.error.json and the others go on;\n"
-                     "the exit status is 1 when any failed. Merge the reports with `spyglass-cli aggregate DIR`.\n";
+                  << "\nRuns `analyze` (DIR/<id>.json, a report) or `diffuse` (DIR/<id>.png with its A1111 parameters\n"
+                     "and DIR/<id>.json: the run's settings and each word's DAAM heat share and peak) for every line\n"
+                     "(of this shard) with the options given, written atomically. A line that fails is written as\n"
+                     "DIR/<id>.error.json and the others go on; the exit status is 1 when any failed. Merge analysis\n"
+                     "reports with `spyglass-cli aggregate DIR`.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -96,7 +125,6 @@ int runBatch(const std::vector<std::string>& args)
     const std::filesystem::path outDir = parser.required("out-dir");
     const Shard shard = parser.has("shard") ? parseShard(*parser.value("shard")) : Shard{};
     const bool resume = parser.has("resume");
-    const core::AnalysisOptions base = analysisOptions(parser);
     std::ifstream in(promptsPath, std::ios::binary);
     if (!in) throw core::Error(promptsPath.string() + ": cannot be read");
     std::vector<std::pair<size_t, std::string>> lines;  // (line number, text); blank lines skipped
@@ -108,7 +136,62 @@ int runBatch(const std::vector<std::string>& args)
     if (ec) throw core::Error(outDir.string() + ": cannot be created: " + ec.message());
 
     const std::string device = applyRuntimeOptions(parser);
+    // One line's run: writes its result(s), the .json last (what --resume looks for).
+    std::function<void(const nlohmann::json&, const std::filesystem::path&)> runLine;
     std::unique_ptr<core::LanguageModel> model;  // loaded at the first line that needs it
+    std::unique_ptr<core::DiffusionModel> imageModel;
+    core::AnalysisOptions analysis;
+    core::DiffusionOptions diffusion;
+    core::DiffusionLoadOptions imageLoad;
+    if (image) {
+        imageLoad = imageLoadOptions(parser);
+        diffusion.steps = parser.intValue("steps", 20);
+        diffusion.guidance = parser.doubleValue("guidance", 7.5);
+        diffusion.scheduler = parser.value("scheduler").value_or("");
+        if (!diffusion.scheduler.empty() && !core::parseSchedulerName(diffusion.scheduler))
+            throw UsageError("--scheduler '" + diffusion.scheduler + "' is not known: give " +
+                             core::schedulerNamesText());
+        if (auto size = parser.value("size")) parseSize(*size, diffusion.width, diffusion.height);
+        diffusion.promptWeights = true;
+        runLine = [&](const nlohmann::json& line, const std::filesystem::path& out) {
+            core::DiffusionOptions o = diffusion;
+            o.prompt = line["prompt"].get<std::string>();
+            if (line.contains("negative")) o.negativePrompt = line["negative"].get<std::string>();
+            if (line.contains("seed")) o.seed = line["seed"].get<uint64_t>();
+            if (line.contains("steps")) o.steps = line["steps"].get<int>();
+            if (line.contains("guidance")) o.guidance = line["guidance"].get<double>();
+            if (!imageModel) imageModel = core::DiffusionModel::load(modelPath, device, imageLoad);
+            const core::DiffusionResult r = imageModel->generate(o);
+            const std::filesystem::path png = std::filesystem::path(out).replace_extension(".png");
+            const std::string modelName = std::filesystem::path(modelPath).filename().replace_extension().string();
+            core::writeRgbPng(r.rgb, r.width, r.height, png,
+                              core::formatGenerationParameters(core::generationParametersOf(o, r, modelName)));
+            const nlohmann::json result{{"image", png.filename().string()},
+                                        {"prompt", o.prompt},
+                                        {"negative_prompt", o.negativePrompt},
+                                        {"seed", o.seed},
+                                        {"steps", o.steps},
+                                        {"guidance", o.guidance},
+                                        {"scheduler", r.scheduler},
+                                        {"sampler", r.schedulerName},
+                                        {"size", {r.width, r.height}},
+                                        {"words", heatmapWordsJson(r)}};
+            core::writeFileAtomically(out, result.dump(2) + "\n");
+        };
+    } else {
+        analysis = analysisOptions(parser);
+        runLine = [&](const nlohmann::json& line, const std::filesystem::path& out) {
+            core::AnalysisOptions o = analysis;
+            if (line.contains("max_new_tokens")) o.maxNewTokens = line["max_new_tokens"].get<int>();
+            if (line.contains("seed")) o.seed = line["seed"].get<uint64_t>();
+            if (!model) {
+                model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
+                applyInterventions(parser, *model);
+            }
+            core::validateAnalysisOptions(o, model->info());
+            core::writeReport(core::analyze(*model, line["prompt"].get<std::string>(), o), out);
+        };
+    }
     int done = 0, skipped = 0, failed = 0;
     for (const auto& [lineNumber, text] : lines) {
         // Line n (1-based) belongs to shard (n − 1) mod N: every process reads the same file.
@@ -124,16 +207,7 @@ int runBatch(const std::vector<std::string>& args)
                 ++skipped;
                 continue;
             }
-            core::AnalysisOptions o = base;
-            if (line.contains("max_new_tokens")) o.maxNewTokens = line["max_new_tokens"].get<int>();
-            if (line.contains("seed")) o.seed = line["seed"].get<uint64_t>();
-            if (!model) {
-                model = core::LanguageModel::load(modelPath, loadOptions(parser, device));
-                applyInterventions(parser, *model);
-            }
-            core::validateAnalysisOptions(o, model->info());
-            const core::Report report = core::analyze(*model, line["prompt"].get<std::string>(), o);
-            core::writeReport(report, out);
+            runLine(line, out);
             std::filesystem::remove(outDir / (name + ".error.json"), ec);
             ++done;
             logProgress("line " + std::to_string(lineNumber) + " → " + out.string(), true);

@@ -2,6 +2,7 @@
 // index.json) and, with --trace, the numbers behind them.
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/heatmap_summary.h"
 
 #include "spyglass/atomic_write.h"
 #include "spyglass/diffusion.h"
@@ -164,33 +165,13 @@ int runDiffuse(const std::vector<std::string>& args)
         std::filesystem::create_directories(dir, ec);
         if (ec) throw core::Error(dir.string() + ": cannot create the folder (" + ec.message() + ")");
         const auto pixels = static_cast<size_t>(r.width) * static_cast<size_t>(r.height);
-        const auto cells = static_cast<size_t>(h.gridWidth) * static_cast<size_t>(h.gridHeight);
-        double total = 0;
-        for (float v : h.wordMaps.values) total += v;
-        nlohmann::json words = nlohmann::json::array();
+        nlohmann::json words = heatmapWordsJson(r);
         for (size_t i = 0; i < h.words.size(); ++i) {
             const float* image = h.wordMapsImage.values.data() + i * pixels;
-            const float* latent = h.wordMaps.values.data() + i * cells;
             const std::string file = (i < 10 ? "0" : "") + std::to_string(i) + "-" + fileSafe(h.words[i].word) + ".png";
             core::writeRgbPng(core::overlayHeatmap(r.rgb, r.width, r.height, image, overlay), r.width, r.height,
                               dir / file);
-            double sum = 0, max = 0;
-            for (size_t c = 0; c < cells; ++c) {
-                sum += latent[c];
-                max = std::max(max, double(latent[c]));
-            }
-            const size_t peak = static_cast<size_t>(std::max_element(image, image + pixels) - image);
-            std::vector<std::string> tokens;
-            for (int row : h.words[i].rows) tokens.push_back(h.rowTokens[static_cast<size_t>(row)]);
-            words.push_back(
-                {{"word", h.words[i].word},
-                 {"overlay", file},
-                 {"tokens", tokens},
-                 {"rows", h.words[i].rows},
-                 {"mean", sum / static_cast<double>(cells)},
-                 {"max", max},
-                 {"share", total > 0 ? sum / total : 0.0},
-                 {"peak", {{"x", peak % static_cast<size_t>(r.width)}, {"y", peak / static_cast<size_t>(r.width)}}}});
+            words[i]["overlay"] = file;
         }
         nlohmann::json loraList = nlohmann::json::array();
         for (const auto& l : loadOptions.loras)

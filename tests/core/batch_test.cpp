@@ -4,6 +4,8 @@
 #include "cli_support.h"
 #include "test_support.h"
 
+#include "spyglass/error.h"
+#include "spyglass/generation_parameters.h"
 #include "spyglass/report_json.h"
 #include "spyglass/report_summary.h"
 
@@ -125,4 +127,92 @@ TEST(Batch, TokenClasses)
     EXPECT_EQ(tokenClass(" hello"), "word");
     EXPECT_EQ(tokenClass("é"), "word");
     EXPECT_EQ(tokenClass("a1"), "other");
+}
+
+TEST(Batch, SummaryJsonReadsBack)
+{
+    spyglass::core::DatasetSummary s;
+    s.reports = 3;
+    s.promptTokens = 40;
+    s.generatedTokens = 12;
+    s.saliencyRows = 12;
+    s.saliencyMethod = "grad_x_input";
+    s.shareByClass = {{"digit", 0.5}, {"punctuation", 0.25}, {"word", 0.25}};
+    s.contextTokensByClass = {{"digit", 20}, {"punctuation", 15}, {"word", 5}};
+    s.firstTokenShare = 0.125;
+    s.factorReports = 2;
+    s.reportsByK = {{10, 2}};
+    s.meanRelativeError = 0.3;
+    s.meanStability = 0.8;
+    s.minStability = 0.7;
+    s.maxStability = 0.9;
+    s.lensPositions = 30;
+    s.lensLayers = {"embed", "block.0", "block.1", "never"};  // the file's order is kept
+    s.firstCorrectLayer = {1, 4, 20, 5};
+    const auto back = spyglass::core::parseSummaryJson(spyglass::core::summaryJson(s), "summary.json");
+    EXPECT_EQ(spyglass::core::summaryJson(back), spyglass::core::summaryJson(s));
+    EXPECT_EQ(back.lensLayers, s.lensLayers);
+    const auto errorOf = [](const std::string& text) {
+        try {
+            (void)spyglass::core::parseSummaryJson(text, "x.json");
+        } catch (const spyglass::core::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(errorOf("{\"format\": \"spyglass.report/1\"}").find("x.json: not a dataset summary"), std::string::npos);
+    EXPECT_NE(errorOf("{\"format\": \"spyglass.summary/1\", \"reports\": 1}").find("x.json: \"tokens\" is missing"),
+              std::string::npos);
+    EXPECT_NE(errorOf("{").find("x.json: not JSON"), std::string::npos);
+}
+
+// batch --command diffuse: one PNG (with its A1111 parameters) and one JSON (settings and each word's
+// DAAM heat share) per line; a line's own seed/steps win; --resume skips what is there.
+TEST(BatchCli, DiffuseWritesAnImageAndItsWordHeatPerLine)
+{
+    TempDir dir;
+    writeFile(dir / "prompts.jsonl",
+              "{\"id\": \"hand\", \"prompt\": \"a photo of a hand\", \"seed\": 5}\n"
+              "{\"prompt\": \"a red apple\", \"steps\": 3, \"negative\": \"blurry\"}\n");
+    const std::vector<std::string> args{"batch",
+                                        "--command",
+                                        "diffuse",
+                                        "--model",
+                                        fixture("sd-tiny-random").string(),
+                                        "--prompts",
+                                        (dir / "prompts.jsonl").string(),
+                                        "--out-dir",
+                                        (dir / "out").string(),
+                                        "--steps",
+                                        "2",
+                                        "--size",
+                                        "32x32"};
+    const CliRun r = cli(args);
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const auto& [name, seed, steps] :
+         std::vector<std::tuple<std::string, int, int>>{{"hand", 5, 2}, {"line-000002", 0, 3}}) {
+        const json result = json::parse(std::ifstream(dir / "out" / (name + ".json")));
+        EXPECT_EQ(result["image"], name + ".png");
+        EXPECT_EQ(result["seed"], seed);
+        EXPECT_EQ(result["steps"], steps);
+        EXPECT_EQ(result["size"], json({32, 32}));
+        double share = 0;
+        for (const auto& w : result["words"]) share += w["share"].get<double>();
+        EXPECT_NEAR(share, 1.0, 1e-6) << name;
+        std::ifstream png(dir / "out" / (name + ".png"), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(png)), std::istreambuf_iterator<char>());
+        const auto text = spyglass::core::readPngText(bytes, "parameters", name);
+        ASSERT_TRUE(text.has_value()) << name;
+        EXPECT_NE(text->find("Seed: " + std::to_string(seed)), std::string::npos) << *text;
+        EXPECT_NE(text->find("Steps: " + std::to_string(steps)), std::string::npos) << *text;
+    }
+    EXPECT_EQ(json::parse(std::ifstream(dir / "out/line-000002.json"))["negative_prompt"], "blurry");
+    std::vector<std::string> again = args;
+    again.push_back("--resume");
+    const CliRun resumed = cli(again);
+    EXPECT_EQ(resumed.code, 0);
+    EXPECT_NE(resumed.err.find("0 written, 2 already there"), std::string::npos) << resumed.err;
+    const CliRun bad = cli({"batch", "--command", "render", "--model", "x", "--prompts", "p", "--out-dir", "o"});
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.err.find("--command must be analyze or diffuse"), std::string::npos) << bad.err;
 }

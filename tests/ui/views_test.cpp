@@ -11,6 +11,7 @@
 #include "views/lens_view.h"
 #include "views/projection_view.h"
 #include "views/saliency_view.h"
+#include "views/summary_view.h"
 #include "views/token_selection.h"
 #include "views/token_strip.h"
 #include "worker/inference_service.h"
@@ -23,8 +24,14 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "spyglass/report_json.h"
+#include "spyglass/report_summary.h"
+
+#include <filesystem>
 
 using namespace spyglass::ui;
 
@@ -269,6 +276,37 @@ private slots:
         bad.write("{\"schema\": \"other\"}");
         bad.close();
         QVERIFY(other.openSession(bad.fileName()).contains(QStringLiteral("not a Spyglass session")));
+    }
+
+    // A batch folder (here: the run's report twice) and its summary.json open in the summary window
+    // with the numbers summarizeReports gives (#19 item 2).
+    void datasetSummary()
+    {
+        QTemporaryDir dir;
+        const std::filesystem::path folder = dir.filePath(QStringLiteral("reports")).toStdString();
+        std::filesystem::create_directories(folder);
+        spyglass::core::writeReport(*m_window->report(), folder / "a.json");
+        spyglass::core::writeReport(*m_window->report(), folder / "b.json");
+        QCOMPARE(m_window->openSummary(QString::fromStdString(folder.string())), QString());
+        SummaryView* view = m_window->summaryView();
+        QVERIFY(view->isVisible());
+        const auto expected = spyglass::core::summarizeReports({*m_window->report(), *m_window->report()});
+        QCOMPARE(view->summary().reports, 2);
+        QCOMPARE(QString::fromStdString(spyglass::core::summaryJson(view->summary())),
+                 QString::fromStdString(spyglass::core::summaryJson(expected)));
+        QCOMPARE(view->shareTable()->rowCount(), static_cast<int>(expected.shareByClass.size()) + 1);
+        auto* bars = qobject_cast<QCPBars*>(view->histogram()->plottable(0));
+        QVERIFY(bars);
+        QCOMPARE(bars->data()->size(), static_cast<int>(expected.lensLayers.size()));
+        QFile json(dir.filePath(QStringLiteral("summary.json")));
+        QVERIFY(json.open(QIODevice::WriteOnly));
+        json.write(QByteArray::fromStdString(spyglass::core::summaryJson(expected)));
+        json.close();
+        QCOMPARE(m_window->openSummary(json.fileName()), QString());
+        QCOMPARE(view->summary().lensLayers, expected.lensLayers);
+        QVERIFY(view->exportFigure(dir.filePath(QStringLiteral("summary.png"))).isEmpty());
+        QVERIFY(m_window->openSummary(dir.filePath(QStringLiteral("missing.json")))
+                    .contains(QStringLiteral("cannot be read")));
     }
 
 private:

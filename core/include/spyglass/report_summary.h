@@ -7,6 +7,7 @@
 //   writeFileAtomically("summary.json", summaryJson(s));
 #include "spyglass/report.h"
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ struct DatasetSummary {
 };
 
 [[nodiscard]] DatasetSummary summarizeReports(const std::vector<Report>& reports);
+// Every report of a folder (*.json but *.error.json: a batch's --out-dir), summarized. Files that are
+// not reports are skipped and named in `skipped` ("<file>: <reason>"). Throws Error naming the
+// folder when it is not one or holds no report.
+[[nodiscard]] DatasetSummary summarizeFolder(const std::filesystem::path& dir,
+                                             std::vector<std::string>* skipped = nullptr);
+// A summary written by summaryJson, read back; throws Error naming `origin` and the field.
+[[nodiscard]] DatasetSummary parseSummaryJson(const std::string& text, const std::string& origin);
 // {"format": "spyglass.summary/1", "reports": …, "saliency": {…}, "factors": {…}, "lens": {…}}
 [[nodiscard]] std::string summaryJson(const DatasetSummary& summary);
 // One row per number: section,key,value.

@@ -1,5 +1,8 @@
 #include "spyglass/report_summary.h"
 
+#include "spyglass/error.h"
+#include "spyglass/report_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -151,6 +154,79 @@ std::string summaryCsv(const DatasetSummary& s)
     for (size_t i = 0; i < s.lensLayers.size(); ++i)
         out << "lens,first_correct_layer:" << s.lensLayers[i] << "," << s.firstCorrectLayer[i] << "\n";
     return out.str();
+}
+
+DatasetSummary summarizeFolder(const std::filesystem::path& dir, std::vector<std::string>* skipped)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) throw Error(dir.string() + ": not a folder");
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_regular_file() && entry.path().extension() == ".json" &&
+            name.find(".error.json") == std::string::npos)
+            files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<Report> reports;
+    for (const auto& file : files) {
+        try {
+            reports.push_back(readReport(file));
+        } catch (const Error& e) {
+            if (skipped) skipped->push_back(e.what());
+        }
+    }
+    if (reports.empty()) throw Error(dir.string() + ": no reports");
+    return summarizeReports(reports);
+}
+
+DatasetSummary parseSummaryJson(const std::string& text, const std::string& origin)
+{
+    nlohmann::ordered_json j;
+    try {
+        j = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(origin + ": not JSON (" + e.what() + ")");
+    }
+    if (!j.is_object() || j.value("format", "") != "spyglass.summary/1")
+        throw Error(origin +
+                    ": not a dataset summary (\"format\": \"spyglass.summary/1\", from spyglass-cli aggregate)");
+    DatasetSummary s;
+    std::string field;
+    try {
+        field = "reports";
+        s.reports = j.at("reports").get<int>();
+        field = "tokens";
+        const auto& tokens = j.at("tokens");
+        s.promptTokens = tokens.at("prompt").get<int>();
+        s.generatedTokens = tokens.at("generated").get<int>();
+        for (const auto& [cls, n] : tokens.at("by_class").items()) s.contextTokensByClass[cls] = n.get<int>();
+        field = "saliency";
+        const auto& saliency = j.at("saliency");
+        s.saliencyMethod = saliency.at("method").get<std::string>();
+        s.saliencyRows = saliency.at("rows").get<int>();
+        for (const auto& [cls, v] : saliency.at("mean_share_by_token_class").items())
+            s.shareByClass[cls] = v.get<double>();
+        s.firstTokenShare = saliency.at("mean_first_token_share").get<double>();
+        field = "factors";
+        const auto& factors = j.at("factors");
+        s.factorReports = factors.at("reports").get<int>();
+        for (const auto& [k, n] : factors.at("reports_by_k").items()) s.reportsByK[std::stoi(k)] = n.get<int>();
+        s.meanRelativeError = factors.at("mean_relative_error").get<double>();
+        s.meanStability = factors.at("stability").at("mean").get<double>();
+        s.minStability = factors.at("stability").at("min").get<double>();
+        s.maxStability = factors.at("stability").at("max").get<double>();
+        field = "lens";
+        const auto& lens = j.at("lens");
+        s.lensPositions = lens.at("positions").get<int>();
+        for (const auto& [layer, n] : lens.at("first_correct_layer").items()) {
+            s.lensLayers.push_back(layer);
+            s.firstCorrectLayer.push_back(n.get<int>());
+        }
+    } catch (const std::exception& e) {
+        throw Error(origin + ": \"" + field + "\" is missing or malformed (" + e.what() + ")");
+    }
+    return s;
 }
 
 }  // namespace spyglass::core
