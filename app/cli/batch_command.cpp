@@ -7,6 +7,7 @@
 #include "cli/common_options.h"
 #include "cli/heatmap_summary.h"
 #include "cli/intervention_options.h"
+#include "cli/lab_models.h"
 
 #include "spyglass/analysis.h"
 #include "spyglass/atomic_write.h"
@@ -14,6 +15,7 @@
 #include "spyglass/error.h"
 #include "spyglass/generation_parameters.h"
 #include "spyglass/heatmap_overlay.h"
+#include "spyglass/prompt_lab.h"
 #include "spyglass/report_json.h"
 #include "spyglass/scheduler_names.h"
 #include "spyglass/tokenizer.h"
@@ -24,6 +26,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 namespace spyglass::cli {
 
@@ -83,18 +86,27 @@ int runBatch(const std::vector<std::string>& args)
     std::string command = "analyze";
     for (size_t i = 0; i + 1 < args.size(); ++i)
         if (args[i] == "--command") command = args[i + 1];
-    if (command != "analyze" && command != "diffuse")
-        throw UsageError("--command must be analyze or diffuse (got '" + command + "')");
-    const bool image = command == "diffuse";
+    if (command != "analyze" && command != "diffuse" && command != "compare-prompts")
+        throw UsageError("--command must be analyze, diffuse or compare-prompts (got '" + command + "')");
+    const bool lab = command == "compare-prompts";
+    const bool image = command == "diffuse" || lab;
     ArgParser parser("batch",
                      "--model PATH --prompts F.jsonl --out-dir DIR [--command analyze|diffuse] [--shard I/N] "
                      "[--resume] [options of the command]");
-    parser.addOption("command", "C", "analyze (default: one report per line) or diffuse (one image per line)");
+    parser.addOption("command", "C",
+                     "analyze (default: one report per line), diffuse (one image per line) or compare-prompts (one "
+                     "prompt-lab report per line)");
     if (image) {
         addImageModelOptions(parser);
         parser.addOption("prompts", "F.jsonl",
-                         "one JSON object per line: {\"prompt\": T} with optional \"id\", \"negative\", \"seed\", "
-                         "\"steps\", \"guidance\"");
+                         lab ? "one JSON object per line: {\"base\": T, \"append\": T} with optional \"id\", "
+                               "\"negative\", \"seeds\" [S, …], \"region\" [x, y, w, h]"
+                             : "one JSON object per line: {\"prompt\": T} with optional \"id\", \"negative\", "
+                               "\"seed\", \"steps\", \"guidance\"");
+        if (lab) {
+            parser.addOption("chunks-by", "S", "chunk separator (default ',')");
+            parser.addOption("threshold", "X", "RMS change (0…1) that counts as an effect (default 0.02)");
+        }
         parser.addOption("steps", "N", "denoising steps (default 20; a line's \"steps\" wins)");
         parser.addOption("guidance", "G", "classifier-free guidance scale (default 7.5; a line's \"guidance\" wins)");
         parser.addOption("scheduler", "NAME", "a scheduler name (default: the model's)");
@@ -112,12 +124,14 @@ int runBatch(const std::vector<std::string>& args)
     parser.addFlag("resume", "skip lines whose result is already in DIR");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nRuns `analyze` (DIR/<id>.json, a report) or `diffuse` (DIR/<id>.png with its A1111 parameters\n"
-                     "and DIR/<id>.json: the run's settings and each word's DAAM heat share and peak) for every line\n"
-                     "(of this shard) with the options given, written atomically. A line that fails is written as\n"
-                     "DIR/<id>.error.json and the others go on; the exit status is 1 when any failed. Merge analysis\n"
-                     "reports with `spyglass-cli aggregate DIR`.\n";
+        std::cout
+            << parser.helpText()
+            << "\nRuns `analyze` (DIR/<id>.json, a report), `diffuse` (DIR/<id>.png with its A1111 parameters\n"
+               "and DIR/<id>.json: the run's settings and each word's DAAM heat share and peak) or\n"
+               "`compare-prompts` (the lab's files in DIR/<id>/, its index.json also as DIR/<id>.json) for every line\n"
+               "(of this shard) with the options given, written atomically. A line that fails is written as\n"
+               "DIR/<id>.error.json and the others go on; the exit status is 1 when any failed. Merge analysis\n"
+               "reports with `spyglass-cli aggregate DIR`.\n";
         return 0;
     }
     const std::string modelPath = parser.required("model");
@@ -153,6 +167,48 @@ int runBatch(const std::vector<std::string>& args)
                              core::schedulerNamesText());
         if (auto size = parser.value("size")) parseSize(*size, diffusion.width, diffusion.height);
         diffusion.promptWeights = true;
+    }
+    std::optional<LabModels> labModels;
+    if (lab) {
+        labModels.emplace(modelPath, device, imageLoad, parser.value("lora-dir"));
+        runLine = [&](const nlohmann::json& line, const std::filesystem::path& out) {
+            if (!line.contains("base") || !line["base"].is_string() || !line.contains("append") ||
+                !line["append"].is_string())
+                throw core::Error("expected an object with string \"base\" and \"append\"");
+            core::LabOptions o;
+            o.base = line["base"].get<std::string>();
+            o.chunks = core::splitChunks(line["append"].get<std::string>(), parser.value("chunks-by").value_or(","));
+            o.negative = line.value("negative", std::string());
+            if (line.contains("seeds")) o.seeds = line["seeds"].get<std::vector<uint64_t>>();
+            o.steps = diffusion.steps;
+            o.guidance = diffusion.guidance;
+            o.scheduler = diffusion.scheduler;
+            o.width = diffusion.width;
+            o.height = diffusion.height;
+            o.changeThreshold = parser.doubleValue("threshold", 0.02);
+            labModels->checkChunks(o.chunks);
+            const core::DiffusionInfo info = labModels->forTags({}).info();
+            const int width = o.width > 0 ? o.width : info.sampleSize * info.vaeScaleFactor;
+            const int height = o.height > 0 ? o.height : info.sampleSize * info.vaeScaleFactor;
+            std::vector<uint8_t> mask(static_cast<size_t>(width) * static_cast<size_t>(height), 1);
+            if (line.contains("region")) {
+                const auto r = line["region"].get<std::vector<int>>();
+                if (r.size() != 4 || r[2] <= 0 || r[3] <= 0)
+                    throw core::Error("\"region\" must be [x, y, w, h] with a positive width and height");
+                mask = core::rectangleMask(r[0], r[1], r[2], r[3], width, height);
+            }
+            core::PromptLab promptLab(labModels->source());
+            promptLab.run(o);
+            core::LabReport report = promptLab.score(o, mask);
+            promptLab.runShortened(o, mask, report);
+            const std::filesystem::path dir = std::filesystem::path(out).replace_extension();
+            core::writeLabReport(promptLab, o, report, mask, dir);
+            // DIR/<id>.json last: the lab's index (what --resume looks for).
+            std::ifstream index(dir / "index.json", std::ios::binary);
+            const std::string text((std::istreambuf_iterator<char>(index)), std::istreambuf_iterator<char>());
+            core::writeFileAtomically(out, text);
+        };
+    } else if (image) {
         runLine = [&](const nlohmann::json& line, const std::filesystem::path& out) {
             core::DiffusionOptions o = diffusion;
             o.prompt = line["prompt"].get<std::string>();
@@ -199,7 +255,8 @@ int runBatch(const std::vector<std::string>& args)
         std::string name = lineName(lineNumber);
         try {
             const auto line = nlohmann::json::parse(text);
-            if (!line.is_object() || !line.contains("prompt") || !line["prompt"].is_string())
+            if (!line.is_object()) throw core::Error("expected a JSON object");
+            if (!lab && (!line.contains("prompt") || !line["prompt"].is_string()))
                 throw core::Error("expected an object with a string \"prompt\"");
             name = reportName(line, lineNumber);
             const std::filesystem::path out = outDir / (name + ".json");

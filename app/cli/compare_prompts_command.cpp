@@ -1,11 +1,11 @@
 // `spyglass-cli compare-prompts`: the magic-prompt lab (spyglass/prompt_lab.h) headless.
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/lab_models.h"
 
 #include "spyglass/diffusion.h"
 #include "spyglass/error.h"
 #include "spyglass/heatmap_overlay.h"
-#include "spyglass/lora_tags.h"
 #include "spyglass/prompt_lab.h"
 #include "spyglass/scheduler_names.h"
 
@@ -91,39 +91,9 @@ int runComparePrompts(const std::vector<std::string>& args)
 
     // LoRA tags in the base or a chunk (a chunk of tags = "with vs without this LoRA") load
     // NAME.safetensors from --lora-dir, merged over the --lora list; one model in memory at a time.
-    const core::DiffusionLoadOptions baseLoad = imageLoadOptions(parser);
-    const std::string modelPath = parser.required("model");
-    const auto loraDir = parser.value("lora-dir");
-    for (const std::string& piece : o.chunks) {
-        const core::LoraTags tags = core::extractLoraTags(piece);
-        if (!tags.loras.empty() && !loraDir)
-            throw UsageError("the chunk '" + piece +
-                             "' has <lora:…> tags: give --lora-dir DIR where NAME.safetensors are");
-        for (const auto& t : tags.loras)
-            for (const auto& l : baseLoad.loras)
-                if (std::filesystem::path(l.path).filename() == t.name + ".safetensors")
-                    throw UsageError("the LoRA '" + t.name +
-                                     "' is both a chunk and in --lora: a chunk's LoRA is merged only in the runs with "
-                                     "that chunk, so leave it out of --lora");
-    }
-    std::unique_ptr<core::DiffusionModel> model;
-    std::string modelTags = "(none loaded)";
-    const core::LoraModelSource source = [&](const std::vector<core::LoraTag>& tags) -> core::DiffusionModel& {
-        std::string key;
-        for (const auto& t : tags) key += t.name + ":" + std::to_string(t.weight) + ";";
-        if (model && key == modelTags) return *model;
-        if (!tags.empty() && !loraDir)
-            throw UsageError("the prompt has <lora:…> tags: give --lora-dir DIR where NAME.safetensors are");
-        core::DiffusionLoadOptions load = baseLoad;
-        for (const auto& t : tags)
-            load.loras.push_back({std::filesystem::path(*loraDir) / (t.name + ".safetensors"), t.weight});
-        if (!tags.empty()) logProgress("loading the model with " + key, true);
-        model.reset();
-        model = core::DiffusionModel::load(modelPath, device, load);
-        modelTags = key;
-        return *model;
-    };
-    (void)source({});
+    LabModels models(parser.required("model"), device, imageLoadOptions(parser), parser.value("lora-dir"));
+    models.checkChunks(o.chunks);
+    const core::DiffusionModel* model = &models.forTags({});
     const int width = o.width > 0 ? o.width : model->info().sampleSize * model->info().vaeScaleFactor;
     const int height = o.height > 0 ? o.height : model->info().sampleSize * model->info().vaeScaleFactor;
     std::vector<uint8_t> mask;
@@ -140,7 +110,7 @@ int runComparePrompts(const std::vector<std::string>& args)
     } else {
         mask.assign(static_cast<size_t>(width) * static_cast<size_t>(height), 1);
     }
-    core::PromptLab lab(source);
+    core::PromptLab lab(models.source());
     const auto progress = [](const core::Progress& p) {
         logProgress(p.stage);
         return true;

@@ -214,5 +214,21 @@ TEST(BatchCli, DiffuseWritesAnImageAndItsWordHeatPerLine)
     EXPECT_NE(resumed.err.find("0 written, 2 already there"), std::string::npos) << resumed.err;
     const CliRun bad = cli({"batch", "--command", "render", "--model", "x", "--prompts", "p", "--out-dir", "o"});
     EXPECT_EQ(bad.code, 2);
-    EXPECT_NE(bad.err.find("--command must be analyze or diffuse"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("--command must be analyze, diffuse or compare-prompts"), std::string::npos) << bad.err;
+
+    // --command compare-prompts: the lab's files per line, its index also as <id>.json.
+    writeFile(dir / "labs.jsonl",
+              "{\"id\": \"lab\", \"base\": \"a photo of a hand\", \"append\": \"masterpiece, 8k\", "
+              "\"region\": [8, 8, 16, 16]}\n{\"prompt\": \"no base\"}\n");
+    const CliRun labs =
+        cli({"batch", "--command", "compare-prompts", "--model", fixture("sd-tiny-random").string(), "--prompts",
+             (dir / "labs.jsonl").string(), "--out-dir", (dir / "labs").string(), "--steps", "2", "--size", "32x32"});
+    EXPECT_EQ(labs.code, 1);  // the second line has no base
+    const json index = json::parse(std::ifstream(dir / "labs/lab.json"));
+    EXPECT_EQ(index["ranking"].size(), 2U);
+    EXPECT_NEAR(index["region_area"].get<double>(), 0.25, 1e-12);
+    EXPECT_TRUE(std::filesystem::exists(dir / "labs/lab/grid.png"));
+    EXPECT_NE(json::parse(std::ifstream(dir / "labs/line-000002.error.json"))["error"].get<std::string>().find(
+                  "string \"base\" and \"append\""),
+              std::string::npos);
 }
