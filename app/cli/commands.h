@@ -24,5 +24,10 @@ int runComparePrompts(const std::vector<std::string>& args);
 int runEvalImage(const std::vector<std::string>& args);
 int runDiffuse(const std::vector<std::string>& args);
 int runRender(const std::vector<std::string>& args);  // only with SPYGLASS_HAVE_RENDER
+int runServe(const std::vector<std::string>& args);
+
+// Runs subcommand `command`; exceptions become the exit status (2 usage, 1 failure, 130 cancelled)
+// and a one-line message in `error` ("error: …" or "cancelled"; empty on success).
+int runCommand(const std::string& command, const std::vector<std::string>& args, std::string& error);
 
 }  // namespace spyglass::cli

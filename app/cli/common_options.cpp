@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "spyglass/error.h"
 #include "spyglass/lora_tags.h"
 #include "spyglass/runtime.h"
 
@@ -120,14 +121,40 @@ std::vector<int> parseIds(const std::string& text, const std::string& option)
     return ids;
 }
 
+namespace {
+
+std::function<void(const std::string&)>& progressSink()
+{
+    static std::function<void(const std::string&)> sink;
+    return sink;
+}
+
+std::function<bool()>& cancelCheck()
+{
+    static std::function<bool()> check;
+    return check;
+}
+
+}  // namespace
+
+void setProgressSink(std::function<void(const std::string&)> sink, std::function<bool()> cancelled)
+{
+    progressSink() = std::move(sink);
+    cancelCheck() = std::move(cancelled);
+}
+
 void logProgress(const std::string& line, bool force)
 {
+    if (cancelCheck() && cancelCheck()()) throw core::Cancelled();
     using Clock = std::chrono::steady_clock;
     static Clock::time_point last;
     const auto now = Clock::now();
     if (!force && now - last < std::chrono::milliseconds(100)) return;
     last = now;
-    std::cerr << "spyglass-cli: " << line << '\n';
+    if (progressSink())
+        progressSink()(line);
+    else
+        std::cerr << "spyglass-cli: " << line << '\n';
 }
 
 void parseSize(const std::string& text, int& width, int& height)

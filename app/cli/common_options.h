@@ -7,6 +7,7 @@
 #include "spyglass/language_model.h"
 #include "spyglass/names.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ E parseNamedOption(const std::string& text, const std::string& flag)
                      core::nameChoices<E>() + ")");
 }
 // Writes one line "spyglass-cli: <stage> …" to stderr, at most ~10 per second unless forced.
+// Under `serve` the lines go to `setProgressSink`'s function instead, and every call first asks
+// `cancelled`: when it says yes, logProgress throws core::Cancelled (the subcommand's progress
+// callbacks all log, so a remote cancel stops the run at its next progress step).
 void logProgress(const std::string& line, bool force = false);
+void setProgressSink(std::function<void(const std::string&)> sink, std::function<bool()> cancelled);
 
 }  // namespace spyglass::cli

@@ -26,7 +26,7 @@ const char* const kUsage =
     "  patch      activation patching (clean → corrupt) over layers × positions or heads\n"
     "  ab         compare two prompts: tokens aligned, saliency, lens and joint factors side by side\n"
     "  steer-vector  a steering vector from the mean activations of two prompt sets\n"
-    "  batch      analyze every line of a JSONL file (one report each; --shard I/N for job arrays)\n"
+    "  batch      analyze (or diffuse, compare-prompts) every line of a JSONL file (--shard I/N for job arrays)\n"
     "  aggregate  merge a folder of reports into dataset-level tables\n"
     "  dequantize every tensor of a GGUF file as F32 safetensors\n"
     "  train      train a BPE tokenizer and a GPT-2 on the built-in corpus\n"
@@ -35,6 +35,7 @@ const char* const kUsage =
     "  diffuse    Stable Diffusion image with per-word heatmaps (DAAM)\n"
     "  train-image      train the tiny shape-scene image model\n"
     "  compare-prompts  which chunks of an appended prompt change a region of the image\n"
+    "  serve      run subcommands for a remote client over stdin/stdout (--stdio; docs/serve-protocol.md)\n"
     "  eval-image       measure a shape-scene image model (shape, colour, place, heatmaps)\n"
     "\n"
     "  --version  print the version\n"
@@ -52,60 +53,17 @@ int main(int argc, char** argv)
     }
     const std::string command = args.front();
     args.erase(args.begin());
-    try {
-        if (command == "--version" || command == "version") {
-            std::cout << "spyglass-cli " << spyglass::kVersion << '\n';
-            return 0;
-        }
-        if (command == "--help" || command == "-h" || command == "help") {
-            std::cout << kUsage;
-            return 0;
-        }
-        if (command == "tokenize") return spyglass::cli::runTokenize(args);
-        if (command == "info") return spyglass::cli::runInfo(args);
-        if (command == "generate") return spyglass::cli::runGenerate(args);
-        if (command == "trace") return spyglass::cli::runTrace(args);
-        if (command == "analyze") return spyglass::cli::runAnalyze(args);
-        if (command == "patch") return spyglass::cli::runPatch(args);
-        if (command == "ab") return spyglass::cli::runAb(args);
-        if (command == "steer-vector") return spyglass::cli::runSteerVector(args);
-        if (command == "batch") return spyglass::cli::runBatch(args);
-        if (command == "aggregate") return spyglass::cli::runAggregate(args);
-        if (command == "dequantize") return spyglass::cli::runDequantize(args);
-        if (command == "diffuse") return spyglass::cli::runDiffuse(args);
-        if (command == "train-image") return spyglass::cli::runTrainImage(args);
-        if (command == "compare-prompts") return spyglass::cli::runComparePrompts(args);
-        if (command == "eval-image") return spyglass::cli::runEvalImage(args);
-        if (command == "train") return spyglass::cli::runTrain(args);
-        if (command == "eval") return spyglass::cli::runEval(args);
-#ifdef SPYGLASS_HAVE_RENDER
-        if (command == "render") return spyglass::cli::runRender(args);
-#else
-        if (command == "render") {
-            std::cerr << "spyglass-cli: error: 'render' needs a build with the GUI (-DSPYGLASS_BUILD_GUI=ON)\n";
-            return 2;
-        }
-#endif
-        std::cerr << "spyglass-cli: error: unknown command '" << command << "'\n" << kUsage;
-        return 2;
-    } catch (const spyglass::cli::UsageError& e) {
-        std::cerr << "spyglass-cli: error: " << e.what() << '\n';
-        return 2;
-    } catch (const spyglass::core::OptionError& e) {
-        // Core names the field; the CLI names its flag.
-        std::cerr << "spyglass-cli: error: " << spyglass::cli::flagForField(e.field()) << ": " << e.reason() << '\n';
-        return 1;
-    } catch (const spyglass::core::Cancelled&) {
-        std::cerr << "spyglass-cli: cancelled\n";
-        return 130;
-    } catch (const std::bad_alloc&) {
-        std::cerr << "spyglass-cli: error: out of memory (a host allocation failed); ask for less or use "
-                     "--memory-limit to find the size\n";
-        return 1;
-    } catch (const std::exception& e) {
-        // One line: libtorch's own errors append a backtrace after the first line.
-        const std::string what = e.what();
-        std::cerr << "spyglass-cli: error: " << what.substr(0, what.find('\n')) << '\n';
-        return 1;
+    if (command == "--version" || command == "version") {
+        std::cout << "spyglass-cli " << spyglass::kVersion << '\n';
+        return 0;
     }
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::cout << kUsage;
+        return 0;
+    }
+    std::string error;
+    const int code = spyglass::cli::runCommand(command, args, error);
+    if (!error.empty()) std::cerr << "spyglass-cli: " << error << '\n';
+    if (error.rfind("error: unknown command", 0) == 0) std::cerr << kUsage;
+    return code;
 }

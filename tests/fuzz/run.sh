@@ -10,9 +10,9 @@ seconds=${1:-20}
 runs=${2:-1000000}
 out=${3:-build/fuzz/findings}
 mkdir -p "$out"
-declare -A maxlen=([safetensors]=4096 [tokenizer_json]=8192 [vocab_merges]=8192 [encode]=2048 [config]=4096 [report]=16384 [llama2c_tokenizer]=8192 [llama2c_header]=256 [prompt_weights]=1024 [session]=16384 [gguf]=65536 [gguf_tokenizer]=8192 [ldm_checkpoint]=65536 [png_parameters]=4096)
+declare -A maxlen=([safetensors]=4096 [tokenizer_json]=8192 [vocab_merges]=8192 [encode]=2048 [config]=4096 [report]=16384 [llama2c_tokenizer]=8192 [llama2c_header]=256 [prompt_weights]=1024 [session]=16384 [gguf]=65536 [gguf_tokenizer]=8192 [ldm_checkpoint]=65536 [png_parameters]=4096 [serve_frames]=16384)
 status=0
-for target in safetensors tokenizer_json vocab_merges encode config report llama2c_tokenizer llama2c_header prompt_weights session gguf gguf_tokenizer ldm_checkpoint png_parameters; do
+for target in safetensors tokenizer_json vocab_merges encode config report llama2c_tokenizer llama2c_header prompt_weights session gguf gguf_tokenizer ldm_checkpoint png_parameters serve_frames; do
   work=$(mktemp -d)
   log="$out/$target.log"
   ./build/fuzz/tests/fuzz/${target}_fuzzer -runs="$runs" -max_total_time="$seconds" -max_len="${maxlen[$target]}" \

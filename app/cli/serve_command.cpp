@@ -1,0 +1,253 @@
+// `spyglass-cli serve --stdio`: runs subcommands for a remote client (the app's "Remote (SSH)"
+// device, or a script) over standard input/output, as docs/serve-protocol.md specifies: JSON-line
+// requests in; a hello, progress, and a result carrying the files the command wrote (binary
+// payloads) or an error out. One request runs at a time, the rest queue; "cancel" stops the running
+// one at its next progress step or takes a queued one out. Authentication and encryption are
+// SSH's: serve opens no port and reads only its standard input.
+#include "cli/arg_parser.h"
+#include "cli/commands.h"
+#include "cli/common_options.h"
+
+#include "spyglass/error.h"
+#include "spyglass/runtime.h"
+#include "spyglass/serve_frames.h"
+#include "spyglass/tokenizer.h"
+#include "spyglass/version.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace spyglass::cli {
+
+namespace {
+
+constexpr int kProtocolVersion = 1;
+
+// The protocol's output: the process's original standard output, one whole frame at a time.
+class FrameWriter {
+public:
+    explicit FrameWriter(int fd) : m_fd(fd) {}
+    void send(const nlohmann::json& header, const std::vector<std::pair<std::string, std::string>>& payloads = {})
+    {
+        const std::string bytes = core::encodeFrame(header, payloads);
+        const std::lock_guard lock(m_mutex);
+        size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;  // the client went away; the reader sees the end of its input
+            done += static_cast<size_t>(n);
+        }
+    }
+
+private:
+    int m_fd;
+    std::mutex m_mutex;
+};
+
+struct Request {
+    nlohmann::json id;
+    std::string command;
+    std::vector<std::string> args;
+};
+
+// The commands a client may run (everything but serve itself and the long trainers).
+bool servable(const std::string& command)
+{
+    for (const char* c : {"info", "tokenize", "generate", "trace", "analyze", "patch", "ab", "steer-vector", "batch",
+                          "aggregate", "dequantize", "diffuse", "compare-prompts", "eval", "eval-image", "render"})
+        if (command == c) return true;
+    return false;
+}
+
+// Every regular file under `dir`, as (relative path, bytes).
+std::vector<std::pair<std::string, std::string>> filesUnder(const std::filesystem::path& dir)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        std::ifstream in(it->path(), std::ios::binary);
+        out.emplace_back(std::filesystem::relative(it->path(), dir).string(),
+                         std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+int runServe(const std::vector<std::string>& args)
+{
+    ArgParser parser("serve", "--stdio");
+    parser.addFlag("stdio", "speak the protocol on standard input/output (the only transport)");
+    parser.parse(args);
+    if (parser.helpRequested()) {
+        std::cout << parser.helpText()
+                  << "\nReads JSON-line requests on stdin and answers on stdout (docs/serve-protocol.md, version "
+                  << kProtocolVersion
+                  << "):\n"
+                     "  {\"type\":\"request\",\"id\":1,\"method\":\"run\",\"params\":{\"command\":\"analyze\",\n"
+                     "   \"args\":[\"--model\",\"M\",\"--prompt\",\"1, 2, 3,\",\"--out\",\"{out}/report.json\"]}}\n"
+                     "runs the subcommand with {out} replaced by a fresh folder, streams its progress and returns\n"
+                     "every file it wrote there as binary payloads. Also: cancel, ping, shutdown. Model paths are\n"
+                     "this machine's. Meant to be started by `ssh host spyglass-cli serve --stdio`.\n";
+        return 0;
+    }
+    if (!parser.has("stdio")) throw UsageError("serve needs --stdio (the only transport: run it through ssh)");
+
+    // The protocol owns the original stdout; anything a subcommand prints goes to stderr instead.
+    std::cout.flush();
+    const int protocolFd = ::dup(STDOUT_FILENO);
+    if (protocolFd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+        throw core::Error("serve: cannot set up standard output");
+    FrameWriter out(protocolFd);
+    out.send({{"type", "hello"},
+              {"protocol", "spyglass.serve"},
+              {"version", kProtocolVersion},
+              {"spyglass", kVersion},
+              {"runtime", core::runtimeDescription()},
+              {"cuda", core::cudaAvailable()}});
+
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Request> queue;
+    nlohmann::json running;  // the id being run (null when idle)
+    std::atomic<bool> cancel{false};
+    bool closing = false;
+
+    // Reads requests until the client closes its end; "cancel" acts at once.
+    std::thread reader([&] {
+        core::FrameReader frames;
+        char buffer[65536];
+        for (;;) {
+            const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            frames.feed(buffer, static_cast<size_t>(n));
+            for (;;) {
+                std::optional<core::Frame> frame;
+                try {
+                    frame = frames.next();
+                } catch (const core::Error& e) {
+                    out.send({{"type", "error"}, {"id", nullptr}, {"kind", "protocol"}, {"message", e.what()}});
+                    continue;
+                }
+                if (!frame) break;
+                const nlohmann::json& h = frame->header;
+                const nlohmann::json id = h.contains("id") ? h["id"] : nlohmann::json();
+                const auto protocolError = [&](const std::string& message) {
+                    out.send({{"type", "error"}, {"id", id}, {"kind", "protocol"}, {"message", message}});
+                };
+                if (h.value("type", "") != "request" || !h.contains("method") || !h["method"].is_string())
+                    protocolError("expected {\"type\": \"request\", \"id\": …, \"method\": …}");
+                else if (!id.is_number_integer() && !id.is_string())
+                    protocolError("a request needs an \"id\" (a number or a text)");
+                else if (const std::string method = h["method"]; method == "ping")
+                    out.send({{"type", "result"}, {"id", id}, {"exit", 0}, {"files", nlohmann::json::array()}});
+                else if (method == "cancel") {
+                    const nlohmann::json target =
+                        h.contains("params") ? h["params"].value("target", nlohmann::json()) : nlohmann::json();
+                    const std::lock_guard lock(mutex);
+                    if (!running.is_null() && running == target) cancel = true;
+                    for (auto it = queue.begin(); it != queue.end(); ++it)
+                        if (it->id == target) {
+                            out.send(
+                                {{"type", "error"}, {"id", target}, {"kind", "cancelled"}, {"message", "cancelled"}});
+                            queue.erase(it);
+                            break;
+                        }
+                } else if (method == "shutdown") {
+                    const std::lock_guard lock(mutex);
+                    closing = true;
+                    wake.notify_all();
+                } else if (method == "run") {
+                    const nlohmann::json params = h.value("params", nlohmann::json::object());
+                    Request r;
+                    r.id = id;
+                    try {
+                        r.command = params.at("command").get<std::string>();
+                        r.args = params.value("args", std::vector<std::string>{});
+                    } catch (const std::exception&) {
+                        protocolError("\"run\" needs params {\"command\": text, \"args\": [text, …]}");
+                        continue;
+                    }
+                    const std::lock_guard lock(mutex);
+                    queue.push_back(std::move(r));
+                    wake.notify_all();
+                } else {
+                    protocolError("unknown method '" + method + "' (run, cancel, ping, shutdown)");
+                }
+            }
+        }
+        const std::lock_guard lock(mutex);
+        closing = true;  // the client is gone: stop the running request too
+        cancel = true;
+        wake.notify_all();
+    });
+
+    for (;;) {
+        Request r;
+        {
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [&] { return closing || !queue.empty(); });
+            if (queue.empty() || (closing && cancel)) break;
+            r = std::move(queue.front());
+            queue.pop_front();
+            running = r.id;
+            cancel = false;
+        }
+        std::error_code ec;
+        char pattern[] = "/tmp/spyglass-serve-XXXXXX";
+        const char* made = ::mkdtemp(pattern);
+        nlohmann::json result{{"type", "result"}, {"id", r.id}};
+        std::vector<std::pair<std::string, std::string>> files;
+        if (!made) {
+            result["exit"] = 1;
+            result["error"] = "error: cannot create a folder for the results under /tmp";
+        } else if (!servable(r.command)) {
+            result["exit"] = 2;
+            result["error"] = "error: '" + r.command + "' cannot be run through serve";
+        } else {
+            const std::filesystem::path dir = made;
+            for (auto& a : r.args)
+                for (size_t at; (at = a.find("{out}")) != std::string::npos;) a.replace(at, 5, dir.string());
+            setProgressSink(
+                [&](const std::string& line) {
+                    out.send({{"type", "progress"}, {"id", r.id}, {"line", core::sanitizeUtf8(line)}});
+                },
+                [&] { return cancel.load(); });
+            std::string error;
+            const int code = runCommand(r.command, r.args, error);
+            setProgressSink({}, {});
+            result["exit"] = code;
+            if (!error.empty()) result["error"] = error;
+            if (code == 130) result["kind"] = "cancelled";
+            files = filesUnder(dir);
+            std::filesystem::remove_all(dir, ec);
+        }
+        nlohmann::json names = nlohmann::json::array();
+        for (const auto& f : files) names.push_back(f.first);
+        result["files"] = names;
+        out.send(result, files);
+        const std::lock_guard lock(mutex);
+        running = nullptr;
+    }
+    reader.detach();  // blocked in read() until the client closes; the process ends here
+    ::close(protocolFd);
+    return 0;
+}
+
+}  // namespace spyglass::cli

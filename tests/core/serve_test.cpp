@@ -1,0 +1,232 @@
+// `spyglass-cli serve --stdio` (#19 item 3) with the server started as a local subprocess (no SSH):
+// the frame codec (split input, binary payloads, malformed lines dropped without losing the
+// stream), a remote analyze whose report equals a local one, progress, an unknown command, a
+// malformed frame the server survives, cancelling a queued and a running request, shutdown.
+#include "cli_support.h"
+#include "test_support.h"
+
+#include "spyglass/error.h"
+#include "spyglass/report_json.h"
+#include "spyglass/serve_frames.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+using namespace spyglass::core;
+using spyglass::test::cli;
+using spyglass::test::fixture;
+using spyglass::test::TempDir;
+
+TEST(ServeFrames, SplitInputPayloadsAndMalformedLines)
+{
+    const std::string a = encodeFrame({{"type", "result"}, {"id", 1}}, {{"a.txt", "hello\nworld"}, {"b.bin", ""}});
+    const std::string b = encodeFrame({{"type", "ping"}});
+    const std::string stream = "not json\n[1, 2]\n" + a + "{\"binary\": [{\"name\": 3}]}\n" + b;
+    FrameReader reader;
+    std::vector<Frame> frames;
+    std::vector<std::string> errors;
+    for (char c : stream) {  // one byte at a time: every split point
+        reader.feed(&c, 1);
+        for (;;) {
+            try {
+                auto f = reader.next();
+                if (!f) break;
+                frames.push_back(std::move(*f));
+            } catch (const Error& e) {
+                errors.push_back(e.what());
+            }
+        }
+    }
+    ASSERT_EQ(frames.size(), 2U);
+    EXPECT_EQ(frames[0].header["id"], 1);
+    ASSERT_EQ(frames[0].payloads.size(), 2U);
+    EXPECT_EQ(frames[0].payloads[0], (std::pair<std::string, std::string>{"a.txt", "hello\nworld"}));
+    EXPECT_EQ(frames[0].payloads[1].second, "");
+    EXPECT_EQ(frames[1].header["type"], "ping");
+    ASSERT_EQ(errors.size(), 3U);
+    EXPECT_NE(errors[0].find("not JSON"), std::string::npos);
+    EXPECT_NE(errors[1].find("not a JSON object"), std::string::npos);
+    EXPECT_NE(errors[2].find("\"binary\" entries"), std::string::npos);
+    EXPECT_EQ(reader.pending(), 0U);
+
+    FrameReader small(64, 1000);
+    const std::string longLine(100, 'x');
+    small.feed(longLine.data(), longLine.size());
+    EXPECT_THROW((void)small.next(), Error);  // no newline within the limit
+    const std::string big = "{\"binary\": [{\"name\": \"x\", \"bytes\": 5000}]}\n";
+    small.feed(big.data(), big.size());
+    EXPECT_THROW((void)small.next(), Error);  // announces more than the limit
+    small.feed(b.data(), b.size());
+    EXPECT_EQ(small.next()->header["type"], "ping");
+}
+
+namespace {
+
+// spyglass-cli serve --stdio with pipes both ways.
+class Server {
+public:
+    Server()
+    {
+        int in[2], out[2];
+        EXPECT_EQ(::pipe(in), 0);
+        EXPECT_EQ(::pipe(out), 0);
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            ::dup2(in[0], STDIN_FILENO);
+            ::dup2(out[1], STDOUT_FILENO);
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, STDERR_FILENO);
+            ::close(in[1]);
+            ::close(out[0]);
+            ::execl(SPYGLASS_CLI_PATH, SPYGLASS_CLI_PATH, "serve", "--stdio", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ::close(in[0]);
+        ::close(out[1]);
+        m_in = in[1];
+        m_out = out[0];
+    }
+    ~Server()
+    {
+        closeInput();
+        if (m_pid > 0) ::waitpid(m_pid, nullptr, 0);
+        ::close(m_out);
+    }
+    void send(const std::string& bytes) const
+    {
+        EXPECT_EQ(::write(m_in, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+    }
+    void request(int id, const std::string& method, const nlohmann::json& params) const
+    {
+        send(encodeFrame({{"type", "request"}, {"id", id}, {"method", method}, {"params", params}}));
+    }
+    // The next frame, or nullopt after `seconds` or at the end of the stream.
+    std::optional<Frame> next(double seconds = 120)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        for (;;) {
+            if (auto f = m_reader.next()) return f;
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            pollfd p{m_out, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+            char buffer[65536];
+            const ssize_t n = ::read(m_out, buffer, sizeof buffer);
+            if (n <= 0) return std::nullopt;
+            m_reader.feed(buffer, static_cast<size_t>(n));
+        }
+    }
+    // Frames until the result or error of `id` (progress frames counted).
+    Frame until(const nlohmann::json& id, int* progress = nullptr)
+    {
+        for (;;) {
+            auto f = next();
+            if (!f) {
+                ADD_FAILURE() << "no answer to request " << id;
+                return {};
+            }
+            if (f->header["type"] == "progress" && progress) ++*progress;
+            if ((f->header["type"] == "result" || f->header["type"] == "error") && f->header["id"] == id) return *f;
+        }
+    }
+    void closeInput()
+    {
+        if (m_in >= 0) ::close(m_in);
+        m_in = -1;
+    }
+    int wait()
+    {
+        int status = 0;
+        ::waitpid(m_pid, &status, 0);
+        m_pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    pid_t m_pid = -1;
+    int m_in = -1, m_out = -1;
+    FrameReader m_reader;
+};
+
+}  // namespace
+
+TEST(ServeCli, RemoteRunsEqualLocalOnesAndCancelAndErrorsAreAnswered)
+{
+    Server server;
+    const auto hello = server.next(60);
+    ASSERT_TRUE(hello.has_value());
+    EXPECT_EQ(hello->header["type"], "hello");
+    EXPECT_EQ(hello->header["protocol"], "spyglass.serve");
+    EXPECT_EQ(hello->header["version"], 1);
+
+    // A malformed line is answered and the stream goes on.
+    server.send("{oops\n");
+    const auto bad = server.next(30);
+    ASSERT_TRUE(bad.has_value());
+    EXPECT_EQ(bad->header["type"], "error");
+    EXPECT_EQ(bad->header["kind"], "protocol");
+
+    // analyze remotely: the report comes back as a payload and equals a local run's.
+    const std::string model = fixture("gpt2-tiny-random").string();
+    const std::vector<std::string> args{"--model", model, "--prompt", "1, 2, 3,", "--max-new-tokens", "3"};
+    std::vector<std::string> remoteArgs = args;
+    remoteArgs.insert(remoteArgs.end(), {"--out", "{out}/report.json"});
+    server.request(1, "run", {{"command", "analyze"}, {"args", remoteArgs}});
+    int progress = 0;
+    const Frame result = server.until(1, &progress);
+    EXPECT_EQ(result.header["exit"], 0) << result.header.dump();
+    EXPECT_GT(progress, 0);
+    ASSERT_EQ(result.payloads.size(), 1U);
+    EXPECT_EQ(result.payloads[0].first, "report.json");
+    TempDir dir;
+    std::ofstream(dir / "remote.json", std::ios::binary) << result.payloads[0].second;
+    std::vector<std::string> localArgs{"analyze"};
+    localArgs.insert(localArgs.end(), args.begin(), args.end());
+    localArgs.insert(localArgs.end(), {"--out", (dir / "local.json").string()});
+    ASSERT_EQ(cli(localArgs).code, 0);
+    const Report remote = readReport(dir / "remote.json"), local = readReport(dir / "local.json");
+    ASSERT_EQ(remote.tokens.size(), local.tokens.size());
+    for (size_t i = 0; i < local.tokens.size(); ++i) EXPECT_EQ(remote.tokens[i].text, local.tokens[i].text) << i;
+    ASSERT_FALSE(local.saliency.empty());
+    EXPECT_EQ(remote.saliency[0].rows[0].scores, local.saliency[0].rows[0].scores);
+
+    // Errors come back as the CLI says them.
+    server.request(2, "run", {{"command", "analyze"}, {"args", {"--model", model}}});
+    const Frame usage = server.until(2);
+    EXPECT_EQ(usage.header["exit"], 2);
+    EXPECT_NE(usage.header["error"].get<std::string>().find("--prompt"), std::string::npos) << usage.header.dump();
+    server.request(3, "run", {{"command", "train"}, {"args", nlohmann::json::array()}});
+    EXPECT_NE(server.until(3).header["error"].get<std::string>().find("cannot be run through serve"),
+              std::string::npos);
+
+    // A long image run, a queued one behind it: cancel the queued one, then the running one.
+    const std::vector<std::string> slow{"--model",  fixture("sd-tiny-random").string(),
+                                        "--prompt", "a photo of a hand",
+                                        "--steps",  "500",
+                                        "--out",    "{out}/image.png"};
+    server.request(4, "run", {{"command", "diffuse"}, {"args", slow}});
+    server.request(5, "run", {{"command", "diffuse"}, {"args", slow}});
+    for (;;) {  // wait until 4 reports progress: it is running
+        const auto f = server.next();
+        ASSERT_TRUE(f.has_value());
+        if (f->header["type"] == "progress" && f->header["id"] == 4) break;
+    }
+    server.request(6, "cancel", {{"target", 5}});
+    const Frame queued = server.until(5);
+    EXPECT_EQ(queued.header["type"], "error");
+    EXPECT_EQ(queued.header["kind"], "cancelled");
+    server.request(7, "cancel", {{"target", 4}});
+    const Frame running = server.until(4);
+    EXPECT_EQ(running.header["exit"], 130);
+    EXPECT_EQ(running.header["kind"], "cancelled");
+
+    server.request(8, "shutdown", nlohmann::json::object());
+    server.closeInput();
+    EXPECT_EQ(server.wait(), 0);
+}

@@ -1,0 +1,37 @@
+// The frames of `spyglass-cli serve --stdio` (#19 item 3): the input, fed to a FrameReader in
+// pieces whose sizes come from its first bytes, as a client's or server's stream would arrive —
+// malformed JSON, wrong types, "binary" lists announcing too much, lines over the limit. Only
+// spyglass::core::Error may come out of next(), the reader must go on after it, every frame it
+// returns must re-encode, and the bytes it holds must never exceed what was fed.
+#include "fuzz_support.h"
+#include "spyglass/error.h"
+#include "spyglass/serve_frames.h"
+
+#include <cstdlib>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    if (size < 1) return 0;
+    const size_t piece = 1 + data[0] % 64;
+    const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+    spyglass::core::FrameReader reader(4096, 8192);  // small limits so that the fuzzer reaches them
+    size_t fed = 0;
+    for (size_t at = 0; at < bytes.size(); at += piece) {
+        const size_t n = std::min(piece, bytes.size() - at);
+        reader.feed(bytes.data() + at, n);
+        fed += n;
+        for (;;) {
+            try {
+                auto frame = reader.next();
+                if (!frame) break;
+                const std::string again = spyglass::core::encodeFrame(frame->header, frame->payloads);
+                if (again.empty()) std::abort();
+            } catch (const spyglass::core::Error&) {
+                // dropped: read on
+            }
+        }
+        if (reader.pending() > fed) std::abort();
+    }
+    return 0;
+}
