@@ -3,8 +3,14 @@
 // parameters, 128x128 latents = 1024 px, text_time conditioning), with DAAM capture on and off,
 // plus peak resident memory. Prints one line per case; numbers go to the README.
 //
-//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--sdxl] [--calls N] [--device cuda] [--threads N]
+// With --run N it also times the UNet part of a whole run: N Euler steps with classifier-free guidance
+// and DAAM capture, from noise to the last latents (text encoding and the VAE decode are not
+// included: random-weight text encoders and VAEs of these sizes are not built here).
+//
+//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--sdxl] [--calls N] [--run N] [--device cuda] [--threads N]
+#include "image/config_reader.h"
 #include "image/heatmap_recorder.h"
+#include "image/scheduler.h"
 #include "image/unet_model.h"
 #include "spyglass/runtime.h"
 #include "spyglass/safetensors.h"
@@ -218,33 +224,76 @@ void measure(const std::string& label, const UNetModel& unet, int64_t latent, in
     }
 }
 
+// The denoising loop of a whole run: `steps` Euler steps (SD 1.5's scheduler config), guidance 7.5,
+// DAAM capture on, as DiffusionModel::generate runs the UNet.
+void measureRun(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int steps,
+                torch::Device device)
+{
+    c10::InferenceMode guard;
+    torch::manual_seed(0);
+    const ConfigReader config(nlohmann::json::parse(R"({"_class_name": "EulerDiscreteScheduler", "beta_end": 0.012,
+        "beta_schedule": "scaled_linear", "beta_start": 0.00085, "num_train_timesteps": 1000,
+        "prediction_type": "epsilon", "steps_offset": 1, "timestep_spacing": "leading"})"),
+                              "bench scheduler");
+    auto scheduler = Scheduler::create("euler", config);
+    scheduler->setTimesteps(steps);
+    const torch::Tensor context = torch::randn({2, 77, contextWidth}).to(device);
+    AddedConditioning added;
+    if (unet.pooledWidth() > 0) {
+        added.textEmbeds = torch::randn({2, unet.pooledWidth()}).to(device);
+        const double side = static_cast<double>(latent * 8);
+        added.timeIds = torch::tensor({side, side, 0.0, 0.0, side, side}, torch::kFloat32).repeat({2, 1}).to(device);
+    }
+    std::vector<int64_t> keys;
+    for (int64_t k = 0; k < 20; ++k) keys.push_back(k);
+    HeatmapRecorder recorder(unet.crossAttentionLayers(), keys, true);
+    auto generator = at::detail::createCPUGenerator(0);
+    const auto start = std::chrono::steady_clock::now();
+    torch::Tensor x = (torch::randn({1, unet.inChannels(), latent, latent}) * scheduler->initNoiseSigma()).to(device);
+    const auto& timesteps = scheduler->timesteps();
+    for (size_t call = 0; call < timesteps.size(); ++call) {
+        const torch::Tensor input = scheduler->scaleModelInput(torch::cat({x, x}, 0), call);
+        const auto halves = unet.forward(input, timesteps[call], context, recorder.sink(), added).chunk(2, 0);
+        recorder.endCall();
+        x = scheduler->step(halves[0] + 7.5 * (halves[1] - halves[0]), call, x, generator);
+    }
+    (void)x.sum().item<float>();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << label << ", whole run's denoising (" << steps << " Euler steps, CFG, capture on): " << seconds
+              << " s, peak RSS " << peakRssMiB() << " MiB\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
     reexecWithTunedBlas(argc, argv);
     bool sd15 = false, sdxl = false;
-    int calls = 5;
+    int calls = 5, run = 0;
     std::string device = "cpu";
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         if (std::strcmp(argv[i], "--sd15") == 0) sd15 = true;
         if (std::strcmp(argv[i], "--sdxl") == 0) sdxl = true;
         if (std::strcmp(argv[i], "--calls") == 0 && i + 1 < argc) calls = std::atoi(argv[++i]);
+        if (std::strcmp(argv[i], "--run") == 0 && i + 1 < argc) run = std::atoi(argv[++i]);
         if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) setThreadCount(std::atoi(argv[++i]));
     }
     checkDevice(device);
     std::cout << runtimeDescription() << ", device " << device << "\n";
     const torch::Device where(device);
     const auto tiny = UNetModel::load(std::filesystem::path(SPYGLASS_FIXTURES_DIR) / "sd-tiny-random/unet", where);
-    measure("sd-tiny-random 32x32 latents", *tiny, 32, tiny->contextWidth(), calls * 4, where);
+    if (calls > 0) measure("sd-tiny-random 32x32 latents", *tiny, 32, tiny->contextWidth(), calls * 4, where);
+    if (run > 0) measureRun("sd-tiny-random 32x32 latents", *tiny, 32, tiny->contextWidth(), run, where);
     if (sd15) {
         const auto unet = UNetModel::load(makeUnet(sd15Shape()), where);
-        measure("SD-1.5-shaped UNet, 64x64 latents", *unet, 64, 768, calls, where);
+        if (calls > 0) measure("SD-1.5-shaped UNet, 64x64 latents", *unet, 64, 768, calls, where);
+        if (run > 0) measureRun("SD-1.5-shaped UNet, 64x64 latents", *unet, 64, 768, run, where);
     }
     if (sdxl) {
         const auto unet = UNetModel::load(makeUnet(sdxlShape()), where);
-        measure("SDXL-shaped UNet, 128x128 latents", *unet, 128, 2048, calls, where);
+        if (calls > 0) measure("SDXL-shaped UNet, 128x128 latents", *unet, 128, 2048, calls, where);
+        if (run > 0) measureRun("SDXL-shaped UNet, 128x128 latents", *unet, 128, 2048, run, where);
     }
     return 0;
 }
