@@ -1,7 +1,5 @@
 #include "main_window.h"
 
-#include "views/summary_view.h"
-
 #include "pages/compare_page.h"
 #include "pages/image_view.h"
 #include "pages/language_page.h"
@@ -13,6 +11,7 @@
 #include "session_binding.h"
 #include "session_store.h"
 #include "views/error_banner.h"
+#include "views/summary_view.h"
 #include "views/token_selection.h"
 #include "window_menus.h"
 
@@ -220,21 +219,10 @@ QString MainWindow::openSession(const QString& path)
 
 QString MainWindow::openSummary(const QString& path)
 {
-    if (!m_summary) {
-        m_summary = new SummaryView(this);
-        m_summary->setWindowFlag(Qt::Window);
-        m_summary->setWindowTitle(tr("Dataset summary — Spyglass"));
-        m_summary->resize(900, 700);
-    }
+    if (!m_summary) m_summary = SummaryView::window(this);
     const QString error = m_summary->open(path);
-    if (!error.isEmpty()) {
-        m_banner->showMessage(error);
-        return error;
-    }
-    m_summary->show();
-    m_summary->raise();
-    statusBar()->showMessage(tr("Opened the summary %1").arg(path), 5000);
-    return {};
+    if (!error.isEmpty()) m_banner->showMessage(error);
+    return error;
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

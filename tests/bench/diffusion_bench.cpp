@@ -7,7 +7,8 @@
 // and DAAM capture, from noise to the last latents (text encoding and the VAE decode are not
 // included: random-weight text encoders and VAEs of these sizes are not built here).
 //
-//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--sdxl] [--calls N] [--run N] [--device cuda] [--threads N]
+//   build/release/tests/bench/spyglass_diffusion_bench [--sd15] [--sdxl] [--calls N] [--run N] [--device cuda]
+//   [--threads N]
 #include "image/config_reader.h"
 #include "image/heatmap_recorder.h"
 #include "image/scheduler.h"

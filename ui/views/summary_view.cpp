@@ -45,6 +45,15 @@ SummaryView::SummaryView(QWidget* parent)
     layout->addWidget(m_histogram, 1);
 }
 
+SummaryView* SummaryView::window(QWidget* parent)
+{
+    auto* view = new SummaryView(parent);
+    view->setWindowFlag(Qt::Window);
+    view->setWindowTitle(tr("Dataset summary — Spyglass"));
+    view->resize(900, 700);
+    return view;
+}
+
 void SummaryView::setSummary(const core::DatasetSummary& s, const QString& source)
 {
     m_summary = s;
@@ -116,11 +125,14 @@ QString SummaryView::open(const QString& path)
                            .arg(info.absoluteFilePath(),
                                 skipped.empty() ? QString()
                                                 : tr(", %1 files that are not reports skipped").arg(skipped.size())));
-            return {};
+        } else {
+            QFile file(path);
+            if (!file.open(QIODevice::ReadOnly)) return tr("%1: cannot be read").arg(path);
+            setSummary(core::parseSummaryJson(file.readAll().toStdString(), path.toStdString()),
+                       info.absoluteFilePath());
         }
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) return tr("%1: cannot be read").arg(path);
-        setSummary(core::parseSummaryJson(file.readAll().toStdString(), path.toStdString()), info.absoluteFilePath());
+        show();
+        raise();
         return {};
     } catch (const core::Error& e) {
         return QString::fromStdString(e.what());

@@ -17,9 +17,12 @@ class SummaryView : public QWidget {
     Q_OBJECT
 public:
     explicit SummaryView(QWidget* parent = nullptr);
+    // A SummaryView as its own top-level window over `parent`.
+    [[nodiscard]] static SummaryView* window(QWidget* parent);
 
     void setSummary(const core::DatasetSummary& summary, const QString& source);
-    // A summary.json or a folder of reports (a batch's --out-dir): "" or the reason, naming the path.
+    // A summary.json or a folder of reports (a batch's --out-dir), then shown and raised: "" or the
+    // reason, naming the path.
     QString open(const QString& path);
     [[nodiscard]] const core::DatasetSummary& summary() const { return m_summary; }
     [[nodiscard]] QTableWidget* shareTable() const { return m_shares; }
