@@ -245,9 +245,12 @@ int runServe(const std::vector<std::string>& args)
         const std::lock_guard lock(mutex);
         running = nullptr;
     }
-    reader.detach();  // blocked in read() until the client closes; the process ends here
+    // The reader may still be blocked in read() (a client that asked for shutdown without closing
+    // its end): end the process here rather than unwind the state that thread uses.
+    reader.detach();
     ::close(protocolFd);
-    return 0;
+    std::cerr.flush();
+    ::_exit(0);
 }
 
 }  // namespace spyglass::cli
