@@ -309,7 +309,10 @@ void InferenceWorker::runLab(const LabRequest& request)
         emit progressed(id, tr("loading image model"), 0, 0);
         // The lab's cached runs hold for this model and these LoRAs; runs whose prompt has LoRA
         // tags (LoRA chunks) get the model with those merged too (labModel).
-        const QString key = diffusionKey(request.modelPath, request.device, request.load);
+        QString key = diffusionKey(request.modelPath, request.device, request.load);
+        for (const auto& [name, file] : request.loraFiles)  // a chunk's LoRA rewritten on disk: run again
+            key += QStringLiteral("|chunk:%1:%2")
+                       .arg(QString::fromStdString(name), diskStamp(QString::fromStdString(file.string())));
         m_labRequest = request;
         if (!m_lab || key != m_labKey) {
             m_lab = std::make_unique<core::PromptLab>(
