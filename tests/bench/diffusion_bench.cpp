@@ -192,30 +192,43 @@ std::filesystem::path makeUnet(const UnetShape& shape)
     return dir;
 }
 
+// A guidance batch's random text conditioning (SDXL: pooled embeddings and size ids too) and the
+// 20 token rows DAAM records.
+struct Conditioning {
+    torch::Tensor context;
+    AddedConditioning added;
+    std::vector<int64_t> keys;
+};
+
+Conditioning conditioning(const UNetModel& unet, int64_t latent, int64_t contextWidth, torch::Device device)
+{
+    Conditioning c;
+    c.context = torch::randn({2, 77, contextWidth}).to(device);
+    if (unet.pooledWidth() > 0) {
+        c.added.textEmbeds = torch::randn({2, unet.pooledWidth()}).to(device);
+        const double side = static_cast<double>(latent * 8);
+        c.added.timeIds = torch::tensor({side, side, 0.0, 0.0, side, side}, torch::kFloat32).repeat({2, 1}).to(device);
+    }
+    for (int64_t k = 0; k < 20; ++k) c.keys.push_back(k);
+    return c;
+}
+
 void measure(const std::string& label, const UNetModel& unet, int64_t latent, int64_t contextWidth, int calls,
              torch::Device device)
 {
     c10::InferenceMode guard;
     torch::manual_seed(0);
     const torch::Tensor x = torch::randn({2, unet.inChannels(), latent, latent}).to(device);
-    const torch::Tensor context = torch::randn({2, 77, contextWidth}).to(device);
-    AddedConditioning added;
-    if (unet.pooledWidth() > 0) {
-        added.textEmbeds = torch::randn({2, unet.pooledWidth()}).to(device);
-        const double side = static_cast<double>(latent * 8);
-        added.timeIds = torch::tensor({side, side, 0.0, 0.0, side, side}, torch::kFloat32).repeat({2, 1}).to(device);
-    }
-    std::vector<int64_t> keys;
-    for (int64_t k = 0; k < 20; ++k) keys.push_back(k);
+    const Conditioning c = conditioning(unet, latent, contextWidth, device);
     for (const bool capture : {false, true}) {
-        HeatmapRecorder recorder(unet.crossAttentionLayers(), keys, true);
+        HeatmapRecorder recorder(unet.crossAttentionLayers(), c.keys, true);
         const CrossAttentionSink sink = capture ? recorder.sink() : CrossAttentionSink{};
-        torch::Tensor out = unet.forward(x, 500, context, sink, added);  // warm-up
+        torch::Tensor out = unet.forward(x, 500, c.context, sink, c.added);  // warm-up
         if (capture) recorder.endCall();
         (void)out.sum().item<float>();
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < calls; ++i) {
-            out = unet.forward(x, 999.0 - i, context, sink, added);
+            out = unet.forward(x, 999.0 - i, c.context, sink, c.added);
             if (capture) recorder.endCall();
         }
         (void)out.sum().item<float>();  // waits for the GPU's queue
@@ -238,23 +251,15 @@ void measureRun(const std::string& label, const UNetModel& unet, int64_t latent,
                               "bench scheduler");
     auto scheduler = Scheduler::create("euler", config);
     scheduler->setTimesteps(steps);
-    const torch::Tensor context = torch::randn({2, 77, contextWidth}).to(device);
-    AddedConditioning added;
-    if (unet.pooledWidth() > 0) {
-        added.textEmbeds = torch::randn({2, unet.pooledWidth()}).to(device);
-        const double side = static_cast<double>(latent * 8);
-        added.timeIds = torch::tensor({side, side, 0.0, 0.0, side, side}, torch::kFloat32).repeat({2, 1}).to(device);
-    }
-    std::vector<int64_t> keys;
-    for (int64_t k = 0; k < 20; ++k) keys.push_back(k);
-    HeatmapRecorder recorder(unet.crossAttentionLayers(), keys, true);
+    const Conditioning c = conditioning(unet, latent, contextWidth, device);
+    HeatmapRecorder recorder(unet.crossAttentionLayers(), c.keys, true);
     auto generator = at::detail::createCPUGenerator(0);
     const auto start = std::chrono::steady_clock::now();
     torch::Tensor x = (torch::randn({1, unet.inChannels(), latent, latent}) * scheduler->initNoiseSigma()).to(device);
     const auto& timesteps = scheduler->timesteps();
     for (size_t call = 0; call < timesteps.size(); ++call) {
         const torch::Tensor input = scheduler->scaleModelInput(torch::cat({x, x}, 0), call);
-        const auto halves = unet.forward(input, timesteps[call], context, recorder.sink(), added).chunk(2, 0);
+        const auto halves = unet.forward(input, timesteps[call], c.context, recorder.sink(), c.added).chunk(2, 0);
         recorder.endCall();
         x = scheduler->step(halves[0] + 7.5 * (halves[1] - halves[0]), call, x, generator);
     }
