@@ -1,0 +1,11 @@
+# SPYGLASS_FUZZERS (names) and SPYGLASS_FUZZ_MAX_LEN_<name> from targets.txt.
+file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/targets.txt spyglass_fuzz_lines REGEX "^[a-z0-9_]+ [0-9]+$")
+set(SPYGLASS_FUZZERS "")
+foreach(line IN LISTS spyglass_fuzz_lines)
+  string(REPLACE " " ";" fields "${line}")
+  list(GET fields 0 name)
+  list(GET fields 1 max_len)
+  list(APPEND SPYGLASS_FUZZERS ${name})
+  set(SPYGLASS_FUZZ_MAX_LEN_${name} ${max_len})
+endforeach()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/targets.txt)
