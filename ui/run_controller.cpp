@@ -54,11 +54,18 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
         finish();
         emit failed(message);
     });
+    connect(m_service, &InferenceService::remoteConnectionLost, this, &RunController::failed);
     connect(m_service, &InferenceService::generationCancelled, this, [this] {
         m_live.reset();
         finish();
         emit cancelled();
     });
+}
+
+void RunController::setRunSettings(const RunSettings& settings)
+{
+    m_settings = settings;
+    m_service->setRemoteTarget(settings.remote);
 }
 
 template <typename Request>

@@ -34,7 +34,7 @@ public:
 
     explicit RunController(QObject* parent = nullptr);
 
-    void setRunSettings(const RunSettings& settings) { m_settings = settings; }
+    void setRunSettings(const RunSettings& settings);
     [[nodiscard]] const RunSettings& runSettings() const { return m_settings; }
 
     // Each returns false (and emits failed) when the request cannot start, e.g. no model chosen.
@@ -79,6 +79,7 @@ signals:
     void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void progressed(const QString& stage, int done, int total);
     void notice(const QString& text);
+    // A run failed, or the remote device's connection ended while idle.
     void failed(const QString& message);
     void cancelled();
     // Every run ends here (done, failed or cancelled): busy() is false again.

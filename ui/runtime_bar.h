@@ -1,6 +1,7 @@
 #pragma once
 // RuntimeBar — where every run goes (device, threads), shown once for all tabs (the tab bar's
-// corner). It edits one RunSettings value.
+// corner). It edits one RunSettings value. The device "Remote (SSH)…" asks for the server
+// (RemoteDialog) each time it is chosen; cancelling keeps the previous device.
 #include "run_settings.h"
 
 #include <QWidget>
@@ -21,8 +22,13 @@ signals:
     void changed(const spyglass::ui::RunSettings& settings);
 
 private:
+    void chooseRemote();
+    void showRemote();
+
     QComboBox* m_device;
     QSpinBox* m_threads;
+    RemoteTarget m_remote;
+    int m_previous = 0;  // the device before "Remote (SSH)…" was chosen
 };
 
 }  // namespace spyglass::ui

@@ -25,6 +25,8 @@ core::Session SessionBinding::capture() const
     const RunSettings run = m_runtime->settings();
     settings["device"] = run.device.toStdString();
     settings["threads"] = run.threads;
+    if (run.device == QStringLiteral("remote"))
+        settings["remote"] = {{"host", run.remote.host.toStdString()}, {"cli", run.remote.cliPath.toStdString()}};
     session.settingsJson = settings.dump();
     session.viewJson = nlohmann::json{{"tab", m_tabs->currentIndex()},
                                       {"view", m_language->viewTabs()->currentIndex()},
@@ -45,6 +47,15 @@ void SessionBinding::restore(const core::Session& session)
         run.device = QString::fromStdString(settings["device"].get<std::string>());
     if (settings.contains("threads") && settings["threads"].is_number_integer())
         run.threads = settings["threads"].get<int>();
+    if (const auto remote = settings.find("remote"); remote != settings.end() && remote->is_object()) {
+        const auto text = [&](const char* key, const char* fallback) {
+            const auto it = remote->find(key);
+            return QString::fromStdString(it != remote->end() && it->is_string() ? it->get<std::string>() : fallback);
+        };
+        run.remote.host = text("host", "");
+        run.remote.cliPath = text("cli", "spyglass-cli");
+    }
+    if (run.device == QStringLiteral("remote") && run.remote.host.isEmpty()) run.device = QStringLiteral("cpu");
     m_runtime->setSettings(run);
     if (session.report) {
         m_language->selection()->select(-1);

@@ -1,6 +1,7 @@
 #pragma once
 // The spyglass-cli subcommands (docs/cli.md). Each returns the process exit code and throws
 // UsageError or core::Error on failure (main() turns them into one-line messages).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,7 @@ int runServe(const std::vector<std::string>& args);
 // Runs subcommand `command`; exceptions become the exit status (2 usage, 1 failure, 130 cancelled)
 // and a one-line message in `error` ("error: …" or "cancelled"; empty on success).
 int runCommand(const std::string& command, const std::vector<std::string>& args, std::string& error);
+// The same mapping of exceptions to exit statuses and messages around any body (serve's typed methods).
+int runGuarded(const std::function<int()>& body, std::string& error);
 
 }  // namespace spyglass::cli

@@ -6,6 +6,7 @@
 
 #include "spyglass/error.h"
 
+#include <functional>
 #include <new>
 
 namespace spyglass::cli {
@@ -44,9 +45,14 @@ int dispatch(const std::string& command, const std::vector<std::string>& args)
 
 int runCommand(const std::string& command, const std::vector<std::string>& args, std::string& error)
 {
+    return runGuarded([&] { return dispatch(command, args); }, error);
+}
+
+int runGuarded(const std::function<int()>& body, std::string& error)
+{
     error.clear();
     try {
-        return dispatch(command, args);
+        return body();
     } catch (const UsageError& e) {
         error = std::string("error: ") + e.what();
         return 2;

@@ -7,7 +7,10 @@
 #include "cli/arg_parser.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/serve_analyzer.h"
+#include "cli/serve_diffuser.h"
 
+#include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
 #include "spyglass/runtime.h"
 #include "spyglass/serve_frames.h"
@@ -19,12 +22,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -58,8 +63,10 @@ private:
 
 struct Request {
     nlohmann::json id;
-    std::string command;
+    std::string method;   // "run", "analyze" or "diffuse"
+    std::string command;  // run
     std::vector<std::string> args;
+    nlohmann::json params;  // analyze, diffuse
 };
 
 // The commands a client may run (everything but serve itself and the long trainers).
@@ -87,6 +94,29 @@ std::vector<std::pair<std::string, std::string>> filesUnder(const std::filesyste
     return out;
 }
 
+// Progress frames of a typed request (at most ~20 a second, but every new stage and every stage's
+// end); false — stop — once the request is cancelled.
+core::ProgressCallback progressFrames(FrameWriter& out, const nlohmann::json& id, const std::atomic<bool>& cancel)
+{
+    auto last = std::make_shared<std::pair<std::chrono::steady_clock::time_point, std::string>>(
+        std::chrono::steady_clock::now() - std::chrono::seconds(1), std::string());
+    return [&out, id, &cancel, last](const core::Progress& p) {
+        const auto now = std::chrono::steady_clock::now();
+        if (p.stage != last->second || p.done == p.total || now - last->first > std::chrono::milliseconds(50)) {
+            std::string line = p.stage;
+            if (p.total > 0) line += " " + std::to_string(p.done) + "/" + std::to_string(p.total);
+            out.send({{"type", "progress"},
+                      {"id", id},
+                      {"line", core::sanitizeUtf8(line)},
+                      {"stage", core::sanitizeUtf8(p.stage)},
+                      {"done", p.done},
+                      {"total", p.total}});
+            *last = {now, p.stage};
+        }
+        return !cancel.load();
+    };
+}
+
 }  // namespace
 
 int runServe(const std::vector<std::string>& args)
@@ -95,15 +125,19 @@ int runServe(const std::vector<std::string>& args)
     parser.addFlag("stdio", "speak the protocol on standard input/output (the only transport)");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout << parser.helpText()
-                  << "\nReads JSON-line requests on stdin and answers on stdout (docs/serve-protocol.md, version "
-                  << kProtocolVersion
-                  << "):\n"
-                     "  {\"type\":\"request\",\"id\":1,\"method\":\"run\",\"params\":{\"command\":\"analyze\",\n"
-                     "   \"args\":[\"--model\",\"M\",\"--prompt\",\"1, 2, 3,\",\"--out\",\"{out}/report.json\"]}}\n"
-                     "runs the subcommand with {out} replaced by a fresh folder, streams its progress and returns\n"
-                     "every file it wrote there as binary payloads. Also: cancel, ping, shutdown. Model paths are\n"
-                     "this machine's. Meant to be started by `ssh host spyglass-cli serve --stdio`.\n";
+        std::cout
+            << parser.helpText()
+            << "\nReads JSON-line requests on stdin and answers on stdout (docs/serve-protocol.md, version "
+            << kProtocolVersion
+            << "):\n"
+               "  {\"type\":\"request\",\"id\":1,\"method\":\"run\",\"params\":{\"command\":\"analyze\",\n"
+               "   \"args\":[\"--model\",\"M\",\"--prompt\",\"1, 2, 3,\",\"--out\",\"{out}/report.json\"]}}\n"
+               "runs the subcommand with {out} replaced by a fresh folder, streams its progress and returns\n"
+               "every file it wrote there as binary payloads. \"analyze\" ({\"model\", \"prompt\", \"options\"})\n"
+               "and \"diffuse\" ({\"model\", \"options\", \"load\"}) keep the model loaded between requests\n"
+               "(the app's Remote device).\n"
+               "Also: cancel, ping, shutdown. Model paths are\n"
+               "this machine's. Meant to be started by `ssh host spyglass-cli serve --stdio`.\n";
         return 0;
     }
     if (!parser.has("stdio")) throw UsageError("serve needs --stdio (the only transport: run it through ssh)");
@@ -114,6 +148,7 @@ int runServe(const std::vector<std::string>& args)
     if (protocolFd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
         throw core::Error("serve: cannot set up standard output");
     FrameWriter out(protocolFd);
+    core::setThreadCount(core::kDefaultThreadCount);  // as every subcommand without --threads
     out.send({{"type", "hello"},
               {"protocol", "spyglass.serve"},
               {"version", kProtocolVersion},
@@ -127,6 +162,8 @@ int runServe(const std::vector<std::string>& args)
     nlohmann::json running;  // the id being run (null when idle)
     std::atomic<bool> cancel{false};
     bool closing = false;
+    ServeAnalyzer analyzer;  // keep the last model loaded
+    ServeDiffuser diffuser;
 
     // Reads requests until the client closes its end; "cancel" acts at once.
     std::thread reader([&] {
@@ -173,10 +210,19 @@ int runServe(const std::vector<std::string>& args)
                     const std::lock_guard lock(mutex);
                     closing = true;
                     wake.notify_all();
+                } else if (method == "analyze" || method == "diffuse") {
+                    Request r;
+                    r.id = id;
+                    r.method = method;
+                    r.params = h.value("params", nlohmann::json());
+                    const std::lock_guard lock(mutex);
+                    queue.push_back(std::move(r));
+                    wake.notify_all();
                 } else if (method == "run") {
                     const nlohmann::json params = h.value("params", nlohmann::json::object());
                     Request r;
                     r.id = id;
+                    r.method = method;
                     try {
                         r.command = params.at("command").get<std::string>();
                         r.args = params.value("args", std::vector<std::string>{});
@@ -188,7 +234,7 @@ int runServe(const std::vector<std::string>& args)
                     queue.push_back(std::move(r));
                     wake.notify_all();
                 } else {
-                    protocolError("unknown method '" + method + "' (run, cancel, ping, shutdown)");
+                    protocolError("unknown method '" + method + "' (run, analyze, diffuse, cancel, ping, shutdown)");
                 }
             }
         }
@@ -214,7 +260,37 @@ int runServe(const std::vector<std::string>& args)
         const char* made = ::mkdtemp(pattern);
         nlohmann::json result{{"type", "result"}, {"id", r.id}};
         std::vector<std::pair<std::string, std::string>> files;
-        if (!made) {
+        if (r.method == "analyze" || r.method == "diffuse") {
+            if (made) ::rmdir(made);  // the typed methods write no files
+            std::string error;
+            const std::string source = "request " + r.id.dump();
+            const core::ProgressCallback progress = progressFrames(out, r.id, cancel);
+            const int code = runGuarded(
+                [&] {
+                    if (r.method == "analyze") {
+                        ServedReport served = analyzer.run(r.params, source, progress);
+                        if (!served.notice.empty()) result["notice"] = served.notice;
+                        files.emplace_back("report.json", std::move(served.reportJson));
+                    } else {
+                        const auto preview = [&](int step, int total, int width, int height,
+                                                 const std::vector<uint8_t>& rgb) {
+                            out.send({{"type", "preview"},
+                                      {"id", r.id},
+                                      {"step", step},
+                                      {"total", total},
+                                      {"width", width},
+                                      {"height", height}},
+                                     {{"rgb", std::string(rgb.begin(), rgb.end())}});
+                        };
+                        core::encodeDiffusionResult(diffuser.run(r.params, source, progress, preview), result, files);
+                    }
+                    return 0;
+                },
+                error);
+            result["exit"] = code;
+            if (!error.empty()) result["error"] = error;
+            if (code == 130) result["kind"] = "cancelled";
+        } else if (!made) {
             result["exit"] = 1;
             result["error"] = "error: cannot create a folder for the results under /tmp";
         } else if (!servable(r.command)) {

@@ -1,12 +1,20 @@
 // `spyglass-cli serve --stdio` (#19 item 3) with the server started as a local subprocess (no SSH):
 // the frame codec (split input, binary payloads, malformed lines dropped without losing the
 // stream), a remote analyze whose report equals a local one, progress, an unknown command, a
-// malformed frame the server survives, cancelling a queued and a running request, shutdown.
+// malformed frame the server survives, cancelling a queued and a running request, shutdown; the
+// typed "analyze" and "diffuse" methods (options as JSON, the model kept loaded, previews, every
+// heat map in the answer).
 #include "cli_support.h"
 #include "test_support.h"
 
+#include "spyglass/analysis.h"
+#include "spyglass/analysis_options_json.h"
+#include "spyglass/diffusion.h"
+#include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
+#include "spyglass/language_model.h"
 #include "spyglass/report_json.h"
+#include "spyglass/runtime.h"
 #include "spyglass/serve_frames.h"
 
 #include <fcntl.h>
@@ -14,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 
@@ -227,6 +236,141 @@ TEST(ServeCli, RemoteRunsEqualLocalOnesAndCancelAndErrorsAreAnswered)
     EXPECT_EQ(running.header["kind"], "cancelled");
 
     server.request(8, "shutdown", nlohmann::json::object());
+    server.closeInput();
+    EXPECT_EQ(server.wait(), 0);
+}
+
+// The typed "analyze" method the app's Remote device uses: options as JSON, the model kept loaded
+// between requests, the report equal to the engine's own in this process, bad options named.
+TEST(ServeCli, TypedAnalyzeKeepsTheModelAndEqualsTheEngine)
+{
+    Server server;
+    ASSERT_TRUE(server.next(60).has_value());  // hello
+    const std::string model = fixture("gpt2-tiny-random").string();
+    AnalysisOptions options;
+    options.maxNewTokens = 3;
+    options.saliencyMethods = {SaliencyMethod::GradXInput, SaliencyMethod::Gradient};
+    options.lensTopK = 4;
+    options.factorCount = 2;
+    options.seed = 7;
+    setThreadCount(1);  // the server's threads below: the same sums in the same order
+    const nlohmann::json params{{"model", model},
+                                {"prompt", "1, 2, 3,"},
+                                {"device", "cpu"},
+                                {"threads", 1},
+                                {"options", nlohmann::json::parse(analysisOptionsToJson(options))}};
+    const auto progressStages = [&](int id) {
+        std::vector<std::string> stages;
+        for (;;) {
+            auto f = server.next();
+            if (!f) {
+                ADD_FAILURE() << "no answer to " << id;
+                return std::pair{stages, Frame{}};
+            }
+            if (f->header["type"] == "progress") stages.push_back(f->header.value("stage", ""));
+            if (f->header["type"] != "progress" && f->header["id"] == id) return std::pair{stages, *f};
+        }
+    };
+    server.request(1, "analyze", params);
+    const auto [first, result] = progressStages(1);
+    ASSERT_EQ(result.header["exit"], 0) << result.header.dump();
+    EXPECT_NE(std::find(first.begin(), first.end(), "loading model"), first.end());
+    ASSERT_EQ(result.payloads.size(), 1U);
+    const Report remote = reportFromJson(result.payloads[0].second, "remote");
+
+    auto lm = LanguageModel::load(model, {});
+    const Report local = analyze(*lm, "1, 2, 3,", options);
+    ASSERT_EQ(remote.tokens.size(), local.tokens.size());
+    for (size_t i = 0; i < local.tokens.size(); ++i) EXPECT_EQ(remote.tokens[i].id, local.tokens[i].id) << i;
+    ASSERT_EQ(remote.saliency.size(), 2U);
+    for (size_t s = 0; s < 2; ++s)
+        for (size_t r = 0; r < local.saliency[s].rows.size(); ++r)
+            EXPECT_EQ(remote.saliency[s].rows[r].scores, local.saliency[s].rows[r].scores) << s << ' ' << r;
+    ASSERT_TRUE(remote.factors.has_value());
+    EXPECT_EQ(remote.factors->k, 2);
+
+    // The same model again: no second load.
+    server.request(2, "analyze", params);
+    const auto [second, again] = progressStages(2);
+    EXPECT_EQ(again.header["exit"], 0);
+    EXPECT_EQ(std::find(second.begin(), second.end(), "loading model"), second.end());
+
+    // Bad options and params are named.
+    nlohmann::json bad = params;
+    bad["options"]["lens_mode"] = "sideways";
+    server.request(3, "analyze", bad);
+    const Frame badMode = server.until(3);
+    EXPECT_EQ(badMode.header["exit"], 1);
+    EXPECT_NE(badMode.header["error"].get<std::string>().find("options.lens_mode 'sideways' is not a lens mode"),
+              std::string::npos)
+        << badMode.header.dump();
+    server.request(4, "analyze", {{"model", model}});
+    const Frame noPrompt = server.until(4);
+    EXPECT_EQ(noPrompt.header["exit"], 2);
+    EXPECT_NE(noPrompt.header["error"].get<std::string>().find("params.prompt"), std::string::npos);
+    server.request(5, "analyze", {{"model", "/no/such/model"}, {"prompt", "x"}});
+    const Frame noModel = server.until(5);
+    EXPECT_EQ(noModel.header["exit"], 1);
+    EXPECT_NE(noModel.header["error"].get<std::string>().find("/no/such/model"), std::string::npos);
+    server.closeInput();
+    EXPECT_EQ(server.wait(), 0);
+}
+
+// The typed "diffuse" method: previews stream, and the whole result (image, every heat map)
+// arrives equal to the engine's own run in this process.
+TEST(ServeCli, TypedDiffuseStreamsPreviewsAndEqualsTheEngine)
+{
+    Server server;
+    ASSERT_TRUE(server.next(60).has_value());  // hello
+    const std::string model = fixture("sd-tiny-random").string();
+    DiffusionOptions options;
+    options.prompt = "a photo of a hand";
+    options.steps = 3;
+    options.seed = 3;
+    options.previewEvery = 1;
+    setThreadCount(1);
+    server.request(1, "diffuse",
+                   {{"model", model}, {"device", "cpu"}, {"threads", 1}, {"options", diffusionOptionsToJson(options)}});
+    int previews = 0;
+    Frame result;
+    for (;;) {
+        auto f = server.next();
+        ASSERT_TRUE(f.has_value());
+        if (f->header["type"] == "preview") {
+            ++previews;
+            ASSERT_EQ(f->payloads.size(), 1U);
+            EXPECT_EQ(f->payloads[0].second.size(),
+                      size_t(f->header["width"].get<int>()) * f->header["height"].get<int>() * 3);
+        }
+        if (f->header["type"] == "result" && f->header["id"] == 1) {
+            result = *f;
+            break;
+        }
+    }
+    ASSERT_EQ(result.header["exit"], 0) << result.header.dump();
+    EXPECT_EQ(previews, 3);
+    const DiffusionResult remote = decodeDiffusionResult(result, "server");
+
+    auto sd = DiffusionModel::load(model);
+    options.previewEvery = 0;
+    const DiffusionResult local = sd->generate(options);
+    EXPECT_EQ(remote.rgb, local.rgb);
+    EXPECT_EQ(remote.heatmaps.wordMaps.values, local.heatmaps.wordMaps.values);
+    ASSERT_EQ(remote.heatmaps.headSums.size(), local.heatmaps.headSums.size());
+    EXPECT_EQ(remote.heatmaps.headSums.back().values, local.heatmaps.headSums.back().values);
+    ASSERT_EQ(remote.heatmaps.callMaps.size(), local.heatmaps.callMaps.size());  // one per UNet call (PNDM: 4)
+    EXPECT_EQ(remote.timesteps, local.timesteps);
+    // a filtered map (one layer, one call) computed from the remote result equals the local one
+    HeatmapFilter filter;
+    filter.layers = {0};
+    filter.firstCall = 1;
+    filter.endCall = 2;
+    EXPECT_EQ(aggregateHeatmaps(remote.heatmaps, filter).values, aggregateHeatmaps(local.heatmaps, filter).values);
+
+    server.request(2, "diffuse", {{"model", model}});
+    const Frame noOptions = server.until(2);
+    EXPECT_EQ(noOptions.header["exit"], 2);
+    EXPECT_NE(noOptions.header["error"].get<std::string>().find("params.options"), std::string::npos);
     server.closeInput();
     EXPECT_EQ(server.wait(), 0);
 }

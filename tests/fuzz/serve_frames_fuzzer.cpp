@@ -2,8 +2,12 @@
 // pieces whose sizes come from its first bytes, as a client's or server's stream would arrive —
 // malformed JSON, wrong types, "binary" lists announcing too much, lines over the limit. Only
 // spyglass::core::Error may come out of next(), the reader must go on after it, every frame it
-// returns must re-encode, and the bytes it holds must never exceed what was fed.
+// returns must re-encode, and the bytes it holds must never exceed what was fed. Each frame is
+// also read as the typed methods' answers and params are (an image result with its payloads,
+// analysis, image and load options): those may only throw Error too.
 #include "fuzz_support.h"
+#include "spyglass/analysis_options_json.h"
+#include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
 #include "spyglass/serve_frames.h"
 
@@ -27,6 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                 if (!frame) break;
                 const std::string again = spyglass::core::encodeFrame(frame->header, frame->payloads);
                 if (again.empty()) std::abort();
+                const auto& h = frame->header;
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::decodeDiffusionResult(*frame, "f"); });
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::analysisOptionsFromJson(h.dump(), "f"); });
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::diffusionOptionsFromJson(h, "f"); });
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::diffusionLoadFromJson(h, "f"); });
             } catch (const spyglass::core::Error&) {
                 // dropped: read on
             }

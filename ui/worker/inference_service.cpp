@@ -1,6 +1,10 @@
 #include "worker/inference_service.h"
 
 #include "worker/inference_worker.h"
+#include "worker/remote_client.h"
+
+#include <type_traits>
+#include <utility>
 
 namespace spyglass::ui {
 
@@ -65,7 +69,41 @@ InferenceService::InferenceService(QObject* parent) : QObject(parent), m_worker(
     connect(m_worker, &InferenceWorker::attentionReady, this, [this](quint64 id, const AttentionOutcomePtr& outcome) {
         if (id == m_latest) emit attentionReady(outcome);
     });
+    connectRemote();
     m_thread.start();
+}
+
+void InferenceService::connectRemote()
+{
+    m_remote = new RemoteClient(this);
+    connect(m_remote, &RemoteClient::progressed, this, [this](quint64 id, const QString& s, int d, int t) {
+        if (id == m_latest) emit progressed(s, d, t);
+    });
+    connect(m_remote, &RemoteClient::reportReady, this, [this](quint64 id, const ReportPtr& report) {
+        if (id == m_latest) emit reportReady(report);
+    });
+    connect(m_remote, &RemoteClient::imagePreviewReady, this,
+            [this](quint64 id, int step, int total, const QImage& image) {
+                if (id == m_latest) emit imagePreviewReady(step, total, image);
+            });
+    connect(m_remote, &RemoteClient::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
+        if (id == m_latest) emit imageReady(result);
+    });
+    connect(m_remote, &RemoteClient::notice, this, [this](quint64 id, const QString& text) {
+        if (id == m_latest) emit notice(text);
+    });
+    connect(m_remote, &RemoteClient::failed, this, [this](quint64 id, const QString& message) {
+        if (id == m_latest) emit generationFailed(message);
+    });
+    connect(m_remote, &RemoteClient::cancelled, this, [this](quint64 id) {
+        if (id == m_latest) emit generationCancelled();
+    });
+    connect(m_remote, &RemoteClient::connectionLost, this, &InferenceService::remoteConnectionLost);
+}
+
+void InferenceService::setRemoteTarget(const RemoteTarget& target)
+{
+    m_remote->setTarget(target);
 }
 
 InferenceService::~InferenceService()
@@ -76,10 +114,44 @@ InferenceService::~InferenceService()
 }
 
 template <typename Request>
-quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)(const Request&))
+quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)(const Request&), const QString& what)
 {
     request.id = ++m_latest;
     m_worker->setLatest(request.id);  // older runs stop at their next check
+    if (m_remoteRunning) m_remote->cancel(std::exchange(m_remoteRunning, 0));
+    if (request.device == QStringLiteral("remote")) {
+        const quint64 id = request.id;
+        if (what.isEmpty()) {
+            if constexpr (std::is_same_v<Request, DiffusionRequest>) m_remote->diffuse(id, request);
+            if constexpr (std::is_same_v<Request, AnalysisRequest>) {
+                m_remote->analyze(id, request);
+                if (!request.options.interventionSpecs.empty())
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, id] {
+                            if (id == m_latest)
+                                emit notice(
+                                    tr("On the Remote device the interventions apply, but the comparison "
+                                       "with the run without them is computed on this computer only"));
+                        },
+                        Qt::QueuedConnection);
+            }
+            m_remoteRunning = id;
+        } else {
+            QMetaObject::invokeMethod(
+                this,
+                [this, id, what] {
+                    if (id == m_latest)
+                        emit generationFailed(
+                            tr("%1 runs on this computer only in this version: choose CPU or CUDA "
+                               "under Device (the Remote device runs the language tab's Run and the Image tab's "
+                               "Generate)")
+                                .arg(what));
+                },
+                Qt::QueuedConnection);
+        }
+        return id;
+    }
     InferenceWorker* worker = m_worker;
     QMetaObject::invokeMethod(
         worker, [worker, run, request] { (worker->*run)(request); }, Qt::QueuedConnection);
@@ -88,43 +160,44 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
 
 quint64 InferenceService::submit(GenerationRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::run);
+    return dispatch(std::move(request), &InferenceWorker::run, tr("Generation"));
 }
 quint64 InferenceService::submitAnalysis(AnalysisRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runAnalysis);
+    return dispatch(std::move(request), &InferenceWorker::runAnalysis, QString());
 }
 quint64 InferenceService::submitSection(SectionRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runSection);
+    return dispatch(std::move(request), &InferenceWorker::runSection, tr("Recomputing a section"));
 }
 quint64 InferenceService::submitDiffusion(DiffusionRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runDiffusion);
+    return dispatch(std::move(request), &InferenceWorker::runDiffusion, QString());
 }
 quint64 InferenceService::submitLab(LabRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runLab);
+    return dispatch(std::move(request), &InferenceWorker::runLab, tr("The prompt lab"));
 }
 
 quint64 InferenceService::submitPatch(PatchRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runPatch);
+    return dispatch(std::move(request), &InferenceWorker::runPatch, tr("Activation patching"));
 }
 
 quint64 InferenceService::submitCompare(CompareRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runCompare);
+    return dispatch(std::move(request), &InferenceWorker::runCompare, tr("Compare A/B"));
 }
 
 quint64 InferenceService::submitAttention(AttentionRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runAttention);
+    return dispatch(std::move(request), &InferenceWorker::runAttention, tr("The attention view"));
 }
 
 void InferenceService::cancel()
 {
     m_worker->requestCancel();
+    if (m_remoteRunning) m_remote->cancel(m_remoteRunning);
 }
 
 }  // namespace spyglass::ui

@@ -1,6 +1,8 @@
 #pragma once
 // InferenceService — the GUI's handle on the inference thread: submit() gives a request the next
 // id and makes it the newest (older runs stop); only the newest request's signals come out.
+// Requests for the "remote" device go to a spyglass-cli serve over SSH (RemoteClient) instead:
+// analyses run there; the other kinds are refused with a message saying so.
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"
@@ -9,6 +11,7 @@
 #include "worker/generation_request.h"
 #include "worker/lab_request.h"
 #include "worker/patch_request.h"
+#include "worker/remote_target.h"
 
 #include <QImage>
 #include <QObject>
@@ -19,6 +22,7 @@
 namespace spyglass::ui {
 
 class InferenceWorker;
+class RemoteClient;
 
 class InferenceService : public QObject {
     Q_OBJECT
@@ -36,6 +40,9 @@ public:
     quint64 submitAttention(AttentionRequest request);
     void cancel();
     [[nodiscard]] quint64 latest() const { return m_latest; }
+    // Where "remote" requests go; another target closes the current connection.
+    void setRemoteTarget(const RemoteTarget& target);
+    [[nodiscard]] RemoteClient* remote() const { return m_remote; }
 
 signals:
     void progressed(const QString& stage, int done, int total);
@@ -54,14 +61,19 @@ signals:
     void compareReady(const spyglass::ui::ComparisonPtr& comparison);
     void attentionReady(const spyglass::ui::AttentionOutcomePtr& outcome);
     void notice(const QString& text);
+    // The remote device's connection ended (also when no run was going): the banner's text.
+    void remoteConnectionLost(const QString& message);
 
 private:
     template <typename Request>
-    quint64 dispatch(Request request, void (InferenceWorker::*run)(const Request&));
+    quint64 dispatch(Request request, void (InferenceWorker::*run)(const Request&), const QString& what);
+    void connectRemote();
 
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;
+    RemoteClient* m_remote = nullptr;
     quint64 m_latest = 0;
+    quint64 m_remoteRunning = 0;  // the newest request sent to the remote device (0: none)
 };
 
 }  // namespace spyglass::ui

@@ -1,0 +1,37 @@
+#include "cli/serve_params.h"
+
+#include "cli/arg_parser.h"
+
+#include "spyglass/runtime.h"
+
+namespace spyglass::cli {
+
+std::string textParam(const nlohmann::json& params, const char* method, const char* key, const std::string& fallback,
+                      bool required)
+{
+    const auto it = params.find(key);
+    if (it == params.end()) {
+        if (required) throw UsageError(std::string("\"") + method + "\" needs params." + key);
+        return fallback;
+    }
+    if (!it->is_string()) throw UsageError(std::string("\"") + method + "\": params." + key + " must be a text");
+    return it->get<std::string>();
+}
+
+std::string deviceParam(const nlohmann::json& params, const char* method)
+{
+    const std::string device = textParam(params, method, "device", "auto", false);
+    if (device == "auto") return core::cudaAvailable() ? "cuda" : "cpu";
+    return device;
+}
+
+void applyThreadsParam(const nlohmann::json& params, const char* method)
+{
+    const auto threads = params.find("threads");
+    if (threads == params.end()) return;
+    if (!threads->is_number_integer() || threads->get<int64_t>() < 1 || threads->get<int64_t>() > 1024)
+        throw UsageError(std::string("\"") + method + "\": params.threads must be a number from 1 to 1024");
+    core::setThreadCount(threads->get<int>());
+}
+
+}  // namespace spyglass::cli

@@ -1,0 +1,18 @@
+#pragma once
+// The params of serve's typed methods ("analyze", "diffuse"): each reader throws UsageError naming
+// the method and the member.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace spyglass::cli {
+
+// params[key] as text; `fallback` when missing and not required.
+[[nodiscard]] std::string textParam(const nlohmann::json& params, const char* method, const char* key,
+                                    const std::string& fallback, bool required);
+// params.device: "auto" (the default: CUDA when this machine has it, else the CPU), "cpu", "cuda[:N]".
+[[nodiscard]] std::string deviceParam(const nlohmann::json& params, const char* method);
+// params.threads when given (1 … 1024): sets the engine's thread count.
+void applyThreadsParam(const nlohmann::json& params, const char* method);
+
+}  // namespace spyglass::cli

@@ -1,0 +1,246 @@
+// The Remote (SSH) device (#19 item 3), with the server started as a local process (a
+// RemoteTarget without a host runs its CLI path directly; with a host the same frames go through
+// `ssh HOST CLI serve --stdio`): an analysis and an image run there equal the same runs on this
+// computer and stream progress and previews; cancel stops a run; a server that exits, never says hello, speaks another
+// version or dies mid-run is a banner naming the host, never a hang; the tabs that do not run
+// remotely say so; ssh's command line quotes the CLI path and never prompts.
+#include "gui_thread_check.h"
+#include "main_window.h"
+#include "run_controller.h"
+#include "runtime_bar.h"
+#include "views/error_banner.h"
+#include "worker/inference_service.h"
+#include "worker/remote_client.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace spyglass::ui;
+
+namespace {
+
+const QString kModel = QStringLiteral(SPYGLASS_FIXTURES_DIR "/gpt2-tiny-random");
+
+RunSettings remoteSettings(const QString& cli)
+{
+    RunSettings s;
+    s.device = QStringLiteral("remote");
+    s.remote.cliPath = cli;
+    return s;
+}
+
+spyglass::core::AnalysisOptions smallOptions()
+{
+    spyglass::core::AnalysisOptions o;
+    o.maxNewTokens = 3;
+    o.factorCount = 2;
+    return o;
+}
+
+// An executable shell script in `dir` (a fake server).
+QString script(const QTemporaryDir& dir, const QString& name, const QByteArray& body)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write("#!/bin/sh\n" + body + "\n");
+    f.close();
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    return path;
+}
+
+// The message of the one failure `controller` reports within `ms`.
+QString failureOf(RunController& controller, int ms)
+{
+    QSignalSpy failed(&controller, &RunController::failed);
+    if (!failed.wait(ms)) return QStringLiteral("(no failure within %1 ms)").arg(ms);
+    return failed.first().first().toString();
+}
+
+}  // namespace
+
+class RemoteDeviceTest : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        SPYGLASS_FORBID_TORCH_ON_GUI_THREAD();
+    }
+    void cleanupTestCase() { SPYGLASS_VERIFY_NO_TORCH_ON_GUI_THREAD(); }
+
+    void anAnalysisOnTheRemoteDeviceEqualsTheLocalOne()
+    {
+        RunController controller;
+        QSignalSpy changed(&controller, &RunController::reportChanged);
+        QSignalSpy progressed(&controller, &RunController::progressed);
+        controller.setRunSettings(RunSettings{});
+        QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), smallOptions()));
+        QVERIFY(changed.wait(120000));
+        const ReportPtr local = controller.report();
+
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        progressed.clear();
+        QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), smallOptions()));
+        QVERIFY(changed.wait(120000));
+        const ReportPtr remote = controller.report();
+        QVERIFY(remote != local);
+        QVERIFY(progressed.count() > 0);
+        QCOMPARE(remote->tokens.size(), local->tokens.size());
+        for (size_t i = 0; i < local->tokens.size(); ++i) QCOMPARE(remote->tokens[i].id, local->tokens[i].id);
+        QCOMPARE(remote->saliency.size(), local->saliency.size());
+        for (size_t r = 0; r < local->saliency[0].rows.size(); ++r)
+            QCOMPARE(remote->saliency[0].rows[r].scores, local->saliency[0].rows[r].scores);
+        QVERIFY(remote->lens.has_value());
+        QCOMPARE(remote->lens->cells.size(), local->lens->cells.size());
+        QVERIFY(controller.service()->remote()->connected());
+        QVERIFY(controller.service()->remote()->serverDescription().contains(QStringLiteral("Spyglass")));
+
+        // A second run reuses the connection (and the server's loaded model).
+        QVERIFY(controller.analyze(kModel, QStringLiteral("4, 5,"), smallOptions()));
+        QVERIFY(changed.wait(120000));
+        QVERIFY(controller.report()->tokens.size() > 2);
+
+        // Server-side errors come back as the banner's text, naming the host.
+        QVERIFY(controller.analyze(QStringLiteral("/no/such/model"), QStringLiteral("x"), smallOptions()));
+        const QString missing = failureOf(controller, 60000);
+        QVERIFY2(missing.contains(QStringLiteral("/no/such/model")) && missing.contains(QStringLiteral("On ")),
+                 qPrintable(missing));
+        QVERIFY(!controller.busy());
+    }
+
+    void cancelStopsARemoteRun()
+    {
+        RunController controller;
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QSignalSpy cancelled(&controller, &RunController::cancelled);
+        QSignalSpy changed(&controller, &RunController::reportChanged);
+        auto o = smallOptions();
+        o.maxNewTokens = 60;  // long enough to be running when cancelled
+        o.saliencyMethods = {spyglass::core::SaliencyMethod::IntegratedGradients};
+        o.integratedGradientSteps = 200;
+        bool once = false;
+        connect(&controller, &RunController::progressed, this, [&](const QString& stage) {
+            if (!once && stage != QStringLiteral("loading model")) {
+                once = true;
+                controller.cancel();
+            }
+        });
+        QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), o));
+        QVERIFY(cancelled.wait(120000));
+        QCOMPARE(changed.count(), 0);
+        QVERIFY(!controller.busy());
+    }
+
+    void aLostConnectionIsABannerNeverAHang()
+    {
+        QTemporaryDir dir;
+        RunController controller;
+        const auto runThere = [&](const QString& cli, int ms) {
+            controller.setRunSettings(remoteSettings(cli));
+            controller.service()->remote()->setHelloTimeout(2000);
+            controller.analyze(kModel, QStringLiteral("1, 2,"), smallOptions());
+            return failureOf(controller, ms);
+        };
+        // The server cannot be started.
+        QString m = runThere(dir.filePath(QStringLiteral("missing-cli")), 30000);
+        QVERIFY2(m.contains(QStringLiteral("Could not start")) && m.contains(QStringLiteral("missing-cli")),
+                 qPrintable(m));
+        // It exits at once, saying why (as ssh does when it cannot connect).
+        m = runThere(script(dir, QStringLiteral("refused"),
+                            "echo 'ssh: connect to host gpu port 22: Connection refused' >&2; exit 255"),
+                     30000);
+        QVERIFY2(m.contains(QStringLiteral("Lost the connection")) && m.contains(QStringLiteral("Connection refused")),
+                 qPrintable(m));
+        // It never says hello.
+        m = runThere(script(dir, QStringLiteral("silent"), "exec sleep 60"), 30000);
+        QVERIFY2(m.contains(QStringLiteral("No answer from")), qPrintable(m));
+        // It speaks another protocol version.
+        m = runThere(script(dir, QStringLiteral("v2"),
+                            R"(echo '{"type":"hello","protocol":"spyglass.serve","version":2}'; exec sleep 60)"),
+                     30000);
+        QVERIFY2(m.contains(QStringLiteral("protocol version 2")), qPrintable(m));
+        // It dies in the middle of the run.
+        m = runThere(script(dir, QStringLiteral("dies"),
+                            R"(echo '{"type":"hello","protocol":"spyglass.serve","version":1}'; read line; exit 3)"),
+                     30000);
+        QVERIFY2(m.contains(QStringLiteral("Lost the connection")) && m.contains(QStringLiteral("exit status 3")),
+                 qPrintable(m));
+        QVERIFY(!controller.busy());
+        // An idle connection that ends is said too.
+        const QString idle =
+            script(dir, QStringLiteral("idle"),
+                   R"sh(echo '{"type":"hello","protocol":"spyglass.serve","version":1}'; read line; )sh"
+                   R"sh(printf '{"type":"result","id":%s,"exit":1,"error":"error: boom"}\n' )sh"
+                   R"sh("$(echo "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')"; sleep 1; exit 0)sh");
+        m = runThere(idle, 30000);
+        QVERIFY2(m.contains(QStringLiteral("boom")), qPrintable(m));
+        m = failureOf(controller, 30000);
+        QVERIFY2(m.contains(QStringLiteral("Lost the connection")), qPrintable(m));
+    }
+
+    void anImageOnTheRemoteDeviceEqualsTheLocalOne()
+    {
+        RunController controller;
+        QSignalSpy ready(&controller, &RunController::imageReady);
+        QSignalSpy previews(&controller, &RunController::imagePreviewReady);
+        DiffusionRequest image;
+        image.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random");
+        image.options.prompt = "a photo of a hand";
+        image.options.steps = 3;
+        image.options.seed = 5;
+        image.options.previewEvery = 1;
+        controller.setRunSettings(RunSettings{});
+        QVERIFY(controller.generateImage(image));
+        QVERIFY(ready.wait(120000));
+        const auto local = ready.takeFirst().first().value<DiffusionResultPtr>();
+        const int localPreviews = static_cast<int>(previews.count());
+        previews.clear();
+
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QVERIFY(controller.generateImage(image));
+        QVERIFY(ready.wait(120000));
+        const auto remote = ready.takeFirst().first().value<DiffusionResultPtr>();
+        QCOMPARE(previews.count(), localPreviews);
+        QCOMPARE(remote->rgb, local->rgb);
+        QCOMPARE(remote->heatmaps.words.size(), local->heatmaps.words.size());
+        QCOMPARE(remote->heatmaps.wordMapsImage.values, local->heatmaps.wordMapsImage.values);
+        QCOMPARE(remote->heatmaps.callMaps.size(), local->heatmaps.callMaps.size());
+        QVERIFY(!controller.busy());
+    }
+
+    void theOtherTabsSayTheyRunHere()
+    {
+        RunController controller;
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        LabRequest lab;
+        lab.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random");
+        controller.runLab(lab);
+        const QString m = failureOf(controller, 10000);
+        QVERIFY2(m.contains(QStringLiteral("The prompt lab runs on this computer only")), qPrintable(m));
+        QVERIFY(!controller.busy());
+    }
+
+    void sshIsStartedInBatchModeWithTheCliPathQuoted()
+    {
+        const RemoteTarget t{QStringLiteral("me@gpu"), QStringLiteral("/opt/it's here/spyglass-cli")};
+        QCOMPARE(t.program(), QStringLiteral("ssh"));
+        const QStringList a = t.arguments();
+        QVERIFY(a.contains(QStringLiteral("BatchMode=yes")));
+        QVERIFY(a.contains(QStringLiteral("ServerAliveInterval=15")));
+        QCOMPARE(a.at(a.size() - 3), QStringLiteral("me@gpu"));
+        QCOMPARE(a.last(), QStringLiteral("'/opt/it'\\''s here/spyglass-cli' serve --stdio"));
+
+        RuntimeBar bar;
+        RunSettings s = remoteSettings(QStringLiteral("spyglass-cli"));
+        s.remote.host = QStringLiteral("me@gpu");
+        bar.setSettings(s);
+        QCOMPARE(bar.settings(), s);
+    }
+};
+
+QTEST_MAIN(RemoteDeviceTest)
+#include "remote_device_test.moc"

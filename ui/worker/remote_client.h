@@ -1,0 +1,79 @@
+#pragma once
+// RemoteClient — the app's end of `spyglass-cli serve --stdio` (docs/serve-protocol.md) on the
+// Remote (SSH) device: starts `ssh HOST CLI serve --stdio` (RemoteTarget) on first use, sends an
+// analysis as a typed "analyze" request and an image run as "diffuse" (the model stays loaded on
+// the server between runs), turns progress and preview frames into progress and previews and the
+// result into a report or an image result, and "cancel" into a cancel frame.
+// A connection that ends, never says hello, or speaks another protocol version fails the
+// requests it carried with one message naming the host and what ssh or the server said (or, when
+// it carried none, emits connectionLost with it); the next request starts a new connection. Never blocks the GUI
+// thread. Thread safety: GUI thread only.
+#include "views/report_types.h"
+#include "worker/analysis_request.h"
+#include "worker/diffusion_request.h"
+#include "worker/remote_target.h"
+
+#include "spyglass/serve_frames.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QImage>
+#include <QObject>
+#include <QTimer>
+
+class QProcess;
+
+namespace spyglass::ui {
+
+class RemoteClient : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kProtocolVersion = 1;
+
+    explicit RemoteClient(QObject* parent = nullptr);
+    ~RemoteClient() override;
+
+    // Another target closes the current connection (its requests fail as lost).
+    void setTarget(const RemoteTarget& target);
+    [[nodiscard]] const RemoteTarget& target() const { return m_target; }
+    // How long a new connection may take to say hello (ssh's own connect timeout is 15 s).
+    void setHelloTimeout(int milliseconds) { m_helloTimer.setInterval(milliseconds); }
+    void analyze(quint64 id, const AnalysisRequest& request);
+    void diffuse(quint64 id, const DiffusionRequest& request);
+    void cancel(quint64 id);
+    [[nodiscard]] bool connected() const { return m_helloSeen; }
+    // The server's hello (its version, runtime, CUDA) once connected; empty before.
+    [[nodiscard]] QString serverDescription() const { return m_server; }
+
+signals:
+    void progressed(quint64 id, const QString& stage, int done, int total);
+    void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
+    void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
+    void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
+    void notice(quint64 id, const QString& text);
+    void failed(quint64 id, const QString& message);
+    void cancelled(quint64 id);
+    void connectionLost(const QString& message);
+
+private:
+    enum class Kind { Analysis, Image };
+    void start(quint64 id, Kind kind, const char* method, nlohmann::json params);
+    void ensureStarted();
+    void send(const nlohmann::json& frame);
+    void readFrames();
+    void handle(const core::Frame& frame);
+    // Ends the connection: every request in flight fails with `why` (connectionLost when none).
+    void lose(const QString& why);
+    [[nodiscard]] QString lastServerWords() const;
+
+    RemoteTarget m_target;
+    QProcess* m_process = nullptr;
+    core::FrameReader m_reader;
+    bool m_helloSeen = false;
+    QString m_server;
+    QTimer m_helloTimer;
+    QByteArray m_stderrTail;          // the last few lines ssh or the server wrote for people
+    QHash<quint64, Kind> m_inFlight;  // sent, not yet answered
+};
+
+}  // namespace spyglass::ui
