@@ -19,7 +19,7 @@ RemoteDialog::RemoteDialog(const RemoteTarget& current, QWidget* parent)
     auto* about = new QLabel(
         tr("Runs go to <code>ssh HOST CLI serve --stdio</code>: SSH does the login and the encryption (use a key "
            "or an agent; Spyglass never asks for a password and opens no port). Model paths are the server's. "
-           "The analysis of the language tab runs there; the other tabs run on this computer."));
+           "The language tab's analyses and the Image tab's images run there; the other tabs run on this computer."));
     about->setWordWrap(true);
     auto* form = new QFormLayout;
     form->addRow(tr("Server (user@host)"), m_host);

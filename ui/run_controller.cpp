@@ -65,7 +65,8 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
 void RunController::setRunSettings(const RunSettings& settings)
 {
     m_settings = settings;
-    m_service->setRemoteTarget(settings.remote);
+    // A connection is kept only while the Remote device is chosen (an idle one is closed quietly).
+    m_service->setRemoteTarget(settings.device == QStringLiteral("remote") ? settings.remote : RemoteTarget{});
 }
 
 template <typename Request>

@@ -19,7 +19,8 @@ RuntimeBar::RuntimeBar(QWidget* parent) : QWidget(parent), m_device(new QComboBo
         m_device->setItemData(1, tr("This libtorch build has no CUDA, or no GPU is visible"), Qt::ToolTipRole);
     }
     m_device->addItem(tr("Remote (SSH)…"), QStringLiteral("remote"));
-    m_device->setItemData(2, tr("Run the analysis on a server: ssh HOST spyglass-cli serve --stdio"), Qt::ToolTipRole);
+    m_device->setItemData(2, tr("Run analyses and images on a server: ssh HOST spyglass-cli serve --stdio"),
+                          Qt::ToolTipRole);
     m_threads->setRange(1, 256);
     m_threads->setToolTip(tr("libtorch and BLAS threads of each run"));
     setSettings(RunSettings{});

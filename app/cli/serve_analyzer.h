@@ -1,8 +1,11 @@
 #pragma once
-// ServeAnalyzer — the typed "analyze" method of `spyglass-cli serve` (docs/serve-protocol.md): the
-// app's Remote (SSH) device sends a run's prompt and options (core::analysisOptionsToJson) and gets
-// the report back. Unlike "run", the model stays loaded between requests (a GPU server's big model
-// loads once per session). Thread safety: one caller at a time (serve's request loop).
+// ServeAnalyzer — the language-model methods of `spyglass-cli serve` (docs/serve-protocol.md) that
+// the app's Remote (SSH) device uses: "analyze" (a run's prompt and options, core::
+// analysisOptionsToJson, → the report), "section" (the factors or the 2-D map of a report
+// recomputed with other options → the report) and "attention" (one token's attention over its
+// context → a float32 tensor). Unlike "run", the model stays loaded between requests (a GPU
+// server's big model loads once per session). Thread safety: one caller at a time (serve's loop).
+#include "spyglass/host_tensor.h"
 #include "spyglass/language_model.h"
 #include "spyglass/progress.h"
 
@@ -20,11 +23,22 @@ struct ServedReport {
 
 class ServeAnalyzer {
 public:
-    // params: {"model": path, "prompt": text, "options"?: {…}, "device"?: "auto" (CUDA when the server has it; the
-    // default) | "cpu" | "cuda[:N]", "threads"?: n}. Throws UsageError for malformed params, else as core::analyze().
-    ServedReport run(const nlohmann::json& params, const std::string& source, const core::ProgressCallback& progress);
+    // Every method's params: {"model": path, "device"?: "auto" (CUDA when the server has it; the
+    // default) | "cpu" | "cuda[:N]", "threads"?: n, …}; each throws UsageError for malformed
+    // params, else as the engine does.
+    // analyze: + {"prompt": text, "options"?: {…}}.
+    ServedReport analyze(const nlohmann::json& params, const std::string& source,
+                         const core::ProgressCallback& progress);
+    // section: + {"report": {spyglass.report/1}, "section": "factors" | "projection", "options": {…}}.
+    ServedReport section(const nlohmann::json& params, const std::string& source,
+                         const core::ProgressCallback& progress);
+    // attention: + {"ids": [token ids], "position": p, "interventions"?: [specs]} → [layers, heads, p + 1].
+    core::HostTensor attention(const nlohmann::json& params, const core::ProgressCallback& progress);
 
 private:
+    core::LanguageModel& model(const nlohmann::json& params, const char* method,
+                               const core::ProgressCallback& progress);
+
     std::unique_ptr<core::LanguageModel> m_model;
     std::string m_key;  // model path and device of m_model
 };

@@ -66,7 +66,7 @@ struct Request {
     std::string method;   // "run", "analyze" or "diffuse"
     std::string command;  // run
     std::vector<std::string> args;
-    nlohmann::json params;  // analyze, diffuse
+    nlohmann::json params;  // the typed methods
 };
 
 // The commands a client may run (everything but serve itself and the long trainers).
@@ -210,7 +210,7 @@ int runServe(const std::vector<std::string>& args)
                     const std::lock_guard lock(mutex);
                     closing = true;
                     wake.notify_all();
-                } else if (method == "analyze" || method == "diffuse") {
+                } else if (method == "analyze" || method == "section" || method == "attention" || method == "diffuse") {
                     Request r;
                     r.id = id;
                     r.method = method;
@@ -234,7 +234,8 @@ int runServe(const std::vector<std::string>& args)
                     queue.push_back(std::move(r));
                     wake.notify_all();
                 } else {
-                    protocolError("unknown method '" + method + "' (run, analyze, diffuse, cancel, ping, shutdown)");
+                    protocolError("unknown method '" + method +
+                                  "' (run, analyze, section, attention, diffuse, cancel, ping, shutdown)");
                 }
             }
         }
@@ -260,17 +261,24 @@ int runServe(const std::vector<std::string>& args)
         const char* made = ::mkdtemp(pattern);
         nlohmann::json result{{"type", "result"}, {"id", r.id}};
         std::vector<std::pair<std::string, std::string>> files;
-        if (r.method == "analyze" || r.method == "diffuse") {
+        if (r.method != "run") {
             if (made) ::rmdir(made);  // the typed methods write no files
             std::string error;
             const std::string source = "request " + r.id.dump();
             const core::ProgressCallback progress = progressFrames(out, r.id, cancel);
             const int code = runGuarded(
                 [&] {
-                    if (r.method == "analyze") {
-                        ServedReport served = analyzer.run(r.params, source, progress);
+                    if (r.method == "analyze" || r.method == "section") {
+                        ServedReport served = r.method == "analyze" ? analyzer.analyze(r.params, source, progress)
+                                                                    : analyzer.section(r.params, source, progress);
                         if (!served.notice.empty()) result["notice"] = served.notice;
                         files.emplace_back("report.json", std::move(served.reportJson));
+                    } else if (r.method == "attention") {
+                        const core::HostTensor weights = analyzer.attention(r.params, progress);
+                        result["shape"] = weights.shape;
+                        files.emplace_back("attention",
+                                           std::string(reinterpret_cast<const char*>(weights.values.data()),
+                                                       weights.values.size() * sizeof(float)));
                     } else {
                         const auto preview = [&](int step, int total, int width, int height,
                                                  const std::vector<uint8_t>& rgb) {

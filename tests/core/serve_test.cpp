@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 
 using namespace spyglass::core;
@@ -308,6 +309,22 @@ TEST(ServeCli, TypedAnalyzeKeepsTheModelAndEqualsTheEngine)
     const Frame noPrompt = server.until(4);
     EXPECT_EQ(noPrompt.header["exit"], 2);
     EXPECT_NE(noPrompt.header["error"].get<std::string>().find("params.prompt"), std::string::npos);
+    server.request(6, "attention", {{"model", model}, {"ids", {1, 2}}});
+    EXPECT_NE(server.until(6).header["error"].get<std::string>().find("params.position"), std::string::npos);
+    server.request(7, "section", {{"model", model}, {"section", "lens"}});
+    EXPECT_NE(server.until(7).header["error"].get<std::string>().find("\"factors\" or \"projection\""),
+              std::string::npos);
+    // One token's attention with the loaded model: [layers, heads, position + 1] float32.
+    server.request(8, "attention", {{"model", model}, {"ids", {16, 11, 362, 11}}, {"position", 2}, {"threads", 1}});
+    const Frame attention = server.until(8);
+    ASSERT_EQ(attention.header["exit"], 0) << attention.header.dump();
+    const std::vector<int64_t> shape = attention.header["shape"];
+    ASSERT_EQ(shape.size(), 3U);
+    EXPECT_EQ(shape[2], 3);
+    ASSERT_EQ(attention.payloads.size(), 1U);
+    std::vector<float> weights(attention.payloads[0].second.size() / sizeof(float));
+    std::memcpy(weights.data(), attention.payloads[0].second.data(), attention.payloads[0].second.size());
+    EXPECT_EQ(lm->attentionRow({16, 11, 362, 11}, 2).values, weights);
     server.request(5, "analyze", {{"model", "/no/such/model"}, {"prompt", "x"}});
     const Frame noModel = server.until(5);
     EXPECT_EQ(noModel.header["exit"], 1);

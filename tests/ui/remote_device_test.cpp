@@ -1,7 +1,8 @@
 // The Remote (SSH) device (#19 item 3), with the server started as a local process (a
 // RemoteTarget without a host runs its CLI path directly; with a host the same frames go through
-// `ssh HOST CLI serve --stdio`): an analysis and an image run there equal the same runs on this
-// computer and stream progress and previews; cancel stops a run; a server that exits, never says hello, speaks another
+// `ssh HOST CLI serve --stdio`): an analysis, a factor recompute, one token's attention and an
+// image run there equal the same on this computer and stream progress and previews; cancel stops
+// a run; a server that exits, never says hello, speaks another
 // version or dies mid-run is a banner naming the host, never a hang; the tabs that do not run
 // remotely say so; ssh's command line quotes the CLI path and never prompts.
 #include "gui_thread_check.h"
@@ -98,6 +99,29 @@ private slots:
         QCOMPARE(remote->lens->cells.size(), local->lens->cells.size());
         QVERIFY(controller.service()->remote()->connected());
         QVERIFY(controller.service()->remote()->serverDescription().contains(QStringLiteral("Spyglass")));
+
+        // The factors recomputed with another k and one token's attention, there and here.
+        QSignalSpy attention(&controller, &RunController::attentionReady);
+        QVERIFY(controller.recomputeFactors(3, 0, -1, 0));
+        QVERIFY(changed.wait(120000));
+        const ReportPtr remoteFactors = controller.report();
+        QVERIFY(controller.requestAttention(2));
+        QVERIFY(attention.wait(60000));
+        const auto remoteAttention = attention.takeFirst().first().value<AttentionOutcomePtr>();
+        controller.setRunSettings(RunSettings{});
+        controller.showReport(local, kModel);
+        QVERIFY(controller.recomputeFactors(3, 0, -1, 0));
+        QVERIFY(changed.wait(120000));
+        const ReportPtr localFactors = controller.report();
+        QVERIFY(controller.requestAttention(2));
+        QVERIFY(attention.wait(60000));
+        const auto localAttention = attention.takeFirst().first().value<AttentionOutcomePtr>();
+        QCOMPARE(remoteFactors->factors->k, 3);
+        QCOMPARE(remoteFactors->factors->strengths, localFactors->factors->strengths);
+        QCOMPARE(remoteAttention->position, 2);
+        QCOMPARE(remoteAttention->weights.shape, localAttention->weights.shape);
+        QCOMPARE(remoteAttention->weights.values, localAttention->weights.values);
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
 
         // A second run reuses the connection (and the server's loaded model).
         QVERIFY(controller.analyze(kModel, QStringLiteral("4, 5,"), smallOptions()));
@@ -219,9 +243,12 @@ private slots:
         LabRequest lab;
         lab.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random");
         controller.runLab(lab);
-        const QString m = failureOf(controller, 10000);
+        QString m = failureOf(controller, 10000);
         QVERIFY2(m.contains(QStringLiteral("The prompt lab runs on this computer only")), qPrintable(m));
         QVERIFY(!controller.busy());
+        controller.compare(kModel, QStringLiteral("1, 2,"), QStringLiteral("3, 4,"), smallOptions());
+        m = failureOf(controller, 10000);
+        QVERIFY2(m.contains(QStringLiteral("Compare A/B runs on this computer only")), qPrintable(m));
     }
 
     void sshIsStartedInBatchModeWithTheCliPathQuoted()

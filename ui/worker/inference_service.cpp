@@ -89,6 +89,9 @@ void InferenceService::connectRemote()
     connect(m_remote, &RemoteClient::imageReady, this, [this](quint64 id, const DiffusionResultPtr& result) {
         if (id == m_latest) emit imageReady(result);
     });
+    connect(m_remote, &RemoteClient::attentionReady, this, [this](quint64 id, const AttentionOutcomePtr& outcome) {
+        if (id == m_latest) emit attentionReady(outcome);
+    });
     connect(m_remote, &RemoteClient::notice, this, [this](quint64 id, const QString& text) {
         if (id == m_latest) emit notice(text);
     });
@@ -123,6 +126,8 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
         const quint64 id = request.id;
         if (what.isEmpty()) {
             if constexpr (std::is_same_v<Request, DiffusionRequest>) m_remote->diffuse(id, request);
+            if constexpr (std::is_same_v<Request, SectionRequest>) m_remote->section(id, request);
+            if constexpr (std::is_same_v<Request, AttentionRequest>) m_remote->attention(id, request);
             if constexpr (std::is_same_v<Request, AnalysisRequest>) {
                 m_remote->analyze(id, request);
                 if (!request.options.interventionSpecs.empty())
@@ -144,8 +149,8 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
                     if (id == m_latest)
                         emit generationFailed(
                             tr("%1 runs on this computer only in this version: choose CPU or CUDA "
-                               "under Device (the Remote device runs the language tab's Run and the Image tab's "
-                               "Generate)")
+                               "under Device (the Remote device runs the language tab's analyses and attention and "
+                               "the Image tab's images)")
                                 .arg(what));
                 },
                 Qt::QueuedConnection);
@@ -168,7 +173,7 @@ quint64 InferenceService::submitAnalysis(AnalysisRequest request)
 }
 quint64 InferenceService::submitSection(SectionRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runSection, tr("Recomputing a section"));
+    return dispatch(std::move(request), &InferenceWorker::runSection, QString());
 }
 quint64 InferenceService::submitDiffusion(DiffusionRequest request)
 {
@@ -191,7 +196,7 @@ quint64 InferenceService::submitCompare(CompareRequest request)
 
 quint64 InferenceService::submitAttention(AttentionRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runAttention, tr("The attention view"));
+    return dispatch(std::move(request), &InferenceWorker::runAttention, QString());
 }
 
 void InferenceService::cancel()

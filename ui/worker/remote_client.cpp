@@ -7,6 +7,7 @@
 
 #include <QProcess>
 
+#include <cstring>
 #include <memory>
 
 namespace spyglass::ui {
@@ -51,7 +52,7 @@ RemoteClient::~RemoteClient()
 void RemoteClient::setTarget(const RemoteTarget& target)
 {
     if (target == m_target) return;
-    if (m_process) lose(tr("The remote device changed to %1").arg(target.label()));
+    if (m_process) lose(tr("The remote device changed to %1").arg(target.label()), false);
     m_target = target;
 }
 
@@ -106,6 +107,28 @@ void RemoteClient::analyze(quint64 id, const AnalysisRequest& request)
            {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}});
 }
 
+void RemoteClient::section(quint64 id, const SectionRequest& request)
+{
+    start(id, Kind::Analysis, "section",
+          {{"model", request.modelPath.toStdString()},
+           {"device", "auto"},
+           {"threads", request.threads},
+           {"section", request.section == SectionRequest::Section::Factors ? "factors" : "projection"},
+           {"report", nlohmann::json::parse(core::reportToJson(*request.base))},
+           {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}});
+}
+
+void RemoteClient::attention(quint64 id, const AttentionRequest& request)
+{
+    start(id, Kind::Attention, "attention",
+          {{"model", request.modelPath.toStdString()},
+           {"device", "auto"},
+           {"threads", request.threads},
+           {"ids", request.ids},
+           {"position", request.position},
+           {"interventions", request.interventions}});
+}
+
 void RemoteClient::diffuse(quint64 id, const DiffusionRequest& request)
 {
     nlohmann::json options;
@@ -143,11 +166,18 @@ void RemoteClient::readFrames()
         try {
             frame = m_reader.next();
         } catch (const core::Error& e) {
-            lose(tr("%1 sent something that is not the Spyglass protocol (%2)").arg(m_target.label(), e.what()));
+            lose(tr("%1 sent something that is not the Spyglass protocol (%2): does a login script on the server "
+                    "print to standard output?")
+                     .arg(m_target.label(), e.what()));
             return;
         }
         if (!frame) return;
-        handle(*frame);
+        try {
+            handle(*frame);
+        } catch (const nlohmann::json::exception& e) {  // a member of the wrong type
+            lose(tr("%1 sent a malformed answer (%2)").arg(m_target.label(), e.what()));
+            return;
+        }
         if (!m_process) return;  // the frame ended the connection
     }
 }
@@ -216,6 +246,24 @@ void RemoteClient::handle(const core::Frame& frame)
         emit failed(*id, tr("On %1: %2").arg(m_target.label(), message));
         return;
     }
+    if (kind == Kind::Attention) {
+        auto outcome = std::make_shared<AttentionOutcome>();
+        outcome->position = 0;
+        for (const auto& [name, bytes] : frame.payloads)
+            if (name == "attention") {
+                const auto shape = h.value("shape", std::vector<int64_t>{});
+                outcome->weights.shape = shape;
+                if (outcome->weights.numel() * sizeof(float) == bytes.size() && shape.size() == 3) {
+                    outcome->weights.values.resize(bytes.size() / sizeof(float));
+                    std::memcpy(outcome->weights.values.data(), bytes.data(), bytes.size());
+                    outcome->position = static_cast<int>(shape[2]) - 1;
+                    emit attentionReady(*id, outcome);
+                    return;
+                }
+            }
+        emit failed(*id, tr("%1 answered the attention request without its weights").arg(m_target.label()));
+        return;
+    }
     if (kind == Kind::Image) {
         try {
             emit imageReady(*id, std::make_shared<const core::DiffusionResult>(core::decodeDiffusionResult(
@@ -241,7 +289,7 @@ void RemoteClient::handle(const core::Frame& frame)
     emit failed(*id, tr("%1 answered without a report").arg(m_target.label()));
 }
 
-void RemoteClient::lose(const QString& why)
+void RemoteClient::lose(const QString& why, bool announce)
 {
     m_helloTimer.stop();
     if (m_process) {
@@ -257,7 +305,7 @@ void RemoteClient::lose(const QString& why)
     m_helloSeen = false;
     const QList<quint64> carried = std::exchange(m_inFlight, {}).keys();
     for (const quint64 id : carried) emit failed(id, why);
-    if (carried.isEmpty()) emit connectionLost(why);  // else the failures above said it
+    if (carried.isEmpty() && announce) emit connectionLost(why);  // else the failures above said it
 }
 
 QString RemoteClient::lastServerWords() const

@@ -1,8 +1,9 @@
 #pragma once
 // RemoteClient — the app's end of `spyglass-cli serve --stdio` (docs/serve-protocol.md) on the
 // Remote (SSH) device: starts `ssh HOST CLI serve --stdio` (RemoteTarget) on first use, sends an
-// analysis as a typed "analyze" request and an image run as "diffuse" (the model stays loaded on
-// the server between runs), turns progress and preview frames into progress and previews and the
+// analysis as a typed "analyze" request, a section recompute as "section", the attention view's
+// request as "attention" and an image run as "diffuse" (the model stays loaded on the server
+// between runs), turns progress and preview frames into progress and previews and the
 // result into a report or an image result, and "cancel" into a cancel frame.
 // A connection that ends, never says hello, or speaks another protocol version fails the
 // requests it carried with one message naming the host and what ssh or the server said (or, when
@@ -10,6 +11,7 @@
 // thread. Thread safety: GUI thread only.
 #include "views/report_types.h"
 #include "worker/analysis_request.h"
+#include "worker/attention_request.h"
 #include "worker/diffusion_request.h"
 #include "worker/remote_target.h"
 
@@ -33,12 +35,15 @@ public:
     explicit RemoteClient(QObject* parent = nullptr);
     ~RemoteClient() override;
 
-    // Another target closes the current connection (its requests fail as lost).
+    // Another target closes the current connection (its requests fail as lost; an idle one closes
+    // without a word).
     void setTarget(const RemoteTarget& target);
     [[nodiscard]] const RemoteTarget& target() const { return m_target; }
     // How long a new connection may take to say hello (ssh's own connect timeout is 15 s).
     void setHelloTimeout(int milliseconds) { m_helloTimer.setInterval(milliseconds); }
     void analyze(quint64 id, const AnalysisRequest& request);
+    void section(quint64 id, const SectionRequest& request);
+    void attention(quint64 id, const AttentionRequest& request);
     void diffuse(quint64 id, const DiffusionRequest& request);
     void cancel(quint64 id);
     [[nodiscard]] bool connected() const { return m_helloSeen; }
@@ -50,20 +55,22 @@ signals:
     void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
+    void attentionReady(quint64 id, const spyglass::ui::AttentionOutcomePtr& outcome);
     void notice(quint64 id, const QString& text);
     void failed(quint64 id, const QString& message);
     void cancelled(quint64 id);
     void connectionLost(const QString& message);
 
 private:
-    enum class Kind { Analysis, Image };
+    enum class Kind { Analysis, Attention, Image };
     void start(quint64 id, Kind kind, const char* method, nlohmann::json params);
     void ensureStarted();
     void send(const nlohmann::json& frame);
     void readFrames();
     void handle(const core::Frame& frame);
-    // Ends the connection: every request in flight fails with `why` (connectionLost when none).
-    void lose(const QString& why);
+    // Ends the connection: every request in flight fails with `why` (connectionLost when none and
+    // `announce`).
+    void lose(const QString& why, bool announce = true);
     [[nodiscard]] QString lastServerWords() const;
 
     RemoteTarget m_target;
