@@ -291,6 +291,11 @@ int runServe(const std::vector<std::string>& args)
                                      {{"rgb", std::string(rgb.begin(), rgb.end())}});
                         };
                         core::encodeDiffusionResult(diffuser.run(r.params, source, progress, preview), result, files);
+                        if (const auto left = result["diffusion"].find("call_maps_left_out");
+                            left != result["diffusion"].end())
+                            result["notice"] = "the per-step heat maps (" + std::to_string(left->get<size_t>() >> 20) +
+                                               " MiB) stayed on the server: the Step filter needs a run on this "
+                                               "computer";
                     }
                     return 0;
                 },

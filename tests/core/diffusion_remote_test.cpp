@@ -166,6 +166,19 @@ TEST(DiffusionRemote, AWholeResultSurvivesAFrame)
     expectSameTensor(h.wordMapsImage, rh.wordMapsImage);
 }
 
+TEST(DiffusionRemote, PerCallMapsStayBehindWhenTheyWouldNotFit)
+{
+    const DiffusionResult r = sampleResult();
+    nlohmann::json header{{"type", "result"}};
+    std::vector<std::pair<std::string, std::string>> payloads;
+    encodeDiffusionResult(r, header, payloads, 400);  // bytes: everything but the per-call maps fits
+    EXPECT_EQ(header["diffusion"]["call_maps_left_out"], 4 * 4 * sizeof(float));
+    const DiffusionResult b = decodeDiffusionResult(Frame{header, payloads}, "gpu");
+    EXPECT_TRUE(b.heatmaps.callMaps.empty());
+    ASSERT_EQ(b.heatmaps.headSums.size(), 2U);
+    expectSameTensor(b.heatmaps.wordMapsImage, r.heatmaps.wordMapsImage);
+}
+
 TEST(DiffusionRemote, BrokenPayloadsAreNamed)
 {
     nlohmann::json header{{"type", "result"}};

@@ -265,6 +265,8 @@ void RemoteClient::handle(const core::Frame& frame)
         return;
     }
     if (kind == Kind::Image) {
+        if (const std::string note = h.value("notice", ""); !note.empty())
+            emit notice(*id, QString::fromStdString(note));
         try {
             emit imageReady(*id, std::make_shared<const core::DiffusionResult>(core::decodeDiffusionResult(
                                      frame, "the image from " + m_target.label().toStdString())));

@@ -27,9 +27,13 @@ namespace spyglass::core {
 [[nodiscard]] nlohmann::json diffusionLoadToJson(const DiffusionLoadOptions& load);
 [[nodiscard]] DiffusionLoadOptions diffusionLoadFromJson(const nlohmann::json& json, const std::string& source);
 
-// Sets header["diffusion"] and appends the payloads (names "diffusion/…").
+// Sets header["diffusion"] and appends the payloads (names "diffusion/…"). When all of them would
+// exceed `budget` bytes, the per-call maps are left out (header["diffusion"]["call_maps_left_out"]
+// says how many bytes): the decoded result then has no callMaps, and per-step filters need a
+// local run.
 void encodeDiffusionResult(const DiffusionResult& result, nlohmann::json& header,
-                           std::vector<std::pair<std::string, std::string>>& payloads);
+                           std::vector<std::pair<std::string, std::string>>& payloads,
+                           size_t budget = FrameReader::kMaxPayloads - (size_t{64} << 20));
 [[nodiscard]] DiffusionResult decodeDiffusionResult(const Frame& frame, const std::string& source);
 
 }  // namespace spyglass::core

@@ -157,8 +157,17 @@ DiffusionLoadOptions diffusionLoadFromJson(const json& j, const std::string& sou
     return l;
 }
 
-void encodeDiffusionResult(const DiffusionResult& r, json& header, Payloads& payloads)
+void encodeDiffusionResult(const DiffusionResult& r, json& header, Payloads& payloads, size_t budget)
 {
+    // The per-call maps are the bulk (SDXL at 1024 px: ~0.6 GB); they go only when everything fits.
+    size_t callBytes = 0, otherBytes = r.rgb.size();
+    for (const auto& call : r.heatmaps.callMaps)
+        for (const HostTensor& t : call) callBytes += t.values.size() * sizeof(float);
+    for (const HostTensor* t : {&r.image, &r.promptEmbeds, &r.pooledPromptEmbeds, &r.latents, &r.heatmaps.tokenMaps,
+                                &r.heatmaps.wordMaps, &r.heatmaps.wordMapsImage})
+        otherBytes += t->values.size() * sizeof(float);
+    for (const HostTensor& t : r.heatmaps.headSums) otherBytes += t.values.size() * sizeof(float);
+    const bool withCalls = otherBytes + callBytes <= budget;
     json shapes = json::object();
     putTensor("image", r.image, shapes, payloads);
     putTensor("prompt_embeds", r.promptEmbeds, shapes, payloads);
@@ -170,7 +179,7 @@ void encodeDiffusionResult(const DiffusionResult& r, json& header, Payloads& pay
     putTensor("word_maps_image", h.wordMapsImage, shapes, payloads);
     for (size_t i = 0; i < h.headSums.size(); ++i)
         putTensor("head_sums/" + std::to_string(i), h.headSums[i], shapes, payloads);
-    for (size_t c = 0; c < h.callMaps.size(); ++c)
+    for (size_t c = 0; withCalls && c < h.callMaps.size(); ++c)
         for (size_t i = 0; i < h.callMaps[c].size(); ++i)
             putTensor("call_maps/" + std::to_string(c) + "/" + std::to_string(i), h.callMaps[c][i], shapes, payloads);
     payloads.emplace_back("diffusion/rgb", std::string(r.rgb.begin(), r.rgb.end()));
@@ -194,9 +203,10 @@ void encodeDiffusionResult(const DiffusionResult& r, json& header, Payloads& pay
                              {"grid_width", h.gridWidth},
                              {"words", words},
                              {"head_sums", h.headSums.size()},
-                             {"calls", h.callMaps.size()},
-                             {"call_layers", h.callMaps.empty() ? 0 : h.callMaps.front().size()}}},
+                             {"calls", withCalls ? h.callMaps.size() : 0},
+                             {"call_layers", !withCalls || h.callMaps.empty() ? 0 : h.callMaps.front().size()}}},
                            {"tensors", shapes}};
+    if (!withCalls) header["diffusion"]["call_maps_left_out"] = callBytes;
 }
 
 DiffusionResult decodeDiffusionResult(const Frame& frame, const std::string& source)
