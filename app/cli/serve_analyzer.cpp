@@ -50,16 +50,21 @@ ServedReport ServeAnalyzer::analyze(const nlohmann::json& params, const std::str
     return {core::reportToJson(report), core::contextLimitNote(report, lm.info(), o.maxNewTokens)};
 }
 
-ServedReport ServeAnalyzer::section(const nlohmann::json& params, const std::string& source,
-                                    const core::ProgressCallback& progress)
+ServedReport ServeAnalyzer::section(const nlohmann::json& params,
+                                    const std::vector<std::pair<std::string, std::string>>& payloads,
+                                    const std::string& source, const core::ProgressCallback& progress)
 {
     const std::string which = textParam(params, "section", "section", "", true);
     if (which != "factors" && which != "projection")
         throw UsageError("\"section\": params.section must be \"factors\" or \"projection\"");
-    const auto report = params.find("report");
-    if (report == params.end() || !report->is_object())
-        throw UsageError("\"section\" needs params.report (the report whose section to recompute)");
-    const core::Report base = core::reportFromJson(report->dump(), source + ": params.report");
+    std::string reportJson;
+    for (const auto& [name, bytes] : payloads)
+        if (name == "report.json") reportJson = bytes;
+    if (const auto report = params.find("report"); reportJson.empty() && report != params.end() && report->is_object())
+        reportJson = report->dump();
+    if (reportJson.empty())
+        throw UsageError("\"section\" needs the report whose section to recompute (payload report.json)");
+    const core::Report base = core::reportFromJson(reportJson, source + ": the report");
     const core::AnalysisOptions o = optionsParam(params, "section", source);
     core::LanguageModel& lm = model(params, "section", progress);
     const core::Report again =

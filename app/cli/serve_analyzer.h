@@ -13,6 +13,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace spyglass::cli {
 
@@ -29,9 +31,10 @@ public:
     // analyze: + {"prompt": text, "options"?: {…}}.
     ServedReport analyze(const nlohmann::json& params, const std::string& source,
                          const core::ProgressCallback& progress);
-    // section: + {"report": {spyglass.report/1}, "section": "factors" | "projection", "options": {…}}.
-    ServedReport section(const nlohmann::json& params, const std::string& source,
-                         const core::ProgressCallback& progress);
+    // section: + {"section": "factors" | "projection", "options": {…}}, and the report whose section
+    // to recompute as the request's payload "report.json" (or as params.report, an object).
+    ServedReport section(const nlohmann::json& params, const std::vector<std::pair<std::string, std::string>>& payloads,
+                         const std::string& source, const core::ProgressCallback& progress);
     // attention: + {"ids": [token ids], "position": p, "interventions"?: [specs]} → [layers, heads, p + 1].
     core::HostTensor attention(const nlohmann::json& params, const core::ProgressCallback& progress);
 

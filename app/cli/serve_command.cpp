@@ -66,7 +66,8 @@ struct Request {
     std::string method;   // "run", "analyze" or "diffuse"
     std::string command;  // run
     std::vector<std::string> args;
-    nlohmann::json params;  // the typed methods
+    nlohmann::json params;                                      // the typed methods
+    std::vector<std::pair<std::string, std::string>> payloads;  // sent with the request
 };
 
 // The commands a client may run (everything but serve itself and the long trainers).
@@ -215,6 +216,7 @@ int runServe(const std::vector<std::string>& args)
                     r.id = id;
                     r.method = method;
                     r.params = h.value("params", nlohmann::json());
+                    r.payloads = std::move(frame->payloads);  // e.g. section's report.json
                     const std::lock_guard lock(mutex);
                     queue.push_back(std::move(r));
                     wake.notify_all();
@@ -269,8 +271,9 @@ int runServe(const std::vector<std::string>& args)
             const int code = runGuarded(
                 [&] {
                     if (r.method == "analyze" || r.method == "section") {
-                        ServedReport served = r.method == "analyze" ? analyzer.analyze(r.params, source, progress)
-                                                                    : analyzer.section(r.params, source, progress);
+                        ServedReport served = r.method == "analyze"
+                                                  ? analyzer.analyze(r.params, source, progress)
+                                                  : analyzer.section(r.params, r.payloads, source, progress);
                         if (!served.notice.empty()) result["notice"] = served.notice;
                         files.emplace_back("report.json", std::move(served.reportJson));
                     } else if (r.method == "attention") {

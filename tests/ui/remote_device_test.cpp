@@ -194,6 +194,15 @@ private slots:
         QVERIFY2(m.contains(QStringLiteral("Lost the connection")) && m.contains(QStringLiteral("exit status 3")),
                  qPrintable(m));
         QVERIFY(!controller.busy());
+        // It cannot read the request (so cannot say whose it was): what waits on it fails.
+        m = runThere(
+            script(dir, QStringLiteral("unreadable"),
+                   R"sh(echo '{"type":"hello","protocol":"spyglass.serve","version":1}'; read line; )sh"
+                   R"sh(echo '{"type":"error","id":null,"kind":"protocol","message":"a line over 16 MiB"}'; )sh"
+                   R"sh(exec sleep 60)sh"),
+            30000);
+        QVERIFY2(m.contains(QStringLiteral("could not read a request: a line over 16 MiB")), qPrintable(m));
+        QVERIFY(!controller.busy());
         // An idle connection that ends is said too.
         const QString idle =
             script(dir, QStringLiteral("idle"),

@@ -84,17 +84,19 @@ void RemoteClient::ensureStarted()
     m_helloTimer.start();
 }
 
-void RemoteClient::send(const nlohmann::json& frame)
+void RemoteClient::send(const nlohmann::json& frame, const std::vector<std::pair<std::string, std::string>>& payloads)
 {
-    const std::string bytes = core::encodeFrame(frame);
+    const std::string bytes = core::encodeFrame(frame, payloads);
     m_process->write(bytes.data(), static_cast<qint64>(bytes.size()));
 }
 
-void RemoteClient::start(quint64 id, Kind kind, const char* method, nlohmann::json params)
+void RemoteClient::start(quint64 id, Kind kind, const char* method, nlohmann::json params, std::string payload)
 {
     ensureStarted();
     m_inFlight.insert(id, kind);
-    send({{"type", "request"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
+    std::vector<std::pair<std::string, std::string>> payloads;
+    if (!payload.empty()) payloads.emplace_back("report.json", std::move(payload));
+    send({{"type", "request"}, {"id", id}, {"method", method}, {"params", std::move(params)}}, payloads);
 }
 
 void RemoteClient::analyze(quint64 id, const AnalysisRequest& request)
@@ -114,8 +116,8 @@ void RemoteClient::section(quint64 id, const SectionRequest& request)
            {"device", "auto"},
            {"threads", request.threads},
            {"section", request.section == SectionRequest::Section::Factors ? "factors" : "projection"},
-           {"report", nlohmann::json::parse(core::reportToJson(*request.base))},
-           {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}});
+           {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}},
+          core::reportToJson(*request.base));  // a payload: a long run's report can pass a line's limit
 }
 
 void RemoteClient::attention(quint64 id, const AttentionRequest& request)
@@ -209,6 +211,13 @@ void RemoteClient::handle(const core::Frame& frame)
         return;
     }
     const std::optional<quint64> id = requestId(h);
+    if (type == "error" && h.contains("id") && h["id"].is_null()) {
+        // a frame of ours the server could not read (so it cannot say whose): fail what waits on it
+        const QString message =
+            tr("%1 could not read a request: %2").arg(m_target.label(), QString::fromStdString(h.value("message", "")));
+        for (const quint64 waiting : std::exchange(m_inFlight, {}).keys()) emit failed(waiting, message);
+        return;
+    }
     if (!id || !m_inFlight.contains(*id)) return;  // answers to cancel requests, or to superseded runs
     if (type == "preview") {
         const int width = h.value("width", 0), height = h.value("height", 0);

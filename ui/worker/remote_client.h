@@ -63,9 +63,9 @@ signals:
 
 private:
     enum class Kind { Analysis, Attention, Image };
-    void start(quint64 id, Kind kind, const char* method, nlohmann::json params);
+    void start(quint64 id, Kind kind, const char* method, nlohmann::json params, std::string reportPayload = {});
     void ensureStarted();
-    void send(const nlohmann::json& frame);
+    void send(const nlohmann::json& frame, const std::vector<std::pair<std::string, std::string>>& payloads = {});
     void readFrames();
     void handle(const core::Frame& frame);
     // Ends the connection: every request in flight fails with `why` (connectionLost when none and
