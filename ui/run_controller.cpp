@@ -1,5 +1,7 @@
 #include "run_controller.h"
 
+#include "pages/image_inputs.h"
+
 #include "worker/inference_service.h"
 
 #include <QJsonArray>
@@ -149,6 +151,13 @@ bool RunController::generateImage(DiffusionRequest request)
     auto full = requestFor<DiffusionRequest>(request.modelPath);
     full.options = std::move(request.options);
     full.load = std::move(request.load);
+    // A1111 LoRA tags name files of the machine that runs: the Remote device's server resolves them.
+    if (full.device != QStringLiteral("remote"))
+        if (const QString error = resolveLoraTags(full.options.prompt, full.modelPath, full.load.loras);
+            !error.isEmpty()) {
+            emit failed(error);
+            return false;
+        }
     start(RunKind::Image);
     m_service->submitDiffusion(std::move(full));
     return true;
@@ -166,6 +175,16 @@ bool RunController::runLab(LabRequest request)
     full.mask = std::move(request.mask);
     full.exportDir = request.exportDir;
     full.loraFiles = std::move(request.loraFiles);
+    if (full.device != QStringLiteral("remote")) {  // as generateImage
+        core::LabOptions options = full.options;
+        core::DiffusionLoadOptions load = full.load;
+        if (const QString error = resolveLabLoraTags(options, full.modelPath, load, full.loraFiles); !error.isEmpty()) {
+            emit failed(error);
+            return false;
+        }
+        full.options = std::move(options);
+        full.load = std::move(load);
+    }
     start(RunKind::Lab);
     m_service->submitLab(std::move(full));
     return true;

@@ -6,7 +6,10 @@
 #include "spyglass/analysis.h"
 #include "spyglass/analysis_options_json.h"
 #include "spyglass/intervention.h"
+#include "spyglass/patching.h"
+#include "spyglass/prompt_comparison.h"
 #include "spyglass/report_json.h"
+#include "spyglass/tokenizer.h"
 
 namespace spyglass::cli {
 
@@ -20,6 +23,35 @@ core::AnalysisOptions optionsParam(const nlohmann::json& params, const char* met
     return core::analysisOptionsFromJson(options == params.end() ? "{}" : options->dump(), source);
 }
 
+std::vector<std::string> specsParam(const nlohmann::json& params, const char* method)
+{
+    std::vector<std::string> specs;
+    const auto s = params.find("interventions");
+    if (s == params.end()) return specs;
+    const std::string bad = std::string("\"") + method + "\": params.interventions must be a list of specs";
+    if (!s->is_array()) throw UsageError(bad);
+    for (const auto& spec : *s) {
+        if (!spec.is_string()) throw UsageError(bad);
+        specs.push_back(spec.get<std::string>());
+    }
+    return specs;
+}
+
+// Runs `body` with `specs` set on the kept model, which has none again afterwards.
+template <typename Body>
+auto withInterventions(core::LanguageModel& lm, const std::vector<std::string>& specs, Body&& body)
+{
+    lm.setInterventions(core::parseInterventions(specs));  // this request's only
+    try {
+        auto out = body();
+        lm.setInterventions({});
+        return out;
+    } catch (...) {
+        lm.setInterventions({});
+        throw;
+    }
+}
+
 }  // namespace
 
 core::LanguageModel& ServeAnalyzer::model(const nlohmann::json& params, const char* method,
@@ -29,15 +61,10 @@ core::LanguageModel& ServeAnalyzer::model(const nlohmann::json& params, const ch
     const std::string modelPath = textParam(params, method, "model", "", true);
     const std::string device = deviceParam(params, method);
     applyThreadsParam(params, method);
-    const std::string key = modelPath + '\n' + device;
-    if (!m_model || key != m_key) {
-        m_model.reset();  // the previous model's memory goes back first
-        m_key.clear();
+    return m_model.get(modelPath + '\n' + device, [&] {
         if (progress) progress({"loading model", 0, 0});
-        m_model = core::LanguageModel::load(modelPath, {.device = device, .tokenizer = {}});
-        m_key = key;
-    }
-    return *m_model;
+        return core::LanguageModel::load(modelPath, {.device = device, .tokenizer = {}});
+    });
 }
 
 ServedReport ServeAnalyzer::analyze(const nlohmann::json& params, const std::string& source,
@@ -47,7 +74,8 @@ ServedReport ServeAnalyzer::analyze(const nlohmann::json& params, const std::str
     const core::AnalysisOptions o = optionsParam(params, "analyze", source);
     core::LanguageModel& lm = model(params, "analyze", progress);
     const core::Report report = core::analyze(lm, prompt, o, progress);
-    return {core::reportToJson(report), core::contextLimitNote(report, lm.info(), o.maxNewTokens)};
+    return {core::reportToJson(report), core::contextLimitNote(report, lm.info(), o.maxNewTokens),
+            report.factors ? report.factors->loadings : core::HostTensor{}};
 }
 
 ServedReport ServeAnalyzer::section(const nlohmann::json& params,
@@ -69,7 +97,7 @@ ServedReport ServeAnalyzer::section(const nlohmann::json& params,
     core::LanguageModel& lm = model(params, "section", progress);
     const core::Report again =
         which == "factors" ? core::refactor(lm, base, o, progress) : core::reproject(lm, base, o, progress);
-    return {core::reportToJson(again), {}};
+    return {core::reportToJson(again), {}, again.factors ? again.factors->loadings : core::HostTensor{}};
 }
 
 core::HostTensor ServeAnalyzer::attention(const nlohmann::json& params, const core::ProgressCallback& progress)
@@ -83,24 +111,53 @@ core::HostTensor ServeAnalyzer::attention(const nlohmann::json& params, const co
         if (!id.is_number_integer()) throw UsageError("\"attention\": params.ids must be token ids");
         tokens.push_back(id.get<int>());
     }
-    std::vector<std::string> specs;
-    if (const auto s = params.find("interventions"); s != params.end()) {
-        if (!s->is_array()) throw UsageError("\"attention\": params.interventions must be a list of specs");
-        for (const auto& spec : *s) {
-            if (!spec.is_string()) throw UsageError("\"attention\": params.interventions must be a list of specs");
-            specs.push_back(spec.get<std::string>());
-        }
-    }
+    const std::vector<std::string> specs = specsParam(params, "attention");
     core::LanguageModel& lm = model(params, "attention", progress);
-    lm.setInterventions(core::parseInterventions(specs));  // this request's only
-    try {
-        core::HostTensor weights = lm.attentionRow(tokens, position->get<int>());
-        lm.setInterventions({});
-        return weights;
-    } catch (...) {
-        lm.setInterventions({});
-        throw;
-    }
+    return withInterventions(lm, specs, [&] { return lm.attentionRow(tokens, position->get<int>()); });
+}
+
+std::string ServeAnalyzer::compare(const nlohmann::json& params, const std::string& source,
+                                   const core::ProgressCallback& progress)
+{
+    const std::string a = textParam(params, "compare", "prompt_a", "", true);
+    const std::string b = textParam(params, "compare", "prompt_b", "", true);
+    const core::AnalysisOptions o = optionsParam(params, "compare", source);
+    core::LanguageModel& lm = model(params, "compare", progress);
+    return core::comparisonToWire(core::comparePrompts(lm, a, b, o, progress));
+}
+
+std::string ServeAnalyzer::patch(const nlohmann::json& params, const core::ProgressCallback& progress)
+{
+    const std::string clean = textParam(params, "patch", "clean", "", true);
+    const std::string corrupt = textParam(params, "patch", "corrupt", "", true);
+    const std::string answer = textParam(params, "patch", "answer", "", true);
+    const std::string wrong = textParam(params, "patch", "wrong", "", true);
+    core::PatchOptions options;
+    options.site = core::parsePatchSite(textParam(params, "patch", "site", "resid_pre", false));
+    const std::vector<std::string> specs = specsParam(params, "patch");
+    core::LanguageModel& lm = model(params, "patch", progress);
+    const std::vector<int> cleanIds = lm.encode(clean), corruptIds = lm.encode(corrupt);
+    options.answer = core::tokenArgument(lm, answer, "answer");
+    options.wrong = core::tokenArgument(lm, wrong, "wrong");
+    const core::PatchResult result = withInterventions(
+        lm, specs, [&] { return core::patchActivations(lm, cleanIds, corruptIds, options, progress); });
+    const core::Tokenizer* tokenizer = lm.tokenizer();
+    auto text = [&](int token) {
+        return core::sanitizeUtf8(tokenizer ? tokenizer->tokenText(token) : "#" + std::to_string(token));
+    };
+    auto texts = [&](const std::vector<int>& tokens) {
+        nlohmann::json out = nlohmann::json::array();
+        for (int t : tokens) out.push_back(text(t));
+        return out;
+    };
+    const nlohmann::json extra{{"clean_tokens", texts(cleanIds)},
+                               {"corrupt_tokens", texts(corruptIds)},
+                               {"answer", options.answer},
+                               {"wrong", options.wrong},
+                               {"answer_text", text(options.answer)},
+                               {"wrong_text", text(options.wrong)},
+                               {"architecture", lm.info().architecture}};
+    return core::patchResultJson(result, extra.dump());
 }
 
 }  // namespace spyglass::cli

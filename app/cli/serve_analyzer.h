@@ -5,13 +5,14 @@
 // recomputed with other options → the report) and "attention" (one token's attention over its
 // context → a float32 tensor). Unlike "run", the model stays loaded between requests (a GPU
 // server's big model loads once per session). Thread safety: one caller at a time (serve's loop).
+#include "cli/cached_model.h"
+
 #include "spyglass/host_tensor.h"
 #include "spyglass/language_model.h"
 #include "spyglass/progress.h"
 
 #include <nlohmann/json.hpp>
 
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +20,9 @@
 namespace spyglass::cli {
 
 struct ServedReport {
-    std::string reportJson;  // spyglass.report/1
-    std::string notice;      // e.g. "stopped at the model's context window …"; empty when none
+    std::string reportJson;     // spyglass.report/1
+    std::string notice;         // e.g. "stopped at the model's context window …"; empty when none
+    core::HostTensor loadings;  // the factors' loadings (not in the JSON): payload "loadings"
 };
 
 class ServeAnalyzer {
@@ -37,13 +39,20 @@ public:
                          const std::string& source, const core::ProgressCallback& progress);
     // attention: + {"ids": [token ids], "position": p, "interventions"?: [specs]} → [layers, heads, p + 1].
     core::HostTensor attention(const nlohmann::json& params, const core::ProgressCallback& progress);
+    // compare: + {"prompt_a", "prompt_b", "options"?: {…}} → core::comparisonToWire (Compare A/B).
+    std::string compare(const nlohmann::json& params, const std::string& source,
+                        const core::ProgressCallback& progress);
+    // patch: + {"clean", "corrupt" (prompts of equal token length), "answer", "wrong" (one token
+    // each: text or "#ID"), "site"?: "resid_pre" | "attn_out" | "mlp_out" | "head",
+    // "interventions"?: [specs]} → core::patchResultJson with the prompts' token texts, the two
+    // tokens' ids and texts and the architecture.
+    std::string patch(const nlohmann::json& params, const core::ProgressCallback& progress);
 
 private:
     core::LanguageModel& model(const nlohmann::json& params, const char* method,
                                const core::ProgressCallback& progress);
 
-    std::unique_ptr<core::LanguageModel> m_model;
-    std::string m_key;  // model path and device of m_model
+    CachedModel<core::LanguageModel> m_model;  // by model path and device
 };
 
 }  // namespace spyglass::cli

@@ -9,9 +9,12 @@
 #include "cli/common_options.h"
 #include "cli/serve_analyzer.h"
 #include "cli/serve_diffuser.h"
+#include "cli/serve_lab.h"
+#include "cli/serve_params.h"
 
 #include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
+#include "spyglass/lab_remote.h"
 #include "spyglass/runtime.h"
 #include "spyglass/serve_frames.h"
 #include "spyglass/tokenizer.h"
@@ -63,12 +66,20 @@ private:
 
 struct Request {
     nlohmann::json id;
-    std::string method;   // "run", "analyze" or "diffuse"
+    std::string method;   // "run" or a typed method (typedMethod)
     std::string command;  // run
     std::vector<std::string> args;
     nlohmann::json params;                                      // the typed methods
     std::vector<std::pair<std::string, std::string>> payloads;  // sent with the request
 };
+
+// The methods that queue and run one at a time (besides "run").
+bool typedMethod(const std::string& method)
+{
+    for (const char* m : {"analyze", "section", "attention", "compare", "patch", "diffuse", "lab"})
+        if (method == m) return true;
+    return false;
+}
 
 // The commands a client may run (everything but serve itself and the long trainers).
 bool servable(const std::string& command)
@@ -77,22 +88,6 @@ bool servable(const std::string& command)
                           "aggregate", "dequantize", "diffuse", "compare-prompts", "eval", "eval-image", "render"})
         if (command == c) return true;
     return false;
-}
-
-// Every regular file under `dir`, as (relative path, bytes).
-std::vector<std::pair<std::string, std::string>> filesUnder(const std::filesystem::path& dir)
-{
-    std::vector<std::pair<std::string, std::string>> out;
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file()) continue;
-        std::ifstream in(it->path(), std::ios::binary);
-        out.emplace_back(std::filesystem::relative(it->path(), dir).string(),
-                         std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
 }
 
 // Progress frames of a typed request (at most ~20 a second, but every new stage and every stage's
@@ -126,19 +121,18 @@ int runServe(const std::vector<std::string>& args)
     parser.addFlag("stdio", "speak the protocol on standard input/output (the only transport)");
     parser.parse(args);
     if (parser.helpRequested()) {
-        std::cout
-            << parser.helpText()
-            << "\nReads JSON-line requests on stdin and answers on stdout (docs/serve-protocol.md, version "
-            << kProtocolVersion
-            << "):\n"
-               "  {\"type\":\"request\",\"id\":1,\"method\":\"run\",\"params\":{\"command\":\"analyze\",\n"
-               "   \"args\":[\"--model\",\"M\",\"--prompt\",\"1, 2, 3,\",\"--out\",\"{out}/report.json\"]}}\n"
-               "runs the subcommand with {out} replaced by a fresh folder, streams its progress and returns\n"
-               "every file it wrote there as binary payloads. \"analyze\" ({\"model\", \"prompt\", \"options\"})\n"
-               "and \"diffuse\" ({\"model\", \"options\", \"load\"}) keep the model loaded between requests\n"
-               "(the app's Remote device).\n"
-               "Also: cancel, ping, shutdown. Model paths are\n"
-               "this machine's. Meant to be started by `ssh host spyglass-cli serve --stdio`.\n";
+        std::cout << parser.helpText()
+                  << "\nReads JSON-line requests on stdin and answers on stdout (docs/serve-protocol.md, version "
+                  << kProtocolVersion
+                  << "):\n"
+                     "  {\"type\":\"request\",\"id\":1,\"method\":\"run\",\"params\":{\"command\":\"analyze\",\n"
+                     "   \"args\":[\"--model\",\"M\",\"--prompt\",\"1, 2, 3,\",\"--out\",\"{out}/report.json\"]}}\n"
+                     "runs the subcommand with {out} replaced by a fresh folder, streams its progress and returns\n"
+                     "every file it wrote there as binary payloads. The typed methods of the app's Remote device —\n"
+                     "analyze, section, attention, compare, patch, diffuse, lab — keep the model (and the lab's\n"
+                     "runs) loaded between requests.\n"
+                     "Also: cancel, ping, shutdown. Model paths are\n"
+                     "this machine's. Meant to be started by `ssh host spyglass-cli serve --stdio`.\n";
         return 0;
     }
     if (!parser.has("stdio")) throw UsageError("serve needs --stdio (the only transport: run it through ssh)");
@@ -165,6 +159,7 @@ int runServe(const std::vector<std::string>& args)
     bool closing = false;
     ServeAnalyzer analyzer;  // keep the last model loaded
     ServeDiffuser diffuser;
+    ServeLab lab(diffuser);  // its cached runs, on diffuser's pipeline
 
     // Reads requests until the client closes its end; "cancel" acts at once.
     std::thread reader([&] {
@@ -211,7 +206,7 @@ int runServe(const std::vector<std::string>& args)
                     const std::lock_guard lock(mutex);
                     closing = true;
                     wake.notify_all();
-                } else if (method == "analyze" || method == "section" || method == "attention" || method == "diffuse") {
+                } else if (typedMethod(method)) {
                     Request r;
                     r.id = id;
                     r.method = method;
@@ -237,7 +232,8 @@ int runServe(const std::vector<std::string>& args)
                     wake.notify_all();
                 } else {
                     protocolError("unknown method '" + method +
-                                  "' (run, analyze, section, attention, diffuse, cancel, ping, shutdown)");
+                                  "' (run, analyze, section, attention, compare, patch, diffuse, lab, cancel, ping, "
+                                  "shutdown)");
                 }
             }
         }
@@ -276,12 +272,26 @@ int runServe(const std::vector<std::string>& args)
                                                   : analyzer.section(r.params, r.payloads, source, progress);
                         if (!served.notice.empty()) result["notice"] = served.notice;
                         files.emplace_back("report.json", std::move(served.reportJson));
+                        if (const core::HostTensor& l = served.loadings; !l.values.empty()) {
+                            result["loadings_shape"] = l.shape;
+                            files.emplace_back("loadings", std::string(reinterpret_cast<const char*>(l.values.data()),
+                                                                       l.values.size() * sizeof(float)));
+                        }
                     } else if (r.method == "attention") {
                         const core::HostTensor weights = analyzer.attention(r.params, progress);
                         result["shape"] = weights.shape;
                         files.emplace_back("attention",
                                            std::string(reinterpret_cast<const char*>(weights.values.data()),
                                                        weights.values.size() * sizeof(float)));
+                    } else if (r.method == "compare") {
+                        files.emplace_back("comparison.json", analyzer.compare(r.params, source, progress));
+                    } else if (r.method == "patch") {
+                        files.emplace_back("patch.json", analyzer.patch(r.params, progress));
+                    } else if (r.method == "lab") {
+                        ServedLab served = lab.run(r.params, r.payloads, source, progress);
+                        result["options"] = core::labOptionsToJson(served.options);
+                        core::encodeLabAnswer(served.report, served.images, result, files);
+                        for (auto& file : served.exported) files.push_back(std::move(file));
                     } else {
                         const auto preview = [&](int step, int total, int width, int height,
                                                  const std::vector<uint8_t>& rgb) {

@@ -4,8 +4,19 @@
 #include "cli/serve_params.h"
 
 #include "spyglass/diffusion_remote.h"
+#include "spyglass/lora_files.h"
 
 namespace spyglass::cli {
+
+core::DiffusionModel& ServeDiffuser::model(const std::string& path, const std::string& device,
+                                           const core::DiffusionLoadOptions& load,
+                                           const core::ProgressCallback& progress)
+{
+    return m_model.get(path + '\n' + device + '\n' + core::diffusionLoadToJson(load).dump(), [&] {
+        if (progress) progress({"loading image model", 0, 0});
+        return core::DiffusionModel::load(path, device, load);
+    });
+}
 
 core::DiffusionResult ServeDiffuser::run(const nlohmann::json& params, const std::string& source,
                                          const core::ProgressCallback& progress, const core::PreviewCallback& preview)
@@ -16,20 +27,12 @@ core::DiffusionResult ServeDiffuser::run(const nlohmann::json& params, const std
     const auto options = params.find("options");
     if (options == params.end() || !options->is_object())
         throw UsageError("\"diffuse\" needs params.options (an object with at least the prompt)");
-    const core::DiffusionOptions o = core::diffusionOptionsFromJson(*options, source);
-    const nlohmann::json loadJson = params.value("load", nlohmann::json::object());
-    const core::DiffusionLoadOptions load = core::diffusionLoadFromJson(loadJson, source);
+    core::DiffusionOptions o = core::diffusionOptionsFromJson(*options, source);
+    core::DiffusionLoadOptions load =
+        core::diffusionLoadFromJson(params.value("load", nlohmann::json::object()), source);
+    core::resolvePromptLoras(o.prompt, modelPath, load);  // <lora:NAME:W>: this machine's files
     applyThreadsParam(params, "diffuse");
-
-    const std::string key = modelPath + '\n' + device + '\n' + core::diffusionLoadToJson(load).dump();
-    if (!m_model || key != m_key) {
-        m_model.reset();  // the previous pipeline's memory goes back first
-        m_key.clear();
-        if (progress) progress({"loading image model", 0, 0});
-        m_model = core::DiffusionModel::load(modelPath, device, load);
-        m_key = key;
-    }
-    return m_model->generate(o, progress, preview);
+    return model(modelPath, device, load, progress).generate(o, progress, preview);
 }
 
 }  // namespace spyglass::cli

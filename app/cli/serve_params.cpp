@@ -4,6 +4,10 @@
 
 #include "spyglass/runtime.h"
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
 namespace spyglass::cli {
 
 std::string textParam(const nlohmann::json& params, const char* method, const char* key, const std::string& fallback,
@@ -32,6 +36,21 @@ void applyThreadsParam(const nlohmann::json& params, const char* method)
     if (!threads->is_number_integer() || threads->get<int64_t>() < 1 || threads->get<int64_t>() > 1024)
         throw UsageError(std::string("\"") + method + "\": params.threads must be a number from 1 to 1024");
     core::setThreadCount(threads->get<int>());
+}
+
+std::vector<std::pair<std::string, std::string>> filesUnder(const std::filesystem::path& dir, const std::string& prefix)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        std::ifstream in(it->path(), std::ios::binary);
+        out.emplace_back(prefix + std::filesystem::relative(it->path(), dir).string(),
+                         std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace spyglass::cli

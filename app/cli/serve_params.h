@@ -1,9 +1,12 @@
 #pragma once
-// The params of serve's typed methods ("analyze", "diffuse"): each reader throws UsageError naming
-// the method and the member.
+// The params of serve's typed methods ("analyze", "diffuse", …): each reader throws UsageError
+// naming the method and the member. And the files a request's answer carries.
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace spyglass::cli {
 
@@ -14,5 +17,8 @@ namespace spyglass::cli {
 [[nodiscard]] std::string deviceParam(const nlohmann::json& params, const char* method);
 // params.threads when given (1 … 1024): sets the engine's thread count.
 void applyThreadsParam(const nlohmann::json& params, const char* method);
+// Every regular file under `dir` as (prefix + relative path, bytes), sorted by name.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> filesUnder(const std::filesystem::path& dir,
+                                                                          const std::string& prefix = "");
 
 }  // namespace spyglass::cli

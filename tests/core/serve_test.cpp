@@ -276,8 +276,10 @@ TEST(ServeCli, TypedAnalyzeKeepsTheModelAndEqualsTheEngine)
     const auto [first, result] = progressStages(1);
     ASSERT_EQ(result.header["exit"], 0) << result.header.dump();
     EXPECT_NE(std::find(first.begin(), first.end(), "loading model"), first.end());
-    ASSERT_EQ(result.payloads.size(), 1U);
+    ASSERT_EQ(result.payloads.size(), 2U);  // the report, and its factors' loadings as float32
     const Report remote = reportFromJson(result.payloads[0].second, "remote");
+    EXPECT_EQ(result.payloads[1].first, "loadings");
+    const std::vector<int64_t> loadingsShape = result.header["loadings_shape"];
 
     auto lm = LanguageModel::load(model, {});
     const Report local = analyze(*lm, "1, 2, 3,", options);
@@ -289,6 +291,10 @@ TEST(ServeCli, TypedAnalyzeKeepsTheModelAndEqualsTheEngine)
             EXPECT_EQ(remote.saliency[s].rows[r].scores, local.saliency[s].rows[r].scores) << s << ' ' << r;
     ASSERT_TRUE(remote.factors.has_value());
     EXPECT_EQ(remote.factors->k, 2);
+    EXPECT_EQ(loadingsShape, local.factors->loadings.shape);
+    std::vector<float> loadings(result.payloads[1].second.size() / sizeof(float));
+    std::memcpy(loadings.data(), result.payloads[1].second.data(), loadings.size() * sizeof(float));
+    EXPECT_EQ(loadings, local.factors->loadings.values);
 
     // The same model again: no second load.
     server.request(2, "analyze", params);
@@ -388,6 +394,50 @@ TEST(ServeCli, TypedDiffuseStreamsPreviewsAndEqualsTheEngine)
     const Frame noOptions = server.until(2);
     EXPECT_EQ(noOptions.header["exit"], 2);
     EXPECT_NE(noOptions.header["error"].get<std::string>().find("params.options"), std::string::npos);
+    server.closeInput();
+    EXPECT_EQ(server.wait(), 0);
+}
+
+// The typed methods of the other tabs ("compare", "patch", "lab") name what is wrong with their
+// params before loading anything (their answers are checked against local runs in the app's
+// remote-device tests).
+TEST(ServeCli, TypedCompareLabAndPatchNameBadParams)
+{
+    Server server;
+    ASSERT_TRUE(server.next(60).has_value());  // hello
+    const std::string model = fixture("gpt2-tiny-random").string();
+    const auto errorOf = [&](int id, const std::string& method, const nlohmann::json& params) {
+        server.request(id, method, params);
+        const Frame f = server.until(id);
+        EXPECT_NE(f.header.value("exit", 0), 0) << f.header.dump();
+        return f.header.value("error", std::string());
+    };
+    EXPECT_NE(errorOf(1, "compare", {{"model", model}, {"prompt_a", "1,"}}).find("params.prompt_b"), std::string::npos);
+    EXPECT_NE(errorOf(2, "patch", {{"model", model}, {"clean", "1,"}, {"corrupt", "2,"}, {"answer", "#1"}})
+                  .find("params.wrong"),
+              std::string::npos);
+    EXPECT_NE(
+        errorOf(
+            3, "patch",
+            {{"model", model}, {"clean", "1,"}, {"corrupt", "2,"}, {"answer", "#1"}, {"wrong", "#2"}, {"site", "nose"}})
+            .find("unknown site 'nose'"),
+        std::string::npos);
+    EXPECT_NE(errorOf(4, "patch",
+                      {{"model", model},
+                       {"clean", "1,"},
+                       {"corrupt", "2,"},
+                       {"answer", "#1"},
+                       {"wrong", "#2"},
+                       {"interventions", "ablate"}})
+                  .find("params.interventions must be a list of specs"),
+              std::string::npos);
+    EXPECT_NE(errorOf(5, "lab", {{"model", model}}).find("params.options"), std::string::npos);
+    EXPECT_NE(errorOf(6, "lab", {{"model", model}, {"options", {{"base", "x"}}}, {"export", "yes"}})
+                  .find("params.export must be true or false"),
+              std::string::npos);
+    EXPECT_NE(errorOf(7, "lab", {{"model", model}, {"options", {{"base", "x"}, {"chunks", {"<lora:gone>"}}}}})
+                  .find("the chunk's <lora:gone> was not found"),
+              std::string::npos);
     server.closeInput();
     EXPECT_EQ(server.wait(), 0);
 }

@@ -3,12 +3,16 @@
 // malformed JSON, wrong types, "binary" lists announcing too much, lines over the limit. Only
 // spyglass::core::Error may come out of next(), the reader must go on after it, every frame it
 // returns must re-encode, and the bytes it holds must never exceed what was fed. Each frame is
-// also read as the typed methods' answers and params are (an image result with its payloads,
-// analysis, image and load options): those may only throw Error too.
+// also read as the typed methods' answers and params are (an image result and a lab result with
+// their payloads, each payload as a patching result and an A/B comparison; analysis, image, load
+// and lab options): those may only throw Error too.
 #include "fuzz_support.h"
 #include "spyglass/analysis_options_json.h"
 #include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
+#include "spyglass/lab_remote.h"
+#include "spyglass/patching.h"
+#include "spyglass/prompt_comparison.h"
 #include "spyglass/serve_frames.h"
 
 #include <cstdlib>
@@ -36,6 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                 spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::analysisOptionsFromJson(h.dump(), "f"); });
                 spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::diffusionOptionsFromJson(h, "f"); });
                 spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::diffusionLoadFromJson(h, "f"); });
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::decodeLabAnswer(*frame, "f"); });
+                spyglass::fuzz::expectOnlyErrors([&] { (void)spyglass::core::labOptionsFromJson(h, "f"); });
+                for (const auto& payload : frame->payloads) {
+                    spyglass::fuzz::expectOnlyErrors(
+                        [&] { (void)spyglass::core::patchResultFromJson(payload.second, "f"); });
+                    spyglass::fuzz::expectOnlyErrors(
+                        [&] { (void)spyglass::core::comparisonFromWire(payload.second, "f"); });
+                }
             } catch (const spyglass::core::Error&) {
                 // dropped: read on
             }

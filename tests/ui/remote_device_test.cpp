@@ -13,11 +13,14 @@
 #include "worker/inference_service.h"
 #include "worker/remote_client.h"
 
+#include <QDir>
 #include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace spyglass::ui;
 
@@ -97,6 +100,10 @@ private slots:
             QCOMPARE(remote->saliency[0].rows[r].scores, local->saliency[0].rows[r].scores);
         QVERIFY(remote->lens.has_value());
         QCOMPARE(remote->lens->cells.size(), local->lens->cells.size());
+        // the factors' loadings come too (the factor-ablation actions need them)
+        QVERIFY(remote->factors && !remote->factors->loadings.values.empty());
+        QCOMPARE(remote->factors->loadings.shape, local->factors->loadings.shape);
+        QCOMPARE(remote->factors->loadings.values, local->factors->loadings.values);
         QVERIFY(controller.service()->remote()->connected());
         QVERIFY(controller.service()->remote()->serverDescription().contains(QStringLiteral("Spyglass")));
 
@@ -245,19 +252,131 @@ private slots:
         QVERIFY(!controller.busy());
     }
 
-    void theOtherTabsSayTheyRunHere()
+    // Compare A/B and activation patching there equal the same here (every number, the token
+    // texts the views label with); a bad token is the server's message naming the host.
+    void compareAndPatchingOnTheRemoteDeviceEqualLocalOnes()
     {
         RunController controller;
-        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QSignalSpy compared(&controller, &RunController::compareReady);
+        QSignalSpy patched(&controller, &RunController::patchReady);
+        const auto runBoth = [&](const RunSettings& settings) {
+            controller.setRunSettings(settings);
+            controller.compare(kModel, QStringLiteral("1, 2, 3,"), QStringLiteral("1, 2, 4,"), smallOptions());
+            const bool a = compared.wait(120000);
+            PatchRequest p;
+            p.modelPath = kModel;
+            p.clean = QStringLiteral("1, 2, 3,");
+            p.corrupt = QStringLiteral("1, 2, 4,");
+            p.answer = QStringLiteral("#16");
+            p.wrong = QStringLiteral("#17");
+            p.site = spyglass::core::PatchSite::Head;
+            controller.runPatch(p);
+            const bool b = patched.wait(120000);
+            return std::pair{a && b ? compared.takeFirst().first().value<ComparisonPtr>() : nullptr,
+                             a && b ? patched.takeFirst().first().value<PatchOutcomePtr>() : nullptr};
+        };
+        const auto [localAb, localPatch] = runBoth(RunSettings{});
+        const auto [remoteAb, remotePatch] = runBoth(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QVERIFY(localAb && remoteAb && localPatch && remotePatch);
+        QCOMPARE(remoteAb->alignment, localAb->alignment);
+        QCOMPARE(remoteAb->a.tokens.size(), localAb->a.tokens.size());
+        QCOMPARE(remoteAb->b.saliency[0].rows.back().scores, localAb->b.saliency[0].rows.back().scores);
+        QVERIFY(remoteAb->factors.has_value());
+        QCOMPARE(remoteAb->factors->strengths, localAb->factors->strengths);
+        QCOMPARE(remotePatch->result.effect, localPatch->result.effect);
+        QCOMPARE(remotePatch->result.wholeLayerEffect, localPatch->result.wholeLayerEffect);
+        QCOMPARE(remotePatch->result.positions, localPatch->result.positions);
+        QCOMPARE(remotePatch->cleanTokens, localPatch->cleanTokens);
+        QCOMPARE(remotePatch->answerText, localPatch->answerText);
+        QCOMPARE(remotePatch->architecture, localPatch->architecture);
+        QCOMPARE(remotePatch->request.site, spyglass::core::PatchSite::Head);
+
+        PatchRequest bad;
+        bad.modelPath = kModel;
+        bad.clean = QStringLiteral("1, 2,");
+        bad.corrupt = QStringLiteral("1, 2, 3, 4,");
+        bad.answer = QStringLiteral("#16");
+        bad.wrong = QStringLiteral("#17");
+        controller.runPatch(bad);
+        const QString m = failureOf(controller, 60000);
+        QVERIFY2(m.startsWith(QStringLiteral("On ")) && m.contains(QStringLiteral("equal token length")),
+                 qPrintable(m));
+    }
+
+    // The prompt lab there: the same scores and images as here; a new region re-scores from the
+    // runs kept on the server (no run generated again); Export writes the report's files here; a
+    // chunk's <lora:…> tag is resolved against the server's files (the model's folder there).
+    void thePromptLabOnTheRemoteDeviceEqualsTheLocalOne()
+    {
+        RunController controller;
+        QSignalSpy ready(&controller, &RunController::labReady);
+        QSignalSpy progressed(&controller, &RunController::progressed);
         LabRequest lab;
         lab.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random");
-        controller.runLab(lab);
-        QString m = failureOf(controller, 10000);
-        QVERIFY2(m.contains(QStringLiteral("The prompt lab runs on this computer only")), qPrintable(m));
-        QVERIFY(!controller.busy());
-        controller.compare(kModel, QStringLiteral("1, 2,"), QStringLiteral("3, 4,"), smallOptions());
-        m = failureOf(controller, 10000);
-        QVERIFY2(m.contains(QStringLiteral("Compare A/B runs on this computer only")), qPrintable(m));
+        lab.options.base = "a photo of a hand";
+        lab.options.chunks = {"masterpiece", "striped"};
+        lab.options.steps = 2;
+        controller.setRunSettings(RunSettings{});
+        QVERIFY(controller.runLab(lab));
+        QVERIFY(ready.wait(240000));
+        const auto local = ready.takeFirst().first().value<LabResultPtr>();
+
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QVERIFY(controller.runLab(lab));
+        QVERIFY(ready.wait(240000));
+        const auto remote = ready.takeFirst().first().value<LabResultPtr>();
+        QCOMPARE(remote->full, local->full);
+        QCOMPARE(remote->without, local->without);
+        QCOMPARE(remote->shortened, local->shortened);
+        QCOMPARE(remote->mask, local->mask);
+        QCOMPARE(remote->report.scores.size(), local->report.scores.size());
+        for (size_t i = 0; i < local->report.scores.size(); ++i) {
+            QCOMPARE(remote->report.scores[i].chunk, local->report.scores[i].chunk);
+            QCOMPARE(remote->report.scores[i].inside, local->report.scores[i].inside);
+            QCOMPARE(remote->report.scores[i].verdict, local->report.scores[i].verdict);
+        }
+        QCOMPARE(remote->report.shortenedPrompt, local->report.shortenedPrompt);
+
+        // A region: scored from the server's cached runs, and exported here.
+        QTemporaryDir out;
+        lab.mask = spyglass::core::rectangleMask(0, 0, 16, 16, remote->width, remote->height);
+        lab.exportDir = out.path();
+        progressed.clear();
+        QVERIFY(controller.runLab(lab));
+        QVERIFY(ready.wait(120000));
+        const auto region = ready.takeFirst().first().value<LabResultPtr>();
+        QCOMPARE(region->mask, lab.mask);
+        QVERIFY(region->report.regionArea < 1.0);
+        for (const auto& args : progressed)
+            QVERIFY2(!args.first().toString().startsWith(QStringLiteral("run ")), qPrintable(args.first().toString()));
+        for (const char* f : {"index.json", "grid.png", "report.html", "full.png", "without-00.png"})
+            QVERIFY2(QFile::exists(QDir(out.path()).filePath(QLatin1String(f))), f);
+
+        // A LoRA chunk: the tag names a file in the model's folder on the server (a copy of the
+        // fixture LoRA beside a copy of the model), which this computer's lookup never sees.
+        QTemporaryDir there;
+        const QString model = there.filePath(QStringLiteral("sd"));
+        QVERIFY(QDir().mkpath(model));
+        for (const QString& part : QDir(lab.modelPath).entryList(QDir::Dirs | QDir::Files | QDir::NoDotAndDotDot))
+            QVERIFY(QFile::link(QDir(lab.modelPath).filePath(part), QDir(model).filePath(part)));
+        QVERIFY(QFile::copy(QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-lora/sd-tiny-random-lora-kohya.safetensors"),
+                            QDir(model).filePath(QStringLiteral("detail.safetensors"))));
+        LabRequest withLora;
+        withLora.modelPath = model;
+        withLora.options = lab.options;
+        withLora.options.chunks = {"masterpiece", "<lora:detail:0.8>"};
+        QVERIFY(controller.runLab(withLora));
+        QVERIFY(ready.wait(240000));
+        const auto loraResult = ready.takeFirst().first().value<LabResultPtr>();
+        const auto& scores = loraResult->report.scores;
+        const auto lora =
+            std::find_if(scores.begin(), scores.end(), [](const auto& s) { return s.chunk == "<lora:detail:0.8>"; });
+        QVERIFY(lora != scores.end());
+        QVERIFY(lora->inside > 0);
+        withLora.options.chunks = {"masterpiece", "<lora:nowhere:0.8>"};
+        QVERIFY(controller.runLab(withLora));
+        const QString m = failureOf(controller, 60000);
+        QVERIFY2(m.startsWith(QStringLiteral("On ")) && m.contains(QStringLiteral("<lora:nowhere>")), qPrintable(m));
     }
 
     void sshIsStartedInBatchModeWithTheCliPathQuoted()

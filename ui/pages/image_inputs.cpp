@@ -57,69 +57,40 @@ QString droppedPng(const QMimeData* mime)
     return {};
 }
 
-QString findLoraFile(const std::string& tagName, const QString& modelPath,
-                     const std::vector<core::DiffusionLoadOptions::Lora>& loras)
+namespace {
+
+QString withHint(const core::Error& e)
 {
-    QStringList folders;
-    for (const auto& l : loras) folders << QFileInfo(QString::fromStdString(l.path.string())).absolutePath();
-    const QFileInfo model(modelPath);
-    folders << (model.isDir() ? model.absoluteFilePath() : model.absolutePath());
-    const QString name = QString::fromStdString(tagName) + QLatin1String(".safetensors");
-    for (const QString& f : folders)
-        if (QFileInfo::exists(QDir(f).filePath(name))) return QDir(f).filePath(name);
-    return {};
+    QString message = QString::fromUtf8(e.what());
+    if (message.contains(QLatin1String("was not found")))
+        message += QObject::tr("; add the file with Add LoRA… (at any strength: the tag's weight is used)");
+    return message;
 }
 
-QString resolveLoraChunks(const std::vector<std::string>& chunks, const QString& modelPath,
-                          const std::vector<core::DiffusionLoadOptions::Lora>& loras,
-                          std::map<std::string, std::filesystem::path>& files)
-{
-    for (const std::string& chunk : chunks) {
-        core::LoraTags tags;
-        try {
-            tags = core::extractLoraTags(chunk);
-        } catch (const core::Error& e) {
-            return QString::fromStdString(e.what());
-        }
-        for (const auto& t : tags.loras) {
-            const QString found = findLoraFile(t.name, modelPath, loras);
-            if (found.isEmpty())
-                return QObject::tr(
-                           "The chunk's <lora:%1> was not found beside the listed LoRAs or the model; add "
-                           "%1.safetensors with Add LoRA… (at any strength: the chunk's weight is used)")
-                    .arg(QString::fromStdString(t.name));
-            files[t.name] = found.toStdString();
-        }
-    }
-    return {};
-}
+}  // namespace
 
 QString resolveLoraTags(std::string& prompt, const QString& modelPath,
                         std::vector<core::DiffusionLoadOptions::Lora>& loras)
 {
-    core::LoraTags tags;
+    core::DiffusionLoadOptions load;
+    load.loras = loras;
     try {
-        tags = core::extractLoraTags(prompt);
+        core::resolvePromptLoras(prompt, modelPath.toStdString(), load);
     } catch (const core::Error& e) {
-        return QString::fromStdString(e.what());
+        return withHint(e);
     }
-    if (tags.loras.empty()) return {};
-    for (const auto& t : tags.loras) {
-        const QString found = findLoraFile(t.name, modelPath, loras);
-        if (found.isEmpty())
-            return QObject::tr(
-                       "The prompt's <lora:%1> was not found beside the listed LoRAs or the model; add %1.safetensors "
-                       "with Add LoRA…")
-                .arg(QString::fromStdString(t.name));
-        const auto same = std::find_if(loras.begin(), loras.end(), [&](const auto& l) {
-            return QFileInfo(QString::fromStdString(l.path.string())) == QFileInfo(found);
-        });
-        if (same != loras.end())
-            same->strength = t.weight;  // the tag's weight, as in A1111
-        else
-            loras.push_back({found.toStdString(), t.weight});
+    loras = std::move(load.loras);
+    return {};
+}
+
+QString resolveLabLoraTags(core::LabOptions& options, const QString& modelPath, core::DiffusionLoadOptions& load,
+                           core::LoraFiles& files)
+{
+    try {
+        core::resolveLabLoras(options, modelPath.toStdString(), load, files);
+    } catch (const core::Error& e) {
+        return withHint(e);
     }
-    prompt = tags.prompt;
     return {};
 }
 

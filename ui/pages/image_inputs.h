@@ -4,6 +4,7 @@
 // reading an A1111 / Forge PNG's generation parameters (dropped or opened), and resolving the
 // prompt's <lora:NAME:W> tags against the folders of the listed LoRAs and the model's.
 #include "spyglass/diffusion.h"
+#include "spyglass/lora_files.h"
 
 #include <QString>
 #include <QStringList>
@@ -29,18 +30,13 @@ struct PngParameters {
 // The first local .png file of a drag, or "".
 [[nodiscard]] QString droppedPng(const QMimeData* mime);
 
-// NAME.safetensors beside the listed LoRAs or the model (the model's folder, or the folder of a
-// single file), or "".
-[[nodiscard]] QString findLoraFile(const std::string& tagName, const QString& modelPath,
-                                   const std::vector<core::DiffusionLoadOptions::Lora>& loras);
-// The files of the A1111 LoRA tags in the prompt lab's chunks, by tag name, into `files`. Returns ""
-// or the message naming the tag that is malformed or not found.
-[[nodiscard]] QString resolveLoraChunks(const std::vector<std::string>& chunks, const QString& modelPath,
-                                        const std::vector<core::DiffusionLoadOptions::Lora>& loras,
-                                        std::map<std::string, std::filesystem::path>& files);
 // Takes A1111's <lora:NAME:W> tags out of `prompt` and adds NAME.safetensors (found beside the
-// listed LoRAs or the model) to `loras`. Returns "" or the message naming what was not found.
+// listed LoRAs or the model, core/lora_files.h) to `loras`. Returns "" or the message naming what
+// was not found.
 [[nodiscard]] QString resolveLoraTags(std::string& prompt, const QString& modelPath,
                                       std::vector<core::DiffusionLoadOptions::Lora>& loras);
+// The prompt lab's tags (core::resolveLabLoras): the base's join `load`, the chunks' go to `files`.
+[[nodiscard]] QString resolveLabLoraTags(core::LabOptions& options, const QString& modelPath,
+                                         core::DiffusionLoadOptions& load, core::LoraFiles& files);
 
 }  // namespace spyglass::ui

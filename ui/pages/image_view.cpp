@@ -225,10 +225,7 @@ void ImageView::runPage()
     if (!m_generate->isEnabled()) return;
     if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
     if (m_prompt->toPlainText().trimmed().isEmpty()) return emit message(tr("Type a prompt first."));
-    DiffusionRequest r = request();
-    if (const QString error = resolveLoraTags(r.options.prompt, r.modelPath, r.load.loras); !error.isEmpty())
-        return emit message(error);
-    emit runRequested(r);
+    emit runRequested(request());  // LoRA tags are resolved where the run goes (RunController)
 }
 
 bool ImageView::applyParametersFrom(const QString& png)

@@ -187,28 +187,7 @@ void PromptLabView::runPage()
 {
     if (!m_run->isEnabled()) return;
     if (m_modelPath->text().trimmed().isEmpty()) return emit message(tr("Choose an image model folder first (Open…)."));
-    LabRequest r = plainRequest();
-    if (const QString error = resolveLoras(r); !error.isEmpty()) return emit message(error);
-    emit runRequested(r);
-}
-
-QString PromptLabView::resolveLoras(LabRequest& r)
-{
-    // Tags in the base prompt join the always-on list.
-    if (const QString error = resolveLoraTags(r.options.base, r.modelPath, r.load.loras); !error.isEmpty())
-        return error;
-    // A chunk of LoRA tags is "with vs without this LoRA": its file is merged only in the runs
-    // with that chunk (so it leaves the list's always-on LoRAs).
-    if (const QString error = resolveLoraChunks(r.options.chunks, r.modelPath, r.load.loras, r.loraFiles);
-        !error.isEmpty())
-        return error;
-    std::erase_if(r.load.loras, [&](const auto& l) {
-        return std::any_of(r.loraFiles.begin(), r.loraFiles.end(), [&](const auto& f) {
-            return QFileInfo(QString::fromStdString(l.path.string())) ==
-                   QFileInfo(QString::fromStdString(f.second.string()));
-        });
-    });
-    return {};
+    emit runRequested(request());  // LoRA tags are resolved where the run goes (RunController)
 }
 
 bool PromptLabView::applyParametersFrom(const QString& png)
@@ -269,13 +248,6 @@ QString PromptLabView::exportView(const QString& path, int dpi)
 }
 
 LabRequest PromptLabView::request() const
-{
-    LabRequest r = plainRequest();
-    (void)resolveLoras(r);  // what is not found is said by Run, and by the worker
-    return r;
-}
-
-LabRequest PromptLabView::plainRequest() const
 {
     LabRequest r;
     r.modelPath = m_modelPath->text().trimmed();

@@ -66,9 +66,6 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    [[nodiscard]] LabRequest plainRequest() const;
-    // Resolves `r`'s LoRA tags; "" or the message naming the tag that is malformed or not found.
-    [[nodiscard]] static QString resolveLoras(LabRequest& r);
     void showVariant();
 
     QLineEdit* m_modelPath;

@@ -92,6 +92,15 @@ void InferenceService::connectRemote()
     connect(m_remote, &RemoteClient::attentionReady, this, [this](quint64 id, const AttentionOutcomePtr& outcome) {
         if (id == m_latest) emit attentionReady(outcome);
     });
+    connect(m_remote, &RemoteClient::compareReady, this, [this](quint64 id, const ComparisonPtr& comparison) {
+        if (id == m_latest) emit compareReady(comparison);
+    });
+    connect(m_remote, &RemoteClient::patchReady, this, [this](quint64 id, const PatchOutcomePtr& outcome) {
+        if (id == m_latest) emit patchReady(outcome);
+    });
+    connect(m_remote, &RemoteClient::labReady, this, [this](quint64 id, const LabResultPtr& result) {
+        if (id == m_latest) emit labReady(result);
+    });
     connect(m_remote, &RemoteClient::notice, this, [this](quint64 id, const QString& text) {
         if (id == m_latest) emit notice(text);
     });
@@ -128,6 +137,9 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
             if constexpr (std::is_same_v<Request, DiffusionRequest>) m_remote->diffuse(id, request);
             if constexpr (std::is_same_v<Request, SectionRequest>) m_remote->section(id, request);
             if constexpr (std::is_same_v<Request, AttentionRequest>) m_remote->attention(id, request);
+            if constexpr (std::is_same_v<Request, CompareRequest>) m_remote->compare(id, request);
+            if constexpr (std::is_same_v<Request, PatchRequest>) m_remote->patch(id, request);
+            if constexpr (std::is_same_v<Request, LabRequest>) m_remote->lab(id, request);
             if constexpr (std::is_same_v<Request, AnalysisRequest>) {
                 m_remote->analyze(id, request);
                 if (!request.options.interventionSpecs.empty())
@@ -149,8 +161,8 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
                     if (id == m_latest)
                         emit generationFailed(
                             tr("%1 runs on this computer only in this version: choose CPU or CUDA "
-                               "under Device (the Remote device runs the language tab's analyses and attention and "
-                               "the Image tab's images)")
+                               "under Device (the Remote device runs the analyses, attention, Compare A/B, "
+                               "patching, images and the prompt lab)")
                                 .arg(what));
                 },
                 Qt::QueuedConnection);
@@ -181,17 +193,17 @@ quint64 InferenceService::submitDiffusion(DiffusionRequest request)
 }
 quint64 InferenceService::submitLab(LabRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runLab, tr("The prompt lab"));
+    return dispatch(std::move(request), &InferenceWorker::runLab, QString());
 }
 
 quint64 InferenceService::submitPatch(PatchRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runPatch, tr("Activation patching"));
+    return dispatch(std::move(request), &InferenceWorker::runPatch, QString());
 }
 
 quint64 InferenceService::submitCompare(CompareRequest request)
 {
-    return dispatch(std::move(request), &InferenceWorker::runCompare, tr("Compare A/B"));
+    return dispatch(std::move(request), &InferenceWorker::runCompare, QString());
 }
 
 quint64 InferenceService::submitAttention(AttentionRequest request)

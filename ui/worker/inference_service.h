@@ -2,7 +2,7 @@
 // InferenceService — the GUI's handle on the inference thread: submit() gives a request the next
 // id and makes it the newest (older runs stop); only the newest request's signals come out.
 // Requests for the "remote" device go to a spyglass-cli serve over SSH (RemoteClient) instead:
-// analyses run there; the other kinds are refused with a message saying so.
+// everything but the plain token generation runs there (that one is refused with a message).
 // Thread safety: use from the GUI thread.
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"

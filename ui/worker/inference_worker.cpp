@@ -1,6 +1,7 @@
 #include "worker/inference_worker.h"
 
 #include "spyglass/error.h"
+#include "spyglass/lora_files.h"
 #include "spyglass/runtime.h"
 
 #include <QDateTime>
@@ -320,47 +321,20 @@ void InferenceWorker::runLab(const LabRequest& request)
             m_labKey = key;
         }
         const core::LabOptions& o = request.options;
-        const core::ProgressCallback progress = progressFor(id);
-        m_lab->run(o, progress);
-        const auto full = m_lab->cached(o, core::PromptLab::fullPrompt(o), o.seeds.front());
         auto result = std::make_shared<LabResult>();
         result->options = o;
-        result->width = full->width;
-        result->height = full->height;
-        result->mask =
-            request.mask.empty()
-                ? std::vector<uint8_t>(static_cast<size_t>(full->width) * static_cast<size_t>(full->height), 1)
-                : request.mask;
-        result->report = m_lab->score(o, result->mask);
-        m_lab->runShortened(o, result->mask, result->report, progress);
+        result->mask = request.mask;
+        result->report = m_lab->experiment(o, result->mask, progressFor(id));
         if (!request.exportDir.isEmpty())
             core::writeLabReport(*m_lab, o, result->report, result->mask, request.exportDir.toStdString());
-        result->full = full->rgb;
-        result->base = m_lab->cached(o, result->report.basePrompt, o.seeds.front())->rgb;
-        result->shortened = m_lab->cached(o, result->report.shortenedPrompt, o.seeds.front())->rgb;
-        for (size_t c = 0; c < o.chunks.size(); ++c)
-            result->without.push_back(m_lab->cached(o, core::PromptLab::promptWithout(o, c), o.seeds.front())->rgb);
+        static_cast<core::LabImages&>(*result) = m_lab->images(o, result->report);
         emit labReady(id, result);
     });
 }
 
 core::DiffusionModel& InferenceWorker::labModel(const std::vector<core::LoraTag>& tags)
 {
-    core::DiffusionLoadOptions load = m_labRequest.load;
-    for (const auto& t : tags) {
-        const auto file = m_labRequest.loraFiles.find(t.name);
-        if (file == m_labRequest.loraFiles.end())
-            throw core::Error("the LoRA chunk <lora:" + t.name +
-                              "> names no file found beside the listed LoRAs or the model");
-        const auto same = std::find_if(load.loras.begin(), load.loras.end(), [&](const auto& l) {
-            return QFileInfo(QString::fromStdString(l.path.string())) ==
-                   QFileInfo(QString::fromStdString(file->second.string()));
-        });
-        if (same != load.loras.end())
-            same->strength = t.weight;  // the tag's weight, as in A1111
-        else
-            load.loras.push_back({file->second, t.weight});
-    }
+    const core::DiffusionLoadOptions load = core::withLoraTags(m_labRequest.load, tags, m_labRequest.loraFiles);
     if (!tags.empty()) emit progressed(m_labRequest.id, tr("loading the model with the chunk's LoRA"), 0, 0);
     return diffusionModel(m_labRequest.modelPath, m_labRequest.device, load);
 }

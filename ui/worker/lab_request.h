@@ -27,13 +27,10 @@ struct LabRequest {
     std::map<std::string, std::filesystem::path> loraFiles;
 };
 
-struct LabResult {
+struct LabResult : core::LabImages {  // the images (first seed, RGB)
     core::LabOptions options;
     core::LabReport report;
     std::vector<uint8_t> mask;
-    int width = 0, height = 0;
-    std::vector<uint8_t> full, base, shortened;  // RGB
-    std::vector<std::vector<uint8_t>> without;   // by chunk index
 };
 
 using LabResultPtr = std::shared_ptr<const LabResult>;

@@ -1,11 +1,17 @@
 #include "worker/remote_client.h"
 
 #include "spyglass/analysis_options_json.h"
+#include "spyglass/atomic_write.h"
 #include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
+#include "spyglass/lab_remote.h"
+#include "spyglass/patching.h"
+#include "spyglass/prompt_comparison.h"
 #include "spyglass/report_json.h"
 
 #include <QProcess>
+
+#include <filesystem>
 
 #include <cstring>
 #include <memory>
@@ -22,6 +28,23 @@ std::optional<quint64> requestId(const nlohmann::json& header)
     const auto it = header.find("id");
     if (it == header.end() || !it->is_number_unsigned()) return std::nullopt;
     return it->get<quint64>();
+}
+
+// The payload named `name`, or null.
+const std::string* payload(const core::Frame& frame, const std::string& name)
+{
+    for (const auto& [n, bytes] : frame.payloads)
+        if (n == name) return &bytes;
+    return nullptr;
+}
+
+// A file name the server may write under the export folder: relative, no "..", no empty part.
+bool safeRelative(const std::filesystem::path& path)
+{
+    if (path.empty() || path.is_absolute() || path.has_root_name()) return false;
+    for (const auto& part : path)
+        if (part == ".." || part == "." || part.empty()) return false;
+    return true;
 }
 
 }  // namespace
@@ -90,13 +113,18 @@ void RemoteClient::send(const nlohmann::json& frame, const std::vector<std::pair
     m_process->write(bytes.data(), static_cast<qint64>(bytes.size()));
 }
 
-void RemoteClient::start(quint64 id, Kind kind, const char* method, nlohmann::json params, std::string payload)
+void RemoteClient::start(quint64 id, Kind kind, const char* method, nlohmann::json params,
+                         std::vector<std::pair<std::string, std::string>> payloads)
 {
     ensureStarted();
     m_inFlight.insert(id, kind);
-    std::vector<std::pair<std::string, std::string>> payloads;
-    if (!payload.empty()) payloads.emplace_back("report.json", std::move(payload));
     send({{"type", "request"}, {"id", id}, {"method", method}, {"params", std::move(params)}}, payloads);
+}
+
+void RemoteClient::failLater(quint64 id, const QString& message)
+{
+    QMetaObject::invokeMethod(
+        this, [this, id, message] { emit failed(id, message); }, Qt::QueuedConnection);
 }
 
 void RemoteClient::analyze(quint64 id, const AnalysisRequest& request)
@@ -117,7 +145,7 @@ void RemoteClient::section(quint64 id, const SectionRequest& request)
            {"threads", request.threads},
            {"section", request.section == SectionRequest::Section::Factors ? "factors" : "projection"},
            {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}},
-          core::reportToJson(*request.base));  // a payload: a long run's report can pass a line's limit
+          {{"report.json", core::reportToJson(*request.base)}});  // a long run's report can pass a line's limit
 }
 
 void RemoteClient::attention(quint64 id, const AttentionRequest& request)
@@ -137,10 +165,7 @@ void RemoteClient::diffuse(quint64 id, const DiffusionRequest& request)
     try {
         options = core::diffusionOptionsToJson(request.options);
     } catch (const core::Error& e) {
-        QMetaObject::invokeMethod(
-            this, [this, id, message = QString::fromUtf8(e.what())] { emit failed(id, message); },
-            Qt::QueuedConnection);
-        return;
+        return failLater(id, QString::fromUtf8(e.what()));
     }
     start(id, Kind::Image, "diffuse",
           {{"model", request.modelPath.toStdString()},
@@ -148,6 +173,47 @@ void RemoteClient::diffuse(quint64 id, const DiffusionRequest& request)
            {"threads", request.threads},
            {"options", std::move(options)},
            {"load", core::diffusionLoadToJson(request.load)}});
+}
+
+void RemoteClient::compare(quint64 id, const CompareRequest& request)
+{
+    start(id, Kind::Compare, "compare",
+          {{"model", request.modelPath.toStdString()},
+           {"device", "auto"},
+           {"threads", request.threads},
+           {"prompt_a", request.promptA.toStdString()},
+           {"prompt_b", request.promptB.toStdString()},
+           {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}});
+}
+
+void RemoteClient::patch(quint64 id, const PatchRequest& request)
+{
+    m_patches.insert(id, request);
+    start(id, Kind::Patch, "patch",
+          {{"model", request.modelPath.toStdString()},
+           {"device", "auto"},
+           {"threads", request.threads},
+           {"clean", request.clean.toStdString()},
+           {"corrupt", request.corrupt.toStdString()},
+           {"answer", request.answer.toStdString()},
+           {"wrong", request.wrong.toStdString()},
+           {"site", core::patchSiteName(request.site)},
+           {"interventions", request.interventions}});
+}
+
+void RemoteClient::lab(quint64 id, const LabRequest& request)
+{
+    m_labs.insert(id, request);
+    std::vector<std::pair<std::string, std::string>> payloads;
+    if (!request.mask.empty()) payloads.emplace_back("mask", std::string(request.mask.begin(), request.mask.end()));
+    start(id, Kind::Lab, "lab",
+          {{"model", request.modelPath.toStdString()},
+           {"device", "auto"},
+           {"threads", request.threads},
+           {"options", core::labOptionsToJson(request.options)},
+           {"load", core::diffusionLoadToJson(request.load)},
+           {"export", !request.exportDir.isEmpty()}},
+          std::move(payloads));
 }
 
 void RemoteClient::cancel(quint64 id)
@@ -215,6 +281,8 @@ void RemoteClient::handle(const core::Frame& frame)
         // a frame of ours the server could not read (so it cannot say whose): fail what waits on it
         const QString message =
             tr("%1 could not read a request: %2").arg(m_target.label(), QString::fromStdString(h.value("message", "")));
+        m_patches.clear();
+        m_labs.clear();
         for (const quint64 waiting : std::exchange(m_inFlight, {}).keys()) emit failed(waiting, message);
         return;
     }
@@ -235,7 +303,7 @@ void RemoteClient::handle(const core::Frame& frame)
         return;
     }
     if (type == "error") {
-        m_inFlight.remove(*id);
+        forget(*id);
         if (h.value("kind", "") == "cancelled")
             emit cancelled(*id);
         else
@@ -243,61 +311,172 @@ void RemoteClient::handle(const core::Frame& frame)
         return;
     }
     if (type != "result") return;
-    const Kind kind = m_inFlight.take(*id);
+    const Kind kind = m_inFlight.value(*id);
     const int exit = h.value("exit", 1);
     if (exit == 130 || h.value("kind", "") == "cancelled") {
+        forget(*id);
         emit cancelled(*id);
         return;
     }
     if (exit != 0) {
+        forget(*id);
         QString message = QString::fromStdString(h.value("error", "failed"));
         if (message.startsWith(QStringLiteral("error: "))) message = message.mid(7);
         emit failed(*id, tr("On %1: %2").arg(m_target.label(), message));
         return;
     }
-    if (kind == Kind::Attention) {
-        auto outcome = std::make_shared<AttentionOutcome>();
-        outcome->position = 0;
-        for (const auto& [name, bytes] : frame.payloads)
-            if (name == "attention") {
-                const auto shape = h.value("shape", std::vector<int64_t>{});
-                outcome->weights.shape = shape;
-                if (outcome->weights.numel() * sizeof(float) == bytes.size() && shape.size() == 3) {
-                    outcome->weights.values.resize(bytes.size() / sizeof(float));
-                    std::memcpy(outcome->weights.values.data(), bytes.data(), bytes.size());
-                    outcome->position = static_cast<int>(shape[2]) - 1;
-                    emit attentionReady(*id, outcome);
-                    return;
-                }
-            }
-        emit failed(*id, tr("%1 answered the attention request without its weights").arg(m_target.label()));
-        return;
-    }
-    if (kind == Kind::Image) {
-        if (const std::string note = h.value("notice", ""); !note.empty())
-            emit notice(*id, QString::fromStdString(note));
-        try {
-            emit imageReady(*id, std::make_shared<const core::DiffusionResult>(core::decodeDiffusionResult(
-                                     frame, "the image from " + m_target.label().toStdString())));
-        } catch (const core::Error& e) {
-            emit failed(*id, QString::fromUtf8(e.what()));
+    if (const std::string note = h.value("notice", ""); !note.empty()) emit notice(*id, QString::fromStdString(note));
+    try {
+        switch (kind) {
+            case Kind::Analysis:
+                return finishReport(*id, frame);
+            case Kind::Attention:
+                return finishAttention(*id, frame);
+            case Kind::Image:
+                return finishImage(*id, frame);
+            case Kind::Compare:
+                return finishCompare(*id, frame);
+            case Kind::Patch:
+                return finishPatch(*id, frame);
+            case Kind::Lab:
+                return finishLab(*id, frame);
         }
-        return;
+    } catch (const core::Error& e) {
+        forget(*id);
+        emit failed(*id, QString::fromUtf8(e.what()));
     }
-    for (const auto& [name, bytes] : frame.payloads) {
-        if (name != "report.json") continue;
-        try {
-            auto report = std::make_shared<const core::Report>(
-                core::reportFromJson(bytes, "the report from " + m_target.label().toStdString()));
-            if (const std::string note = h.value("notice", ""); !note.empty())
-                emit notice(*id, QString::fromStdString(note));
-            emit reportReady(*id, report);
-        } catch (const core::Error& e) {
-            emit failed(*id, QString::fromUtf8(e.what()));
+}
+
+void RemoteClient::forget(quint64 id)
+{
+    m_inFlight.remove(id);
+    m_patches.remove(id);
+    m_labs.remove(id);
+}
+
+std::string RemoteClient::source() const
+{
+    return "the answer from " + m_target.label().toStdString();
+}
+
+void RemoteClient::finishReport(quint64 id, const core::Frame& frame)
+{
+    forget(id);
+    const std::string* json = payload(frame, "report.json");
+    if (!json) throw core::Error(tr("%1 answered without a report").arg(m_target.label()).toStdString());
+    core::Report report = core::reportFromJson(*json, source());
+    // The factors' loadings (what the factor-ablation actions need) travel as float32.
+    if (const std::string* loadings = payload(frame, "loadings"); loadings && report.factors) {
+        const auto shape = frame.header.value("loadings_shape", std::vector<int64_t>{});
+        core::HostTensor t;
+        t.shape = shape;
+        if (shape.size() != 2 || shape[0] < 0 || shape[1] < 0 ||
+            static_cast<uint64_t>(shape[0]) * static_cast<uint64_t>(shape[1]) * sizeof(float) != loadings->size())
+            throw core::Error(source() + ": the factor loadings do not match their shape");
+        t.values.resize(loadings->size() / sizeof(float));
+        std::memcpy(t.values.data(), loadings->data(), loadings->size());
+        report.factors->loadings = std::move(t);
+    }
+    emit reportReady(id, std::make_shared<const core::Report>(std::move(report)));
+}
+
+void RemoteClient::finishAttention(quint64 id, const core::Frame& frame)
+{
+    forget(id);
+    const std::string* bytes = payload(frame, "attention");
+    const auto shape = frame.header.value("shape", std::vector<int64_t>{});
+    auto outcome = std::make_shared<AttentionOutcome>();
+    outcome->weights.shape = shape;
+    if (!bytes || shape.size() != 3 || outcome->weights.numel() * sizeof(float) != bytes->size())
+        throw core::Error(
+            tr("%1 answered the attention request without its weights").arg(m_target.label()).toStdString());
+    outcome->weights.values.resize(bytes->size() / sizeof(float));
+    std::memcpy(outcome->weights.values.data(), bytes->data(), bytes->size());
+    outcome->position = static_cast<int>(shape[2]) - 1;
+    emit attentionReady(id, outcome);
+}
+
+void RemoteClient::finishImage(quint64 id, const core::Frame& frame)
+{
+    forget(id);
+    emit imageReady(id, std::make_shared<const core::DiffusionResult>(
+                            core::decodeDiffusionResult(frame, "the image from " + m_target.label().toStdString())));
+}
+
+void RemoteClient::finishCompare(quint64 id, const core::Frame& frame)
+{
+    forget(id);
+    const std::string* json = payload(frame, "comparison.json");
+    if (!json) throw core::Error(source() + ": no comparison");
+    emit compareReady(id, std::make_shared<const core::PromptComparison>(core::comparisonFromWire(*json, source())));
+}
+
+void RemoteClient::finishPatch(quint64 id, const core::Frame& frame)
+{
+    auto outcome = std::make_shared<PatchOutcome>();
+    outcome->request = m_patches.value(id);
+    forget(id);
+    const std::string* json = payload(frame, "patch.json");
+    if (!json) throw core::Error(source() + ": no patching result");
+    outcome->result = core::patchResultFromJson(*json, source());
+    const nlohmann::json j = nlohmann::json::parse(*json);
+    auto texts = [&](const char* key) {
+        QStringList out;
+        const auto it = j.find(key);
+        if (it == j.end() || !it->is_array()) throw core::Error(source() + ": " + key + " is missing");
+        for (const auto& t : *it) {
+            if (!t.is_string()) throw core::Error(source() + ": " + key + " has an item that is not a text");
+            out << QString::fromStdString(t.get<std::string>());
         }
-        return;
+        return out;
+    };
+    outcome->cleanTokens = texts("clean_tokens");
+    outcome->corruptTokens = texts("corrupt_tokens");
+    if (outcome->result.site != core::PatchSite::Head &&
+        outcome->cleanTokens.size() != static_cast<qsizetype>(outcome->result.positions.size()))
+        throw core::Error(source() + ": the patching result's positions do not match the prompt's tokens");
+    const auto integer = [&](const char* key) {
+        const auto it = j.find(key);
+        if (it == j.end() || !it->is_number_integer()) throw core::Error(source() + ": " + key + " is missing");
+        return it->get<int>();
+    };
+    outcome->answer = integer("answer");
+    outcome->wrong = integer("wrong");
+    outcome->answerText = QString::fromStdString(j.value("answer_text", ""));
+    outcome->wrongText = QString::fromStdString(j.value("wrong_text", ""));
+    outcome->architecture = QString::fromStdString(j.value("architecture", ""));
+    emit patchReady(id, outcome);
+}
+
+void RemoteClient::finishLab(quint64 id, const core::Frame& frame)
+{
+    const LabRequest request = m_labs.value(id);
+    forget(id);
+    auto [report, images] = core::decodeLabAnswer(frame, source());
+    auto result = std::make_shared<LabResult>();
+    result->options = request.options;
+    if (const auto options = frame.header.find("options"); options != frame.header.end())
+        result->options = core::labOptionsFromJson(*options, source());  // as run: the base's tags out
+    if (result->options.chunks.size() != images.without.size())
+        throw core::Error(source() + ": the lab result has not one image per chunk");
+    result->report = std::move(report);
+    result->mask = request.mask.empty()
+                       ? std::vector<uint8_t>(static_cast<size_t>(images.width) * static_cast<size_t>(images.height), 1)
+                       : request.mask;
+    static_cast<core::LabImages&>(*result) = std::move(images);
+    if (!request.exportDir.isEmpty()) {
+        const std::filesystem::path dir = request.exportDir.toStdString();
+        for (const auto& [name, bytes] : frame.payloads) {
+            if (!name.starts_with("export/")) continue;
+            const std::filesystem::path relative = name.substr(7);
+            if (!safeRelative(relative))
+                throw core::Error(source() + ": the export file name '" + name + "' leaves the export folder");
+            std::error_code ec;
+            std::filesystem::create_directories((dir / relative).parent_path(), ec);
+            core::writeFileAtomically(dir / relative, bytes);
+        }
     }
-    emit failed(*id, tr("%1 answered without a report").arg(m_target.label()));
+    emit labReady(id, result);
 }
 
 void RemoteClient::lose(const QString& why, bool announce)
@@ -315,6 +494,8 @@ void RemoteClient::lose(const QString& why, bool announce)
     }
     m_helloSeen = false;
     const QList<quint64> carried = std::exchange(m_inFlight, {}).keys();
+    m_patches.clear();
+    m_labs.clear();
     for (const quint64 id : carried) emit failed(id, why);
     if (carried.isEmpty() && announce) emit connectionLost(why);  // else the failures above said it
 }

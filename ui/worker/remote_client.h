@@ -2,9 +2,10 @@
 // RemoteClient — the app's end of `spyglass-cli serve --stdio` (docs/serve-protocol.md) on the
 // Remote (SSH) device: starts `ssh HOST CLI serve --stdio` (RemoteTarget) on first use, sends an
 // analysis as a typed "analyze" request, a section recompute as "section", the attention view's
-// request as "attention" and an image run as "diffuse" (the model stays loaded on the server
-// between runs), turns progress and preview frames into progress and previews and the
-// result into a report or an image result, and "cancel" into a cancel frame.
+// request as "attention", an A/B comparison as "compare", an activation-patching run as "patch",
+// an image run as "diffuse" and a prompt-lab run as "lab" (the model, and the lab's runs, stay on
+// the server between requests), turns progress and preview frames into progress and previews and
+// the result into the matching result type, and "cancel" into a cancel frame.
 // A connection that ends, never says hello, or speaks another protocol version fails the
 // requests it carried with one message naming the host and what ssh or the server said (or, when
 // it carried none, emits connectionLost with it); the next request starts a new connection. Never blocks the GUI
@@ -12,7 +13,10 @@
 #include "views/report_types.h"
 #include "worker/analysis_request.h"
 #include "worker/attention_request.h"
+#include "worker/compare_request.h"
 #include "worker/diffusion_request.h"
+#include "worker/lab_request.h"
+#include "worker/patch_request.h"
 #include "worker/remote_target.h"
 
 #include "spyglass/serve_frames.h"
@@ -45,6 +49,11 @@ public:
     void section(quint64 id, const SectionRequest& request);
     void attention(quint64 id, const AttentionRequest& request);
     void diffuse(quint64 id, const DiffusionRequest& request);
+    void compare(quint64 id, const CompareRequest& request);
+    void patch(quint64 id, const PatchRequest& request);
+    // A1111 LoRA tags in the options are resolved on the server; with exportDir the report's files
+    // come back and are written there.
+    void lab(quint64 id, const LabRequest& request);
     void cancel(quint64 id);
     [[nodiscard]] bool connected() const { return m_helloSeen; }
     // The server's hello (its version, runtime, CUDA) once connected; empty before.
@@ -56,14 +65,28 @@ signals:
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);
     void attentionReady(quint64 id, const spyglass::ui::AttentionOutcomePtr& outcome);
+    void compareReady(quint64 id, const spyglass::ui::ComparisonPtr& comparison);
+    void patchReady(quint64 id, const spyglass::ui::PatchOutcomePtr& outcome);
+    void labReady(quint64 id, const spyglass::ui::LabResultPtr& result);
     void notice(quint64 id, const QString& text);
     void failed(quint64 id, const QString& message);
     void cancelled(quint64 id);
     void connectionLost(const QString& message);
 
 private:
-    enum class Kind { Analysis, Attention, Image };
-    void start(quint64 id, Kind kind, const char* method, nlohmann::json params, std::string reportPayload = {});
+    enum class Kind { Analysis, Attention, Image, Compare, Patch, Lab };
+    void start(quint64 id, Kind kind, const char* method, nlohmann::json params,
+               std::vector<std::pair<std::string, std::string>> payloads = {});
+    // The answer of a finished request of each kind (exit 0).
+    void finishReport(quint64 id, const core::Frame& frame);
+    void finishAttention(quint64 id, const core::Frame& frame);
+    void finishImage(quint64 id, const core::Frame& frame);
+    void finishCompare(quint64 id, const core::Frame& frame);
+    void finishPatch(quint64 id, const core::Frame& frame);
+    void finishLab(quint64 id, const core::Frame& frame);
+    // A request that fails before it is sent (on the next turn of the event loop).
+    void failLater(quint64 id, const QString& message);
+    void forget(quint64 id);  // no longer in flight
     void ensureStarted();
     void send(const nlohmann::json& frame, const std::vector<std::pair<std::string, std::string>>& payloads = {});
     void readFrames();
@@ -72,6 +95,7 @@ private:
     // `announce`).
     void lose(const QString& why, bool announce = true);
     [[nodiscard]] QString lastServerWords() const;
+    [[nodiscard]] std::string source() const;  // "the answer from HOST", for error messages
 
     RemoteTarget m_target;
     QProcess* m_process = nullptr;
@@ -81,6 +105,9 @@ private:
     QTimer m_helloTimer;
     QByteArray m_stderrTail;          // the last few lines ssh or the server wrote for people
     QHash<quint64, Kind> m_inFlight;  // sent, not yet answered
+    // What the answers of these kinds carry back from their requests.
+    QHash<quint64, PatchRequest> m_patches;
+    QHash<quint64, LabRequest> m_labs;
 };
 
 }  // namespace spyglass::ui

@@ -61,5 +61,8 @@ struct PatchResult {
 // {"format":"spyglass.patch/1","site","layers","positions" (or "heads"),"metric","clean_metric",
 //  "corrupt_metric","effect":[[…]],"whole_layer_effect":[…]} plus `extra` members.
 [[nodiscard]] std::string patchResultJson(const PatchResult& result, const std::string& extraJsonObject = "{}");
+// The result again from that JSON (the Remote device's "patch" answer; extra members ignored).
+// Throws Error naming `source` and the member for a malformed one.
+[[nodiscard]] PatchResult patchResultFromJson(const std::string& json, const std::string& source);
 
 }  // namespace spyglass::core

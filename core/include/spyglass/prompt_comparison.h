@@ -45,4 +45,10 @@ struct PromptComparison {
 
 [[nodiscard]] std::string promptComparisonJson(const PromptComparison& comparison);
 
+// The whole comparison (both reports in full, the alignment, the joint factors without their
+// loadings) as one JSON document, and back: the Remote device's "compare" answer
+// (docs/serve-protocol.md). The reader throws Error naming `source` and the member.
+[[nodiscard]] std::string comparisonToWire(const PromptComparison& comparison);
+[[nodiscard]] PromptComparison comparisonFromWire(const std::string& json, const std::string& source);
+
 }  // namespace spyglass::core

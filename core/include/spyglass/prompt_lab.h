@@ -70,6 +70,13 @@ struct LabReport {
     bool shortenedRun = false;
 };
 
+// The images a lab's report is about (first seed, RGB): what the app's lab tab shows.
+struct LabImages {
+    int width = 0, height = 0;
+    std::vector<uint8_t> full, base, shortened;
+    std::vector<std::vector<uint8_t>> without;  // by chunk index
+};
+
 // The model for runs whose prompt holds the A1111 LoRA tags `tags` (empty: none): the lab's model
 // with those LoRAs merged at their weights. Called before every run; it may keep the model it gave
 // last (runs are ordered so that each set of tags comes once).
@@ -95,6 +102,12 @@ public:
     // Generates the shortened prompt (cached) and fills its comparison with the full prompt.
     void runShortened(const LabOptions& o, const std::vector<uint8_t>& mask, LabReport& report,
                       const ProgressCallback& progress = {});
+    // The whole experiment of the app's lab tab: run(), the whole image when `mask` is empty (it is
+    // filled in), score(), runShortened().
+    [[nodiscard]] LabReport experiment(const LabOptions& o, std::vector<uint8_t>& mask,
+                                       const ProgressCallback& progress = {});
+    // The report's images from the cache (Error when one is missing).
+    [[nodiscard]] LabImages images(const LabOptions& o, const LabReport& report) const;
     [[nodiscard]] std::shared_ptr<const DiffusionResult> cached(const LabOptions& o, const std::string& prompt,
                                                                 uint64_t seed) const;
     [[nodiscard]] size_t cacheSize() const { return m_cache.size(); }

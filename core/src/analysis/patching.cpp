@@ -4,8 +4,6 @@
 #include "models/language_model_impl.h"
 #include "spyglass/error.h"
 
-#include <nlohmann/json.hpp>
-
 namespace spyglass::core {
 
 namespace {
@@ -59,28 +57,6 @@ void checkPrompt(const std::vector<int>& ids, const ModelInfo& info, const char*
 }
 
 }  // namespace
-
-std::string patchSiteName(PatchSite site)
-{
-    switch (site) {
-        case PatchSite::ResidPre:
-            return "resid_pre";
-        case PatchSite::AttnOut:
-            return "attn_out";
-        case PatchSite::MlpOut:
-            return "mlp_out";
-        case PatchSite::Head:
-            return "head";
-    }
-    return "resid_pre";
-}
-
-PatchSite parsePatchSite(const std::string& text)
-{
-    for (PatchSite s : {PatchSite::ResidPre, PatchSite::AttnOut, PatchSite::MlpOut, PatchSite::Head})
-        if (patchSiteName(s) == text) return s;
-    throw OptionError("site", "unknown site '" + text + "' (resid_pre, attn_out, mlp_out or head)");
-}
 
 PatchResult patchActivations(LanguageModel& model, const std::vector<int>& cleanIds, const std::vector<int>& corruptIds,
                              const PatchOptions& options, const ProgressCallback& progress)
@@ -190,24 +166,6 @@ int tokenArgument(const LanguageModel& model, const std::string& text, const std
         throw OptionError(field, "'" + text + "' is " + std::to_string(ids.size()) +
                                      " tokens; give one token (e.g. with its leading space) or its id as #ID");
     return ids.front();
-}
-
-std::string patchResultJson(const PatchResult& r, const std::string& extraJsonObject)
-{
-    nlohmann::ordered_json j;
-    j["format"] = "spyglass.patch/1";
-    j["site"] = patchSiteName(r.site);
-    j["layers"] = r.layers;
-    j[r.site == PatchSite::Head ? "heads" : "positions"] = r.positions;
-    j["metric"] = "logit[answer] - logit[wrong] at the last position";
-    j["clean_metric"] = r.cleanMetric;
-    j["corrupt_metric"] = r.corruptMetric;
-    j["effect"] = r.effect;
-    j["patched_metric"] = r.metric;
-    j["whole_layer_effect"] = r.wholeLayerEffect;
-    const auto extra = nlohmann::ordered_json::parse(extraJsonObject);
-    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-    return j.dump(1);
 }
 
 }  // namespace spyglass::core

@@ -1,6 +1,8 @@
 #include "spyglass/prompt_comparison.h"
 
+#include "report/factors_json.h"
 #include "spyglass/error.h"
+#include "spyglass/report_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -138,6 +140,56 @@ std::string promptComparisonJson(const PromptComparison& c)
                         {"reconstruction_error", c.factors->reconstructionError},
                         {"input_norm", c.factors->inputNorm}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string comparisonToWire(const PromptComparison& c)
+{
+    json alignment = json::array();
+    for (const TokenPair& pair : c.alignment) alignment.push_back({pair.a, pair.b});
+    const json j{{"schema", "spyglass.ab-wire/1"},
+                 {"a", json::parse(reportToJson(c.a))},
+                 {"b", json::parse(reportToJson(c.b))},
+                 {"alignment", std::move(alignment)},
+                 {"factors", c.factors ? factorsToJson(*c.factors) : json(nullptr)}};
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+PromptComparison comparisonFromWire(const std::string& text, const std::string& source)
+{
+    const json j = json::parse(text, nullptr, false);
+    const auto schema = j.is_object() ? j.find("schema") : j.end();
+    if (!j.is_object() || schema == j.end() || *schema != "spyglass.ab-wire/1")
+        throw Error(source + ": not a spyglass.ab-wire/1 document");
+    for (const char* side : {"a", "b"})
+        if (!j.contains(side) || !j[side].is_object()) throw Error(source + ": the report " + side + " is missing");
+    PromptComparison c;
+    c.a = reportFromJson(j["a"].dump(), source + ": report a");
+    c.b = reportFromJson(j["b"].dump(), source + ": report b");
+    const auto alignment = j.find("alignment");
+    if (alignment == j.end() || !alignment->is_array()) throw Error(source + ": alignment must be a list");
+    const auto sizeA = static_cast<int64_t>(c.a.tokens.size()), sizeB = static_cast<int64_t>(c.b.tokens.size());
+    for (const json& pair : *alignment) {
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_integer() || !pair[1].is_number_integer())
+            throw Error(source + ": alignment has an item that is not a pair of indices");
+        const int64_t a = pair[0].get<int64_t>(), b = pair[1].get<int64_t>();
+        if (a < -1 || a >= sizeA || b < -1 || b >= sizeB || (a < 0 && b < 0))
+            throw Error(source + ": alignment has a pair outside the two prompts' tokens");
+        c.alignment.push_back({static_cast<int>(a), static_cast<int>(b)});
+    }
+    if (const auto f = j.find("factors"); f != j.end() && !f->is_null()) {
+        if (!f->is_object()) throw Error(source + ": factors must be an object");
+        try {
+            c.factors = factorsFromJson(*f, source + ": factors");
+        } catch (const json::exception& e) {
+            throw Error(source + ": factors: unexpected structure: " + e.what());
+        }
+        const size_t positions = c.a.tokens.size() + c.b.tokens.size();
+        if (c.factors->strengths.size() != static_cast<size_t>(std::max(c.factors->k, 0)) ||
+            std::any_of(c.factors->strengths.begin(), c.factors->strengths.end(),
+                        [&](const auto& row) { return row.size() != positions; }))
+            throw Error(source + ": the joint factors' strengths are not k rows over both prompts' tokens");
+    }
+    return c;
 }
 
 }  // namespace spyglass::core

@@ -226,20 +226,8 @@ DiffusionResult decodeDiffusionResult(const Frame& frame, const std::string& sou
     std::vector<int64_t> ids;
     m.readList("token_ids", ids);
     r.tokenIds = ids;
-    if (const auto w = d->find("token_weights"); w != d->end()) {
-        if (!w->is_array()) throw Error(source + ": diffusion.token_weights must be a list");
-        for (const json& x : *w) {
-            if (!x.is_number()) throw Error(source + ": diffusion.token_weights has an item of the wrong type");
-            r.tokenWeights.push_back(x.get<float>());
-        }
-    }
-    if (const auto ts = d->find("timesteps"); ts != d->end()) {
-        if (!ts->is_array()) throw Error(source + ": diffusion.timesteps must be a list");
-        for (const json& x : *ts) {
-            if (!x.is_number()) throw Error(source + ": diffusion.timesteps has an item of the wrong type");
-            r.timesteps.push_back(x.get<double>());
-        }
-    }
+    m.readList("token_weights", r.tokenWeights);
+    m.readList("timesteps", r.timesteps);
     m.read("scheduler", r.scheduler);
     m.read("scheduler_name", r.schedulerName);
     if (r.width <= 0 || r.height <= 0 || r.width > 16384 || r.height > 16384)

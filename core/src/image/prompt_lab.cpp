@@ -411,6 +411,35 @@ void PromptLab::runShortened(const LabOptions& o, const std::vector<uint8_t>& ma
     report = score(o, mask);
 }
 
+LabReport PromptLab::experiment(const LabOptions& o, std::vector<uint8_t>& mask, const ProgressCallback& progress)
+{
+    run(o, progress);
+    const auto full = cached(o, fullPrompt(o), o.seeds.front());
+    if (mask.empty()) mask.assign(static_cast<size_t>(full->width) * static_cast<size_t>(full->height), 1);
+    LabReport report = score(o, mask);
+    runShortened(o, mask, report, progress);
+    return report;
+}
+
+LabImages PromptLab::images(const LabOptions& o, const LabReport& report) const
+{
+    const uint64_t seed = o.seeds.front();
+    auto rgb = [&](const std::string& prompt) {
+        const auto r = cached(o, prompt, seed);
+        if (!r) throw Error("the prompt lab has not run '" + prompt + "' yet");
+        return r;
+    };
+    const auto full = rgb(report.fullPrompt);
+    LabImages out;
+    out.width = full->width;
+    out.height = full->height;
+    out.full = full->rgb;
+    out.base = rgb(report.basePrompt)->rgb;
+    out.shortened = rgb(report.shortenedPrompt)->rgb;
+    for (size_t c = 0; c < o.chunks.size(); ++c) out.without.push_back(rgb(promptWithout(o, c))->rgb);
+    return out;
+}
+
 void PromptLab::generateRun(const LabOptions& o, const std::string& prompt, uint64_t seed,
                             const ProgressCallback& progress)
 {

@@ -88,7 +88,13 @@ public:
         if (!v->is_array()) fail(key, "must be a list");
         std::vector<T> values;
         for (const nlohmann::json& item : *v) {
-            const bool ok = std::is_same_v<T, std::string> ? item.is_string() : item.is_number_integer();
+            bool ok = false;
+            if constexpr (std::is_same_v<T, std::string>)
+                ok = item.is_string();
+            else if constexpr (std::is_floating_point_v<T>)
+                ok = item.is_number();
+            else
+                ok = item.is_number_integer();
             if (!ok) fail(key, "has an item of the wrong type");
             values.push_back(item.get<T>());
         }

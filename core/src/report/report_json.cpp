@@ -2,6 +2,7 @@
 
 #include "io/atomic_file.h"
 #include "io/json_file.h"
+#include "report/factors_json.h"
 #include "spyglass/error.h"
 #include "spyglass/safetensors.h"
 #include "spyglass/tokenizer.h"
@@ -42,16 +43,6 @@ json lensJson(const LensSection& lens)
             {"top_k", lens.topK},
             {"cells", std::move(cells)},
             {"self_check_max_abs_diff", lens.selfCheckMaxAbsDiff}};
-}
-
-json factorsJson(const FactorSection& f)
-{
-    json j = {{"source", f.source},        {"layers", f.layers},       {"k", f.k},
-              {"positions", f.positions},  {"strengths", f.strengths}, {"reconstruction_error", f.reconstructionError},
-              {"input_norm", f.inputNorm}, {"stability", f.stability}, {"iterations", f.iterations},
-              {"top_tokens", f.topTokens}};
-    if (f.loadingsFile) j["loadings_file"] = *f.loadingsFile;
-    return j;
 }
 
 // An integer that fits T (nlohmann's get<int>() of 4e76 would be undefined behaviour).
@@ -121,6 +112,41 @@ E named(const json& j, const char* key, const std::string& where)
 
 }  // namespace
 
+json factorsToJson(const FactorSection& f)
+{
+    json j = {{"source", f.source},        {"layers", f.layers},       {"k", f.k},
+              {"positions", f.positions},  {"strengths", f.strengths}, {"reconstruction_error", f.reconstructionError},
+              {"input_norm", f.inputNorm}, {"stability", f.stability}, {"iterations", f.iterations},
+              {"top_tokens", f.topTokens}};
+    if (f.loadingsFile) j["loadings_file"] = *f.loadingsFile;
+    return j;
+}
+
+FactorSection factorsFromJson(const json& f, const std::string& source)
+{
+    FactorSection factors;
+    factors.source = f.value("source", "mlp_act");
+    factors.layers = field<std::vector<int>>(f, "layers", source + ": factors");
+    factors.k = field<int>(f, "k", source + ": factors");
+    factors.positions = field<std::vector<int>>(f, "positions", source + ": factors");
+    factors.strengths = field<std::vector<std::vector<float>>>(f, "strengths", source + ": factors");
+    factors.reconstructionError = field<double>(f, "reconstruction_error", source + ": factors");
+    factors.inputNorm = f.value("input_norm", 0.0);
+    factors.stability = f.value("stability", 0.0);
+    if (f.contains("iterations")) factors.iterations = integer<int>(f["iterations"], source + ": factors iterations");
+    if (f.contains("top_tokens"))
+        for (const auto& factor : f["top_tokens"]) {
+            auto& layers = factors.topTokens.emplace_back();
+            for (const auto& layer : factor) {
+                auto& ids = layers.emplace_back();
+                for (const auto& id : layer) ids.push_back(integer<int>(id, source + ": factors top_tokens"));
+            }
+        }
+    if (f.contains("loadings_file") && f["loadings_file"].is_string())
+        factors.loadingsFile = f["loadings_file"].get<std::string>();
+    return factors;
+}
+
 std::string reportToJson(const Report& r)
 {
     json j;
@@ -152,7 +178,7 @@ std::string reportToJson(const Report& r)
     j["words"] = json::array();
     for (const auto& w : r.words) j["words"].push_back({{"tokens", {w.firstToken, w.endToken}}, {"text", w.text}});
     if (r.lens) j["lens"] = lensJson(*r.lens);
-    if (r.factors) j["factors"] = factorsJson(*r.factors);
+    if (r.factors) j["factors"] = factorsToJson(*r.factors);
     if (r.projection) {
         const auto& p = *r.projection;
         json points = json::array();
@@ -245,31 +271,7 @@ Report parseReport(const std::string& text, const std::string& source)
         }
         r.lens = std::move(lens);
     }
-    if (j.contains("factors") && j["factors"].is_object()) {
-        const json& f = j["factors"];
-        FactorSection factors;
-        factors.source = f.value("source", "mlp_act");
-        factors.layers = field<std::vector<int>>(f, "layers", source + ": factors");
-        factors.k = field<int>(f, "k", source + ": factors");
-        factors.positions = field<std::vector<int>>(f, "positions", source + ": factors");
-        factors.strengths = field<std::vector<std::vector<float>>>(f, "strengths", source + ": factors");
-        factors.reconstructionError = field<double>(f, "reconstruction_error", source + ": factors");
-        factors.inputNorm = f.value("input_norm", 0.0);
-        factors.stability = f.value("stability", 0.0);
-        if (f.contains("iterations"))
-            factors.iterations = integer<int>(f["iterations"], source + ": factors iterations");
-        if (f.contains("top_tokens"))
-            for (const auto& factor : f["top_tokens"]) {
-                auto& layers = factors.topTokens.emplace_back();
-                for (const auto& layer : factor) {
-                    auto& ids = layers.emplace_back();
-                    for (const auto& id : layer) ids.push_back(integer<int>(id, source + ": factors top_tokens"));
-                }
-            }
-        if (f.contains("loadings_file") && f["loadings_file"].is_string())
-            factors.loadingsFile = f["loadings_file"].get<std::string>();
-        r.factors = std::move(factors);
-    }
+    if (j.contains("factors") && j["factors"].is_object()) r.factors = factorsFromJson(j["factors"], source);
     if (j.contains("projection") && j["projection"].is_object()) {
         const json& p = j["projection"];
         ProjectionSection projection;
