@@ -16,7 +16,11 @@ RunController::RunController(QObject* parent) : QObject(parent), m_service(new I
 {
     connect(m_service, &InferenceService::reportUpdated, this, [this](const core::ReportUpdate& update) {
         if (!m_live) m_live = std::make_shared<core::Report>();
-        core::applyUpdate(*m_live, update);
+        try {
+            core::applyUpdate(*m_live, update);
+        } catch (const core::Error&) {
+            return;  // a stage that does not fit (a misbehaving remote server): the final report decides
+        }
         emit reportUpdated(m_live, update);
     });
     connect(m_service, &InferenceService::diffReady, this, [this](const RunDiffPtr& diff) { m_pendingDiff = diff; });

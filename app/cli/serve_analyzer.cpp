@@ -68,14 +68,30 @@ core::LanguageModel& ServeAnalyzer::model(const nlohmann::json& params, const ch
 }
 
 ServedReport ServeAnalyzer::analyze(const nlohmann::json& params, const std::string& source,
-                                    const core::ProgressCallback& progress)
+                                    const core::ProgressCallback& progress,
+                                    const std::function<void(const core::ReportUpdate&)>& stages)
 {
     const std::string prompt = textParam(params, "analyze", "prompt", "", true);
     const core::AnalysisOptions o = optionsParam(params, "analyze", source);
+    const bool stream = flagParam(params, "analyze", "stream");
+    const bool diff = flagParam(params, "analyze", "diff") && !o.interventionSpecs.empty();
     core::LanguageModel& lm = model(params, "analyze", progress);
-    const core::Report report = core::analyze(lm, prompt, o, progress);
-    return {core::reportToJson(report), core::contextLimitNote(report, lm.info(), o.maxNewTokens),
-            report.factors ? report.factors->loadings : core::HostTensor{}};
+    core::AnalysisObserver observer;
+    if (stages && stream) observer = [&](const core::ReportUpdate& update, const core::Report&) { stages(update); };
+    ServedReport served;
+    core::Report report;
+    if (diff) {
+        core::InterventionEffect effect = core::analyzeInterventionEffect(lm, prompt, o, progress, observer);
+        served.baselineJson = core::reportToJson(effect.baseline);
+        served.forcedJson = core::reportToJson(effect.forced);
+        report = std::move(effect.edited);
+    } else {
+        report = core::analyze(lm, prompt, o, progress, observer);
+    }
+    served.reportJson = core::reportToJson(report);
+    served.notice = core::contextLimitNote(report, lm.info(), o.maxNewTokens);
+    if (report.factors) served.loadings = report.factors->loadings;
+    return served;
 }
 
 ServedReport ServeAnalyzer::section(const nlohmann::json& params,
@@ -97,7 +113,10 @@ ServedReport ServeAnalyzer::section(const nlohmann::json& params,
     core::LanguageModel& lm = model(params, "section", progress);
     const core::Report again =
         which == "factors" ? core::refactor(lm, base, o, progress) : core::reproject(lm, base, o, progress);
-    return {core::reportToJson(again), {}, again.factors ? again.factors->loadings : core::HostTensor{}};
+    ServedReport served;
+    served.reportJson = core::reportToJson(again);
+    if (again.factors) served.loadings = again.factors->loadings;
+    return served;
 }
 
 core::HostTensor ServeAnalyzer::attention(const nlohmann::json& params, const core::ProgressCallback& progress)

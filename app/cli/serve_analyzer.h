@@ -10,9 +10,11 @@
 #include "spyglass/host_tensor.h"
 #include "spyglass/language_model.h"
 #include "spyglass/progress.h"
+#include "spyglass/report_update.h"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +25,9 @@ struct ServedReport {
     std::string reportJson;     // spyglass.report/1
     std::string notice;         // e.g. "stopped at the model's context window …"; empty when none
     core::HostTensor loadings;  // the factors' loadings (not in the JSON): payload "loadings"
+    // With interventions and params.diff: the run without them and the interventions forced along
+    // its tokens (core::analyzeInterventionEffect), from which the client computes the RunDiff.
+    std::string baselineJson, forcedJson;
 };
 
 class ServeAnalyzer {
@@ -30,9 +35,12 @@ public:
     // Every method's params: {"model": path, "device"?: "auto" (CUDA when the server has it; the
     // default) | "cpu" | "cuda[:N]", "threads"?: n, …}; each throws UsageError for malformed
     // params, else as the engine does.
-    // analyze: + {"prompt": text, "options"?: {…}}.
+    // analyze: + {"prompt": text, "options"?: {…}, "stream"?: bool, "diff"?: bool}; with stream each
+    // stage goes to `stages` as it is computed (core::ReportUpdate: the app shows the run live);
+    // with diff and interventions in the options the baseline and forced runs come too.
     ServedReport analyze(const nlohmann::json& params, const std::string& source,
-                         const core::ProgressCallback& progress);
+                         const core::ProgressCallback& progress,
+                         const std::function<void(const core::ReportUpdate&)>& stages = {});
     // section: + {"section": "factors" | "projection", "options": {…}}, and the report whose section
     // to recompute as the request's payload "report.json" (or as params.report, an object).
     ServedReport section(const nlohmann::json& params, const std::vector<std::pair<std::string, std::string>>& payloads,

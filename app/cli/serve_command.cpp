@@ -15,6 +15,7 @@
 #include "spyglass/diffusion_remote.h"
 #include "spyglass/error.h"
 #include "spyglass/lab_remote.h"
+#include "spyglass/report_update_json.h"
 #include "spyglass/runtime.h"
 #include "spyglass/serve_frames.h"
 #include "spyglass/tokenizer.h"
@@ -267,11 +268,19 @@ int runServe(const std::vector<std::string>& args)
             const int code = runGuarded(
                 [&] {
                     if (r.method == "analyze" || r.method == "section") {
+                        const auto stage = [&](const core::ReportUpdate& update) {
+                            out.send({{"type", "update"}, {"id", r.id}},
+                                     {{"update.json", core::reportUpdateToJson(update)}});
+                        };
                         ServedReport served = r.method == "analyze"
-                                                  ? analyzer.analyze(r.params, source, progress)
+                                                  ? analyzer.analyze(r.params, source, progress, stage)
                                                   : analyzer.section(r.params, r.payloads, source, progress);
                         if (!served.notice.empty()) result["notice"] = served.notice;
                         files.emplace_back("report.json", std::move(served.reportJson));
+                        if (!served.baselineJson.empty()) {
+                            files.emplace_back("baseline.json", std::move(served.baselineJson));
+                            files.emplace_back("forced.json", std::move(served.forcedJson));
+                        }
                         if (const core::HostTensor& l = served.loadings; !l.values.empty()) {
                             result["loadings_shape"] = l.shape;
                             files.emplace_back("loadings", std::string(reinterpret_cast<const char*>(l.values.data()),

@@ -38,9 +38,7 @@ ServedLab ServeLab::run(const nlohmann::json& params, const std::vector<std::pai
     const auto options = params.find("options");
     if (options == params.end() || !options->is_object())
         throw UsageError("\"lab\" needs params.options (an object with the base prompt and the chunks)");
-    const auto exportParam = params.find("export");
-    if (exportParam != params.end() && !exportParam->is_boolean())
-        throw UsageError("\"lab\": params.export must be true or false");
+    const bool exportFiles = flagParam(params, "lab", "export");
     ServedLab out;
     out.options = core::labOptionsFromJson(*options, source);
     core::DiffusionLoadOptions load =
@@ -70,7 +68,7 @@ ServedLab ServeLab::run(const nlohmann::json& params, const std::vector<std::pai
     }
     out.report = m_lab->experiment(out.options, mask, progress);
     out.images = m_lab->images(out.options, out.report);
-    if (exportParam != params.end() && exportParam->get<bool>()) {
+    if (exportFiles) {
         char pattern[] = "/tmp/spyglass-lab-XXXXXX";
         const char* dir = ::mkdtemp(pattern);
         if (!dir) throw core::Error("lab: cannot create a scratch folder for the export");

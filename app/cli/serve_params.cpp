@@ -22,6 +22,15 @@ std::string textParam(const nlohmann::json& params, const char* method, const ch
     return it->get<std::string>();
 }
 
+bool flagParam(const nlohmann::json& params, const char* method, const char* key)
+{
+    const auto it = params.find(key);
+    if (it == params.end()) return false;
+    if (!it->is_boolean())
+        throw UsageError(std::string("\"") + method + "\": params." + key + " must be true or false");
+    return it->get<bool>();
+}
+
 std::string deviceParam(const nlohmann::json& params, const char* method)
 {
     const std::string device = textParam(params, method, "device", "auto", false);

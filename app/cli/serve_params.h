@@ -15,6 +15,8 @@ namespace spyglass::cli {
                                     const std::string& fallback, bool required);
 // params.device: "auto" (the default: CUDA when this machine has it, else the CPU), "cpu", "cuda[:N]".
 [[nodiscard]] std::string deviceParam(const nlohmann::json& params, const char* method);
+// params[key] when given (true or false); false when missing.
+[[nodiscard]] bool flagParam(const nlohmann::json& params, const char* method, const char* key);
 // params.threads when given (1 … 1024): sets the engine's thread count.
 void applyThreadsParam(const nlohmann::json& params, const char* method);
 // Every regular file under `dir` as (prefix + relative path, bytes), sorted by name.

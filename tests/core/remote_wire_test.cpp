@@ -1,6 +1,7 @@
-// What the Remote device's "lab", "patch" and "compare" answers carry (#19 item 3): the prompt
-// lab's options, report and images, a patching result, and a whole A/B comparison each survive
-// their encoding exactly; broken answers are named, never read past their end. And where A1111
+// What the Remote device's "lab", "patch" and "compare" answers and "analyze"'s stage updates
+// carry (#19 item 3): the prompt lab's options, report and images, a patching result, a whole A/B
+// comparison and every kind of analysis stage each survive their encoding exactly (a report built
+// from the decoded stages equals one built from the originals); broken ones are named. And where A1111
 // LoRA tags' files are found (spyglass/lora_files.h), which the server and the app share.
 #include "test_support.h"
 
@@ -9,6 +10,8 @@
 #include "spyglass/lora_files.h"
 #include "spyglass/patching.h"
 #include "spyglass/prompt_comparison.h"
+#include "spyglass/report_json.h"
+#include "spyglass/report_update_json.h"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +23,15 @@ using spyglass::test::TempDir;
 using spyglass::test::writeFile;
 
 namespace {
+
+ReportToken token(int id, const char* text, bool generated = false)
+{
+    ReportToken t;
+    t.id = id;
+    t.text = text;
+    t.generated = generated;
+    return t;
+}
 
 LabReport sampleLabReport()
 {
@@ -193,11 +205,14 @@ TEST(PatchJson, AResultRoundTripsAndBrokenOnesAreNamed)
 TEST(ComparisonWire, AWholeComparisonRoundTripsAndBrokenOnesAreNamed)
 {
     PromptComparison c;
-    c.a.tokens = {{.id = 16, .text = "1"}, {.id = 11, .text = ","}};
-    c.b.tokens = {{.id = 17, .text = "2"}, {.id = 11, .text = ","}, {.id = 18, .text = "3", .generated = true}};
+    c.a.tokens = {token(16, "1"), token(11, ",")};
+    c.b.tokens = {token(17, "2"), token(11, ","), token(18, "3", true)};
     c.a.model.architecture = c.b.model.architecture = "gpt2";
     SaliencySection s;
-    s.rows = {{.position = 2, .tokenId = 18, .scores = {1.0F, 0.0F}}};
+    s.rows.resize(1);
+    s.rows[0].position = 2;
+    s.rows[0].tokenId = 18;
+    s.rows[0].scores = {1.0F, 0.0F};
     c.b.saliency = {s};
     c.alignment = {{0, -1}, {-1, 0}, {1, 1}, {-1, 2}};
     FactorSection f;
@@ -291,4 +306,71 @@ TEST(LoraFiles, TagsAreFoundBesideTheListedLorasOrTheModel)
                   (void)withLoraTags(labLoad, {{"other", 1}}, files);
               }),
               "the LoRA chunk <lora:other> names no file found beside the listed LoRAs or the model");
+}
+
+TEST(ReportUpdateJson, EveryStageRoundTripsAndBuildsTheSameReport)
+{
+    AnalysisStarted started;
+    started.model = {"m", "gpt2", "abc", 2, 2, 8, 50};
+    started.saliency = {SaliencySection{SaliencyMethod::GradXInput, SaliencyTarget::Prob, {}},
+                        SaliencySection{SaliencyMethod::Occlusion, SaliencyTarget::Logit, {}}};
+    started.promptTokens = {token(16, "1", false), token(11, ",", false)};
+    TokenGenerated generated{token(362, " 2", true)};
+    generated.token.logProb = -0.5F;
+    SaliencyRowReady row;
+    row.section = 1;
+    row.row.position = 2;
+    row.row.tokenId = 362;
+    row.row.scores = {0.25F, 0.75F};
+    row.row.raw = {0.1F, -0.2F};
+    LensColumnReady column;
+    column.position = 1;
+    column.topK = 2;
+    column.layers = {"embed", "block.0"};
+    column.cells.resize(2);
+    column.cells[0].topIds = {362, 5};
+    column.cells[0].topProbs = {0.5F, 0.25F};
+    column.cells[0].nextRank = 0;
+    column.cells[0].nextProb = 0.5F;
+    column.cells[1].topIds = {5, 362};
+    column.cells[1].topProbs = {0.6F, 0.3F};
+    column.cells[1].nextRank = 1;
+    column.cells[1].entropy = 1.25F;
+    column.tokenTexts = {{362, " 2"}, {5, "&"}};
+    FactorsReady factors;
+    factors.factors.layers = {0, 1};
+    factors.factors.k = 1;
+    factors.factors.positions = {0, 1, 2};
+    factors.factors.strengths = {{1, 2, 3}};
+    factors.tokenTexts = {{7, "x"}};
+    ProjectionReady projection;
+    projection.projection.layer = 1;
+    projection.projection.points = {{0, 1}, {2, 3}, {4, 5}};
+    projection.projection.clusters = {0, 1, 1};
+    const std::vector<ReportUpdate> updates{started, generated, row, column, factors, projection};
+    Report direct, decoded;
+    for (const ReportUpdate& u : updates) {
+        const ReportUpdate again = reportUpdateFromJson(reportUpdateToJson(u), "gpu");
+        EXPECT_EQ(again.index(), u.index());
+        applyUpdate(direct, u);
+        applyUpdate(decoded, again);
+    }
+    EXPECT_EQ(reportToJson(decoded), reportToJson(direct));
+    EXPECT_EQ(std::get<SaliencyRowReady>(reportUpdateFromJson(reportUpdateToJson(updates[2]), "gpu")).section, 1U);
+    EXPECT_EQ(std::get<LensColumnReady>(reportUpdateFromJson(reportUpdateToJson(updates[3]), "gpu")).position, 1);
+
+    const auto broken = [&](const ReportUpdate& u, const std::function<void(nlohmann::json&)>& damage) {
+        nlohmann::json j = nlohmann::json::parse(reportUpdateToJson(u));
+        damage(j);
+        return errorOf([&] { (void)reportUpdateFromJson(j.dump(), "gpu"); });
+    };
+    EXPECT_EQ(broken(updates[2], [](auto& j) { j["section"] = -1; }),
+              "gpu: the update's section must be a non-negative integer");
+    EXPECT_EQ(broken(updates[1], [](auto& j) { j["report"]["tokens"].push_back(j["report"]["tokens"][0]); }),
+              "gpu: a token update must hold one token");
+    EXPECT_EQ(broken(updates[3], [](auto& j) { j["report"]["lens"]["cells"][0].push_back(nullptr); }),
+              "gpu: the lens_column update: lens cell: missing field \"top_ids\"");
+    EXPECT_EQ(broken(updates[0], [](auto& j) { j["stage"] = "lunch"; }), "gpu: unknown update stage 'lunch'");
+    EXPECT_EQ(broken(updates[0], [](auto& j) { j.erase("report"); }),
+              "gpu: the update needs a \"stage\" and a \"report\"");
 }

@@ -4,8 +4,8 @@
 // spyglass::core::Error may come out of next(), the reader must go on after it, every frame it
 // returns must re-encode, and the bytes it holds must never exceed what was fed. Each frame is
 // also read as the typed methods' answers and params are (an image result and a lab result with
-// their payloads, each payload as a patching result and an A/B comparison; analysis, image, load
-// and lab options): those may only throw Error too.
+// their payloads, each payload as a patching result, an A/B comparison and an analysis stage
+// update; analysis, image, load and lab options): those may only throw Error too.
 #include "fuzz_support.h"
 #include "spyglass/analysis_options_json.h"
 #include "spyglass/diffusion_remote.h"
@@ -13,6 +13,7 @@
 #include "spyglass/lab_remote.h"
 #include "spyglass/patching.h"
 #include "spyglass/prompt_comparison.h"
+#include "spyglass/report_update_json.h"
 #include "spyglass/serve_frames.h"
 
 #include <cstdlib>
@@ -47,6 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                         [&] { (void)spyglass::core::patchResultFromJson(payload.second, "f"); });
                     spyglass::fuzz::expectOnlyErrors(
                         [&] { (void)spyglass::core::comparisonFromWire(payload.second, "f"); });
+                    spyglass::fuzz::expectOnlyErrors(
+                        [&] { (void)spyglass::core::reportUpdateFromJson(payload.second, "f"); });
                 }
             } catch (const spyglass::core::Error&) {
                 // dropped: read on

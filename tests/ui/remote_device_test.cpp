@@ -13,6 +13,9 @@
 #include "worker/inference_service.h"
 #include "worker/remote_client.h"
 
+#include "spyglass/report_json.h"
+#include "spyglass/run_diff.h"
+
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
@@ -81,18 +84,26 @@ private slots:
         RunController controller;
         QSignalSpy changed(&controller, &RunController::reportChanged);
         QSignalSpy progressed(&controller, &RunController::progressed);
+        QSignalSpy stages(&controller, &RunController::reportUpdated);
         controller.setRunSettings(RunSettings{});
         QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), smallOptions()));
         QVERIFY(changed.wait(120000));
         const ReportPtr local = controller.report();
+        const auto localStages = stages.count();
+        const ReportPtr localLive = stages.last().first().value<ReportPtr>();
 
         controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
         progressed.clear();
+        stages.clear();
         QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), smallOptions()));
         QVERIFY(changed.wait(120000));
         const ReportPtr remote = controller.report();
         QVERIFY(remote != local);
         QVERIFY(progressed.count() > 0);
+        // streamed stage by stage as a local run is: the same stages, the same live report
+        QCOMPARE(stages.count(), localStages);
+        QCOMPARE(spyglass::core::reportToJson(*stages.last().first().value<ReportPtr>()),
+                 spyglass::core::reportToJson(*localLive));
         QCOMPARE(remote->tokens.size(), local->tokens.size());
         for (size_t i = 0; i < local->tokens.size(); ++i) QCOMPARE(remote->tokens[i].id, local->tokens[i].id);
         QCOMPARE(remote->saliency.size(), local->saliency.size());
@@ -141,6 +152,28 @@ private slots:
         QVERIFY2(missing.contains(QStringLiteral("/no/such/model")) && missing.contains(QStringLiteral("On ")),
                  qPrintable(missing));
         QVERIFY(!controller.busy());
+    }
+
+    // With interventions the remote run brings the runs without them, and the before/after diff is
+    // the one a local run gives.
+    void theInterventionDiffOfARemoteRunEqualsTheLocalOne()
+    {
+        RunController controller;
+        QSignalSpy diffs(&controller, &RunController::diffChanged);
+        QSignalSpy changed(&controller, &RunController::reportChanged);
+        spyglass::core::AnalysisOptions o = smallOptions();
+        o.interventionSpecs = {"attn:1*0.5", "head:0:1"};
+        RunDiffPtr local, remote;
+        for (const RunSettings& settings : {RunSettings{}, remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH))}) {
+            controller.setRunSettings(settings);
+            diffs.clear();
+            QVERIFY(controller.analyze(kModel, QStringLiteral("1, 2, 3,"), o));
+            QVERIFY(changed.wait(120000));
+            QVERIFY(!diffs.isEmpty());
+            (local ? remote : local) = diffs.last().first().value<RunDiffPtr>();
+        }
+        QVERIFY(local && remote && local != remote);
+        QCOMPARE(spyglass::core::runDiffJson(*remote), spyglass::core::runDiffJson(*local));
     }
 
     void cancelStopsARemoteRun()

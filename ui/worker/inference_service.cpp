@@ -79,6 +79,12 @@ void InferenceService::connectRemote()
     connect(m_remote, &RemoteClient::progressed, this, [this](quint64 id, const QString& s, int d, int t) {
         if (id == m_latest) emit progressed(s, d, t);
     });
+    connect(m_remote, &RemoteClient::reportUpdated, this, [this](quint64 id, const core::ReportUpdate& update) {
+        if (id == m_latest) emit reportUpdated(update);
+    });
+    connect(m_remote, &RemoteClient::diffReady, this, [this](quint64 id, const RunDiffPtr& diff) {
+        if (id == m_latest) emit diffReady(diff);
+    });
     connect(m_remote, &RemoteClient::reportReady, this, [this](quint64 id, const ReportPtr& report) {
         if (id == m_latest) emit reportReady(report);
     });
@@ -140,19 +146,7 @@ quint64 InferenceService::dispatch(Request request, void (InferenceWorker::*run)
             if constexpr (std::is_same_v<Request, CompareRequest>) m_remote->compare(id, request);
             if constexpr (std::is_same_v<Request, PatchRequest>) m_remote->patch(id, request);
             if constexpr (std::is_same_v<Request, LabRequest>) m_remote->lab(id, request);
-            if constexpr (std::is_same_v<Request, AnalysisRequest>) {
-                m_remote->analyze(id, request);
-                if (!request.options.interventionSpecs.empty())
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, id] {
-                            if (id == m_latest)
-                                emit notice(
-                                    tr("On the Remote device the interventions apply, but the comparison "
-                                       "with the run without them is computed on this computer only"));
-                        },
-                        Qt::QueuedConnection);
-            }
+            if constexpr (std::is_same_v<Request, AnalysisRequest>) m_remote->analyze(id, request);
             m_remoteRunning = id;
         } else {
             QMetaObject::invokeMethod(

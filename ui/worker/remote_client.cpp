@@ -8,6 +8,8 @@
 #include "spyglass/patching.h"
 #include "spyglass/prompt_comparison.h"
 #include "spyglass/report_json.h"
+#include "spyglass/report_update_json.h"
+#include "spyglass/run_diff.h"
 
 #include <QProcess>
 
@@ -134,6 +136,8 @@ void RemoteClient::analyze(quint64 id, const AnalysisRequest& request)
            {"prompt", request.prompt.toStdString()},
            {"device", "auto"},
            {"threads", request.threads},
+           {"stream", true},  // the stages as they come, as a local run shows them
+           {"diff", true},    // with interventions: the runs without them, for the before/after diff
            {"options", nlohmann::json::parse(core::analysisOptionsToJson(request.options))}});
 }
 
@@ -297,6 +301,16 @@ void RemoteClient::handle(const core::Frame& frame)
         }
         return;
     }
+    if (type == "update") {
+        if (const std::string* json = payload(frame, "update.json")) {
+            try {
+                emit reportUpdated(*id, core::reportUpdateFromJson(*json, source()));
+            } catch (const core::Error&) {
+                // a stage that cannot be read is skipped: the whole report at the end is the authority
+            }
+        }
+        return;
+    }
     if (type == "progress") {
         emit progressed(*id, QString::fromStdString(h.value("stage", h.value("line", ""))), h.value("done", 0),
                         h.value("total", 0));
@@ -377,6 +391,12 @@ void RemoteClient::finishReport(quint64 id, const core::Frame& frame)
         std::memcpy(t.values.data(), loadings->data(), loadings->size());
         report.factors->loadings = std::move(t);
     }
+    const std::string* baseline = payload(frame, "baseline.json");
+    const std::string* forced = payload(frame, "forced.json");
+    if (baseline && forced)
+        emit diffReady(id, std::make_shared<const core::RunDiff>(core::diffRuns(
+                               core::reportFromJson(*baseline, source() + " (the run without interventions)"), report,
+                               core::reportFromJson(*forced, source() + " (the forced run)"))));
     emit reportReady(id, std::make_shared<const core::Report>(std::move(report)));
 }
 

@@ -4,8 +4,9 @@
 // analysis as a typed "analyze" request, a section recompute as "section", the attention view's
 // request as "attention", an A/B comparison as "compare", an activation-patching run as "patch",
 // an image run as "diffuse" and a prompt-lab run as "lab" (the model, and the lab's runs, stay on
-// the server between requests), turns progress and preview frames into progress and previews and
-// the result into the matching result type, and "cancel" into a cancel frame.
+// the server between requests), turns progress, preview and update frames into progress, previews
+// and an analysis's stages (streamed as a local run's are), the result into the matching result
+// type (with interventions also the before/after diff), and "cancel" into a cancel frame.
 // A connection that ends, never says hello, or speaks another protocol version fails the
 // requests it carried with one message naming the host and what ssh or the server said (or, when
 // it carried none, emits connectionLost with it); the next request starts a new connection. Never blocks the GUI
@@ -61,6 +62,10 @@ public:
 
 signals:
     void progressed(quint64 id, const QString& stage, int done, int total);
+    // An analysis: each stage as the server computes it, then (with interventions) what they
+    // changed, then the whole report, as from the local worker.
+    void reportUpdated(quint64 id, const spyglass::core::ReportUpdate& update);
+    void diffReady(quint64 id, const spyglass::ui::RunDiffPtr& diff);
     void reportReady(quint64 id, const spyglass::ui::ReportPtr& report);
     void imagePreviewReady(quint64 id, int step, int total, const QImage& image);
     void imageReady(quint64 id, const spyglass::ui::DiffusionResultPtr& result);

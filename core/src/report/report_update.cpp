@@ -1,17 +1,11 @@
 #include "spyglass/report_update.h"
 
+#include "report/overloaded.h"
 #include "spyglass/error.h"
 
 namespace spyglass::core {
 
 namespace {
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <typename... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void addTexts(Report& report, const std::map<int, std::string>& texts)
 {
