@@ -114,6 +114,72 @@ core::ProgressCallback progressFrames(FrameWriter& out, const nlohmann::json& id
     };
 }
 
+// What the typed methods keep between requests.
+struct TypedServers {
+    ServeAnalyzer analyzer;
+    ServeDiffuser diffuser;
+    ServeLab lab{diffuser};  // its cached runs, on diffuser's pipeline
+};
+
+using Payloads = std::vector<std::pair<std::string, std::string>>;
+
+// A float32 tensor's values as a payload (its shape goes in the header).
+std::string floatBytes(const core::HostTensor& t)
+{
+    return {reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float)};
+}
+
+// Runs typed request `r` (not "run"), streaming its updates and previews through `out`, and fills
+// the result header and payloads. Throws as the engine does (runGuarded turns it into exit codes).
+void answerTyped(TypedServers& servers, FrameWriter& out, const Request& r, const std::string& source,
+                 const core::ProgressCallback& progress, nlohmann::json& result, Payloads& files)
+{
+    if (r.method == "analyze" || r.method == "section") {
+        const auto stage = [&](const core::ReportUpdate& update) {
+            out.send({{"type", "update"}, {"id", r.id}}, {{"update.json", core::reportUpdateToJson(update)}});
+        };
+        ServedReport served = r.method == "analyze" ? servers.analyzer.analyze(r.params, source, progress, stage)
+                                                    : servers.analyzer.section(r.params, r.payloads, source, progress);
+        if (!served.notice.empty()) result["notice"] = served.notice;
+        files.emplace_back("report.json", std::move(served.reportJson));
+        if (!served.baselineJson.empty()) {
+            files.emplace_back("baseline.json", std::move(served.baselineJson));
+            files.emplace_back("forced.json", std::move(served.forcedJson));
+        }
+        if (!served.loadings.values.empty()) {
+            result["loadings_shape"] = served.loadings.shape;
+            files.emplace_back("loadings", floatBytes(served.loadings));
+        }
+    } else if (r.method == "attention") {
+        const core::HostTensor weights = servers.analyzer.attention(r.params, progress);
+        result["shape"] = weights.shape;
+        files.emplace_back("attention", floatBytes(weights));
+    } else if (r.method == "compare") {
+        files.emplace_back("comparison.json", servers.analyzer.compare(r.params, source, progress));
+    } else if (r.method == "patch") {
+        files.emplace_back("patch.json", servers.analyzer.patch(r.params, progress));
+    } else if (r.method == "lab") {
+        ServedLab served = servers.lab.run(r.params, r.payloads, source, progress);
+        result["options"] = core::labOptionsToJson(served.options);
+        core::encodeLabAnswer(served.report, served.images, result, files);
+        for (auto& file : served.exported) files.push_back(std::move(file));
+    } else {  // diffuse
+        const auto preview = [&](int step, int total, int width, int height, const std::vector<uint8_t>& rgb) {
+            out.send({{"type", "preview"},
+                      {"id", r.id},
+                      {"step", step},
+                      {"total", total},
+                      {"width", width},
+                      {"height", height}},
+                     {{"rgb", std::string(rgb.begin(), rgb.end())}});
+        };
+        core::encodeDiffusionResult(servers.diffuser.run(r.params, source, progress, preview), result, files);
+        if (const auto left = result["diffusion"].find("call_maps_left_out"); left != result["diffusion"].end())
+            result["notice"] = "the per-step heat maps (" + std::to_string(left->get<size_t>() >> 20) +
+                               " MiB) stayed on the server: the Step filter needs a run on this computer";
+    }
+}
+
 }  // namespace
 
 int runServe(const std::vector<std::string>& args)
@@ -158,9 +224,7 @@ int runServe(const std::vector<std::string>& args)
     nlohmann::json running;  // the id being run (null when idle)
     std::atomic<bool> cancel{false};
     bool closing = false;
-    ServeAnalyzer analyzer;  // keep the last model loaded
-    ServeDiffuser diffuser;
-    ServeLab lab(diffuser);  // its cached runs, on diffuser's pipeline
+    TypedServers servers;  // keep the last models (and the lab's runs) loaded
 
     // Reads requests until the client closes its end; "cancel" acts at once.
     std::thread reader([&] {
@@ -267,58 +331,7 @@ int runServe(const std::vector<std::string>& args)
             const core::ProgressCallback progress = progressFrames(out, r.id, cancel);
             const int code = runGuarded(
                 [&] {
-                    if (r.method == "analyze" || r.method == "section") {
-                        const auto stage = [&](const core::ReportUpdate& update) {
-                            out.send({{"type", "update"}, {"id", r.id}},
-                                     {{"update.json", core::reportUpdateToJson(update)}});
-                        };
-                        ServedReport served = r.method == "analyze"
-                                                  ? analyzer.analyze(r.params, source, progress, stage)
-                                                  : analyzer.section(r.params, r.payloads, source, progress);
-                        if (!served.notice.empty()) result["notice"] = served.notice;
-                        files.emplace_back("report.json", std::move(served.reportJson));
-                        if (!served.baselineJson.empty()) {
-                            files.emplace_back("baseline.json", std::move(served.baselineJson));
-                            files.emplace_back("forced.json", std::move(served.forcedJson));
-                        }
-                        if (const core::HostTensor& l = served.loadings; !l.values.empty()) {
-                            result["loadings_shape"] = l.shape;
-                            files.emplace_back("loadings", std::string(reinterpret_cast<const char*>(l.values.data()),
-                                                                       l.values.size() * sizeof(float)));
-                        }
-                    } else if (r.method == "attention") {
-                        const core::HostTensor weights = analyzer.attention(r.params, progress);
-                        result["shape"] = weights.shape;
-                        files.emplace_back("attention",
-                                           std::string(reinterpret_cast<const char*>(weights.values.data()),
-                                                       weights.values.size() * sizeof(float)));
-                    } else if (r.method == "compare") {
-                        files.emplace_back("comparison.json", analyzer.compare(r.params, source, progress));
-                    } else if (r.method == "patch") {
-                        files.emplace_back("patch.json", analyzer.patch(r.params, progress));
-                    } else if (r.method == "lab") {
-                        ServedLab served = lab.run(r.params, r.payloads, source, progress);
-                        result["options"] = core::labOptionsToJson(served.options);
-                        core::encodeLabAnswer(served.report, served.images, result, files);
-                        for (auto& file : served.exported) files.push_back(std::move(file));
-                    } else {
-                        const auto preview = [&](int step, int total, int width, int height,
-                                                 const std::vector<uint8_t>& rgb) {
-                            out.send({{"type", "preview"},
-                                      {"id", r.id},
-                                      {"step", step},
-                                      {"total", total},
-                                      {"width", width},
-                                      {"height", height}},
-                                     {{"rgb", std::string(rgb.begin(), rgb.end())}});
-                        };
-                        core::encodeDiffusionResult(diffuser.run(r.params, source, progress, preview), result, files);
-                        if (const auto left = result["diffusion"].find("call_maps_left_out");
-                            left != result["diffusion"].end())
-                            result["notice"] = "the per-step heat maps (" + std::to_string(left->get<size_t>() >> 20) +
-                                               " MiB) stayed on the server: the Step filter needs a run on this "
-                                               "computer";
-                    }
+                    answerTyped(servers, out, r, source, progress, result, files);
                     return 0;
                 },
                 error);

@@ -358,6 +358,9 @@ void RemoteClient::handle(const core::Frame& frame)
     } catch (const core::Error& e) {
         forget(*id);
         emit failed(*id, QString::fromUtf8(e.what()));
+    } catch (const nlohmann::json::exception& e) {  // a member of the wrong type in the answer
+        forget(*id);
+        emit failed(*id, tr("%1 sent a malformed answer (%2)").arg(m_target.label(), e.what()));
     }
 }
 
