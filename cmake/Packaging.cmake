@@ -43,8 +43,8 @@ find_program(SPYGLASS_HELP2MAN help2man)
 find_program(SPYGLASS_GZIP gzip)
 if(SPYGLASS_HELP2MAN AND SPYGLASS_GZIP)
   set(man_dir "${CMAKE_BINARY_DIR}/man")
-  set(cli_commands info tokenize generate trace analyze patch steer-vector dequantize train eval diffuse train-image
-      compare-prompts eval-image)
+  set(cli_commands info tokenize generate trace analyze patch ab steer-vector batch aggregate dequantize train eval
+      diffuse train-image compare-prompts eval-image serve)
   if(SPYGLASS_BUILD_GUI)
     list(APPEND cli_commands render)
   endif()

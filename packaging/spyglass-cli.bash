@@ -19,7 +19,7 @@ _spyglass_cli()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
         cword=$COMP_CWORD
     }
-    local commands="info tokenize generate trace analyze patch ab steer-vector batch aggregate dequantize train eval render diffuse train-image compare-prompts eval-image --help --version"
+    local commands="info tokenize generate trace analyze patch ab steer-vector batch aggregate dequantize train eval render diffuse train-image compare-prompts eval-image serve --help --version"
     if [[ $cword -eq 1 ]]; then
         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
         return
