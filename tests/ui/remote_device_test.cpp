@@ -412,6 +412,33 @@ private slots:
         QVERIFY2(m.startsWith(QStringLiteral("On ")) && m.contains(QStringLiteral("<lora:nowhere>")), qPrintable(m));
     }
 
+    // Cancel stops a remote lab between (or inside) its runs; no result comes.
+    void cancelStopsARemoteLab()
+    {
+        RunController controller;
+        controller.setRunSettings(remoteSettings(QStringLiteral(SPYGLASS_CLI_PATH)));
+        QSignalSpy cancelled(&controller, &RunController::cancelled);
+        QSignalSpy ready(&controller, &RunController::labReady);
+        LabRequest lab;
+        lab.modelPath = QStringLiteral(SPYGLASS_FIXTURES_DIR "/sd-tiny-random");
+        lab.options.base = "a photo of a hand";
+        lab.options.chunks = {"masterpiece", "striped", "8k"};
+        lab.options.seeds = {0, 1, 2};
+        lab.options.steps = 50;  // 15 runs: long enough to be running when cancelled
+        bool once = false;
+        connect(&controller, &RunController::progressed, this, [&](const QString& stage) {
+            if (!once && stage.startsWith(QStringLiteral("run "))) {
+                once = true;
+                controller.cancel();
+            }
+        });
+        QVERIFY(controller.runLab(lab));
+        QVERIFY(cancelled.wait(120000));
+        QVERIFY(once);
+        QCOMPARE(ready.count(), 0);
+        QVERIFY(!controller.busy());
+    }
+
     void sshIsStartedInBatchModeWithTheCliPathQuoted()
     {
         const RemoteTarget t{QStringLiteral("me@gpu"), QStringLiteral("/opt/it's here/spyglass-cli")};
