@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 
+#include "spyglass/lora_files.h"
 #include "spyglass/lora_tags.h"
 
 #include <filesystem>
@@ -40,9 +41,9 @@ core::DiffusionModel& LabModels::forTags(const std::vector<core::LoraTag>& tags)
     if (m_model && key == m_tags) return *m_model;
     if (!tags.empty() && !m_loraDir)
         throw UsageError("the prompt has <lora:…> tags: give --lora-dir DIR where NAME.safetensors are");
-    core::DiffusionLoadOptions load = m_base;
-    for (const auto& t : tags)
-        load.loras.push_back({std::filesystem::path(*m_loraDir) / (t.name + ".safetensors"), t.weight});
+    core::LoraFiles files;  // NAME.safetensors of --lora-dir
+    for (const auto& t : tags) files[t.name] = std::filesystem::path(*m_loraDir) / (t.name + ".safetensors");
+    const core::DiffusionLoadOptions load = core::withLoraTags(m_base, tags, files);
     if (!tags.empty()) logProgress("loading the model with " + key, true);
     m_model.reset();  // one model in memory at a time
     m_model = core::DiffusionModel::load(m_modelPath, m_device, load);
