@@ -4,7 +4,8 @@
 //     stage, and the ratio to the FLOP-bound minimum at the sgemm rate measured in the same run;
 //   - saliency targets one by one (the analysis' way) vs batched into one forward/backward;
 //   - NMF alone on 40 positions × 12·3072 neurons.
-// Plain timing (best of 2 runs), printed as a table; not a test.
+// Plain timing (best of 2 runs), printed as a table; not a test. `--profile FILE` instead writes
+// one analysis' operators as a Chrome trace (libtorch's profiler).
 #include "analysis/nmf.h"
 #include "bench_model.h"
 #include "models/causal_lm.h"
@@ -13,7 +14,11 @@
 #include "spyglass/analysis.h"
 #include "spyglass/runtime.h"
 
+#include <ATen/VmapMode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <chrono>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -71,6 +76,13 @@ int main(int argc, char** argv)
     const int promptTokens = static_cast<int>(model->encode(prompt).size());
     AnalysisOptions o;
     o.maxNewTokens = 8;
+    if (argc == 3 && std::strcmp(argv[1], "--profile") == 0) {
+        // One analysis under libtorch's profiler: a Chrome trace of every operator, then exit.
+        (void)analyze(*model, prompt, o);
+        torch::autograd::profiler::RecordProfile profile(argv[2]);
+        (void)analyze(*model, prompt, o);
+        return 0;
+    }
     std::map<std::string, double> stageTime;
     std::string stage;
     Clock::time_point stageStart;
@@ -134,8 +146,33 @@ int main(int argc, char** argv)
         }
         torch::stack(targets).sum().backward();
     });
+    // One forward over the final sequence and one backward with the G one-hot cotangents batched
+    // (the vmap'd vector–Jacobian product of torch.autograd.grad(is_grads_batched=True)).
+    torch::Tensor vmapGradient;
+    const double vmapped = bestOf(2, [&] {
+        const torch::Tensor all = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end() - 1)).view({1, -1});
+        torch::Tensor e = lm.embedTokens(all).detach().requires_grad_(true);
+        ActivationCapture capture;
+        capture.kinds = kCaptureResidPost;
+        ForwardOptions f;
+        f.capture = &capture;
+        f.lastLogitsOnly = true;
+        (void)lm.forwardEmbeddings(e, f);
+        const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(kLayers - 1))[0];
+        const torch::Tensor rows = last.narrow(0, promptTokens - 1, generated);
+        const torch::Tensor z = torch::softmax(lm.unembed(lm.finalNorm(rows)), -1);
+        const torch::Tensor next =
+            torch::tensor(std::vector<int64_t>(ids.begin() + promptTokens, ids.end())).view({-1, 1});
+        const torch::Tensor values = z.gather(1, next).view({-1});
+        const int64_t level = at::impl::VmapMode::increment_nesting();
+        const torch::Tensor cotangents = at::_add_batch_dim(torch::eye(generated), 0, level);
+        const torch::Tensor g = torch::autograd::grad({values}, {e}, {cotangents})[0];
+        vmapGradient = at::_remove_batch_dim(g, level, generated, 0);
+        at::impl::VmapMode::decrement_nesting();
+    });
     std::cout << "\nsaliency for " << generated << " targets: one pass per token " << sequential
-              << " s; batched into one pass " << batched << " s (" << sequential / batched << "x)\n";
+              << " s; batched into one pass " << batched << " s (" << sequential / batched
+              << "x); one forward + one vmap'd backward " << vmapped << " s (" << sequential / vmapped << "x)\n";
 
     // NMF alone: 40 positions × 12 layers × 3072 neurons, k = 10.
     std::vector<int> fortyIds;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 
 using namespace spyglass::core;
 using spyglass::test::allClose;
@@ -95,4 +96,28 @@ TEST(Projection, PcaAndKMeansAreDeterministicAndSeparateClusters)
     for (int i = 1; i < 10; ++i) EXPECT_EQ(labels[static_cast<size_t>(i)], labels[0]);
     for (int i = 11; i < 20; ++i) EXPECT_EQ(labels[static_cast<size_t>(i)], labels[10]);
     EXPECT_NE(labels[0], labels[10]);
+}
+
+TEST(Nmf, SeedsRunSideBySideEqualSeparateRuns)
+{
+    // Different seeds stop at different checks; each run of the shared loop must stop where it
+    // would alone and land on the same factors.
+    const torch::Tensor x = load("nmf_input_X");
+    NmfOptions o;
+    o.k = 3;
+    o.tolerance = 1e-3;
+    const std::vector<uint64_t> seeds{0, 1, 2, 3, 4};
+    const std::vector<NmfResult> together = factoriseSeeds(x, o, seeds);
+    ASSERT_EQ(together.size(), seeds.size());
+    std::set<int> iterations;
+    for (size_t i = 0; i < seeds.size(); ++i) {
+        o.seed = seeds[i];
+        const NmfResult alone = factorise(x, o);
+        EXPECT_EQ(together[i].iterations, alone.iterations) << "seed " << seeds[i];
+        EXPECT_TRUE(torch::allclose(together[i].w, alone.w, 1e-4, 1e-6)) << "seed " << seeds[i];
+        EXPECT_TRUE(torch::allclose(together[i].h, alone.h, 1e-4, 1e-6)) << "seed " << seeds[i];
+        EXPECT_NEAR(together[i].error, alone.error, 1e-6);
+        iterations.insert(alone.iterations);
+    }
+    EXPECT_GT(iterations.size(), 1U) << "the seeds should stop at different checks for this test to mean something";
 }

@@ -124,8 +124,8 @@ private slots:
     {
         InferenceService service;
         cancelAtEachStage(service,
-                          {QStringLiteral("generating"), QStringLiteral("lens"), QStringLiteral("factors"),
-                           QStringLiteral("projection")},
+                          {QStringLiteral("generating"), QStringLiteral("saliency"), QStringLiteral("lens"),
+                           QStringLiteral("factors"), QStringLiteral("projection")},
                           &InferenceService::reportReady, [&] { service.submitAnalysis(analysisRequest()); });
         cancelAtEachStage(service,
                           {QStringLiteral("denoising"), QStringLiteral("decoding"), QStringLiteral("heatmaps")},

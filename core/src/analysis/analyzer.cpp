@@ -100,8 +100,11 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     NmfOptions nmf;
     nmf.k = f.k;
     nmf.maxIterations = o.factorMaxIterations;
-    nmf.seed = o.seed;
-    const NmfResult result = factorise(x, nmf, checkCancel);
+    // The stability seeds run beside the reported one, sharing its products with X.
+    std::vector<uint64_t> seeds;
+    for (int s = 0; s <= o.factorStabilitySeeds; ++s) seeds.push_back(o.seed + static_cast<uint64_t>(s));
+    const std::vector<NmfResult> runs = factoriseSeeds(x, nmf, seeds, checkCancel);
+    const NmfResult& result = runs.front();
     f.reconstructionError = result.error;
     f.inputNorm = x.norm().item<double>();
     f.iterations = result.iterations;
@@ -112,10 +115,7 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     }
     f.loadings = toHost(result.h);
     double stability = 0;
-    for (int s = 1; s <= o.factorStabilitySeeds; ++s) {
-        nmf.seed = o.seed + static_cast<uint64_t>(s);
-        stability += meanBestMatchCosine(result.h, factorise(x, nmf, checkCancel).h);
-    }
+    for (size_t s = 1; s < runs.size(); ++s) stability += meanBestMatchCosine(result.h, runs[s].h);
     f.stability = o.factorStabilitySeeds > 0 ? stability / o.factorStabilitySeeds : 1.0;
     // What each factor writes through each layer's down-projection, read by the unembedding: all
     // factors × layers in one matmul, so the unembedding matrix is read once.
@@ -449,47 +449,48 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         publish(std::move(started));
     }
 
-    // Generation, explaining each token with the pass that produced it.
+    // Generation with a key/value cache (one position per step after the prompt); the saliency of
+    // every generated token follows in one batched pass over the final sequence.
     std::vector<int> ids = encoding.ids;
-    const SaliencyEngine saliency(lm, o, checkCancel);
     Sampler sampler({.temperature = o.temperature, .topK = o.sampleTopK, .topP = o.sampleTopP, .seed = o.seed});
     int step = 0;
-    const SaliencyEngine::Picker pick = [&](const torch::Tensor& last) {
+    auto pick = [&](const torch::Tensor& last) {
         if (!o.continuation.empty()) return o.continuation[static_cast<size_t>(step)];
         if (o.temperature <= 0) return static_cast<int>(last.argmax().item<int64_t>());
         const torch::Tensor cpu = last.to(torch::kCPU, torch::kFloat32).contiguous();
         return sampler.next(std::vector<float>(cpu.data_ptr<float>(), cpu.data_ptr<float>() + cpu.numel()));
     };
     const int newTokens = o.continuation.empty() ? o.maxNewTokens : static_cast<int>(o.continuation.size());
+    const bool liveLens = observer && o.lens;
+    KvCache cache;
     for (; step < newTokens && static_cast<int>(ids.size()) < info.contextLength; ++step) {
         report("generating", step, newTokens);
+        const int position = static_cast<int>(ids.size()) - 1;
         int next = 0;
-        std::vector<SaliencyRow> rows;
         ActivationCapture stepCapture;  // for the live lens column
-        stepCapture.kinds = observer && o.lens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
-        if (!o.saliencyMethods.empty()) {
-            SaliencyEngine::Step s = saliency.step(ids, &stepCapture, pick);
-            next = s.next;
-            rows = std::move(s.rows);
+        stepCapture.kinds = liveLens ? kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut : 0;
+        if (!o.continuation.empty() && !liveLens) {
+            next = pick(torch::Tensor());  // forced tokens need no forward pass here
         } else {
             c10::InferenceMode guard;
             ForwardOptions f;
             f.lastLogitsOnly = true;
             f.capture = &stepCapture;
-            const torch::Tensor ids64 =
-                torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
-            next = pick(lm.forward(ids64, f)[0][0]);
+            f.cache = &cache;
+            f.startPosition = cache.length;
+            const std::vector<int64_t> fresh(ids.begin() + cache.length, ids.end());
+            next = pick(lm.forward(torch::tensor(fresh).view({1, -1}).to(lm.device()), f)[0][0]);
         }
-        const int position = static_cast<int>(ids.size()) - 1;
         ids.push_back(next);
         publish(TokenGenerated{tokenAt(next, true, std::nullopt)});
-        for (size_t m = 0; m < rows.size(); ++m) publish(SaliencyRowReady{m, std::move(rows[m])});
-        if (stepCapture.kinds != 0) {
+        if (liveLens) {
             LensColumnReady column;
             column.position = position;
             column.mode = o.lensMode;
             column.topK = o.lensTopK;
-            column.cells = computeLensColumn(lm, stepCapture, position, next, o.lensMode, o.lensTopK, column.layers);
+            // The step's capture holds only the positions it computed; the last is `position`.
+            const int64_t local = stepCapture.tensors.at("resid_pre.0").size(1) - 1;
+            column.cells = computeLensColumn(lm, stepCapture, local, next, o.lensMode, o.lensTopK, column.layers);
             for (const LensCell& cell : column.cells)
                 for (int top : cell.topIds)
                     column.tokenTexts.try_emplace(top,
@@ -499,6 +500,16 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
         if (o.continuation.empty() && info.eosId && next == *info.eosId) break;
     }
     report("generating", newTokens, newTokens);
+    const int first = static_cast<int>(encoding.ids.size());
+    const int explained = static_cast<int>(ids.size()) - first;
+    if (!o.saliencyMethods.empty() && explained > 0) {
+        const SaliencyEngine saliency(lm, o, checkCancel);
+        report("saliency", 0, explained);
+        saliency.explain(ids, first, [&](int position, std::vector<SaliencyRow> rows) {
+            for (size_t m = 0; m < rows.size(); ++m) publish(SaliencyRowReady{m, std::move(rows[m])});
+            report("saliency", position - first + 1, explained);
+        });
+    }
     const int positions = static_cast<int>(ids.size());
 
     r.words = groupWords(r.tokens);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace spyglass::core {
 
@@ -26,6 +27,11 @@ struct NmfOptions {
 // X must be non-negative [n, m]. `checkCancel` is called every few iterations.
 [[nodiscard]] NmfResult factorise(const torch::Tensor& x, const NmfOptions& options,
                                   const std::function<void()>& checkCancel = {});
+// One factorisation per seed (as factorise with options.seed = each), run side by side so the
+// products with X are shared; each stops exactly as it would alone.
+[[nodiscard]] std::vector<NmfResult> factoriseSeeds(const torch::Tensor& x, const NmfOptions& options,
+                                                    const std::vector<uint64_t>& seeds,
+                                                    const std::function<void()>& checkCancel = {});
 // Same, starting from given factors (for comparisons with a reference solver's init).
 [[nodiscard]] NmfResult factoriseFrom(const torch::Tensor& x, torch::Tensor w, torch::Tensor h,
                                       const NmfOptions& options, const std::function<void()>& checkCancel = {});

@@ -2,6 +2,10 @@
 
 #include "spyglass/error.h"
 
+#include <ATen/VmapMode.h>
+
+#include <algorithm>
+
 #include <cmath>
 
 namespace spyglass::core {
@@ -57,53 +61,106 @@ double SaliencyEngine::occlusionScore(const torch::Tensor& logProbs, int next) c
     return score;
 }
 
-SaliencyEngine::Step SaliencyEngine::step(const std::vector<int>& context, ActivationCapture* capture,
-                                          const Picker& pick) const
+torch::Tensor SaliencyEngine::targets(const torch::Tensor& logits, const torch::Tensor& next) const
 {
-    Step result;
+    const torch::Tensor values =
+        m_options.saliencyTarget == SaliencyTarget::Logit ? logits : torch::softmax(logits, -1);
+    torch::Tensor chosen = values.gather(1, next.view({-1, 1})).view({-1});
+    if (m_options.contrastWith) chosen = chosen - values.select(-1, *m_options.contrastWith);
+    return chosen;
+}
+
+int64_t SaliencyEngine::targetsPerBackward(int64_t length) const
+{
+    // A batched backward holds, per target, about a layer's attention-score gradients
+    // [heads, T, T] and MLP gradients [T, F] a few times over; keep the chunk near 256 MB.
+    const ModelInfo& info = m_model.info();
+    const double perTarget =
+        4.0 * 4.0 *
+        (static_cast<double>(info.headCount) * static_cast<double>(length) * static_cast<double>(length) +
+         static_cast<double>(length) * static_cast<double>(std::max(info.mlpWidth, info.modelWidth)));
+    return std::clamp<int64_t>(static_cast<int64_t>((256.0 * 1024 * 1024) / perTarget), 1, 16);
+}
+
+void SaliencyEngine::explain(const std::vector<int>& ids, int first, const RowsCallback& onRows) const
+{
+    const int count = static_cast<int>(ids.size()) - first;
+    if (first < 1 || count < 1) throw Error("saliency needs a context before the first explained token");
     const torch::Device device = m_model.device();
-    const torch::Tensor ids = contextIds(context, device);
-    torch::Tensor embeddings;  // [T, D], detached
-    torch::Tensor gradient;    // [T, D] when computed
-    double fullLogProb = 0;
-    {
-        torch::AutoGradMode grad(m_needsGradient);
-        torch::Tensor e = m_model.embedTokens(ids).detach();
-        if (m_needsGradient) e.requires_grad_(true);
-        ForwardOptions forward;
-        forward.lastLogitsOnly = true;
-        forward.capture = capture;
-        const torch::Tensor last = m_model.forwardEmbeddings(e, forward).select(1, 0);  // [1, V]
-        result.next = pick ? pick(last[0].detach()) : static_cast<int>(last[0].argmax().item<int64_t>());
-        fullLogProb = occlusionScore(torch::log_softmax(last[0].detach(), -1), result.next);
+    const int layers = m_model.info().layerCount;
+    torch::AutoGradMode grad(m_needsGradient);
+    // One forward over every position that is some target's context (the last token is none).
+    torch::Tensor e = m_model.embedTokens(contextIds({ids.begin(), ids.end() - 1}, device)).detach();
+    if (m_needsGradient) e.requires_grad_(true);
+    ActivationCapture capture;
+    capture.kinds = kCaptureResidPost;
+    ForwardOptions forward;
+    forward.lastLogitsOnly = true;
+    forward.capture = &capture;
+    (void)m_model.forwardEmbeddings(e, forward);
+    // The logits that chose each target: the final residual at the position before it, read as
+    // the forward pass reads its last position.
+    const torch::Tensor finalResidual = capture.tensors.at("resid_post." + std::to_string(layers - 1))[0];
+    const torch::Tensor logits = m_model.unembed(m_model.finalNorm(finalResidual.narrow(0, first - 1, count)));
+    capture.tensors.clear();
+    const torch::Tensor logProbs = torch::log_softmax(logits.detach().to(torch::kFloat32), -1);
+    const torch::Tensor embeddings = e.detach()[0];  // [T, D]
+    const torch::Tensor next =
+        torch::tensor(std::vector<int64_t>(ids.begin() + first, ids.end()), torch::kInt64).to(device);
+    const torch::Tensor values = m_needsGradient ? targets(logits, next) : torch::Tensor();
+    const int64_t chunk = targetsPerBackward(e.size(1));
+    for (int begin = 0; begin < count; begin += static_cast<int>(chunk)) {
+        m_checkCancel();
+        const int size = std::min(static_cast<int>(chunk), count - begin);
+        torch::Tensor gradient;  // [size, T, D]: row j is d values[begin + j] / d embeddings
         if (m_needsGradient) {
-            target(last, result.next).sum().backward();
-            gradient = e.grad()[0];
+            // The backward of all `size` targets at once: their one-hot cotangents as one batched
+            // tensor (vmap), so each weight is read once for the chunk, not once per target.
+            const torch::Tensor cotangents =
+                torch::eye(count, torch::TensorOptions().dtype(values.scalar_type()).device(device))
+                    .narrow(0, begin, size);
+            const bool more = begin + size < count;
+            const int64_t level = at::impl::VmapMode::increment_nesting();
+            try {
+                const torch::Tensor batched = torch::autograd::grad(
+                    {values}, {e}, {at::_add_batch_dim(cotangents, 0, level)}, /*retain_graph=*/more)[0];
+                gradient = at::_remove_batch_dim(batched, level, size, 0).select(1, 0);
+            } catch (...) {
+                at::impl::VmapMode::decrement_nesting();
+                throw;
+            }
+            at::impl::VmapMode::decrement_nesting();
         }
-        embeddings = e.detach()[0];
-    }
-    const int position = static_cast<int>(context.size());
-    for (const auto& method : m_options.saliencyMethods) {
-        SaliencyRow row;
-        row.position = position;
-        row.tokenId = result.next;
-        switch (method) {
-            case SaliencyMethod::GradXInput:
-                row.scores = normalisedShares((gradient * embeddings).norm(2, -1));
-                break;
-            case SaliencyMethod::Gradient:
-                row.scores = normalisedShares(gradient.norm(2, -1));
-                break;
-            case SaliencyMethod::IntegratedGradients:
-                integratedGradients(embeddings, result.next, row);
-                break;
-            case SaliencyMethod::Occlusion:
-                occlusion(context, result.next, fullLogProb, row);
-                break;
+        torch::NoGradGuard noGrad;
+        for (int j = 0; j < size; ++j) {
+            const int target = begin + j;
+            const int position = first + target;
+            const int id = ids[static_cast<size_t>(position)];
+            std::vector<SaliencyRow> rows;
+            for (const auto& method : m_options.saliencyMethods) {
+                SaliencyRow row;
+                row.position = position;
+                row.tokenId = id;
+                switch (method) {
+                    case SaliencyMethod::GradXInput:
+                        row.scores = normalisedShares(
+                            (gradient[j].narrow(0, 0, position) * embeddings.narrow(0, 0, position)).norm(2, -1));
+                        break;
+                    case SaliencyMethod::Gradient:
+                        row.scores = normalisedShares(gradient[j].narrow(0, 0, position).norm(2, -1));
+                        break;
+                    case SaliencyMethod::IntegratedGradients:
+                        integratedGradients(embeddings.narrow(0, 0, position), id, row);
+                        break;
+                    case SaliencyMethod::Occlusion:
+                        occlusion({ids.begin(), ids.begin() + position}, id, occlusionScore(logProbs[target], id), row);
+                        break;
+                }
+                rows.push_back(std::move(row));
+            }
+            onRows(position, std::move(rows));
         }
-        result.rows.push_back(std::move(row));
     }
-    return result;
 }
 
 void SaliencyEngine::integratedGradients(const torch::Tensor& embeddings, int next, SaliencyRow& row) const

@@ -1,8 +1,10 @@
 #pragma once
-// SaliencyEngine — one generation step with input attributions for the chosen token:
-// grad×input and gradient norms from the very forward pass that picks the token (no second
-// forward), integrated gradients (batched over the interpolation steps) and occlusion (batched
-// over the removed positions). Shares are L2 norms over d_model divided by their sum (Ecco).
+// SaliencyEngine — input attributions of tokens already chosen: grad×input and gradient norms
+// from one forward pass over the whole sequence and one backward per chunk of targets, their
+// one-hot cotangents batched (the vmap'd vector–Jacobian product: no forward or backward pass
+// per token); integrated gradients (batched over the interpolation steps) and occlusion
+// (batched over the removed positions) per target. Shares are L2 norms over d_model divided by
+// their sum (Ecco).
 #include "models/causal_lm.h"
 
 #include "spyglass/analysis.h"
@@ -18,22 +20,21 @@ public:
     // `checkCancel` is called between batches and throws Cancelled to stop.
     SaliencyEngine(const CausalLm& model, const AnalysisOptions& options, std::function<void()> checkCancel);
 
-    struct Step {
-        int next = 0;                   // the chosen token
-        std::vector<SaliencyRow> rows;  // one per method, in options order
-    };
-    // Picks the next token after `context` and explains it; rows have `position` =
-    // context.size() and token_id = next. `pick` chooses from the last logits [V] (default argmax).
-    // `capture`, when given, receives the activations of that forward pass.
-    using Picker = std::function<int(const torch::Tensor& lastLogits)>;
-    [[nodiscard]] Step step(const std::vector<int>& context, ActivationCapture* capture = nullptr,
-                            const Picker& pick = {}) const;
+    // Explains ids[first], ids[first + 1], …, ids.back(), each from the tokens before it, in
+    // order: `onRows` gets the position (= its context's length) and one row per method, in
+    // options order, with token_id = ids[position]. 1 ≤ first < ids.size().
+    using RowsCallback = std::function<void(int position, std::vector<SaliencyRow> rows)>;
+    void explain(const std::vector<int>& ids, int first, const RowsCallback& onRows) const;
 
     // How many IG interpolation steps share one forward/backward pass.
     static constexpr int kIntegratedGradientBatch = 16;
 
 private:
     [[nodiscard]] torch::Tensor target(const torch::Tensor& lastLogits, int next) const;
+    // target() of each row of logits [G, V] for its own token next [G].
+    [[nodiscard]] torch::Tensor targets(const torch::Tensor& logits, const torch::Tensor& next) const;
+    // How many targets one batched backward takes over `length` positions (its memory).
+    [[nodiscard]] int64_t targetsPerBackward(int64_t length) const;
     [[nodiscard]] double occlusionScore(const torch::Tensor& logProbs, int next) const;
     void integratedGradients(const torch::Tensor& embeddings, int next, SaliencyRow& row) const;
     void occlusion(const std::vector<int>& context, int next, double fullLogProb, SaliencyRow& row) const;
