@@ -186,7 +186,11 @@ int main(int argc, char** argv)
     const torch::Tensor x = torch::cat(blocks, 1);
     NmfResult nmf;
     const double nmfTime = bestOf(2, [&] { nmf = factorise(x, {10, 500, 1e-4, 0}); });
+    std::vector<NmfResult> seeds;
+    const double seedsTime = bestOf(2, [&] { seeds = factoriseSeeds(x, {10, 500, 1e-4, 0}, {0, 1, 2}); });
     std::cout << "\nNMF 40 × " << x.size(1) << ", k = 10: " << nmfTime << " s, " << nmf.iterations
-              << " iterations, error " << nmf.error << " (‖X‖ " << x.norm().item<double>() << ")\n";
+              << " iterations, error " << nmf.error << " (‖X‖ " << x.norm().item<double>() << ")"
+              << "\n  with the 2 stability seeds side by side (the analysis' way): " << seedsTime << " s, "
+              << seeds[1].iterations << " and " << seeds[2].iterations << " iterations for those\n";
     return 0;
 }

@@ -121,3 +121,29 @@ TEST(Nmf, SeedsRunSideBySideEqualSeparateRuns)
     }
     EXPECT_GT(iterations.size(), 1U) << "the seeds should stop at different checks for this test to mean something";
 }
+
+TEST(Projection, PcaEqualsTheSvdsAxesForFewAndManyPoints)
+{
+    // pca2d takes the axes from the smaller Gram matrix; the thin SVD of the centred matrix gives
+    // the same coordinates (up to the documented sign: the loading's largest entry positive) and
+    // explained variance, with fewer points than dimensions and with more.
+    torch::manual_seed(5);
+    for (const auto& [n, d] : std::vector<std::pair<int64_t, int64_t>>{{30, 200}, {200, 12}}) {
+        const torch::Tensor x = torch::randn({n, d}, torch::kFloat64) * torch::linspace(3, 0.5, d, torch::kFloat64);
+        const PcaResult pca = pca2d(x);
+        const torch::Tensor centred = x - x.mean(0, true);
+        const auto [u, s, vh] = at::linalg_svd(centred, false);
+        const double total = s.pow(2).sum().item<double>();
+        for (int64_t axis = 0; axis < 2; ++axis) {
+            const torch::Tensor loading = vh[axis];
+            const double sign = loading[loading.abs().argmax()].item<double>() < 0 ? -1.0 : 1.0;
+            const torch::Tensor expected = u.select(1, axis) * s[axis] * sign;
+            for (int64_t i = 0; i < n; ++i)
+                EXPECT_NEAR(pca.points[static_cast<size_t>(i)][static_cast<size_t>(axis)], expected[i].item<double>(),
+                            1e-4)
+                    << n << "×" << d << " axis " << axis << " point " << i;
+            EXPECT_NEAR(pca.explainedVariance[static_cast<size_t>(axis)],
+                        s[axis].item<double>() * s[axis].item<double>() / total, 1e-6);
+        }
+    }
+}

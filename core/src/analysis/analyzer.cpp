@@ -6,6 +6,7 @@
 #include "analysis/progress_prefix.h"
 #include "analysis/projection.h"
 #include "analysis/saliency.h"
+#include "analysis/vocabulary_readout.h"
 #include "models/language_model_impl.h"
 #include "models/sampler.h"
 #include "models/torch_weights.h"
@@ -118,7 +119,7 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     for (size_t s = 1; s < runs.size(); ++s) stability += meanBestMatchCosine(result.h, runs[s].h);
     f.stability = o.factorStabilitySeeds > 0 ? stability / o.factorStabilitySeeds : 1.0;
     // What each factor writes through each layer's down-projection, read by the unembedding: all
-    // factors × layers in one matmul, so the unembedding matrix is read once.
+    // factors × layers in one read-out, so the unembedding matrix is read once.
     c10::InferenceMode guard;
     const int64_t neurons = info.mlpWidth;
     const int64_t layerCount = static_cast<int64_t>(f.layers.size());
@@ -126,14 +127,14 @@ FactorSection computeFactors(const CausalLm& model, const ActivationCapture& cap
     std::vector<torch::Tensor> written;  // per layer [k, D]
     for (int64_t li = 0; li < layerCount; ++li)
         written.push_back(torch::matmul(h.select(1, li), model.mlpDownProjection(f.layers[static_cast<size_t>(li)])));
-    const torch::Tensor top =
-        std::get<1>(model.unembed(torch::stack(written, 1)).topk(10, -1)).to(torch::kCPU).contiguous();  // [k, L, 10]
-    const auto acc = top.accessor<int64_t, 3>();
+    const int topK = std::min(10, info.vocabSize);
+    const std::vector<std::vector<int>> top =
+        topTokens(model, torch::stack(written, 1).view({f.k * layerCount, -1}), topK);  // [k · L][topK]
     f.topTokens.assign(static_cast<size_t>(f.k), std::vector<std::vector<int>>(static_cast<size_t>(layerCount)));
     for (int j = 0; j < f.k; ++j)
         for (int64_t li = 0; li < layerCount; ++li)
-            for (int64_t t = 0; t < 10; ++t)
-                f.topTokens[static_cast<size_t>(j)][static_cast<size_t>(li)].push_back(static_cast<int>(acc[j][li][t]));
+            f.topTokens[static_cast<size_t>(j)][static_cast<size_t>(li)] =
+                top[static_cast<size_t>(j * layerCount + li)];
     return f;
 }
 
@@ -526,32 +527,35 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     // One more forward over everything, capturing what the remaining sections read.
     ActivationCapture capture;
     capture.kinds = kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut | kCaptureMlpAct;
-    torch::Tensor logits;
+    torch::Tensor lastLogits;  // [V]: the model's own, at the last position (the lens self-check)
     {
         c10::InferenceMode guard;
         ForwardOptions f;
         f.capture = &capture;
+        f.lastLogitsOnly = true;  // the other positions' logits are read below only where needed
         const torch::Tensor ids64 =
             torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
-        logits = lm.forward(ids64, f).select(0, 0);
+        lastLogits = lm.forward(ids64, f)[0][0];
         // Each generated token's log-probability, read from the position that predicted it.
         const int64_t first = static_cast<int64_t>(encoding.ids.size());
         if (positions > first) {
             const torch::Tensor next =
                 torch::tensor(std::vector<int64_t>(ids.begin() + first, ids.end())).to(lm.device()).view({-1, 1});
-            const torch::Tensor logProbs =
-                torch::log_softmax(logits.slice(0, first - 1, positions - 1).to(torch::kFloat32), -1)
-                    .gather(1, next)
-                    .view({-1})
-                    .to(torch::kCPU)
-                    .contiguous();
+            const torch::Tensor finalResidual =
+                capture.tensors.at("resid_post." + std::to_string(info.layerCount - 1)).select(0, 0);
+            const torch::Tensor logits = lm.unembed(lm.finalNorm(finalResidual.slice(0, first - 1, positions - 1)));
+            const torch::Tensor logProbs = torch::log_softmax(logits.to(torch::kFloat32), -1)
+                                               .gather(1, next)
+                                               .view({-1})
+                                               .to(torch::kCPU)
+                                               .contiguous();
             for (int64_t p = first; p < positions; ++p)
                 r.tokens[static_cast<size_t>(p)].logProb = logProbs.data_ptr<float>()[p - first];
         }
     }
     if (o.lens) {
         report("lens", 0, 1);
-        r.lens = computeLogitLens(lm, capture, logits, ids, o.lensMode, o.lensTopK);
+        r.lens = computeLogitLens(lm, capture, lastLogits, ids, o.lensMode, o.lensTopK);
     }
     const int factorK = o.factorCount.value_or(std::min(10, positions));
     auto text = [&](int id) { return tokenizer ? tokenizer->tokenText(id) : "#" + std::to_string(id); };

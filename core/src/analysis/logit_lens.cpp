@@ -1,45 +1,12 @@
 #include "analysis/logit_lens.h"
 
+#include "analysis/vocabulary_readout.h"
+
 #include "spyglass/error.h"
 
 namespace spyglass::core {
 
 namespace {
-
-// nextIds[p]: the token that comes after position p, or −1 when none is known.
-std::vector<LensCell> readOut(const torch::Tensor& z, const std::vector<int>& nextIds, int topK)
-{
-    // z: [T, V] logits of one layer; everything vectorised over positions.
-    const int64_t length = z.size(0);
-    const torch::Tensor logProbs = torch::log_softmax(z, -1);
-    const torch::Tensor entropy = -(logProbs.exp() * logProbs).sum(-1).to(torch::kCPU, torch::kFloat64).contiguous();
-    const auto [topLogProbs, topIds] = logProbs.topk(topK, -1);
-    const torch::Tensor topProbsCpu = topLogProbs.to(torch::kFloat64).exp().to(torch::kCPU).contiguous();
-    const torch::Tensor topIdsCpu = topIds.to(torch::kCPU).contiguous();
-    std::vector<int64_t> safeNext;
-    for (int id : nextIds) safeNext.push_back(std::max(id, 0));
-    const torch::Tensor next = torch::tensor(safeNext).to(z.device()).view({-1, 1});
-    const torch::Tensor ranks = (z > z.gather(1, next)).sum(-1).add(1).to(torch::kCPU).contiguous();
-    const torch::Tensor nextProbs =
-        logProbs.gather(1, next).to(torch::kFloat64).exp().view({-1}).to(torch::kCPU).contiguous();
-    const auto topP = topProbsCpu.accessor<double, 2>();
-    const auto topI = topIdsCpu.accessor<int64_t, 2>();
-    const auto ent = entropy.accessor<double, 1>();
-    std::vector<LensCell> cells(static_cast<size_t>(length));
-    for (int64_t p = 0; p < length; ++p) {
-        LensCell& cell = cells[static_cast<size_t>(p)];
-        for (int k = 0; k < topK; ++k) {
-            cell.topIds.push_back(static_cast<int>(topI[p][k]));
-            cell.topProbs.push_back(static_cast<float>(topP[p][k]));
-        }
-        cell.entropy = static_cast<float>(ent[p]);
-        if (nextIds[static_cast<size_t>(p)] >= 0) {
-            cell.nextRank = static_cast<int>(ranks[p].item<int64_t>());
-            cell.nextProb = static_cast<float>(nextProbs[p].item<double>());
-        }
-    }
-    return cells;
-}
 
 // The residual streams the lens reads ([T, D] each, detached) and their layer names.
 std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const ActivationCapture& capture, LensMode mode,
@@ -64,11 +31,11 @@ std::vector<torch::Tensor> lensResiduals(const CausalLm& model, const Activation
     return residuals;
 }
 
-// Every layer's read-out in one unembedding matmul: [layers, T, V].
-torch::Tensor readOutLogits(const CausalLm& model, const std::vector<torch::Tensor>& residuals, LensMode mode)
+// The rows the lens reads ([layers · T, D], layer-major): through the final norm unless raw.
+torch::Tensor lensRows(const CausalLm& model, const std::vector<torch::Tensor>& residuals, LensMode mode)
 {
-    const torch::Tensor stacked = torch::stack(residuals);
-    return model.unembed(mode != LensMode::Raw ? model.finalNorm(stacked) : stacked);
+    const torch::Tensor stacked = torch::cat(residuals);
+    return mode != LensMode::Raw ? model.finalNorm(stacked) : stacked;
 }
 
 }  // namespace
@@ -80,14 +47,11 @@ std::vector<LensCell> computeLensColumn(const CausalLm& model, const ActivationC
     layers.clear();
     std::vector<torch::Tensor> residuals = lensResiduals(model, capture, mode, layers);
     for (auto& r : residuals) r = r.narrow(0, position, 1);
-    const torch::Tensor z = readOutLogits(model, residuals, mode);
-    std::vector<LensCell> column;
-    for (int64_t l = 0; l < z.size(0); ++l)
-        column.push_back(readOut(z[l], {nextId}, std::min(topK, model.info().vocabSize)).front());
-    return column;
+    return readVocabulary(model, lensRows(model, residuals, mode), std::vector<int>(residuals.size(), nextId),
+                          std::min(topK, model.info().vocabSize));
 }
 
-LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture, const torch::Tensor& logits,
+LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture, const torch::Tensor& lastLogits,
                              const std::vector<int>& ids, LensMode mode, int topK)
 {
     c10::InferenceMode guard;
@@ -96,14 +60,21 @@ LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& cap
     lens.mode = mode;
     lens.topK = std::min(topK, model.info().vocabSize);
     const std::vector<torch::Tensor> residuals = lensResiduals(model, capture, mode, lens.layers);
-    std::vector<int> nextIds(ids.begin() + 1, ids.end());
-    nextIds.push_back(-1);
-    // One layer's [T, V] logits at a time: all of them at once were 2.6 GB at 1,016 tokens (GPT-2
-    // small), for the same matmul FLOPs.
-    for (const torch::Tensor& residual : residuals)
-        lens.cells.push_back(readOut(readOutLogits(model, {residual}, mode)[0], nextIds, lens.topK));
-    const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(layers - 1)).select(0, 0);
-    lens.selfCheckMaxAbsDiff = (model.unembed(model.finalNorm(last)) - logits).abs().max().item<double>();
+    const size_t length = ids.size();
+    std::vector<int> nextIds;
+    for (size_t l = 0; l < residuals.size(); ++l) {
+        nextIds.insert(nextIds.end(), ids.begin() + 1, ids.end());
+        nextIds.push_back(-1);
+    }
+    // Every layer × position in blocks of rows, the unembedding read once per block (not once per
+    // layer) and no [positions × vocabulary] softmax materialised.
+    std::vector<LensCell> cells = readVocabulary(model, lensRows(model, residuals, mode), nextIds, lens.topK);
+    for (size_t l = 0; l < residuals.size(); ++l)
+        lens.cells.emplace_back(std::make_move_iterator(cells.begin() + static_cast<std::ptrdiff_t>(l * length)),
+                                std::make_move_iterator(cells.begin() + static_cast<std::ptrdiff_t>((l + 1) * length)));
+    // The last block read out as the lens reads it, against the model's own last logits.
+    const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(layers - 1))[0][-1];
+    lens.selfCheckMaxAbsDiff = (model.unembed(model.finalNorm(last)) - lastLogits).abs().max().item<double>();
     return lens;
 }
 

@@ -11,9 +11,9 @@
 namespace spyglass::core {
 
 // `capture` must hold resid_pre.0, resid_post.i (and attn_out.i for sublayer mode) over `ids`;
-// `logits` are the model's own logits [T, V] for the self-check.
+// `lastLogits` are the model's own logits at the last position [V], for the self-check.
 [[nodiscard]] LensSection computeLogitLens(const CausalLm& model, const ActivationCapture& capture,
-                                           const torch::Tensor& logits, const std::vector<int>& ids, LensMode mode,
+                                           const torch::Tensor& lastLogits, const std::vector<int>& ids, LensMode mode,
                                            int topK);
 
 // One column of the lens while generating: every layer read out at `position` (the last one

@@ -14,24 +14,16 @@ namespace {
 // wx = WᵀX [k, m]: row j ← max(0, row j + (wx_j − Σ_i gram_ji·row_i) / gram_jj), the rows before
 // j already updated (Gauss–Seidel), as scikit-learn's 'cd' solver. The columns are independent,
 // so the sweep runs column block by column block with every row of the block in L1, one pass
-// over h and wx.
-void sweepRows(torch::Tensor& h, const torch::Tensor& gram, const torch::Tensor& wx)
+// over h and wx. Compiled twice: for any x86-64 and, chosen at run time, with AVX2 and FMA.
+[[gnu::always_inline]] inline void sweepBody(float* hd, int64_t k, int64_t m, const float* gd, const float* wd)
 {
-    const int64_t k = h.size(0), m = h.size(1);
-    const torch::Tensor g = gram.to(torch::kFloat32).contiguous();
-    const torch::Tensor w = wx.to(torch::kFloat32).contiguous();
-    const float* gd = g.data_ptr<float>();
-    const float* wd = w.data_ptr<float>();
-    float* hd = h.data_ptr<float>();
-    std::vector<double> diag(static_cast<size_t>(k));
-    for (int64_t j = 0; j < k; ++j) diag[static_cast<size_t>(j)] = gd[j * k + j];
     constexpr int64_t kBlock = 256;
     float update[kBlock];
     for (int64_t begin = 0; begin < m; begin += kBlock) {
         const int64_t count = std::min(kBlock, m - begin);
         for (int64_t j = 0; j < k; ++j) {
-            const double d = diag[static_cast<size_t>(j)];
-            if (d <= 0) continue;
+            const float d = gd[j * k + j];
+            if (!(d > 0)) continue;
             const float* wxRow = wd + j * m + begin;
             for (int64_t c = 0; c < count; ++c) update[c] = wxRow[c];
             for (int64_t i = 0; i < k; ++i) {
@@ -39,28 +31,36 @@ void sweepRows(torch::Tensor& h, const torch::Tensor& gram, const torch::Tensor&
                 const float* hRow = hd + i * m + begin;
                 for (int64_t c = 0; c < count; ++c) update[c] -= gji * hRow[c];
             }
-            const float inverse = static_cast<float>(1.0 / d);
+            const float inverse = 1.0F / d;
             float* hRow = hd + j * m + begin;
             for (int64_t c = 0; c < count; ++c) hRow[c] = std::max(0.0F, hRow[c] + update[c] * inverse);
         }
     }
 }
 
-// One factorisation in progress; `hx` = H Xᵀ [k, n] and `hh` = H Hᵀ [k, k] of the current H,
-// computed for all runs together (see factoriseRuns).
-struct Run {
-    torch::Tensor wt;  // Wᵀ [k, n]
-    torch::Tensor h;   // [k, m]
-    NmfResult result;
-    double previous = -1;
-    double initial = -1;
-};
+void sweepPortable(float* h, int64_t k, int64_t m, const float* gram, const float* wx)
+{
+    sweepBody(h, k, m, gram, wx);
+}
+
+__attribute__((target("avx2,fma"))) void sweepAvx2(float* h, int64_t k, int64_t m, const float* gram, const float* wx)
+{
+    sweepBody(h, k, m, gram, wx);
+}
+
+void sweepRows(const torch::Tensor& h, const torch::Tensor& gram, const torch::Tensor& wx)
+{
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    (avx2 ? sweepAvx2 : sweepPortable)(h.data_ptr<float>(), h.size(0), h.size(1), gram.data_ptr<float>(),
+                                       wx.data_ptr<float>());
+}
 
 // All runs start from their own W, H and stop exactly as each would alone (same checks, same
 // iterations); the products with X — the only large operands — are taken for every active run
-// in one matmul, so X is read once per step however many runs there are.
+// in one matmul, so X is read once per step however many runs there are. The active runs' Wᵀ
+// and H live in one [runs, k, ·] tensor each.
 std::vector<NmfResult> factoriseRuns(const torch::Tensor& xIn,
-                                     std::vector<std::pair<torch::Tensor, torch::Tensor>> starts,
+                                     const std::vector<std::pair<torch::Tensor, torch::Tensor>>& starts,
                                      const NmfOptions& options, const std::function<void()>& checkCancel)
 {
     torch::NoGradGuard noGrad;
@@ -69,82 +69,71 @@ std::vector<NmfResult> factoriseRuns(const torch::Tensor& xIn,
     const torch::Tensor x64 = xIn.to(torch::kCPU, torch::kFloat64);
     const double xNormSq = x64.pow(2).sum().item<double>();
     const int64_t k = options.k;
-    std::vector<Run> runs(starts.size());
-    for (size_t r = 0; r < starts.size(); ++r) {
-        runs[r].wt = starts[r].first.to(torch::kCPU, torch::kFloat32).t().contiguous().clone();
-        runs[r].h = starts[r].second.to(torch::kCPU, torch::kFloat32).contiguous().clone();
+    std::vector<torch::Tensor> wts, hs;
+    for (const auto& [w, h] : starts) {
+        wts.push_back(w.to(torch::kCPU, torch::kFloat32).t());
+        hs.push_back(h.to(torch::kCPU, torch::kFloat32));
     }
-    std::vector<size_t> active(runs.size());
-    for (size_t r = 0; r < runs.size(); ++r) active[r] = r;
-    auto stackH = [&] {
-        std::vector<torch::Tensor> hs;
-        for (size_t r : active) hs.push_back(runs[r].h);
-        return torch::stack(hs);  // [s, k, m]
+    torch::Tensor wt = torch::stack(wts).contiguous();  // [s, k, n]
+    torch::Tensor h = torch::stack(hs).contiguous();    // [s, k, m]
+    struct Progress {
+        double previous = -1;
+        double initial = -1;
     };
-    // H Xᵀ and H Hᵀ of every active run, from their current H.
-    auto productsOfH = [&](torch::Tensor& hx, torch::Tensor& hh) {
-        const torch::Tensor hs = stackH();
-        const auto s = static_cast<int64_t>(active.size());
-        hx = torch::mm(hs.view({s * k, -1}), x.t()).view({s, k, -1});
-        hh = torch::bmm(hs, hs.transpose(1, 2));
+    std::vector<Progress> progress(starts.size());
+    std::vector<NmfResult> results(starts.size());
+    std::vector<size_t> active(starts.size());  // run index of each slot of wt and h
+    for (size_t r = 0; r < active.size(); ++r) active[r] = r;
+    auto finish = [&](size_t run, const torch::Tensor& runWt, const torch::Tensor& runH, int iteration) {
+        NmfResult& result = results[run];
+        result.iterations = iteration;
+        result.w = runWt.t().to(torch::kFloat64).contiguous();
+        result.h = runH.to(torch::kFloat64);
+        result.error = (x64 - torch::mm(result.w, result.h)).norm().item<double>();
     };
-    torch::Tensor hx, hh;
-    productsOfH(hx, hh);
     int iteration = 0;
     while (!active.empty() && iteration < options.maxIterations) {
         ++iteration;
-        // W step as the H step of the transposed problem Xᵀ ≈ Hᵀ Wᵀ, then the H step.
-        std::vector<torch::Tensor> wts;
-        for (size_t a = 0; a < active.size(); ++a) {
-            Run& run = runs[active[a]];
-            sweepRows(run.wt, hh[static_cast<int64_t>(a)], hx[static_cast<int64_t>(a)]);
-            wts.push_back(run.wt);
-        }
-        const torch::Tensor ws = torch::stack(wts);  // [s, k, n]
         const auto s = static_cast<int64_t>(active.size());
-        const torch::Tensor wx = torch::mm(ws.view({s * k, -1}), x).view({s, k, -1});
-        const torch::Tensor ww = torch::bmm(ws, ws.transpose(1, 2));
-        for (size_t a = 0; a < active.size(); ++a)
-            sweepRows(runs[active[a]].h, ww[static_cast<int64_t>(a)], wx[static_cast<int64_t>(a)]);
+        // W step as the H step of the transposed problem Xᵀ ≈ Hᵀ Wᵀ: H Xᵀ and H Hᵀ.
+        const torch::Tensor hx = torch::mm(h.view({s * k, -1}), x.t()).view({s, k, -1}).contiguous();
+        const torch::Tensor hh = torch::bmm(h, h.transpose(1, 2)).contiguous();
+        for (int64_t a = 0; a < s; ++a) sweepRows(wt[a], hh[a], hx[a]);
+        // H step: Wᵀ X and WᵀW.
+        const torch::Tensor wx = torch::mm(wt.view({s * k, -1}), x).view({s, k, -1});
+        const torch::Tensor ww = torch::bmm(wt, wt.transpose(1, 2)).contiguous();
+        for (int64_t a = 0; a < s; ++a) sweepRows(h[a], ww[a], wx[a]);
         const bool last = iteration == options.maxIterations;
-        productsOfH(hx, hh);
         if (iteration % 10 != 0 && !last) continue;
         if (checkCancel) checkCancel();
-        std::vector<size_t> going;
+        // ‖X − WH‖² = ‖X‖² − 2·tr(Wᵀ X Hᵀ) + tr(WᵀW · HHᵀ), with this iteration's W and H.
+        const torch::Tensor hxNew = torch::mm(h.view({s * k, -1}), x.t()).view({s, k, -1}).to(torch::kFloat64);
+        const torch::Tensor hhNew = torch::bmm(h, h.transpose(1, 2)).to(torch::kFloat64);
+        const torch::Tensor cross = (wt.to(torch::kFloat64) * hxNew).sum({1, 2});
+        const torch::Tensor quad = (ww.to(torch::kFloat64) * hhNew).sum({1, 2});
         std::vector<int64_t> keep;
-        for (size_t a = 0; a < active.size(); ++a) {
-            Run& run = runs[active[a]];
-            const auto i = static_cast<int64_t>(a);
-            // ‖X − WH‖² = ‖X‖² − 2·tr(Wᵀ X Hᵀ) + tr(WᵀW · HHᵀ)
-            const double cross = (run.wt.to(torch::kFloat64) * hx[i].to(torch::kFloat64)).sum().item<double>();
-            const double quad = (ww[i].to(torch::kFloat64) * hh[i].to(torch::kFloat64)).sum().item<double>();
-            const double error = std::sqrt(std::max(0.0, xNormSq - 2 * cross + quad));
-            if (run.initial < 0) run.initial = error;
+        for (int64_t a = 0; a < s; ++a) {
+            Progress& p = progress[active[static_cast<size_t>(a)]];
+            const double error =
+                std::sqrt(std::max(0.0, xNormSq - 2 * cross[a].item<double>() + quad[a].item<double>()));
+            if (p.initial < 0) p.initial = error;
             const bool converged =
-                run.previous >= 0 && (run.previous - error) / std::max(run.initial, 1e-300) < options.tolerance;
-            run.previous = error;
-            if (converged || last) {
-                run.result.iterations = iteration;
-            } else {
-                going.push_back(active[a]);
-                keep.push_back(i);
-            }
+                p.previous >= 0 && (p.previous - error) / std::max(p.initial, 1e-300) < options.tolerance;
+            p.previous = error;
+            if (converged || last)
+                finish(active[static_cast<size_t>(a)], wt[a], h[a], iteration);
+            else
+                keep.push_back(a);
         }
-        if (going.size() != active.size() && !going.empty()) {
-            const torch::Tensor index = torch::tensor(keep);
-            hx = hx.index_select(0, index);
-            hh = hh.index_select(0, index);
-        }
+        if (static_cast<int64_t>(keep.size()) == s) continue;
+        std::vector<size_t> going;
+        for (int64_t a : keep) going.push_back(active[static_cast<size_t>(a)]);
         active = std::move(going);
-    }
-    std::vector<NmfResult> results;
-    for (Run& run : runs) {
-        NmfResult& result = run.result;
-        if (result.iterations == 0) result.iterations = iteration;
-        result.w = run.wt.t().to(torch::kFloat64).contiguous();
-        result.h = run.h.to(torch::kFloat64);
-        result.error = (x64 - torch::mm(result.w, result.h)).norm().item<double>();
-        results.push_back(std::move(result));
+        if (!active.empty()) {
+            const torch::Tensor index = torch::tensor(keep);
+            wt = wt.index_select(0, index).contiguous();
+            h = h.index_select(0, index).contiguous();
+        }
     }
     return results;
 }
@@ -178,7 +167,7 @@ std::vector<NmfResult> factoriseSeeds(const torch::Tensor& x, const NmfOptions& 
         torch::Tensor w = randomFactor(n, options.k);
         starts.emplace_back(std::move(w), std::move(h));
     }
-    return factoriseRuns(x, std::move(starts), options, checkCancel);
+    return factoriseRuns(x, starts, options, checkCancel);
 }
 
 NmfResult factorise(const torch::Tensor& x, const NmfOptions& options, const std::function<void()>& checkCancel)

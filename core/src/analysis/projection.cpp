@@ -16,17 +16,26 @@ PcaResult pca2d(const torch::Tensor& xIn)
     result.points.assign(static_cast<size_t>(n), {0.0F, 0.0F});
     if (n < 2) return result;
     const torch::Tensor centred = x - x.mean(0, true);
-    const auto [u, s, vh] = at::linalg_svd(centred, /*full_matrices=*/false);
-    const double total = s.pow(2).sum().item<double>();
-    for (int64_t axis = 0; axis < std::min<int64_t>(2, s.size(0)); ++axis) {
-        const torch::Tensor loading = vh[axis];
+    // The top two principal axes from the eigenvectors of the smaller Gram matrix (C Cᵀ when
+    // there are fewer points than dimensions, else Cᵀ C): the SVD's axes, at a third of its cost
+    // for 1,000 positions × 3,072 neurons. Points = C·v, with v the unit loading vector.
+    const bool fewPoints = n <= centred.size(1);
+    const torch::Tensor gram = fewPoints ? torch::mm(centred, centred.t()) : torch::mm(centred.t(), centred);
+    const auto [values, vectors] = torch::linalg_eigh(gram);  // ascending
+    const double total = centred.pow(2).sum().item<double>();
+    const int64_t size = values.size(0);
+    for (int64_t axis = 0; axis < std::min<int64_t>(2, size); ++axis) {
+        const double variance = std::max(values[size - 1 - axis].item<double>(), 0.0);
+        const torch::Tensor eigenvector = vectors.select(1, size - 1 - axis);
+        // The loading (right singular vector) and the coordinates (u·s) of this axis.
+        torch::Tensor loading = fewPoints ? torch::mv(centred.t(), eigenvector) : eigenvector;
+        if (fewPoints) loading = variance > 0 ? loading / std::sqrt(variance) : torch::zeros_like(loading);
         const double sign = loading[loading.abs().argmax()].item<double>() < 0 ? -1.0 : 1.0;
-        const torch::Tensor coordinates = u.select(1, axis) * s[axis] * sign;
+        const torch::Tensor coordinates = (torch::mv(centred, loading) * sign).contiguous();
+        const double* c = coordinates.data_ptr<double>();
         for (int64_t i = 0; i < n; ++i)
-            result.points[static_cast<size_t>(i)][static_cast<size_t>(axis)] =
-                static_cast<float>(coordinates[i].item<double>());
-        result.explainedVariance[static_cast<size_t>(axis)] =
-            total > 0 ? static_cast<float>(s[axis].item<double>() * s[axis].item<double>() / total) : 0.0F;
+            result.points[static_cast<size_t>(i)][static_cast<size_t>(axis)] = static_cast<float>(c[i]);
+        result.explainedVariance[static_cast<size_t>(axis)] = total > 0 ? static_cast<float>(variance / total) : 0.0F;
     }
     return result;
 }
@@ -38,8 +47,16 @@ struct Clustering {
     double inertia = 0;
 };
 
+// Squared distances of every point to every centre [n, k], as ‖x‖² − 2 x·c + ‖c‖² (one matmul;
+// torch::cdist builds a padded copy of x on every call).
+torch::Tensor squaredDistances(const torch::Tensor& x, const torch::Tensor& xNormSq, const torch::Tensor& c)
+{
+    return (xNormSq.unsqueeze(1) - 2 * torch::mm(x, c.t()) + c.pow(2).sum(1).unsqueeze(0)).clamp_min_(0);
+}
+
 Clustering lloyd(const torch::Tensor& x, int k, std::mt19937_64& rng)
 {
+    const torch::Tensor xNormSq = x.pow(2).sum(1);
     const int64_t n = x.size(0);
     // k-means++ seeding.
     std::vector<int64_t> centres{static_cast<int64_t>(rng() % static_cast<uint64_t>(n))};
@@ -61,8 +78,7 @@ Clustering lloyd(const torch::Tensor& x, int k, std::mt19937_64& rng)
     torch::Tensor c = x.index_select(0, torch::tensor(centres, torch::kInt64)).clone();
     torch::Tensor labels;
     for (int iteration = 0; iteration < 100; ++iteration) {
-        const torch::Tensor distances = torch::cdist(x, c);
-        torch::Tensor next = distances.argmin(1);
+        torch::Tensor next = squaredDistances(x, xNormSq, c).argmin(1);
         if (labels.defined() && next.equal(labels)) break;
         labels = next;
         for (int j = 0; j < k; ++j) {
@@ -71,16 +87,17 @@ Clustering lloyd(const torch::Tensor& x, int k, std::mt19937_64& rng)
         }
     }
     Clustering out;
-    out.inertia = std::get<0>(torch::cdist(x, c).pow(2).min(1)).sum().item<double>();
-    for (int64_t i = 0; i < n; ++i) out.labels.push_back(static_cast<int>(labels[i].item<int64_t>()));
+    out.inertia = std::get<0>(squaredDistances(x, xNormSq, c).min(1)).sum().item<double>();
+    const torch::Tensor finalLabels = labels.contiguous();
+    for (int64_t i = 0; i < n; ++i) out.labels.push_back(static_cast<int>(finalLabels.data_ptr<int64_t>()[i]));
     return out;
 }
 
-double silhouette(const torch::Tensor& x, const std::vector<int>& labels, int k)
+// distances: the pairwise distances of the points [n, n] (float64, contiguous).
+double silhouette(const torch::Tensor& distances, const std::vector<int>& labels, int k)
 {
-    const torch::Tensor distances = torch::cdist(x, x).contiguous();
     const auto d = distances.accessor<double, 2>();
-    const int64_t n = x.size(0);
+    const int64_t n = distances.size(0);
     double total = 0;
     for (int64_t i = 0; i < n; ++i) {
         std::vector<double> sum(static_cast<size_t>(k), 0.0);
@@ -117,9 +134,10 @@ std::vector<int> kMeans(const torch::Tensor& xIn, std::optional<int> k, uint64_t
     if (n < 4) return std::vector<int>(static_cast<size_t>(n), 0);
     Clustering bestClustering;
     double bestScore = -2;
+    const torch::Tensor distances = torch::cdist(x, x).contiguous();  // once for every candidate k
     for (int candidate = 2; candidate <= std::min<int64_t>(8, n - 1); ++candidate) {
         Clustering c = lloyd(x, candidate, rng);
-        const double score = silhouette(x, c.labels, candidate);
+        const double score = silhouette(distances, c.labels, candidate);
         if (score > bestScore) {
             bestScore = score;
             bestClustering = std::move(c);

@@ -68,6 +68,11 @@ public:
     // The model's final norm and unembedding, for lens read-outs of intermediate residuals.
     [[nodiscard]] virtual torch::Tensor finalNorm(const torch::Tensor& residual) const = 0;
     [[nodiscard]] virtual torch::Tensor unembed(const torch::Tensor& normed) const = 0;
+    // unembed() of the vocabulary entries [begin, begin + out.size(0)) only, transposed and written
+    // into `out` ([count, R], contiguous, on the model's device): normed [R, D]. In this layout the
+    // matmul of a vocabulary slice runs near the BLAS peak (the [R, V] one ran at 60% of it: its
+    // output rows are V floats apart).
+    virtual void unembedTransposed(const torch::Tensor& normed, int64_t begin, torch::Tensor& out) const = 0;
     // The MLP down-projection of `layer` as an [F, D] matrix (mlp_act · W = the MLP's output
     // before its bias), for reading what a neuron direction writes into the residual stream.
     [[nodiscard]] virtual torch::Tensor mlpDownProjection(int layer) const = 0;

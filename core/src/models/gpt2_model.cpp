@@ -232,6 +232,11 @@ torch::Tensor Gpt2Model::unembed(const torch::Tensor& normed) const
     return torch::matmul(normed, m_lmHead.t());
 }
 
+void Gpt2Model::unembedTransposed(const torch::Tensor& normed, int64_t begin, torch::Tensor& out) const
+{
+    torch::mm_out(out, m_lmHead.narrow(0, begin, out.size(0)), normed.t());
+}
+
 torch::Tensor Gpt2Model::mlpDownProjection(int layer) const
 {
     return m_blocks.at(static_cast<size_t>(layer)).mlpProjWeight;

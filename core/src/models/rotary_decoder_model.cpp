@@ -298,6 +298,11 @@ torch::Tensor RotaryDecoderModel::unembed(const torch::Tensor& normed) const
 {
     return softcap(unembedRaw(normed), m_config.finalSoftcap);
 }
+void RotaryDecoderModel::unembedTransposed(const torch::Tensor& normed, int64_t begin, torch::Tensor& out) const
+{
+    torch::mm_out(out, m_head.narrow(0, begin, out.size(0)), normed.t());
+    if (m_config.finalSoftcap > 0) out.div_(m_config.finalSoftcap).tanh_().mul_(m_config.finalSoftcap);
+}
 torch::Tensor RotaryDecoderModel::mlpDownProjection(int layer) const
 {
     return m_blocks.at(static_cast<size_t>(layer)).downWeight.t();

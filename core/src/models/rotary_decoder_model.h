@@ -39,6 +39,7 @@ public:
                                                   const ForwardOptions& options) const override;
     [[nodiscard]] torch::Tensor finalNorm(const torch::Tensor& residual) const override;
     [[nodiscard]] torch::Tensor unembed(const torch::Tensor& normed) const override;
+    void unembedTransposed(const torch::Tensor& normed, int64_t begin, torch::Tensor& out) const override;
     [[nodiscard]] torch::Tensor mlpDownProjection(int layer) const override;
 
 private:
