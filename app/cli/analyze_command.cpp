@@ -10,14 +10,17 @@
 #include "spyglass/report_json.h"
 
 #include <iostream>
+#include <optional>
 
 namespace spyglass::cli {
 
 int runAnalyze(const std::vector<std::string>& args)
 {
-    ArgParser parser("analyze", "--model PATH --prompt T [options] --out report.json");
+    ArgParser parser("analyze", "--model PATH --prompt T|--ids 1,2,3 [options] --out report.json");
     addModelOptions(parser);
     parser.addOption("prompt", "T", "prompt text");
+    parser.addOption("ids", "1,2,3",
+                     "prompt as token ids, used verbatim (no BOS added): for models without tokenizer files");
     addAnalysisOptions(parser);
     parser.addOption("contrast-with", "TOKEN",
                      "contrastive saliency: explain target(token) − target(TOKEN) (\"why X rather than TOKEN\"; "
@@ -41,7 +44,11 @@ int runAnalyze(const std::vector<std::string>& args)
         return 0;
     }
     const std::string modelPath = parser.required("model");
-    const std::string prompt = parser.required("prompt");
+    if (parser.has("prompt") == parser.has("ids")) throw UsageError("give --prompt or --ids (exactly one)");
+    const std::string prompt = parser.value("prompt").value_or("");
+    const std::optional<std::vector<int>> ids =
+        parser.has("ids") ? std::optional(parseIds(*parser.value("ids"), "ids")) : std::nullopt;
+    if (ids && parser.has("diff")) throw UsageError("--diff needs --prompt (the baseline run is made from text)");
     const std::string outPath = parser.required("out");
     core::AnalysisOptions o = analysisOptions(parser);
     const std::string device = applyRuntimeOptions(parser);
@@ -74,7 +81,7 @@ int runAnalyze(const std::vector<std::string>& args)
         logProgress("wrote " + *diffPath, true);
         report = std::move(effect.edited);
     } else {
-        report = core::analyze(*model, prompt, o, progress);
+        report = ids ? core::analyzeIds(*model, *ids, o, progress) : core::analyze(*model, prompt, o, progress);
     }
     if (parser.has("save-loadings") && report.factors) {
         const std::string loadings = outPath + ".loadings.safetensors";

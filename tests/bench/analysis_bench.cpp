@@ -1,9 +1,11 @@
 // Analysis speed on the GPT-2-small-shaped random model (bench_model.h), CPU:
 //   - full analysis: 8 greedy tokens after a 32-token prompt, grad×input for every generated
-//     token, normed lens top-10, NMF k=10 over all layers (+3 stability seeds), PCA — total, per
+//     token, normed lens top-10, NMF k=10 over all layers (+2 stability seeds), PCA — total, per
 //     stage, and the ratio to the FLOP-bound minimum at the sgemm rate measured in the same run;
-//   - saliency targets one by one (the analysis' way) vs batched into one forward/backward;
-//   - NMF alone on 40 positions × 12·3072 neurons.
+//   - saliency targets one by one (a forward and backward per token), batched into one
+//     forward/backward over copies of the sequence, and the analysis' way: one forward and one
+//     backward with the targets' cotangents batched (vmap);
+//   - NMF alone on 40 positions × 12·3072 neurons, and with its 2 stability seeds side by side.
 // Plain timing (best of 2 runs), printed as a table; not a test. `--profile FILE` instead writes
 // one analysis' operators as a Chrome trace (libtorch's profiler).
 #include "analysis/nmf.h"

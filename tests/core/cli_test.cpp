@@ -126,6 +126,29 @@ TEST(Cli, AnalyzeWritesAReportWithEverySection)
     EXPECT_TRUE(std::filesystem::exists(dir / "report.json.loadings.safetensors"));
 }
 
+TEST(Cli, AnalyzeTakesTokenIdsForAModelWithoutTokenizerFiles)
+{
+    TempDir dir;
+    const auto out = (dir / "report.json").string();
+    const std::string model = fixture("families/llama-tiny-random").string();
+    const CliRun text = cli({"analyze", "--model", model, "--prompt", "hello", "--out", out});
+    EXPECT_NE(text.err.find("has no tokenizer files; analyze it on token ids"), std::string::npos) << text.err;
+    const CliRun r = cli(
+        {"analyze", "--model", model, "--ids", "1,5,9,22", "--max-new-tokens", "2", "--factors", "3", "--out", out});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream in(out);
+    const auto j = nlohmann::json::parse(in);
+    ASSERT_EQ(j["tokens"].size(), 6u);
+    EXPECT_EQ(j["tokens"][0]["id"], 1);
+    EXPECT_EQ(j["tokens"][3]["id"], 22);
+    EXPECT_EQ(j["saliency"][0]["rows"].size(), 2u);
+    const CliRun both = cli({"analyze", "--model", model, "--ids", "1", "--prompt", "x", "--out", out});
+    EXPECT_NE(both.err.find("give --prompt or --ids (exactly one)"), std::string::npos) << both.err;
+    const CliRun diff = cli({"analyze", "--model", model, "--ids", "1,2", "--ablate", "head:0:0", "--diff",
+                             (dir / "d.json").string(), "--out", out});
+    EXPECT_NE(diff.err.find("--diff needs --prompt"), std::string::npos) << diff.err;
+}
+
 TEST(Cli, AnalyzeErrorsNameTheOption)
 {
     TempDir dir;
