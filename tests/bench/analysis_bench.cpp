@@ -6,8 +6,9 @@
 //     forward/backward over copies of the sequence, and the analysis' way: one forward and one
 //     backward with the targets' cotangents batched (vmap);
 //   - NMF alone on 40 positions × 12·3072 neurons, and with its 2 stability seeds side by side.
-// Plain timing (best of 2 runs), printed as a table; not a test. `--profile FILE` instead writes
-// one analysis' operators as a Chrome trace (libtorch's profiler).
+// Plain timing (best of 2 runs), printed as a table; not a test. `--threads N` (default 1) sets
+// libtorch's and OpenBLAS' threads; `--profile FILE` instead writes one analysis' operators as a
+// Chrome trace (libtorch's profiler).
 #include "analysis/nmf.h"
 #include "bench_model.h"
 #include "models/causal_lm.h"
@@ -20,6 +21,7 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
@@ -59,7 +61,13 @@ double forwardFlops(double t, double logitPositions)
 int main(int argc, char** argv)
 {
     reexecWithTunedBlas(argc, argv);
-    setThreadCount(1);
+    int threads = 1;
+    std::string profile;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--threads") == 0) threads = std::max(1, std::atoi(argv[i + 1]));
+        if (std::strcmp(argv[i], "--profile") == 0) profile = argv[i + 1];
+    }
+    setThreadCount(threads);
     const auto dir = makeBenchModel();
     for (const char* f : {"vocab.json", "merges.txt"})
         if (!std::filesystem::exists(dir / f))
@@ -78,10 +86,10 @@ int main(int argc, char** argv)
     const int promptTokens = static_cast<int>(model->encode(prompt).size());
     AnalysisOptions o;
     o.maxNewTokens = 8;
-    if (argc == 3 && std::strcmp(argv[1], "--profile") == 0) {
+    if (!profile.empty()) {
         // One analysis under libtorch's profiler: a Chrome trace of every operator, then exit.
         (void)analyze(*model, prompt, o);
-        torch::autograd::profiler::RecordProfile profile(argv[2]);
+        torch::autograd::profiler::RecordProfile record(profile);
         (void)analyze(*model, prompt, o);
         return 0;
     }

@@ -53,6 +53,8 @@ for n in "${lengths[@]}"; do
   printf '   %8s %9s %9s %10s\n' "$tokens" "$s" "$m" "$([[ -n $t128 ]] && awk -v s="$s" -v t="$t128" 'BEGIN {printf "%.1f", s / t}')"
 done
 
+echo "== threads: each stage of the analysis bench with 2 threads (1 thread above)"
+"$bench/spyglass_analysis_bench" --threads 2 | grep -E 'sgemm|total|stage' | sed 's/^/   /'
 echo "== threads (analyze, 128 + 8 tokens)"
 for t in 1 2; do
   read -r s m <<<"$(timed "$cli" analyze --model "$model" --prompt "$(prompt_of 128)" --threads "$t" --out "$work/t.json")"
