@@ -503,15 +503,31 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
     report("generating", newTokens, newTokens);
     const int first = static_cast<int>(encoding.ids.size());
     const int explained = static_cast<int>(ids.size()) - first;
+    const int positions = static_cast<int>(ids.size());
+    // What the remaining sections read: one forward over everything — the saliency's own when it
+    // runs (it then covers the last token too), else one made here.
+    ActivationCapture capture;
+    capture.kinds = kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut | kCaptureMlpAct;
+    torch::Tensor lastLogits;  // [V]: the model's own, at the last position (the lens self-check)
     if (!o.saliencyMethods.empty() && explained > 0) {
         const SaliencyEngine saliency(lm, o, checkCancel);
         report("saliency", 0, explained);
-        saliency.explain(ids, first, [&](int position, std::vector<SaliencyRow> rows) {
-            for (size_t m = 0; m < rows.size(); ++m) publish(SaliencyRowReady{m, std::move(rows[m])});
-            report("saliency", position - first + 1, explained);
-        });
+        saliency.explain(
+            ids, first,
+            [&](int position, std::vector<SaliencyRow> rows) {
+                for (size_t m = 0; m < rows.size(); ++m) publish(SaliencyRowReady{m, std::move(rows[m])});
+                report("saliency", position - first + 1, explained);
+            },
+            &capture, &lastLogits);
+    } else {
+        c10::InferenceMode guard;
+        ForwardOptions f;
+        f.capture = &capture;
+        f.lastLogitsOnly = true;  // the other positions' logits are read below only where needed
+        const torch::Tensor ids64 =
+            torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
+        lastLogits = lm.forward(ids64, f)[0][0];
     }
-    const int positions = static_cast<int>(ids.size());
 
     r.words = groupWords(r.tokens);
     for (auto& section : r.saliency)
@@ -524,34 +540,18 @@ Report analyzeEncoded(LanguageModel& model, const std::string& prompt, const Enc
                 row.wordScores.push_back(sum);
             }
 
-    // One more forward over everything, capturing what the remaining sections read.
-    ActivationCapture capture;
-    capture.kinds = kCaptureResidPre | kCaptureResidPost | kCaptureAttnOut | kCaptureMlpAct;
-    torch::Tensor lastLogits;  // [V]: the model's own, at the last position (the lens self-check)
-    {
+    // Each generated token's log-probability, read from the position that predicted it.
+    if (explained > 0) {
         c10::InferenceMode guard;
-        ForwardOptions f;
-        f.capture = &capture;
-        f.lastLogitsOnly = true;  // the other positions' logits are read below only where needed
-        const torch::Tensor ids64 =
-            torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1}).to(lm.device());
-        lastLogits = lm.forward(ids64, f)[0][0];
-        // Each generated token's log-probability, read from the position that predicted it.
-        const int64_t first = static_cast<int64_t>(encoding.ids.size());
-        if (positions > first) {
-            const torch::Tensor next =
-                torch::tensor(std::vector<int64_t>(ids.begin() + first, ids.end())).to(lm.device()).view({-1, 1});
-            const torch::Tensor finalResidual =
-                capture.tensors.at("resid_post." + std::to_string(info.layerCount - 1)).select(0, 0);
-            const torch::Tensor logits = lm.unembed(lm.finalNorm(finalResidual.slice(0, first - 1, positions - 1)));
-            const torch::Tensor logProbs = torch::log_softmax(logits.to(torch::kFloat32), -1)
-                                               .gather(1, next)
-                                               .view({-1})
-                                               .to(torch::kCPU)
-                                               .contiguous();
-            for (int64_t p = first; p < positions; ++p)
-                r.tokens[static_cast<size_t>(p)].logProb = logProbs.data_ptr<float>()[p - first];
-        }
+        const torch::Tensor next =
+            torch::tensor(std::vector<int64_t>(ids.begin() + first, ids.end())).to(lm.device()).view({-1, 1});
+        const torch::Tensor finalResidual =
+            capture.tensors.at("resid_post." + std::to_string(info.layerCount - 1)).select(0, 0);
+        const torch::Tensor logits = lm.unembed(lm.finalNorm(finalResidual.slice(0, first - 1, positions - 1)));
+        const torch::Tensor logProbs =
+            torch::log_softmax(logits.to(torch::kFloat32), -1).gather(1, next).view({-1}).to(torch::kCPU).contiguous();
+        for (int p = first; p < positions; ++p)
+            r.tokens[static_cast<size_t>(p)].logProb = logProbs.data_ptr<float>()[p - first];
     }
     if (o.lens) {
         report("lens", 0, 1);

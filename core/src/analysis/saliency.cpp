@@ -82,27 +82,34 @@ int64_t SaliencyEngine::targetsPerBackward(int64_t length) const
     return std::clamp<int64_t>(static_cast<int64_t>((256.0 * 1024 * 1024) / perTarget), 1, 16);
 }
 
-void SaliencyEngine::explain(const std::vector<int>& ids, int first, const RowsCallback& onRows) const
+void SaliencyEngine::explain(const std::vector<int>& ids, int first, const RowsCallback& onRows,
+                             ActivationCapture* capture, torch::Tensor* lastLogits) const
 {
     const int count = static_cast<int>(ids.size()) - first;
     if (first < 1 || count < 1) throw Error("saliency needs a context before the first explained token");
     const torch::Device device = m_model.device();
     const int layers = m_model.info().layerCount;
     torch::AutoGradMode grad(m_needsGradient);
-    // One forward over every position that is some target's context (the last token is none).
-    torch::Tensor e = m_model.embedTokens(contextIds({ids.begin(), ids.end() - 1}, device)).detach();
+    // One forward over every position that is some target's context (the last token is none,
+    // but the caller's capture wants it).
+    const std::vector<int> inputs(ids.begin(), capture ? ids.end() : ids.end() - 1);
+    torch::Tensor e = m_model.embedTokens(contextIds(inputs, device)).detach();
     if (m_needsGradient) e.requires_grad_(true);
-    ActivationCapture capture;
-    capture.kinds = kCaptureResidPost;
+    ActivationCapture own;
+    ActivationCapture& captured = capture ? *capture : own;
+    captured.kinds |= kCaptureResidPost;
     ForwardOptions forward;
     forward.lastLogitsOnly = true;
-    forward.capture = &capture;
-    (void)m_model.forwardEmbeddings(e, forward);
+    forward.capture = &captured;
+    const torch::Tensor last = m_model.forwardEmbeddings(e, forward);
+    if (lastLogits) *lastLogits = last.detach()[0][0];
     // The logits that chose each target: the final residual at the position before it, read as
     // the forward pass reads its last position.
-    const torch::Tensor finalResidual = capture.tensors.at("resid_post." + std::to_string(layers - 1))[0];
+    const torch::Tensor finalResidual = captured.tensors.at("resid_post." + std::to_string(layers - 1))[0];
     const torch::Tensor logits = m_model.unembed(m_model.finalNorm(finalResidual.narrow(0, first - 1, count)));
-    capture.tensors.clear();
+    if (capture)
+        for (auto& [name, tensor] : capture->tensors) tensor = tensor.detach();
+    own.tensors.clear();
     const torch::Tensor logProbs = torch::log_softmax(logits.detach().to(torch::kFloat32), -1);
     const torch::Tensor embeddings = e.detach()[0];  // [T, D]
     const torch::Tensor next =

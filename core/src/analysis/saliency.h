@@ -23,8 +23,12 @@ public:
     // Explains ids[first], ids[first + 1], …, ids.back(), each from the tokens before it, in
     // order: `onRows` gets the position (= its context's length) and one row per method, in
     // options order, with token_id = ids[position]. 1 ≤ first < ids.size().
+    // With `capture`, the forward pass runs over the last token too and `capture` receives its
+    // activations of capture->kinds over all of ids, detached, and `lastLogits` the model's logits
+    // at the last position [V]: the pass the analysis' other sections read, not made twice.
     using RowsCallback = std::function<void(int position, std::vector<SaliencyRow> rows)>;
-    void explain(const std::vector<int>& ids, int first, const RowsCallback& onRows) const;
+    void explain(const std::vector<int>& ids, int first, const RowsCallback& onRows,
+                 ActivationCapture* capture = nullptr, torch::Tensor* lastLogits = nullptr) const;
 
     // How many IG interpolation steps share one forward/backward pass.
     static constexpr int kIntegratedGradientBatch = 16;
