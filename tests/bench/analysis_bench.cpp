@@ -11,6 +11,7 @@
 // libtorch's and OpenBLAS' threads; `--profile FILE` instead writes one analysis' operators as a
 // Chrome trace (libtorch's profiler).
 #include "analysis/nmf.h"
+#include "analysis/saliency.h"
 #include "bench_model.h"
 #include "models/causal_lm.h"
 #include "models/language_model_impl.h"
@@ -18,7 +19,6 @@
 #include "spyglass/analysis.h"
 #include "spyglass/runtime.h"
 
-#include <ATen/VmapMode.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
@@ -160,30 +160,14 @@ int main(int argc, char** argv)
         }
         torch::stack(targets).sum().backward();
     });
-    // One forward over the final sequence and one backward with the G one-hot cotangents batched
-    // (the vmap'd vector–Jacobian product of torch.autograd.grad(is_grads_batched=True)).
-    torch::Tensor vmapGradient;
-    const double vmapped = bestOf(2, [&] {
-        const torch::Tensor all = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end() - 1)).view({1, -1});
-        torch::Tensor e = lm.embedTokens(all).detach().requires_grad_(true);
-        ActivationCapture capture;
-        capture.kinds = kCaptureResidPost;
-        ForwardOptions f;
-        f.capture = &capture;
-        f.lastLogitsOnly = true;
-        (void)lm.forwardEmbeddings(e, f);
-        const torch::Tensor last = capture.tensors.at("resid_post." + std::to_string(kLayers - 1))[0];
-        const torch::Tensor rows = last.narrow(0, promptTokens - 1, generated);
-        const torch::Tensor z = torch::softmax(lm.unembed(lm.finalNorm(rows)), -1);
-        const torch::Tensor next =
-            torch::tensor(std::vector<int64_t>(ids.begin() + promptTokens, ids.end())).view({-1, 1});
-        const torch::Tensor values = z.gather(1, next).view({-1});
-        const int64_t level = at::impl::VmapMode::increment_nesting();
-        const torch::Tensor cotangents = at::_add_batch_dim(torch::eye(generated), 0, level);
-        const torch::Tensor g = torch::autograd::grad({values}, {e}, {cotangents})[0];
-        vmapGradient = at::_remove_batch_dim(g, level, generated, 0);
-        at::impl::VmapMode::decrement_nesting();
-    });
+    // The analysis' way: SaliencyEngine::explain — one forward over the final sequence and one
+    // backward with the targets' one-hot cotangents batched (vmap).
+    AnalysisOptions gradXInput;
+    gradXInput.saliencyMethods = {SaliencyMethod::GradXInput};
+    const SaliencyEngine engine(lm, gradXInput, [] {});
+    const std::vector<int> sequence(ids.begin(), ids.end());
+    const double vmapped =
+        bestOf(2, [&] { engine.explain(sequence, promptTokens, [](int, std::vector<SaliencyRow>) {}); });
     std::cout << "\nsaliency for " << generated << " targets: one pass per token " << sequential
               << " s; batched into one pass " << batched << " s (" << sequential / batched
               << "x); one forward + one vmap'd backward " << vmapped << " s (" << sequential / vmapped << "x)\n";

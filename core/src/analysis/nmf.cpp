@@ -91,26 +91,31 @@ std::vector<NmfResult> factoriseRuns(const torch::Tensor& xIn,
         result.h = runH.to(torch::kFloat64);
         result.error = (x64 - torch::mm(result.w, result.h)).norm().item<double>();
     };
+    // H Xᵀ and H Hᵀ of the current H (the W step's inputs); the error check reuses them.
+    torch::Tensor hx, hh;
+    auto productsOfH = [&](int64_t s) {
+        hx = torch::mm(h.view({s * k, -1}), x.t()).view({s, k, -1}).contiguous();
+        hh = torch::bmm(h, h.transpose(1, 2)).contiguous();
+    };
     int iteration = 0;
     while (!active.empty() && iteration < options.maxIterations) {
         ++iteration;
         const auto s = static_cast<int64_t>(active.size());
         // W step as the H step of the transposed problem Xᵀ ≈ Hᵀ Wᵀ: H Xᵀ and H Hᵀ.
-        const torch::Tensor hx = torch::mm(h.view({s * k, -1}), x.t()).view({s, k, -1}).contiguous();
-        const torch::Tensor hh = torch::bmm(h, h.transpose(1, 2)).contiguous();
+        if (!hx.defined()) productsOfH(s);
         for (int64_t a = 0; a < s; ++a) sweepRows(wt[a], hh[a], hx[a]);
         // H step: Wᵀ X and WᵀW.
         const torch::Tensor wx = torch::mm(wt.view({s * k, -1}), x).view({s, k, -1});
         const torch::Tensor ww = torch::bmm(wt, wt.transpose(1, 2)).contiguous();
         for (int64_t a = 0; a < s; ++a) sweepRows(h[a], ww[a], wx[a]);
+        hx = hh = torch::Tensor();  // H changed
         const bool last = iteration == options.maxIterations;
         if (iteration % 10 != 0 && !last) continue;
         if (checkCancel) checkCancel();
         // ‖X − WH‖² = ‖X‖² − 2·tr(Wᵀ X Hᵀ) + tr(WᵀW · HHᵀ), with this iteration's W and H.
-        const torch::Tensor hxNew = torch::mm(h.view({s * k, -1}), x.t()).view({s, k, -1}).to(torch::kFloat64);
-        const torch::Tensor hhNew = torch::bmm(h, h.transpose(1, 2)).to(torch::kFloat64);
-        const torch::Tensor cross = (wt.to(torch::kFloat64) * hxNew).sum({1, 2});
-        const torch::Tensor quad = (ww.to(torch::kFloat64) * hhNew).sum({1, 2});
+        productsOfH(s);
+        const torch::Tensor cross = (wt.to(torch::kFloat64) * hx.to(torch::kFloat64)).sum({1, 2});
+        const torch::Tensor quad = (ww.to(torch::kFloat64) * hh.to(torch::kFloat64)).sum({1, 2});
         std::vector<int64_t> keep;
         for (int64_t a = 0; a < s; ++a) {
             Progress& p = progress[active[static_cast<size_t>(a)]];
@@ -133,6 +138,8 @@ std::vector<NmfResult> factoriseRuns(const torch::Tensor& xIn,
             const torch::Tensor index = torch::tensor(keep);
             wt = wt.index_select(0, index).contiguous();
             h = h.index_select(0, index).contiguous();
+            hx = hx.index_select(0, index).contiguous();
+            hh = hh.index_select(0, index).contiguous();
         }
     }
     return results;

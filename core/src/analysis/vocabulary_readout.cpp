@@ -73,7 +73,7 @@ torch::Tensor transposedLogits(const CausalLm& model, const torch::Tensor& rows)
     return z;
 }
 
-// One block of rows: top-k always; with `cells`, also the max, the rank of next and the sums.
+// One block of rows: top-k always; with `cells`, also the rank of next and the sums.
 void readBlock(const CausalLm& model, const torch::Tensor& rows, const int* nextIds, int topK, LensCell* cells,
                std::vector<int>* topIds)
 {
@@ -86,7 +86,6 @@ void readBlock(const CausalLm& model, const torch::Tensor& rows, const int* next
     std::vector<float> threshold(static_cast<size_t>(count));
     for (int64_t r = 0; r < count; ++r) threshold[static_cast<size_t>(r)] = top.threshold(r);
     const bool stats = cells != nullptr;
-    std::vector<float> maximum(static_cast<size_t>(count), -std::numeric_limits<float>::infinity());
     std::vector<float> nextLogit(static_cast<size_t>(count), std::numeric_limits<float>::infinity());
     std::vector<int32_t> greater(static_cast<size_t>(count), 0);
     if (stats)
@@ -95,13 +94,9 @@ void readBlock(const CausalLm& model, const torch::Tensor& rows, const int* next
     for (int64_t v = 0; v < vocab; ++v) {
         const float* row = zd + v * count;
         if (stats) {
-            float* m = maximum.data();
             const float* n = nextLogit.data();
             int32_t* g = greater.data();
-            for (int64_t r = 0; r < count; ++r) {  // vectorised
-                m[r] = std::max(m[r], row[r]);
-                g[r] += row[r] > n[r] ? 1 : 0;
-            }
+            for (int64_t r = 0; r < count; ++r) g[r] += row[r] > n[r] ? 1 : 0;  // vectorised
         }
         if (v < topK) continue;
         for (int64_t r = 0; r < count; ++r)
@@ -120,6 +115,8 @@ void readBlock(const CausalLm& model, const torch::Tensor& rows, const int* next
     // Σ exp(z − max) and Σ exp(z − max)·(z − max) per row: entropy = log S − B / S. Partial sums
     // of 256 vocabulary entries in float (vectorised), added up in double; exp a partial block at
     // a time into one small buffer (a whole [V, R] temporary cost more in page faults than exp).
+    std::vector<float> maximum(static_cast<size_t>(count));  // each row's top-1
+    for (int64_t r = 0; r < count; ++r) maximum[static_cast<size_t>(r)] = top.value(r, 0);
     z.sub_(torch::from_blob(maximum.data(), {1, count}, torch::kFloat32));
     constexpr int64_t kPartial = 256;
     torch::Tensor e = torch::empty({std::min(kPartial, vocab), count}, torch::kFloat32);

@@ -3,7 +3,7 @@
 // per row the top-k tokens and their probabilities, the entropy, and the rank and probability of
 // a given next token. The logits are computed a vocabulary slice at a time in the transposed
 // layout (CausalLm::unembedTransposed, near the BLAS peak) for blocks of rows, and reduced in one
-// pass over them (max, rank count, top-k by a running threshold) plus one for the sum of exp.
+// pass over them (rank count, top-k by a running threshold) plus one for the sum of exp.
 #include "models/causal_lm.h"
 
 #include "spyglass/report.h"
